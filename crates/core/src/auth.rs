@@ -1,0 +1,229 @@
+//! Principals, scopes, and the secrets they authenticate with.
+//!
+//! Tokens are opaque random strings with a readable prefix (so secret scanners can find leaked
+//! ones) and are stored only as SHA-256 hashes: with 256 bits of entropy a fast hash is enough.
+//! Human passwords are hashed with Argon2id.
+
+use crate::error::{Error, Result};
+use crate::ids::{TokenId, UserId, WorkspaceId};
+use crate::model::ActorType;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+
+/// A token scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    V2Legacy,
+    OfflineAccess,
+    WorkspacesRead,
+    WorkspacesWrite,
+    ElementsRead,
+    ElementsWrite,
+    OrgRead,
+    OrgAdmin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 8] = [
+        Scope::V2Legacy,
+        Scope::OfflineAccess,
+        Scope::WorkspacesRead,
+        Scope::WorkspacesWrite,
+        Scope::ElementsRead,
+        Scope::ElementsWrite,
+        Scope::OrgRead,
+        Scope::OrgAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::V2Legacy => "v2legacy",
+            Scope::OfflineAccess => "offline_access",
+            Scope::WorkspacesRead => "workspaces:read",
+            Scope::WorkspacesWrite => "workspaces:write",
+            Scope::ElementsRead => "elements:read",
+            Scope::ElementsWrite => "elements:write",
+            Scope::OrgRead => "org:read",
+            Scope::OrgAdmin => "org:admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// A set of scopes, parsed from and printed as a space-separated string (RFC 6749 §3.3).
+pub type Scopes = BTreeSet<Scope>;
+
+pub fn parse_scopes(s: &str) -> Result<Scopes> {
+    s.split(' ')
+        .filter(|p| !p.is_empty())
+        .map(|p| Scope::parse(p).ok_or_else(|| Error::bad_input(format!("unknown scope {p:?}"))))
+        .collect()
+}
+
+pub fn format_scopes(scopes: &Scopes) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Who is making a request, and what their token lets them do.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub kind: ActorType,
+    pub token_id: TokenId,
+    /// The OAuth client the token was issued to, if any.
+    pub client_id: Option<String>,
+    pub scopes: Scopes,
+    /// `Some` when the token is narrowed to these workspaces.
+    pub workspaces: Option<Vec<WorkspaceId>>,
+    /// Expiry in epoch milliseconds, if the token expires.
+    pub expires_at: Option<i64>,
+}
+
+impl Principal {
+    /// Whether the token's workspace narrowing (if any) includes this workspace.
+    pub fn may_reach(&self, ws: &WorkspaceId) -> bool {
+        self.workspaces
+            .as_ref()
+            .is_none_or(|list| list.contains(ws))
+    }
+}
+
+/// The stored form of a token: what [`crate::ports::Store::find_token`] returns.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub kind: TokenKind,
+    pub user_id: UserId,
+    pub client_id: Option<String>,
+    pub scopes: String,
+    pub workspaces: Option<Vec<WorkspaceId>>,
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Bot,
+    Access,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Bot => "bot",
+            TokenKind::Access => "access",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "bot" => Some(TokenKind::Bot),
+            "access" => Some(TokenKind::Access),
+            _ => None,
+        }
+    }
+}
+
+pub const BOT_TOKEN_PREFIX: &str = "tsr_bot_";
+
+/// A fresh token: `prefix` + 256 random bits in unpadded base64url. Returns (token, hash).
+pub fn generate_token(prefix: &str) -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+/// The stored form of a high-entropy secret: lowercase hex SHA-256.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
+        out.push(char::from(b"0123456789abcdef"[(b & 15) as usize]));
+    }
+    out
+}
+
+pub const MIN_PASSWORD_LEN: usize = 8;
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// Hash a human password with Argon2id (default parameters, random salt).
+pub fn hash_password(password: &str) -> Result<String> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        return Err(Error::bad_input(format!(
+            "password must be at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    if len > MAX_PASSWORD_LEN {
+        return Err(Error::bad_input(format!(
+            "password must be at most {MAX_PASSWORD_LEN} characters"
+        )));
+    }
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(Error::internal)
+}
+
+/// Check a password against its stored hash; any malformed hash is simply a mismatch.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_have_prefix_entropy_and_stable_hash() {
+        let (t1, h1) = generate_token(BOT_TOKEN_PREFIX);
+        let (t2, _) = generate_token(BOT_TOKEN_PREFIX);
+        assert!(t1.starts_with(BOT_TOKEN_PREFIX));
+        assert_eq!(t1.len(), BOT_TOKEN_PREFIX.len() + 43);
+        assert_ne!(t1, t2);
+        assert_eq!(h1, hash_token(&t1));
+        assert_eq!(h1.len(), 64);
+        assert_ne!(h1, hash_token(&t2));
+    }
+
+    #[test]
+    fn passwords_verify_only_with_the_right_secret() {
+        let h = hash_password("correct horse").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("correct horse", "garbage"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn scopes_parse_and_reject_unknown() {
+        let s = parse_scopes("elements:read  v2legacy").expect("parse");
+        assert_eq!(format_scopes(&s), "v2legacy elements:read");
+        assert!(parse_scopes("elements:read admin").is_err());
+    }
+}

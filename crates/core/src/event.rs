@@ -1,0 +1,75 @@
+//! The append-only event log. Every change to a workspace is one [`Event`] with a
+//! per-workspace cursor that increases in commit order, written in the same transaction as
+//! the change itself. Subscriptions replay and follow this log.
+
+use crate::element::{Element, ElementType};
+use crate::ids::{ElementId, UserId, WorkspaceId};
+use crate::model::{ActorType, Comment};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// Who made a change, and through which client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub id: UserId,
+    pub kind: ActorType,
+    pub client_id: Option<String>,
+}
+
+impl Actor {
+    /// The operator, acting through the command line.
+    pub fn system() -> Self {
+        Actor {
+            id: UserId("system".into()),
+            kind: ActorType::System,
+            client_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum EventPayload {
+    #[serde(rename_all = "camelCase")]
+    ElementCreated { element: Element },
+    #[serde(rename_all = "camelCase")]
+    ElementUpdated {
+        element_id: ElementId,
+        element_type: ElementType,
+        data: Json,
+    },
+    #[serde(rename_all = "camelCase")]
+    ElementDeleted {
+        element_id: ElementId,
+        element_type: ElementType,
+    },
+    #[serde(rename_all = "camelCase")]
+    CommentCreated { comment: Comment },
+    #[serde(rename_all = "camelCase")]
+    CollaboratorAdded { user_id: UserId, role_id: String },
+    #[serde(rename_all = "camelCase")]
+    CollaboratorRemoved { user_id: UserId },
+}
+
+impl EventPayload {
+    /// The short name stored beside the payload, for filtering and inspection.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventPayload::ElementCreated { .. } => "elementCreated",
+            EventPayload::ElementUpdated { .. } => "elementUpdated",
+            EventPayload::ElementDeleted { .. } => "elementDeleted",
+            EventPayload::CommentCreated { .. } => "commentCreated",
+            EventPayload::CollaboratorAdded { .. } => "collaboratorAdded",
+            EventPayload::CollaboratorRemoved { .. } => "collaboratorRemoved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub workspace_id: WorkspaceId,
+    pub cursor: i64,
+    pub actor: Actor,
+    pub payload: EventPayload,
+    pub created_at: i64,
+}

@@ -1,0 +1,18 @@
+//! tessera's domain: identities, organizations, workspaces and their roles, canvas elements,
+//! the per-workspace event log, and the ports (traits) that storage implements.
+//!
+//! Nothing here knows about HTTP, GraphQL or SQL. Every permission decision is made by
+//! [`permission::decide`], and every use case is one method of [`service::Core`].
+
+pub mod auth;
+pub mod element;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod model;
+pub mod permission;
+pub mod ports;
+pub mod service;
+pub mod validate;
+
+pub use error::{Error, Result};

@@ -1,0 +1,593 @@
+//! The use cases. Transports (GraphQL, HTTP, CLI) call one method here per request; each
+//! method authorizes through [`crate::permission`], validates, and calls the store.
+
+use crate::auth::{
+    self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX,
+};
+use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
+use crate::error::{Error, Result};
+use crate::event::{Actor, Event, EventPayload};
+use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
+use crate::model::{
+    now_millis, AccessFacts, ActorType, Collaborator, Comment, Organization, ResourceType, Role,
+    User, Workspace,
+};
+use crate::permission::{decide, decide_org, Permission, RoleBook, ORG_ROLES};
+use crate::ports::{NewUser, Store};
+use crate::validate;
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// Everything the domain needs, shared by all requests.
+#[derive(Clone)]
+pub struct Core {
+    store: Arc<dyn Store>,
+    roles: Arc<RoleBook>,
+}
+
+/// A new element: the common fields and its typed body.
+#[derive(Debug, Clone, Default)]
+pub struct NewElement {
+    pub transform: Option<Transform>,
+    pub z_index: Option<i64>,
+    pub pinned: Option<bool>,
+    pub style: Option<Json>,
+    pub traits: Option<Json>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewWorkspace {
+    pub org_id: OrgId,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_public: bool,
+}
+
+/// A new person, as the CLI (and later a sign-up page) supplies it.
+#[derive(Debug, Clone, Default)]
+pub struct NewPerson {
+    pub email: String,
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub org: Option<(OrgId, String)>,
+}
+
+impl Core {
+    /// Loads the role data once; roles are built-in and seeded by migrations.
+    pub async fn new(store: Arc<dyn Store>) -> Result<Self> {
+        let roles = Arc::new(RoleBook::new(store.roles().await?));
+        Ok(Core { store, roles })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn role_book(&self) -> &RoleBook {
+        &self.roles
+    }
+
+    // ---- authentication ----
+
+    /// Resolve a bearer token to a principal; anything unknown, revoked or expired is
+    /// `Unauthenticated`.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let record = self
+            .store
+            .find_token(&hash_token(token))
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        if record.revoked || record.expires_at.is_some_and(|t| t <= now_millis()) {
+            return Err(Error::Unauthenticated);
+        }
+        let user = self
+            .store
+            .user(&record.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        Ok(Principal {
+            user_id: user.id,
+            kind: user.kind,
+            token_id: record.id,
+            client_id: record.client_id,
+            scopes: parse_scopes(&record.scopes).map_err(|_| Error::Unauthenticated)?,
+            workspaces: record.workspaces,
+            expires_at: record.expires_at,
+        })
+    }
+
+    // ---- reads ----
+
+    pub async fn me(&self, p: &Principal) -> Result<User> {
+        self.store
+            .user(&p.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated)
+    }
+
+    pub async fn my_organizations(&self, p: &Principal) -> Result<Vec<Organization>> {
+        if !crate::permission::scope_allows(p, Permission::OrgRead) {
+            return Ok(vec![]);
+        }
+        self.store.orgs_of(&p.user_id).await
+    }
+
+    pub async fn organization(&self, p: &Principal, id: &OrgId) -> Result<Organization> {
+        let role = self.store.org_role(id, &p.user_id).await?;
+        decide_org(&self.roles, p, role.as_deref(), Permission::OrgRead)?;
+        self.store
+            .org(id)
+            .await?
+            .ok_or(Error::NotFound("organization"))
+    }
+
+    /// The workspace, if the principal may read it (else `NOT_FOUND`).
+    pub async fn workspace(&self, p: &Principal, id: &WorkspaceId) -> Result<Workspace> {
+        Ok(self
+            .authorize(p, id, Permission::WorkspaceRead)
+            .await?
+            .workspace)
+    }
+
+    pub async fn workspaces(&self, p: &Principal) -> Result<Vec<Workspace>> {
+        let all = self.store.visible_workspaces(&p.user_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|f| decide(&self.roles, p, f, Permission::WorkspaceRead).is_ok())
+            .map(|f| f.workspace)
+            .collect())
+    }
+
+    pub async fn collaborators(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+    ) -> Result<Vec<Collaborator>> {
+        self.authorize(p, ws, Permission::WorkspaceRead).await?;
+        self.store.collaborators(ws).await
+    }
+
+    pub fn roles(&self, resource: Option<ResourceType>) -> Vec<Role> {
+        self.roles.list(resource)
+    }
+
+    pub async fn elements(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        id: Option<&ElementId>,
+        types: &[ElementType],
+    ) -> Result<Vec<Element>> {
+        self.authorize_elements_read(p, ws).await?;
+        self.store.elements(ws, id, types).await
+    }
+
+    /// Reading elements needs an element scope (`elements:read`/`elements:write`/`v2legacy`),
+    /// not only a workspace one.
+    pub async fn authorize_elements_read(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+    ) -> Result<AccessFacts> {
+        let facts = self.authorize(p, ws, Permission::WorkspaceRead).await?;
+        let scoped = p.scopes.iter().any(|s| {
+            matches!(
+                s,
+                auth::Scope::V2Legacy | auth::Scope::ElementsRead | auth::Scope::ElementsWrite
+            )
+        });
+        if !scoped {
+            return Err(Error::Forbidden("read elements with this token's scopes"));
+        }
+        Ok(facts)
+    }
+
+    pub async fn events_after(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        self.authorize_elements_read(p, ws).await?;
+        self.store.events_after(ws, after, limit).await
+    }
+
+    /// The single entry to a workspace-level decision: facts from the store, decision in
+    /// [`decide`].
+    pub async fn authorize(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        perm: Permission,
+    ) -> Result<AccessFacts> {
+        let facts = self
+            .store
+            .access_facts(ws, &p.user_id)
+            .await?
+            .ok_or(Error::NotFound("workspace"))?;
+        decide(&self.roles, p, &facts, perm)?;
+        Ok(facts)
+    }
+
+    // ---- workspace mutations ----
+
+    pub async fn create_workspace(&self, p: &Principal, input: NewWorkspace) -> Result<Workspace> {
+        let role = self.store.org_role(&input.org_id, &p.user_id).await?;
+        decide_org(&self.roles, p, role.as_deref(), Permission::WorkspaceCreate)?;
+        self.insert_workspace(input, p.user_id.clone()).await
+    }
+
+    pub async fn add_collaborator(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        user: &UserId,
+        role: &str,
+    ) -> Result<Collaborator> {
+        let facts = self
+            .authorize(p, ws, Permission::CollaboratorManage)
+            .await?;
+        self.put_collaborator(&facts.workspace, user, role, &actor_of(p))
+            .await
+    }
+
+    pub async fn remove_collaborator(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<()> {
+        let facts = self
+            .authorize(p, ws, Permission::CollaboratorManage)
+            .await?;
+        if facts.workspace.owner_id == *user {
+            return Err(Error::bad_input("the workspace owner cannot be removed"));
+        }
+        self.store
+            .remove_collaborator(ws, user, &actor_of(p))
+            .await?
+            .map(|_| ())
+            .ok_or(Error::NotFound("collaborator"))
+    }
+
+    // ---- element mutations ----
+
+    pub async fn create_element(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        common: NewElement,
+        body: ElementBody,
+    ) -> Result<Element> {
+        self.authorize(p, ws, Permission::ElementCreate).await?;
+        let now = now_millis();
+        let el = Element {
+            id: ElementId::generate(),
+            workspace_id: ws.clone(),
+            z_index: common.z_index.unwrap_or(0),
+            transform: common.transform.unwrap_or_default(),
+            pinned: common.pinned.unwrap_or(false),
+            style: common
+                .style
+                .unwrap_or_else(|| Json::Object(Default::default())),
+            traits: common
+                .traits
+                .unwrap_or_else(|| Json::Object(Default::default())),
+            body,
+            created_at: now,
+            updated_at: now,
+        };
+        validate::element(&el)?;
+        self.store.insert_element(&el, &actor_of(p)).await?;
+        Ok(el)
+    }
+
+    /// Update an element of the expected type with a patch.
+    pub async fn update_element(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        id: &ElementId,
+        expected: ElementType,
+        patch: ElementPatch,
+    ) -> Result<Element> {
+        self.authorize(p, ws, Permission::ElementUpdate).await?;
+        validate::patch(&patch)?;
+        let data = serde_json::to_value(&patch).map_err(Error::internal)?;
+        let change = move |mut el: Element| -> Result<(Option<Element>, EventPayload)> {
+            if el.element_type() != expected {
+                return Err(Error::bad_input(format!(
+                    "element {} is a {}, not a {}",
+                    el.id,
+                    el.element_type().as_str(),
+                    expected.as_str()
+                )));
+            }
+            patch.apply(&mut el).map_err(Error::BadInput)?;
+            el.updated_at = now_millis();
+            validate::element(&el)?;
+            let payload = EventPayload::ElementUpdated {
+                element_id: el.id.clone(),
+                element_type: expected,
+                data: data.clone(),
+            };
+            Ok((Some(el), payload))
+        };
+        match self
+            .store
+            .change_element(ws, id, &actor_of(p), &change)
+            .await?
+        {
+            Some((Some(el), _)) => Ok(el),
+            _ => Err(Error::NotFound("element")),
+        }
+    }
+
+    pub async fn delete_element(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        id: &ElementId,
+    ) -> Result<()> {
+        self.authorize(p, ws, Permission::ElementDelete).await?;
+        let change = |el: Element| -> Result<(Option<Element>, EventPayload)> {
+            Ok((
+                None,
+                EventPayload::ElementDeleted {
+                    element_id: el.id.clone(),
+                    element_type: el.element_type(),
+                },
+            ))
+        };
+        match self
+            .store
+            .change_element(ws, id, &actor_of(p), &change)
+            .await?
+        {
+            Some(_) => Ok(()),
+            None => Err(Error::NotFound("element")),
+        }
+    }
+
+    pub async fn create_comment(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        element: Option<ElementId>,
+        text: &str,
+    ) -> Result<Comment> {
+        self.authorize(p, ws, Permission::CommentCreate).await?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::bad_input("comment text must not be empty"));
+        }
+        validate::chars("text", text, validate::MAX_TEXT_CHARS)?;
+        if let Some(id) = &element {
+            if self.store.elements(ws, Some(id), &[]).await?.is_empty() {
+                return Err(Error::NotFound("element"));
+            }
+        }
+        let comment = Comment {
+            id: CommentId::generate(),
+            workspace_id: ws.clone(),
+            element_id: element,
+            text: text.to_string(),
+            author_id: p.user_id.clone(),
+            created_at: now_millis(),
+        };
+        self.store.insert_comment(&comment, &actor_of(p)).await?;
+        Ok(comment)
+    }
+
+    // ---- administration (the operator, through the CLI) ----
+
+    pub async fn admin_create_org(&self, name: &str) -> Result<Organization> {
+        let org = Organization {
+            id: OrgId::generate(),
+            name: validate::name("name", name)?,
+        };
+        self.store.create_org(&org).await?;
+        Ok(org)
+    }
+
+    pub async fn admin_create_user(&self, person: NewPerson) -> Result<User> {
+        let email = validate::email(&person.email)?;
+        validate::chars("first name", &person.first_name, validate::MAX_NAME_CHARS)?;
+        validate::chars("last name", &person.last_name, validate::MAX_NAME_CHARS)?;
+        if let Some((org, role)) = &person.org {
+            self.check_org_role(role)?;
+            self.store
+                .org(org)
+                .await?
+                .ok_or(Error::NotFound("organization"))?;
+        }
+        let password_hash = auth::hash_password(&person.password)?;
+        let user = User {
+            id: UserId::generate(),
+            kind: ActorType::User,
+            email: Some(email),
+            first_name: person.first_name.trim().to_string(),
+            last_name: person.last_name.trim().to_string(),
+            bot_org: None,
+        };
+        self.store
+            .create_user(&NewUser {
+                user: user.clone(),
+                password_hash: Some(password_hash),
+            })
+            .await?;
+        if let Some((org, role)) = &person.org {
+            self.store.set_org_member(org, &user.id, role).await?;
+        }
+        Ok(user)
+    }
+
+    /// A bot: a user of kind `bot`, member of one organization (role `user`), with a first token.
+    pub async fn admin_create_bot(&self, org: &OrgId, name: &str) -> Result<(User, String)> {
+        self.store
+            .org(org)
+            .await?
+            .ok_or(Error::NotFound("organization"))?;
+        let user = User {
+            id: UserId::generate(),
+            kind: ActorType::Bot,
+            email: None,
+            first_name: validate::name("name", name)?,
+            last_name: String::new(),
+            bot_org: Some(org.clone()),
+        };
+        self.store
+            .create_user(&NewUser {
+                user: user.clone(),
+                password_hash: None,
+            })
+            .await?;
+        self.store.set_org_member(org, &user.id, "user").await?;
+        let (_, token) = self.admin_create_bot_token(&user.id).await?;
+        Ok((user, token))
+    }
+
+    /// A further token for a bot. Returns (token id, token); the token is shown only now.
+    pub async fn admin_create_bot_token(&self, bot: &UserId) -> Result<(TokenId, String)> {
+        let user = self.store.user(bot).await?.ok_or(Error::NotFound("bot"))?;
+        if user.kind != ActorType::Bot {
+            return Err(Error::NotFound("bot"));
+        }
+        let (token, hash) = auth::generate_token(BOT_TOKEN_PREFIX);
+        let record = TokenRecord {
+            id: TokenId::generate(),
+            kind: TokenKind::Bot,
+            user_id: user.id,
+            client_id: None,
+            scopes: "v2legacy".into(),
+            workspaces: None,
+            expires_at: None,
+            revoked: false,
+            created_at: now_millis(),
+        };
+        self.store.insert_token(&record, &hash).await?;
+        Ok((record.id, token))
+    }
+
+    pub async fn admin_revoke_token(&self, id: &TokenId) -> Result<()> {
+        if self.store.revoke_token(id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("token"))
+        }
+    }
+
+    pub async fn admin_tokens(&self, user: &UserId) -> Result<Vec<TokenRecord>> {
+        self.store
+            .user(user)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        self.store.tokens_of(user).await
+    }
+
+    pub async fn admin_create_workspace(
+        &self,
+        input: NewWorkspace,
+        owner: &UserId,
+    ) -> Result<Workspace> {
+        self.store
+            .org(&input.org_id)
+            .await?
+            .ok_or(Error::NotFound("organization"))?;
+        self.store
+            .user(owner)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        self.insert_workspace(input, owner.clone()).await
+    }
+
+    pub async fn admin_add_collaborator(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        role: &str,
+    ) -> Result<Collaborator> {
+        let workspace = self
+            .store
+            .workspace(ws)
+            .await?
+            .ok_or(Error::NotFound("workspace"))?;
+        self.put_collaborator(&workspace, user, role, &Actor::system())
+            .await
+    }
+
+    // ---- shared steps ----
+
+    async fn insert_workspace(&self, input: NewWorkspace, owner: UserId) -> Result<Workspace> {
+        let description = input.description.unwrap_or_default();
+        validate::chars("description", &description, validate::MAX_DESCRIPTION_CHARS)?;
+        let ws = Workspace {
+            id: WorkspaceId::generate(),
+            org_id: input.org_id,
+            name: validate::name("name", &input.name)?,
+            description: description.trim().to_string(),
+            is_public: input.is_public,
+            owner_id: owner,
+        };
+        self.store.create_workspace(&ws).await?;
+        Ok(ws)
+    }
+
+    async fn put_collaborator(
+        &self,
+        ws: &Workspace,
+        user: &UserId,
+        role: &str,
+        actor: &Actor,
+    ) -> Result<Collaborator> {
+        if self.roles.get(ResourceType::Workspace, role).is_none() {
+            return Err(Error::bad_input(format!(
+                "unknown workspace role {role:?} (one of: {})",
+                crate::permission::WORKSPACE_ROLES.join(", ")
+            )));
+        }
+        let target = self
+            .store
+            .user(user)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        if target.bot_org.as_ref().is_some_and(|org| *org != ws.org_id) {
+            return Err(Error::bad_input(
+                "a bot can only join workspaces of its own organization",
+            ));
+        }
+        if ws.owner_id == *user && role != "owner" {
+            return Err(Error::bad_input(
+                "the workspace owner's role cannot be changed",
+            ));
+        }
+        self.store
+            .set_collaborator(&ws.id, user, role, actor)
+            .await?;
+        Ok(Collaborator {
+            user: target,
+            role_id: role.to_string(),
+        })
+    }
+
+    fn check_org_role(&self, role: &str) -> Result<()> {
+        if self.roles.get(ResourceType::Organization, role).is_none() {
+            return Err(Error::bad_input(format!(
+                "unknown organization role {role:?} (one of: {})",
+                ORG_ROLES.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The actor recorded in the event log for changes made by this principal.
+pub fn actor_of(p: &Principal) -> Actor {
+    Actor {
+        id: p.user_id.clone(),
+        kind: p.kind,
+        client_id: p.client_id.clone(),
+    }
+}

@@ -1,0 +1,388 @@
+//! The command line. Admin commands work on the database directly; `--json` makes each print
+//! one JSON object. Errors are one line on stderr and a non-zero exit status.
+
+use crate::app::{self, AppState};
+use crate::config::{Config, Overrides};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::path::PathBuf;
+use tessera_core::ids::{OrgId, TokenId, UserId, WorkspaceId};
+use tessera_core::service::{Core, NewPerson, NewWorkspace};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tessera",
+    version,
+    about = "A self-hostable API server for visual-collaboration workspaces"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// A TOML configuration file.
+    #[arg(long, global = true, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH (default: DATA_DIR/tessera.db).
+    #[arg(long, global = true, env = "TESSERA_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the embedded database (default ./tessera-data).
+    #[arg(long, global = true, env = "TESSERA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, env = "TESSERA_LISTEN")]
+    pub listen: Option<String>,
+    /// Public base URL of this server (default http://LISTEN).
+    #[arg(long, env = "TESSERA_ISSUER")]
+    pub issuer: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API until SIGINT/SIGTERM, then drain.
+    Serve(ServeArgs),
+    /// Seed a fresh demo database, print what to try, then serve.
+    Demo(ServeArgs),
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// People.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Workspaces and their collaborators.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Bots and their tokens.
+    #[command(subcommand)]
+    Bot(BotCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OrgRole {
+    Owner,
+    Admin,
+    User,
+    Guest,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum WorkspaceRole {
+    Owner,
+    EditorPlus,
+    Editor,
+    Commenter,
+    Viewer,
+}
+
+fn value_name<T: ValueEnum>(v: T) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+        /// Make the user a member of this organization.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, value_enum, default_value = "user", requires = "org")]
+        org_role: OrgRole,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        public: bool,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    AddCollaborator {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum)]
+        role: WorkspaceRole,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BotCommand {
+    /// Create a bot in an organization; prints its id and a first token (shown once).
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Bot tokens: a bot may hold several.
+    #[command(subcommand)]
+    Token(BotTokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BotTokenCommand {
+    /// Issue another token for a bot (shown once).
+    Create {
+        #[arg(long)]
+        bot: String,
+    },
+    /// List a bot's tokens (ids and state, never the tokens).
+    List {
+        #[arg(long)]
+        bot: String,
+    },
+    /// Revoke a token by its id; it stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+impl GlobalArgs {
+    fn overrides(&self, serve: &ServeArgs) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            listen: serve.listen.clone(),
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            issuer: serve.issuer.clone(),
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let global = cli.global;
+    match cli.command {
+        Command::Serve(args) => {
+            crate::telemetry::init();
+            let (listener, config) = bind(Config::resolve(global.overrides(&args))?).await?;
+            serve(listener, AppState::open(config).await?).await
+        }
+        Command::Demo(args) => {
+            crate::telemetry::init();
+            crate::demo::run(global.overrides(&args), global.json).await
+        }
+        Command::Org(c) => admin(&global, |core| org(core, c)).await,
+        Command::User(c) => admin(&global, |core| user(core, c)).await,
+        Command::Workspace(c) => admin(&global, |core| workspace(core, c)).await,
+        Command::Bot(c) => admin(&global, |core| bot(core, c)).await,
+    }
+}
+
+/// Bind the configured address. With port 0 the system picks one, and a default issuer
+/// (derived from the listen address) is corrected to the real port.
+pub async fn bind(mut config: Config) -> Result<(tokio::net::TcpListener, Config), String> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    if config.issuer == format!("http://{}", config.listen) {
+        config.issuer = format!("http://{addr}");
+    }
+    config.listen = addr;
+    Ok((listener, config))
+}
+
+/// Announce the address on stdout (tests and scripts read it), serve until a signal.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), String> {
+    let addr = state.config.listen;
+    println!("tessera listening on http://{addr}");
+    tracing::info!(%addr, database = %redact(&state.config.database_url), "serving");
+    app::serve(listener, state, app::shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A database URL with any password removed, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// Run one admin command against the configured database and print its result.
+async fn admin<F, Fut>(global: &GlobalArgs, f: F) -> Result<(), String>
+where
+    F: FnOnce(Core) -> Fut,
+    Fut: std::future::Future<Output = tessera_core::Result<(Value, String)>>,
+{
+    let config = Config::resolve(global.overrides(&ServeArgs::default()))?;
+    let state = AppState::open(config).await?;
+    let (json, text) = f(state.core).await.map_err(|e| e.to_string())?;
+    if global.json {
+        println!("{json}");
+    } else {
+        println!("{text}");
+    }
+    Ok(())
+}
+
+async fn org(core: Core, c: OrgCommand) -> tessera_core::Result<(Value, String)> {
+    match c {
+        OrgCommand::Create { name } => {
+            let org = core.admin_create_org(&name).await?;
+            Ok((
+                json!({"id": org.id}),
+                format!("created organization {} ({})", org.id, org.name),
+            ))
+        }
+    }
+}
+
+fn read_password() -> tessera_core::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        tessera_core::Error::bad_input(format!("cannot read the password from stdin: {e}"))
+    })?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+async fn user(core: Core, c: UserCommand) -> tessera_core::Result<(Value, String)> {
+    match c {
+        UserCommand::Create {
+            email,
+            password_stdin: _,
+            first_name,
+            last_name,
+            org,
+            org_role,
+        } => {
+            let password = read_password()?;
+            let org = org.map(|o| (OrgId(o), value_name(org_role)));
+            let user = core
+                .admin_create_user(NewPerson {
+                    email,
+                    password,
+                    first_name,
+                    last_name,
+                    org,
+                })
+                .await?;
+            let email = user.email.clone().unwrap_or_default();
+            Ok((
+                json!({"id": user.id}),
+                format!("created user {} <{email}>", user.id),
+            ))
+        }
+    }
+}
+
+async fn workspace(core: Core, c: WorkspaceCommand) -> tessera_core::Result<(Value, String)> {
+    match c {
+        WorkspaceCommand::Create {
+            org,
+            name,
+            owner,
+            public,
+            description,
+        } => {
+            let input = NewWorkspace {
+                org_id: OrgId(org),
+                name,
+                description,
+                is_public: public,
+            };
+            let ws = core.admin_create_workspace(input, &UserId(owner)).await?;
+            Ok((
+                json!({"id": ws.id}),
+                format!("created workspace {} ({})", ws.id, ws.name),
+            ))
+        }
+        WorkspaceCommand::AddCollaborator {
+            workspace,
+            user,
+            role,
+        } => {
+            let role = value_name(role);
+            core.admin_add_collaborator(
+                &WorkspaceId(workspace.clone()),
+                &UserId(user.clone()),
+                &role,
+            )
+            .await?;
+            Ok((
+                json!({}),
+                format!("{user} is now {role} of workspace {workspace}"),
+            ))
+        }
+    }
+}
+
+async fn bot(core: Core, c: BotCommand) -> tessera_core::Result<(Value, String)> {
+    match c {
+        BotCommand::Create { org, name } => {
+            let (bot, token) = core.admin_create_bot(&OrgId(org), &name).await?;
+            let text = format!(
+                "created bot {}\ntoken (shown once, keep it secret): {token}",
+                bot.id
+            );
+            Ok((json!({"id": bot.id, "token": token}), text))
+        }
+        BotCommand::Token(BotTokenCommand::Create { bot }) => {
+            let (id, token) = core.admin_create_bot_token(&UserId(bot)).await?;
+            Ok((
+                json!({"id": id, "token": token}),
+                format!("token {id} (shown once, keep it secret): {token}"),
+            ))
+        }
+        BotCommand::Token(BotTokenCommand::List { bot }) => {
+            let tokens = core.admin_tokens(&UserId(bot)).await?;
+            let list: Vec<Value> = tokens
+                .iter()
+                .map(|t| json!({"id": t.id, "kind": t.kind.as_str(), "revoked": t.revoked, "created_at": t.created_at}))
+                .collect();
+            let text = tokens
+                .iter()
+                .map(|t| format!("{}  {}", t.id, if t.revoked { "revoked" } else { "active" }))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok((json!({"tokens": list}), text))
+        }
+        BotCommand::Token(BotTokenCommand::Revoke { id }) => {
+            core.admin_revoke_token(&TokenId(id.clone())).await?;
+            Ok((json!({}), format!("revoked token {id}")))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! `tessera demo`: a fresh embedded database with an organization, a person, a public
+//! workspace with a few elements and a bot — then the server, so a new user can try the API
+//! with one command.
+
+use crate::app::AppState;
+use crate::cli::{bind, serve};
+use crate::config::{Config, Overrides};
+use rand::distributions::{Alphanumeric, DistString};
+use serde_json::json;
+use tessera_core::element::{ElementBody, Point, ShapeKind, Size, Transform};
+use tessera_core::service::{Core, NewElement, NewPerson, NewWorkspace};
+
+pub const DEMO_EMAIL: &str = "demo@tessera.test";
+
+pub async fn run(mut overrides: Overrides, json_output: bool) -> Result<(), String> {
+    if overrides.database_url.is_none() {
+        let dir = overrides
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| crate::config::DEFAULT_DATA_DIR.into());
+        let path = dir.join("demo.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            if let Err(e) = std::fs::remove_file(&file) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(format!("cannot remove the old demo database {file}: {e}"));
+                }
+            }
+        }
+        overrides.database_url = Some(format!("sqlite://{}", path.display()));
+    }
+    let (listener, config) = bind(Config::resolve(overrides)?).await?;
+    let state = AppState::open(config).await?;
+    let seeded = seed(&state.core)
+        .await
+        .map_err(|e| format!("cannot seed the demo: {e}"))?;
+    let base = state.config.issuer.clone();
+    if json_output {
+        let mut out = seeded.clone();
+        out["url"] = json!(base);
+        out["graphql"] = json!(format!("{base}/v3/graphql"));
+        println!("{out}");
+    } else {
+        print_guide(&base, &seeded);
+    }
+    serve(listener, state).await
+}
+
+/// Seed the demo data; returns the ids and secrets to show.
+async fn seed(core: &Core) -> tessera_core::Result<serde_json::Value> {
+    let org = core.admin_create_org("Acme Design").await?;
+    let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 16);
+    let person = NewPerson {
+        email: DEMO_EMAIL.into(),
+        password: password.clone(),
+        first_name: "Dana".into(),
+        last_name: "Demo".into(),
+        org: Some((org.id.clone(), "owner".into())),
+    };
+    let user = core.admin_create_user(person).await?;
+    let input = NewWorkspace {
+        org_id: org.id.clone(),
+        name: "Welcome board".into(),
+        description: Some("A first workspace to explore".into()),
+        is_public: true,
+    };
+    let ws = core.admin_create_workspace(input, &user.id).await?;
+    let (bot, token) = core.admin_create_bot(&org.id, "Demo bot").await?;
+    core.admin_add_collaborator(&ws.id, &bot.id, "editor")
+        .await?;
+
+    let principal = core.authenticate(&token).await?;
+    let at = |x: f64, y: f64| NewElement {
+        transform: Some(Transform {
+            x,
+            y,
+            scale_x: 1.0,
+            scale_y: 1.0,
+        }),
+        ..Default::default()
+    };
+    let elements = [
+        (
+            at(0.0, 0.0),
+            ElementBody::Canvas {
+                name: "Ideas".into(),
+                size: Size {
+                    width: 1600.0,
+                    height: 900.0,
+                },
+            },
+        ),
+        (
+            at(80.0, 80.0),
+            ElementBody::Text {
+                text: "Welcome to tessera".into(),
+                size: Size {
+                    width: 600.0,
+                    height: 80.0,
+                },
+            },
+        ),
+        (
+            at(80.0, 240.0),
+            ElementBody::Shape {
+                kind: ShapeKind::StickyNoteSquare,
+                text: "Subscribe to `commands` to see changes live".into(),
+                size: Size {
+                    width: 300.0,
+                    height: 300.0,
+                },
+            },
+        ),
+        (
+            at(0.0, 0.0),
+            ElementBody::Line {
+                start: Point { x: 400.0, y: 390.0 },
+                end: Point { x: 700.0, y: 390.0 },
+            },
+        ),
+    ];
+    for (common, body) in elements {
+        core.create_element(&principal, &ws.id, common, body)
+            .await?;
+    }
+    Ok(json!({
+        "organization": {"id": org.id, "name": org.name},
+        "user": {"id": user.id, "email": DEMO_EMAIL, "password": password},
+        "workspace": {"id": ws.id, "name": ws.name},
+        "bot": {"id": bot.id, "token": token},
+    }))
+}
+
+fn print_guide(base: &str, s: &serde_json::Value) {
+    let ws = s["workspace"]["id"].as_str().unwrap_or_default();
+    let token = s["bot"]["token"].as_str().unwrap_or_default();
+    println!(
+        "tessera demo — a fresh database with sample data\n\n\
+         GraphQL API   {base}/v3/graphql   (open it in a browser for GraphiQL)\n\
+         person        {} / {}\n\
+         workspace     {ws} (\"Welcome board\", public)\n\
+         bot token     {token}\n\n\
+         Try it:\n  curl -s {base}/v3/graphql -H 'Authorization: Bearer {token}' \\\n    \
+         -H 'Content-Type: application/json' \\\n    \
+         -d '{{\"query\":\"{{ elements(workspaceId: \\\"{ws}\\\") {{ id type }} }}\"}}'\n",
+        s["user"]["email"].as_str().unwrap_or_default(),
+        s["user"]["password"].as_str().unwrap_or_default(),
+    );
+}

@@ -1,0 +1,167 @@
+//! GraphQL over HTTP: `POST /v3/graphql` with `Authorization: Bearer <token>`, and a GraphiQL
+//! page at `GET /v3/graphql` for people exploring the API in a browser.
+
+use crate::app::AppState;
+use crate::web::RequestId;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::json;
+use tessera_core::Error;
+
+/// A GraphQL-shaped error response outside of execution (auth, transport, body).
+fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    (status, Json(body)).into_response()
+}
+
+/// 401 with the `WWW-Authenticate` challenge of RFC 6750.
+fn unauthorized(invalid_token: bool) -> Response {
+    let (message, challenge) = if invalid_token {
+        (
+            "the access token is invalid, expired or revoked",
+            r#"Bearer realm="tessera", error="invalid_token""#,
+        )
+    } else {
+        (
+            "authentication required: send Authorization: Bearer <token>",
+            r#"Bearer realm="tessera""#,
+        )
+    };
+    let mut res = request_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    res
+}
+
+/// The token of an `Authorization: Bearer …` header (scheme case-insensitive).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let principal = match bearer_token(&headers) {
+        None => return unauthorized(false),
+        Some(token) => match state.core.authenticate(token).await {
+            Ok(p) => p,
+            Err(Error::Unauthenticated) => return unauthorized(true),
+            Err(e) => {
+                tracing::error!(error = %e, "authentication failed");
+                return request_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error",
+                );
+            }
+        },
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                format!(
+                    "request body is larger than {} bytes",
+                    crate::app::MAX_BODY_BYTES
+                )
+            } else {
+                "could not read the request body".to_string()
+            };
+            return request_error(status, "BAD_USER_INPUT", &message);
+        }
+    };
+    if !is_json(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_USER_INPUT",
+            "send the GraphQL request as JSON with Content-Type: application/json",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &format!("the body is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    let requests = match batch {
+        BatchRequest::Single(r) => vec![r],
+        BatchRequest::Batch(list) if list.is_empty() || list.len() > super::MAX_BATCH => {
+            let msg = format!("a batch must hold 1 to {} operations", super::MAX_BATCH);
+            return request_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &msg);
+        }
+        BatchRequest::Batch(list) => list,
+    };
+    let single = requests.len() == 1;
+    let mut responses = Vec::with_capacity(requests.len());
+    for req in requests {
+        let req = req.data(principal.clone()).data(request_id.clone());
+        responses.push(finish(state.schema.execute(req).await));
+    }
+    let codes: Vec<&str> = responses
+        .iter()
+        .flat_map(|r| r.errors.iter())
+        .filter_map(|e| e.extensions.as_ref()?.get("code"))
+        .filter_map(|v| match v {
+            async_graphql::Value::String(s) => crate::metrics::GRAPHQL_CODES
+                .iter()
+                .find(|c| **c == s.as_str())
+                .copied(),
+            _ => None,
+        })
+        .collect();
+    state.metrics.observe_graphql(responses.len(), &codes);
+    let out = if single {
+        BatchResponse::Single(responses.remove(0))
+    } else {
+        BatchResponse::Batch(responses)
+    };
+    Json(out).into_response()
+}
+
+/// Give every error an `extensions.code`: errors raised before execution (syntax, validation,
+/// variable coercion, depth and complexity limits) are the client's: `BAD_USER_INPUT`.
+fn finish(mut res: GqlResponse) -> GqlResponse {
+    for err in &mut res.errors {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "BAD_USER_INPUT");
+        }
+    }
+    res
+}
+
+pub async fn playground() -> impl IntoResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/v3/graphql")
+            .title("tessera GraphQL")
+            .finish(),
+    )
+}

@@ -1,0 +1,81 @@
+//! The GraphQL API (async-graphql): the schema, its types, and the HTTP transport.
+//! Resolvers are thin: each calls one method of [`tessera_core::service::Core`].
+
+pub mod elements;
+pub mod http;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, Schema};
+use tessera_core::auth::Principal;
+use tessera_core::ids::{self, ElementId, OrgId, UserId, WorkspaceId};
+use tessera_core::service::Core;
+
+pub type ApiSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// Limits on what one document may ask for.
+pub const MAX_DEPTH: usize = 16;
+pub const MAX_COMPLEXITY: usize = 5_000;
+pub const MAX_BATCH: usize = 10;
+
+pub fn schema(core: Core) -> ApiSchema {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .data(core)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(64)
+        .finish()
+}
+
+/// A domain error as a GraphQL error: the public message and `extensions.code`.
+/// Internal detail is logged (inside the request's span, so with its id), never returned.
+pub fn gql_error(e: tessera_core::Error) -> async_graphql::Error {
+    if let tessera_core::Error::Internal(detail) = &e {
+        tracing::error!(error = %detail, "internal error");
+    }
+    async_graphql::Error::new(e.public_message()).extend_with(|_, ext| ext.set("code", e.code()))
+}
+
+/// `?`-friendly conversion of domain results in resolvers.
+pub trait Gql<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> Gql<T> for tessera_core::Result<T> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(gql_error)
+    }
+}
+
+pub fn core<'a>(ctx: &Context<'a>) -> &'a Core {
+    ctx.data_unchecked::<Core>()
+}
+
+pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    ctx.data_opt::<Principal>()
+        .ok_or_else(|| gql_error(tessera_core::Error::Unauthenticated))
+}
+
+fn parse_id<T: From<String>>(field: &str, s: String) -> async_graphql::Result<T> {
+    if ids::looks_like_id(&s) {
+        Ok(T::from(s))
+    } else {
+        Err(gql_error(tessera_core::Error::bad_input(format!(
+            "{field} is not a valid id"
+        ))))
+    }
+}
+
+pub fn workspace_id(s: String) -> async_graphql::Result<WorkspaceId> {
+    parse_id("workspaceId", s)
+}
+pub fn element_id(field: &str, s: String) -> async_graphql::Result<ElementId> {
+    parse_id(field, s)
+}
+pub fn user_id(field: &str, s: String) -> async_graphql::Result<UserId> {
+    parse_id(field, s)
+}
+pub fn org_id(s: String) -> async_graphql::Result<OrgId> {
+    parse_id("organizationId", s)
+}

@@ -1,0 +1,263 @@
+//! Mutations. Each is one call into the core, which authorizes, validates, writes the change
+//! and its event in one transaction.
+
+use super::elements::*;
+use super::types::{Collaborator, Comment, Workspace};
+use super::{core, element_id, org_id, principal, user_id, workspace_id, Gql};
+use async_graphql::{Context, InputObject, Object};
+use tessera_core::element::{ElementBody, ElementPatch, ElementType as DomainType};
+use tessera_core::service::{NewElement, NewWorkspace};
+
+#[derive(InputObject)]
+pub struct CreateWorkspaceInput {
+    pub organization_id: String,
+    pub name: String,
+    #[graphql(default)]
+    pub is_public: bool,
+    pub description: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct AddWorkspaceCollaboratorInput {
+    /// The user (or bot) id.
+    pub id: String,
+    pub workspace_role_id: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateCommentInput {
+    pub element_id: Option<String>,
+    pub text: String,
+}
+
+pub struct Mutation;
+
+impl Mutation {
+    async fn create(
+        &self,
+        ctx: &Context<'_>,
+        ws: String,
+        (common, body): (NewElement, ElementBody),
+    ) -> async_graphql::Result<tessera_core::element::Element> {
+        let ws = workspace_id(ws)?;
+        core(ctx)
+            .create_element(principal(ctx)?, &ws, common, body)
+            .await
+            .gql()
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context<'_>,
+        ws: String,
+        id: String,
+        ty: DomainType,
+        patch: ElementPatch,
+    ) -> async_graphql::Result<tessera_core::element::Element> {
+        let ws = workspace_id(ws)?;
+        let id = element_id("id", id)?;
+        core(ctx)
+            .update_element(principal(ctx)?, &ws, &id, ty, patch)
+            .await
+            .gql()
+    }
+}
+
+#[Object]
+impl Mutation {
+    async fn create_workspace(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateWorkspaceInput,
+    ) -> async_graphql::Result<Workspace> {
+        let new = NewWorkspace {
+            org_id: org_id(input.organization_id)?,
+            name: input.name,
+            description: input.description,
+            is_public: input.is_public,
+        };
+        core(ctx)
+            .create_workspace(principal(ctx)?, new)
+            .await
+            .gql()
+            .map(Workspace)
+    }
+
+    async fn add_workspace_collaborator(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: AddWorkspaceCollaboratorInput,
+    ) -> async_graphql::Result<Collaborator> {
+        let ws = self::workspace_id(workspace_id)?;
+        let user = user_id("id", input.id)?;
+        core(ctx)
+            .add_collaborator(principal(ctx)?, &ws, &user, &input.workspace_role_id)
+            .await
+            .gql()
+            .map(Collaborator)
+    }
+
+    async fn delete_workspace_collaborator(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        collaborator_id: String,
+    ) -> async_graphql::Result<bool> {
+        let ws = self::workspace_id(workspace_id)?;
+        let user = user_id("collaboratorId", collaborator_id)?;
+        core(ctx)
+            .remove_collaborator(principal(ctx)?, &ws, &user)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+
+    async fn create_text(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: CreateTextInput,
+    ) -> async_graphql::Result<Text> {
+        self.create(ctx, workspace_id, input.into_parts())
+            .await
+            .map(Text)
+    }
+
+    async fn update_text(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateTextInput,
+    ) -> async_graphql::Result<Text> {
+        self.update(ctx, workspace_id, id, DomainType::Text, input.into())
+            .await
+            .map(Text)
+    }
+
+    async fn create_shape(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: CreateShapeInput,
+    ) -> async_graphql::Result<Shape> {
+        self.create(ctx, workspace_id, input.into_parts())
+            .await
+            .map(Shape)
+    }
+
+    async fn update_shape(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateShapeInput,
+    ) -> async_graphql::Result<Shape> {
+        self.update(ctx, workspace_id, id, DomainType::Shape, input.into())
+            .await
+            .map(Shape)
+    }
+
+    async fn create_canvas(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: CreateCanvasInput,
+    ) -> async_graphql::Result<Canvas> {
+        self.create(ctx, workspace_id, input.into_parts())
+            .await
+            .map(Canvas)
+    }
+
+    async fn update_canvas(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateCanvasInput,
+    ) -> async_graphql::Result<Canvas> {
+        self.update(ctx, workspace_id, id, DomainType::Canvas, input.into())
+            .await
+            .map(Canvas)
+    }
+
+    async fn create_stroke(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: CreateStrokeInput,
+    ) -> async_graphql::Result<Stroke> {
+        self.create(ctx, workspace_id, input.into_parts())
+            .await
+            .map(Stroke)
+    }
+
+    async fn create_line(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: CreateLineInput,
+    ) -> async_graphql::Result<Line> {
+        self.create(ctx, workspace_id, input.into_parts())
+            .await
+            .map(Line)
+    }
+
+    async fn update_line(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateLineInput,
+    ) -> async_graphql::Result<Line> {
+        self.update(ctx, workspace_id, id, DomainType::Line, input.into())
+            .await
+            .map(Line)
+    }
+
+    async fn create_image(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: CreateImageInput,
+    ) -> async_graphql::Result<Image> {
+        self.create(ctx, workspace_id, input.into_parts())
+            .await
+            .map(Image)
+    }
+
+    /// Delete any element.
+    async fn delete(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+    ) -> async_graphql::Result<bool> {
+        let ws = self::workspace_id(workspace_id)?;
+        let id = element_id("id", id)?;
+        core(ctx)
+            .delete_element(principal(ctx)?, &ws, &id)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+
+    async fn create_comment(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        input: CreateCommentInput,
+    ) -> async_graphql::Result<Comment> {
+        let ws = self::workspace_id(workspace_id)?;
+        let element = input
+            .element_id
+            .map(|s| element_id("elementId", s))
+            .transpose()?;
+        core(ctx)
+            .create_comment(principal(ctx)?, &ws, element, &input.text)
+            .await
+            .gql()
+            .map(Comment)
+    }
+}

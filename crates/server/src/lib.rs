@@ -1,0 +1,11 @@
+//! The tessera server: configuration, the command line, and the HTTP application
+//! (web endpoints and the GraphQL API) on top of `tessera-core` and `tessera-store`.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod graphql;
+pub mod metrics;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,252 @@
+//! Bad input of every kind gets a clear error and changes nothing.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+struct Fixture {
+    app: TestApp,
+    ws: String,
+    token: String,
+    text_id: String,
+}
+
+async fn fixture() -> Fixture {
+    let app = spawn_app().await;
+    let org = app.core.admin_create_org("Bad").await.expect("org").id;
+    let (bot, token) = app.core.admin_create_bot(&org, "b").await.expect("bot");
+    let input = tessera_core::service::NewWorkspace {
+        org_id: org,
+        name: "W".into(),
+        description: None,
+        is_public: false,
+    };
+    let ws = app
+        .core
+        .admin_create_workspace(input, &bot.id)
+        .await
+        .expect("ws")
+        .id
+        .0;
+    let made = app
+        .gql(
+            &token,
+            "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"keep\"}) { id } }",
+            json!({"ws": ws}),
+        )
+        .await;
+    let text_id = made["data"]["createText"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    Fixture {
+        app,
+        ws,
+        token,
+        text_id,
+    }
+}
+
+impl Fixture {
+    async fn state(&self) -> (usize, String) {
+        let q = "query($ws:String!){ elements(workspaceId:$ws) { id ... on Text { text transform { x y } } } }";
+        let els = self.app.gql(&self.token, q, json!({"ws": self.ws})).await;
+        (
+            self.app.events(&self.ws).await.len(),
+            els["data"].to_string(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn bad_graphql_input_is_refused_with_a_code_and_writes_nothing() {
+    let f = fixture().await;
+    let huge = "x".repeat(100_001);
+    let many_points: Vec<Value> = (0..10_001).map(|i| json!({"x": i, "y": i})).collect();
+    let cases: Vec<(&str, String, Value, &str)> = vec![
+        ("wrong type", "mutation($ws:String!){ createText(workspaceId:$ws, input:{text: 123}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("wrong variable type", "mutation($ws:String!, $t:String!){ createText(workspaceId:$ws, input:{text:$t}) { id } }".into(), json!({"t": {"a": 1}}), "BAD_USER_INPUT"),
+        ("huge string", "mutation($ws:String!, $t:String!){ createText(workspaceId:$ws, input:{text:$t}) { id } }".into(), json!({"t": huge}), "BAD_USER_INPUT"),
+        ("infinite coordinate", "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"a\", transform:{x:1e400, y:0}}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("coordinate out of range", "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"a\", transform:{x:1e12, y:0}}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("zero scale", "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"a\", transform:{x:0, y:0, scaleX:0}}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("negative size", "mutation($ws:String!){ createShape(workspaceId:$ws, input:{kind:Star, size:{width:-1, height:1}}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("style not an object", "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"a\", style: 5}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("empty stroke", "mutation($ws:String!){ createStroke(workspaceId:$ws, input:{points: []}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("too many points", "mutation($ws:String!, $p:[PointInput!]!){ createStroke(workspaceId:$ws, input:{points:$p}) { id } }".into(), json!({"p": many_points}), "BAD_USER_INPUT"),
+        ("empty update", format!("mutation($ws:String!){{ updateText(workspaceId:$ws, id:\"{}\", input:{{}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("update of the wrong type", format!("mutation($ws:String!){{ updateShape(workspaceId:$ws, id:\"{}\", input:{{kind:Star}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("update to an infinite coordinate", format!("mutation($ws:String!){{ updateText(workspaceId:$ws, id:\"{}\", input:{{transform:{{x:1e999,y:0}}}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("unknown element", "mutation($ws:String!){ updateText(workspaceId:$ws, id:\"nope\", input:{text:\"a\"}) { id } }".into(), json!({}), "NOT_FOUND"),
+        ("unknown workspace", "mutation{ createText(workspaceId:\"nope\", input:{text:\"a\"}) { id } }".into(), json!({}), "NOT_FOUND"),
+        ("malformed id", "mutation{ createText(workspaceId:\"../../etc\", input:{text:\"a\"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("unknown role", "mutation($ws:String!){ addWorkspaceCollaborator(workspaceId:$ws, input:{id:\"x\", workspaceRoleId:\"god\"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("syntax error", "mutation { createText(".into(), json!({}), "BAD_USER_INPUT"),
+        ("unknown field", "{ nothing }".into(), json!({}), "BAD_USER_INPUT"),
+        ("empty comment", "mutation($ws:String!){ createComment(workspaceId:$ws, input:{text:\"  \"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+    ];
+    let before = f.state().await;
+    for (what, query, mut vars, code) in cases {
+        vars["ws"] = json!(f.ws);
+        let (status, body) = f.app.gql_status(&f.token, &query, vars).await;
+        assert_eq!(status, 200, "{what}: {body}");
+        assert_eq!(error_code(&body), Some(code), "{what}: {body}");
+        let msg = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            !msg.is_empty() && !msg.contains("database") && !msg.contains("sqlx"),
+            "{what}: {msg}"
+        );
+        assert_eq!(f.state().await, before, "{what} changed something");
+    }
+}
+
+#[tokio::test]
+async fn deep_and_complex_queries_are_refused() {
+    let f = fixture().await;
+    let mut deep = String::from("name");
+    for _ in 0..20 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let q = format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}");
+    let body = f.app.gql(&f.token, &q, json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("deep"),
+        "{body}"
+    );
+    let aliases: String = (0..2000)
+        .map(|i| format!("a{i}: me {{ profile {{ id email }} }} "))
+        .collect();
+    let body = f
+        .app
+        .gql(&f.token, &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("BAD_USER_INPUT"),
+        "{}",
+        &body.to_string()[..200.min(body.to_string().len())]
+    );
+}
+
+#[tokio::test]
+async fn bad_http_requests_get_clear_statuses() {
+    let f = fixture().await;
+    let url = format!("{}/v3/graphql", f.app.base);
+    let c = &f.app.client;
+    let before = f.state().await;
+
+    let res = c
+        .post(&url)
+        .bearer_auth(&f.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+
+    let big = format!(
+        "{{\"query\":\"{{ me {{ profile {{ id }} }} }}\",\"variables\":{{\"pad\":\"{}\"}}}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let res = c
+        .post(&url)
+        .bearer_auth(&f.token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 413);
+
+    let res = c
+        .post(&url)
+        .bearer_auth(&f.token)
+        .header("content-type", "text/plain")
+        .body("{\"query\":\"{ me { profile { id } } }\"}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 415);
+
+    let batch: Vec<Value> = (0..11)
+        .map(|_| json!({"query": "{ me { profile { id } } }"}))
+        .collect();
+    let res = c
+        .post(&url)
+        .bearer_auth(&f.token)
+        .json(&batch)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 400);
+    let batch: Vec<Value> = (0..2)
+        .map(|_| json!({"query": "{ me { profile { id } } }"}))
+        .collect();
+    let res: Value = c
+        .post(&url)
+        .bearer_auth(&f.token)
+        .json(&batch)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(res.as_array().map(Vec::len), Some(2), "{res}");
+
+    assert_eq!(f.state().await, before);
+}
+
+#[tokio::test]
+async fn missing_or_bad_tokens_get_401_with_a_challenge() {
+    let f = fixture().await;
+    let url = format!("{}/v3/graphql", f.app.base);
+    let q = json!({"query": "{ me { profile { id } } }"});
+    let res = f.app.client.post(&url).json(&q).send().await.expect("send");
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        r#"Bearer realm="tessera""#
+    );
+    for auth in [
+        "Bearer tsr_bot_forged",
+        "Basic dXNlcjpwYXNz",
+        "Bearer ",
+        &format!("Bearer {}x", f.token),
+    ] {
+        let res = f
+            .app
+            .client
+            .post(&url)
+            .header("authorization", auth)
+            .json(&q)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), 401, "{auth}");
+        let challenge = res.headers()["www-authenticate"]
+            .to_str()
+            .expect("header")
+            .to_string();
+        assert!(challenge.starts_with("Bearer"), "{auth}: {challenge}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    }
+    // The scheme is case-insensitive.
+    let res = f
+        .app
+        .client
+        .post(&url)
+        .header("authorization", format!("bearer {}", f.token))
+        .json(&q)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 200);
+}

@@ -1,0 +1,201 @@
+//! Starting the app, calling it, and setting up data through the CLI binary.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tessera::app::{self, AppState};
+use tessera::config::Config;
+use tessera_core::ids::WorkspaceId;
+use tessera_core::service::Core;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub core: Core,
+    pub client: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn db_url_in(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("tessera.db").display())
+}
+
+/// A server on port 0 with a fresh database in a new temporary directory.
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = db_url_in(dir.path());
+    let mut app = spawn_app_on(&url).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// A server on port 0 using an existing database URL.
+pub async fn spawn_app_on(db_url: &str) -> TestApp {
+    let config = Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        database_url: db_url.to_string(),
+        data_dir: PathBuf::from("."),
+        issuer: "http://127.0.0.1:0".into(),
+    };
+    let (listener, config) = tessera::cli::bind(config).await.expect("bind");
+    let state = AppState::open(config).await.expect("open state");
+    let base = state.config.issuer.clone();
+    let core = state.core.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        core,
+        client: reqwest::Client::new(),
+        _stop: stop,
+        _dir: None,
+    }
+}
+
+impl TestApp {
+    /// POST a GraphQL request with a bearer token; returns (HTTP status, JSON body).
+    pub async fn gql_status(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}/v3/graphql", self.base))
+            .bearer_auth(token)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("json body"))
+    }
+
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.gql_status(token, query, variables).await.1
+    }
+
+    /// Every event of a workspace, straight from the store.
+    pub async fn events(&self, ws: &str) -> Vec<tessera_core::event::Event> {
+        self.core
+            .store()
+            .events_after(&WorkspaceId(ws.into()), 0, 1_000_000)
+            .await
+            .expect("events")
+    }
+
+    pub async fn element_count(&self, ws: &str) -> usize {
+        self.core
+            .store()
+            .elements(&WorkspaceId(ws.into()), None, &[])
+            .await
+            .expect("elements")
+            .len()
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Run the real `tessera` binary with `--json`, and parse its one JSON object.
+pub fn cli(db_url: &str, args: &[&str], stdin: Option<&str>) -> Result<Value, String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .args(["--json", "--database-url", db_url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tessera");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("wait");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("stdout is not JSON: {e}"))
+}
+
+pub fn cli_ok(db_url: &str, args: &[&str]) -> Value {
+    cli(db_url, args, None).unwrap_or_else(|e| panic!("tessera {args:?} failed: {e}"))
+}
+
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+/// An org, a human owner, and a workspace owned by them; returns (org, owner, workspace).
+pub fn cli_org_owner_workspace(db_url: &str, public: bool) -> (String, String, String) {
+    let org = id(&cli_ok(db_url, &["org", "create", "--name", "Acme"]));
+    let email = format!("owner-{}@example.test", tessera_core::ids::new_id());
+    let owner = id(&cli(
+        db_url,
+        &[
+            "user",
+            "create",
+            "--email",
+            &email,
+            "--password-stdin",
+            "--org",
+            &org,
+        ],
+        Some("s3cret-pass\n"),
+    )
+    .expect("user create"));
+    let mut args = vec![
+        "workspace",
+        "create",
+        "--org",
+        &org,
+        "--name",
+        "Board",
+        "--owner",
+        &owner,
+    ];
+    if public {
+        args.push("--public");
+    }
+    let ws = id(&cli_ok(db_url, &args));
+    (org, owner, ws)
+}
+
+/// A bot in `org` added to `ws` with `role`; returns (bot id, token).
+pub fn cli_bot(db_url: &str, org: &str, ws: Option<&str>, role: &str) -> (String, String) {
+    let bot = cli_ok(
+        db_url,
+        &[
+            "bot",
+            "create",
+            "--org",
+            org,
+            "--name",
+            &format!("bot-{role}"),
+        ],
+    );
+    let (bot_id, token) = (id(&bot), bot["token"].as_str().expect("token").to_string());
+    if let Some(ws) = ws {
+        cli_ok(
+            db_url,
+            &[
+                "workspace",
+                "add-collaborator",
+                "--workspace",
+                ws,
+                "--user",
+                &bot_id,
+                "--role",
+                role,
+            ],
+        );
+    }
+    (bot_id, token)
+}

@@ -1,0 +1,126 @@
+//! Health, readiness, metrics, request ids, and the browser playground.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn health_readiness_metrics_and_request_ids() {
+    let app = spawn_app().await;
+    let c = &app.client;
+    let res = c
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(res.status(), 200);
+    let res = c
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(res.status(), 200);
+    let id = res.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(id.len(), 16);
+
+    let org = app.core.admin_create_org("M").await.expect("org").id;
+    let (_, token) = app.core.admin_create_bot(&org, "m").await.expect("bot");
+    app.gql(&token, "{ me { profile { id } } }", json!({}))
+        .await;
+    app.gql(
+        &token,
+        "{ workspace(workspaceId: \"missing\") { id } }",
+        json!({}),
+    )
+    .await;
+    let text = c
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains("# TYPE tessera_http_responses_total counter"),
+        "{text}"
+    );
+    let ops: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tessera_graphql_operations_total "))
+        .and_then(|v| v.parse().ok())
+        .expect("operations line");
+    assert_eq!(ops, 2);
+    assert!(
+        text.contains("tessera_graphql_errors_total{code=\"NOT_FOUND\"} 1"),
+        "{text}"
+    );
+
+    let res = c
+        .get(format!("{}/nowhere", app.base))
+        .send()
+        .await
+        .expect("404");
+    assert_eq!(res.status(), 404);
+    let page = c
+        .get(format!("{}/v3/graphql", app.base))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("graphiql"));
+}
+
+/// The README's first command, as a new user runs it: the demo seeds data and serves it.
+#[tokio::test]
+async fn demo_seeds_and_serves_a_working_api() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["demo", "--json", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("TESSERA_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn demo");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("demo timed out")
+        .expect("read")
+        .expect("demo exited");
+    let seeded: serde_json::Value =
+        serde_json::from_str(&first).expect("demo --json prints one JSON object first");
+    let graphql = seeded["graphql"].as_str().expect("graphql url");
+    let token = seeded["bot"]["token"].as_str().expect("bot token");
+    let ws = seeded["workspace"]["id"].as_str().expect("workspace");
+    assert!(seeded["user"]["password"]
+        .as_str()
+        .is_some_and(|p| p.len() >= 12));
+    assert!(dir.path().join("demo.db").exists());
+
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(graphql)
+        .bearer_auth(token)
+        .json(&json!({"query": "query($ws:String!){ elements(workspaceId:$ws) { type } }", "variables": {"ws": ws}}))
+        .send()
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
+    let types: Vec<&str> = body["data"]["elements"]
+        .as_array()
+        .expect("elements")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types.len(), 4, "{body}");
+    assert!(types.contains(&"Text") && types.contains(&"Shape") && types.contains(&"Canvas"));
+    child.start_kill().expect("kill");
+}

@@ -1,0 +1,123 @@
+//! Every built-in workspace role against every mutation, with the expected outcome written
+//! out by hand (not derived from the role data under test).
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use tessera_core::ids::{OrgId, UserId, WorkspaceId};
+use tessera_core::service::{NewPerson, NewWorkspace};
+
+/// (mutation, fixture element to create first, GraphQL document).
+const MUTATIONS: [(&str, Option<&str>, &str); 14] = [
+    ("createText", None, "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"t\"}) { id } }"),
+    ("updateText", Some("text"), "mutation($ws:String!,$id:String!){ r: updateText(workspaceId:$ws, id:$id, input:{text:\"u\"}) { id } }"),
+    ("createShape", None, "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{kind:Rectangle}) { id } }"),
+    ("updateShape", Some("shape"), "mutation($ws:String!,$id:String!){ r: updateShape(workspaceId:$ws, id:$id, input:{kind:Star}) { id } }"),
+    ("createCanvas", None, "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"c\", size:{width:10,height:10}}) { id } }"),
+    ("updateCanvas", Some("canvas"), "mutation($ws:String!,$id:String!){ r: updateCanvas(workspaceId:$ws, id:$id, input:{name:\"d\"}) { id } }"),
+    ("createStroke", None, "mutation($ws:String!){ r: createStroke(workspaceId:$ws, input:{points:[{x:0,y:0},{x:1,y:1}]}) { id } }"),
+    ("createLine", None, "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{x:0,y:0}, end:{x:5,y:5}}) { id } }"),
+    ("updateLine", Some("line"), "mutation($ws:String!,$id:String!){ r: updateLine(workspaceId:$ws, id:$id, input:{end:{x:9,y:9}}) { id } }"),
+    ("createImage", None, "mutation($ws:String!){ r: createImage(workspaceId:$ws, input:{filename:\"a.png\", size:{width:1,height:1}}) { id } }"),
+    ("delete", Some("text"), "mutation($ws:String!,$id:String!){ r: delete(workspaceId:$ws, id:$id) }"),
+    ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, input:{elementId:$id, text:\"hi\"}) { id } }"),
+    ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { id } }"),
+    ("deleteWorkspaceCollaborator", None, "mutation($ws:String!,$victim:String!){ r: deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$victim) }"),
+];
+
+/// Which mutations each role may perform.
+fn allowed(role: &str, mutation: &str) -> bool {
+    let element = !mutation.contains("Collaborator");
+    match role {
+        "owner" | "editor-plus" => true,
+        "editor" => element,
+        "commenter" => mutation == "createComment",
+        "viewer" => false,
+        other => panic!("unknown role {other}"),
+    }
+}
+
+const FIXTURES: [(&str, &str); 4] = [
+    ("text", "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"f\"}) { id } }"),
+    ("shape", "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{kind:Ellipse}) { id } }"),
+    ("canvas", "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"f\", size:{width:1,height:1}}) { id } }"),
+    ("line", "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{x:0,y:0}, end:{x:1,y:1}}) { id } }"),
+];
+
+#[tokio::test]
+async fn every_workspace_role_against_every_mutation() {
+    let app = spawn_app().await;
+    let core = &app.core;
+    let org = core.admin_create_org("Roles").await.expect("org").id;
+    let owner = core
+        .admin_create_user(NewPerson {
+            email: "owner@roles.test".into(),
+            password: "password-1".into(),
+            org: Some((org.clone(), "owner".into())),
+            ..Default::default()
+        })
+        .await
+        .expect("owner");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for role in ["owner", "editor-plus", "editor", "commenter", "viewer"] {
+        for (name, fixture, doc) in MUTATIONS {
+            let ws = new_workspace(&app, &org, &owner.id).await;
+            let (_, fixture_token) = bot_in(&app, &org, &ws, "editor").await;
+            let (_, token) = bot_in(&app, &org, &ws, role).await;
+            let (victim, _) = bot_in(&app, &org, &ws, "viewer").await;
+            let (newcomer, _) = core.admin_create_bot(&org, "newcomer").await.expect("bot");
+            let mut vars = json!({"ws": ws.0, "victim": victim.0, "user": newcomer.id.0});
+            if let Some(kind) = fixture {
+                let (_, fdoc) = FIXTURES.iter().find(|(k, _)| *k == kind).expect("fixture");
+                let made = app.gql(&fixture_token, fdoc, json!({"ws": ws.0})).await;
+                vars["id"] = made["data"]["r"]["id"].clone();
+            }
+            let events_before = app.events(&ws.0).await.len();
+            let elements_before = app.element_count(&ws.0).await;
+            let body: Value = app.gql(&token, doc, vars).await;
+            let events_after = app.events(&ws.0).await.len();
+            checked += 1;
+            let expect = allowed(role, name);
+            let ok = if expect {
+                body["errors"].is_null()
+                    && !body["data"]["r"].is_null()
+                    && events_after == events_before + 1
+            } else {
+                error_code(&body) == Some("FORBIDDEN")
+                    && events_after == events_before
+                    && app.element_count(&ws.0).await == elements_before
+            };
+            if !ok {
+                failures.push(format!(
+                    "{role} {name}: expected {}, got {body}",
+                    if expect { "success" } else { "FORBIDDEN" }
+                ));
+            }
+        }
+    }
+    assert_eq!(checked, 70);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+async fn new_workspace(app: &TestApp, org: &OrgId, owner: &UserId) -> WorkspaceId {
+    let input = NewWorkspace {
+        org_id: org.clone(),
+        name: "W".into(),
+        description: None,
+        is_public: false,
+    };
+    app.core
+        .admin_create_workspace(input, owner)
+        .await
+        .expect("workspace")
+        .id
+}
+
+async fn bot_in(app: &TestApp, org: &OrgId, ws: &WorkspaceId, role: &str) -> (UserId, String) {
+    let (bot, token) = app.core.admin_create_bot(org, role).await.expect("bot");
+    app.core
+        .admin_add_collaborator(ws, &bot.id, role)
+        .await
+        .expect("add");
+    (bot.id, token)
+}

@@ -1,0 +1,191 @@
+//! Row types as stored, and their conversion into domain types.
+
+use tessera_core::auth::{TokenKind, TokenRecord};
+use tessera_core::element::Element;
+use tessera_core::event::{Actor, Event, EventPayload};
+use tessera_core::ids::{OrgId, TokenId, UserId, WorkspaceId};
+use tessera_core::model::{
+    AccessFacts, ActorType, Organization, ResourceType, Role, User, Workspace,
+};
+use tessera_core::{Error, Result};
+
+pub fn db_err(e: sqlx::Error) -> Error {
+    Error::internal(format!("database: {e}"))
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> Error {
+    Error::internal(format!("stored {what} is malformed: {detail}"))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct RoleRow {
+    pub resource_type: String,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub permissions: String,
+}
+
+impl RoleRow {
+    pub fn into_role(self) -> Result<Role> {
+        Ok(Role {
+            resource_type: ResourceType::parse(&self.resource_type)
+                .ok_or_else(|| corrupt("role", &self.resource_type))?,
+            permissions: serde_json::from_str(&self.permissions).map_err(|e| corrupt("role", e))?,
+            id: self.id,
+            name: self.name,
+            description: self.description,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<OrgRow> for Organization {
+    fn from(r: OrgRow) -> Self {
+        Organization {
+            id: OrgId(r.id),
+            name: r.name,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub kind: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub bot_org_id: Option<String>,
+}
+
+impl UserRow {
+    pub fn into_user(self) -> Result<User> {
+        Ok(User {
+            kind: ActorType::parse(&self.kind).ok_or_else(|| corrupt("user", &self.kind))?,
+            id: UserId(self.id),
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            bot_org: self.bot_org_id.map(OrgId),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: String,
+    pub kind: String,
+    pub user_id: String,
+    pub client_id: Option<String>,
+    pub scopes: String,
+    pub workspaces: Option<String>,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl TokenRow {
+    pub fn into_record(self) -> Result<TokenRecord> {
+        let workspaces = match self.workspaces {
+            Some(s) => Some(
+                serde_json::from_str::<Vec<WorkspaceId>>(&s).map_err(|e| corrupt("token", e))?,
+            ),
+            None => None,
+        };
+        Ok(TokenRecord {
+            kind: TokenKind::parse(&self.kind).ok_or_else(|| corrupt("token", &self.kind))?,
+            id: TokenId(self.id),
+            user_id: UserId(self.user_id),
+            client_id: self.client_id,
+            scopes: self.scopes,
+            workspaces,
+            expires_at: self.expires_at,
+            revoked: self.revoked_at.is_some(),
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct WorkspaceRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub is_public: bool,
+    pub owner_id: String,
+}
+
+impl From<WorkspaceRow> for Workspace {
+    fn from(r: WorkspaceRow) -> Self {
+        Workspace {
+            id: WorkspaceId(r.id),
+            org_id: OrgId(r.org_id),
+            name: r.name,
+            description: r.description,
+            is_public: r.is_public,
+            owner_id: UserId(r.owner_id),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FactsRow {
+    #[sqlx(flatten)]
+    pub workspace: WorkspaceRow,
+    pub ws_role: Option<String>,
+    pub org_role: Option<String>,
+}
+
+impl From<FactsRow> for AccessFacts {
+    fn from(r: FactsRow) -> Self {
+        AccessFacts {
+            workspace: r.workspace.into(),
+            workspace_role: r.ws_role,
+            org_role: r.org_role,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct EventRow {
+    pub workspace_id: String,
+    pub cursor: i64,
+    pub actor_id: String,
+    pub actor_type: String,
+    pub client_id: Option<String>,
+    pub payload: String,
+    pub created_at: i64,
+}
+
+impl EventRow {
+    pub fn into_event(self) -> Result<Event> {
+        Ok(Event {
+            payload: serde_json::from_str::<EventPayload>(&self.payload)
+                .map_err(|e| corrupt("event", e))?,
+            actor: Actor {
+                kind: ActorType::parse(&self.actor_type)
+                    .ok_or_else(|| corrupt("event", &self.actor_type))?,
+                id: UserId(self.actor_id),
+                client_id: self.client_id,
+            },
+            workspace_id: WorkspaceId(self.workspace_id),
+            cursor: self.cursor,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub fn element_from_json(data: &str) -> Result<Element> {
+    serde_json::from_str(data).map_err(|e| corrupt("element", e))
+}
+
+pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(Error::internal)
+}

@@ -1,0 +1,578 @@
+//! The SQLite backend. One file in WAL mode with full synchronous commits; reads go through a
+//! pool, writes through a single connection so that writers queue in-process instead of
+//! contending for SQLite's lock, and so that cursor order is commit order.
+
+use crate::rows::*;
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use tessera_core::auth::TokenRecord;
+use tessera_core::element::{Element, ElementType};
+use tessera_core::event::{Actor, Event, EventPayload};
+use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
+use tessera_core::model::{
+    now_millis, AccessFacts, Collaborator, Comment, Organization, Role, User, Workspace,
+};
+use tessera_core::ports::{ElementChange, NewUser, Store};
+use tessera_core::{Error, Result};
+
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id";
+const USER_COLUMNS: &str = "u.id, u.kind, u.email, u.first_name, u.last_name, u.bot_org_id";
+const TOKEN_COLUMNS: &str =
+    "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at";
+const EVENT_COLUMNS: &str =
+    "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
+
+impl SqliteStore {
+    /// Open (creating if missing) the database at `url`, and apply pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::bad_input(format!("invalid SQLite URL {url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| Error::internal(format!("cannot open database {url}: {e}")))?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&write)
+            .await
+            .map_err(|e| Error::internal(format!("cannot migrate database {url}: {e}")))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(|e| Error::internal(format!("cannot open database {url}: {e}")))?;
+        Ok(SqliteStore { read, write })
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.write.begin().await.map_err(db_err)
+    }
+}
+
+async fn commit(tx: Transaction<'static, Sqlite>) -> Result<()> {
+    tx.commit().await.map_err(db_err)
+}
+
+/// Append one event inside the caller's transaction. The workspace's counter row is bumped in
+/// the same transaction, so cursors are dense and in commit order.
+async fn append_event(
+    tx: &mut Transaction<'static, Sqlite>,
+    ws: &WorkspaceId,
+    actor: &Actor,
+    payload: EventPayload,
+) -> Result<Event> {
+    let cursor: i64 = sqlx::query_scalar(
+        "UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1 RETURNING last_cursor",
+    )
+    .bind(ws.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?
+    .ok_or(Error::NotFound("workspace"))?;
+    let event = Event {
+        workspace_id: ws.clone(),
+        cursor,
+        actor: actor.clone(),
+        payload,
+        created_at: now_millis(),
+    };
+    sqlx::query(
+        "INSERT INTO events (workspace_id, cursor, kind, actor_id, actor_type, client_id, payload, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(ws.as_str())
+    .bind(cursor)
+    .bind(event.payload.kind())
+    .bind(actor.id.as_str())
+    .bind(actor.kind.as_str())
+    .bind(actor.client_id.as_deref())
+    .bind(to_json(&event.payload)?)
+    .bind(event.created_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(event)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn roles(&self) -> Result<Vec<Role>> {
+        let rows: Vec<RoleRow> =
+            sqlx::query_as("SELECT resource_type, id, name, description, permissions FROM roles")
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?;
+        rows.into_iter().map(RoleRow::into_role).collect()
+    }
+
+    async fn create_org(&self, org: &Organization) -> Result<()> {
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(org.id.as_str())
+            .bind(&org.name)
+            .bind(now_millis())
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn org(&self, id: &OrgId) -> Result<Option<Organization>> {
+        let row: Option<OrgRow> =
+            sqlx::query_as("SELECT id, name FROM organizations WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn set_org_member(&self, org: &OrgId, user: &UserId, role: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO org_members (org_id, user_id, role_id) VALUES ($1, $2, $3)
+             ON CONFLICT (org_id, user_id) DO UPDATE SET role_id = excluded.role_id",
+        )
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .bind(role)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn org_role(&self, org: &OrgId, user: &UserId) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT role_id FROM org_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn orgs_of(&self, user: &UserId) -> Result<Vec<Organization>> {
+        let rows: Vec<OrgRow> = sqlx::query_as(
+            "SELECT o.id, o.name FROM organizations o JOIN org_members m ON m.org_id = o.id
+             WHERE m.user_id = $1 ORDER BY o.created_at, o.id",
+        )
+        .bind(user.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn create_user(&self, new: &NewUser) -> Result<()> {
+        let u = &new.user;
+        sqlx::query(
+            "INSERT INTO users (id, kind, email, email_lower, first_name, last_name, password_hash, bot_org_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(u.id.as_str())
+        .bind(u.kind.as_str())
+        .bind(u.email.as_deref())
+        .bind(u.email.as_ref().map(|e| e.to_lowercase()))
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(new.password_hash.as_deref())
+        .bind(u.bot_org.as_ref().map(|o| o.as_str()))
+        .bind(now_millis())
+        .execute(&self.write)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::Conflict("a user with this email already exists".into())
+            } else {
+                db_err(e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn user(&self, id: &UserId) -> Result<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: Option<String>,
+        }
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email_lower = $1"
+        ))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| Ok((r.user.into_user()?, r.password_hash)))
+            .transpose()
+    }
+
+    async fn insert_token(&self, t: &TokenRecord, hash: &str) -> Result<()> {
+        let workspaces = t.workspaces.as_ref().map(to_json).transpose()?;
+        sqlx::query(
+            "INSERT INTO tokens (id, hash, kind, user_id, client_id, scopes, workspaces, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(t.id.as_str())
+        .bind(hash)
+        .bind(t.kind.as_str())
+        .bind(t.user_id.as_str())
+        .bind(t.client_id.as_deref())
+        .bind(&t.scopes)
+        .bind(workspaces)
+        .bind(t.expires_at)
+        .bind(t.created_at)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        let row: Option<TokenRow> = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1"
+        ))
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.map(TokenRow::into_record).transpose()
+    }
+
+    async fn tokens_of(&self, user: &UserId) -> Result<Vec<TokenRecord>> {
+        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE user_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(user.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(TokenRow::into_record).collect()
+    }
+
+    async fn revoke_token(&self, id: &TokenId) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_millis())
+                .bind(id.as_str())
+                .execute(&self.write)
+                .await
+                .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_workspace(&self, ws: &Workspace) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO workspaces (id, org_id, name, description, is_public, owner_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(ws.id.as_str())
+        .bind(ws.org_id.as_str())
+        .bind(&ws.name)
+        .bind(&ws.description)
+        .bind(ws.is_public)
+        .bind(ws.owner_id.as_str())
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO collaborators (workspace_id, user_id, role_id) VALUES ($1, $2, 'owner')",
+        )
+        .bind(ws.id.as_str())
+        .bind(ws.owner_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        commit(tx).await
+    }
+
+    async fn workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>> {
+        let row: Option<WorkspaceRow> = sqlx::query_as(&format!(
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn access_facts(&self, ws: &WorkspaceId, user: &UserId) -> Result<Option<AccessFacts>> {
+        let row: Option<FactsRow> = sqlx::query_as(&format!(
+            "SELECT {WORKSPACE_COLUMNS}, c.role_id AS ws_role, m.role_id AS org_role
+             FROM workspaces w
+             LEFT JOIN collaborators c ON c.workspace_id = w.id AND c.user_id = $2
+             LEFT JOIN org_members m ON m.org_id = w.org_id AND m.user_id = $2
+             WHERE w.id = $1"
+        ))
+        .bind(ws.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn visible_workspaces(&self, user: &UserId) -> Result<Vec<AccessFacts>> {
+        let rows: Vec<FactsRow> = sqlx::query_as(&format!(
+            "SELECT {WORKSPACE_COLUMNS}, c.role_id AS ws_role, m.role_id AS org_role
+             FROM workspaces w
+             LEFT JOIN collaborators c ON c.workspace_id = w.id AND c.user_id = $1
+             LEFT JOIN org_members m ON m.org_id = w.org_id AND m.user_id = $1
+             WHERE c.user_id IS NOT NULL OR (w.is_public AND m.user_id IS NOT NULL)
+             ORDER BY w.created_at, w.id"
+        ))
+        .bind(user.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn collaborators(&self, ws: &WorkspaceId) -> Result<Vec<Collaborator>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            role_id: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, c.role_id FROM collaborators c JOIN users u ON u.id = c.user_id
+             WHERE c.workspace_id = $1 ORDER BY u.created_at, u.id"
+        ))
+        .bind(ws.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Collaborator {
+                    user: r.user.into_user()?,
+                    role_id: r.role_id,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_collaborator(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        role: &str,
+        actor: &Actor,
+    ) -> Result<Event> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO collaborators (workspace_id, user_id, role_id) VALUES ($1, $2, $3)
+             ON CONFLICT (workspace_id, user_id) DO UPDATE SET role_id = excluded.role_id",
+        )
+        .bind(ws.as_str())
+        .bind(user.as_str())
+        .bind(role)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let payload = EventPayload::CollaboratorAdded {
+            user_id: user.clone(),
+            role_id: role.to_string(),
+        };
+        let event = append_event(&mut tx, ws, actor, payload).await?;
+        commit(tx).await?;
+        Ok(event)
+    }
+
+    async fn remove_collaborator(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        actor: &Actor,
+    ) -> Result<Option<Event>> {
+        let mut tx = self.begin().await?;
+        let done =
+            sqlx::query("DELETE FROM collaborators WHERE workspace_id = $1 AND user_id = $2")
+                .bind(ws.as_str())
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let event = append_event(
+            &mut tx,
+            ws,
+            actor,
+            EventPayload::CollaboratorRemoved {
+                user_id: user.clone(),
+            },
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(Some(event))
+    }
+
+    async fn insert_element(&self, el: &Element, actor: &Actor) -> Result<Event> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO elements (workspace_id, id, type, z_index, data) VALUES ($1, $2, $3, $4, $5)")
+            .bind(el.workspace_id.as_str())
+            .bind(el.id.as_str())
+            .bind(el.element_type().as_str())
+            .bind(el.z_index)
+            .bind(to_json(el)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let event = append_event(
+            &mut tx,
+            &el.workspace_id,
+            actor,
+            EventPayload::ElementCreated {
+                element: el.clone(),
+            },
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(event)
+    }
+
+    async fn change_element(
+        &self,
+        ws: &WorkspaceId,
+        id: &ElementId,
+        actor: &Actor,
+        change: ElementChange<'_>,
+    ) -> Result<Option<(Option<Element>, Event)>> {
+        let mut tx = self.begin().await?;
+        let data: Option<String> =
+            sqlx::query_scalar("SELECT data FROM elements WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        let Some(data) = data else { return Ok(None) };
+        let (next, payload) = change(element_from_json(&data)?)?;
+        match &next {
+            Some(el) => sqlx::query(
+                "UPDATE elements SET z_index = $1, data = $2 WHERE workspace_id = $3 AND id = $4",
+            )
+            .bind(el.z_index)
+            .bind(to_json(el)?)
+            .bind(ws.as_str())
+            .bind(id.as_str()),
+            None => sqlx::query("DELETE FROM elements WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.as_str())
+                .bind(id.as_str()),
+        }
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let event = append_event(&mut tx, ws, actor, payload).await?;
+        commit(tx).await?;
+        Ok(Some((next, event)))
+    }
+
+    async fn elements(
+        &self,
+        ws: &WorkspaceId,
+        id: Option<&ElementId>,
+        types: &[ElementType],
+    ) -> Result<Vec<Element>> {
+        let mut qb =
+            sqlx::QueryBuilder::<Sqlite>::new("SELECT data FROM elements WHERE workspace_id = ");
+        qb.push_bind(ws.as_str());
+        if let Some(id) = id {
+            qb.push(" AND id = ").push_bind(id.as_str());
+        }
+        if !types.is_empty() {
+            qb.push(" AND type IN (");
+            let mut list = qb.separated(", ");
+            for t in types {
+                list.push_bind(t.as_str());
+            }
+            qb.push(")");
+        }
+        qb.push(" ORDER BY z_index, rowid");
+        let rows: Vec<String> = qb
+            .build_query_scalar()
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(|d| element_from_json(d)).collect()
+    }
+
+    async fn insert_comment(&self, c: &Comment, actor: &Actor) -> Result<Event> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO comments (id, workspace_id, element_id, author_id, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(c.id.as_str())
+        .bind(c.workspace_id.as_str())
+        .bind(c.element_id.as_ref().map(|e| e.as_str()))
+        .bind(c.author_id.as_str())
+        .bind(&c.text)
+        .bind(c.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let event = append_event(
+            &mut tx,
+            &c.workspace_id,
+            actor,
+            EventPayload::CommentCreated { comment: c.clone() },
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(event)
+    }
+
+    async fn events_after(&self, ws: &WorkspaceId, after: i64, limit: u32) -> Result<Vec<Event>> {
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE workspace_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3"
+        ))
+        .bind(ws.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+}
