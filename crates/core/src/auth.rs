@@ -55,6 +55,25 @@ impl Scope {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
+
+    /// What granting this scope lets an app do, in plain words for the consent page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::V2Legacy => "Act as you, with all of your permissions, everywhere you have access",
+            Scope::OfflineAccess => "Keep access when you are not using the app (until you revoke it)",
+            Scope::WorkspacesRead => "See your workspaces and who works in them",
+            Scope::WorkspacesWrite => "Create workspaces and manage their collaborators",
+            Scope::ElementsRead => "See the content of your workspaces and follow changes live",
+            Scope::ElementsWrite => "Create, change and delete content in your workspaces",
+            Scope::OrgRead => "See your organizations",
+            Scope::OrgAdmin => "Administer your organizations",
+        }
+    }
+
+    /// Whether this scope works on workspaces, so that the user may narrow it to some.
+    pub fn is_workspace_scoped(self) -> bool {
+        matches!(self, Scope::WorkspacesRead | Scope::WorkspacesWrite | Scope::ElementsRead | Scope::ElementsWrite)
+    }
 }
 
 /// A set of scopes, parsed from and printed as a space-separated string (RFC 6749 §3.3).
@@ -68,11 +87,7 @@ pub fn parse_scopes(s: &str) -> Result<Scopes> {
 }
 
 pub fn format_scopes(scopes: &Scopes) -> String {
-    scopes
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 /// Who is making a request, and what their token lets them do.
@@ -93,9 +108,7 @@ pub struct Principal {
 impl Principal {
     /// Whether the token's workspace narrowing (if any) includes this workspace.
     pub fn may_reach(&self, ws: &WorkspaceId) -> bool {
-        self.workspaces
-            .as_ref()
-            .is_none_or(|list| list.contains(ws))
+        self.workspaces.as_ref().is_none_or(|list| list.contains(ws))
     }
 }
 
@@ -111,12 +124,18 @@ pub struct TokenRecord {
     pub expires_at: Option<i64>,
     pub revoked: bool,
     pub created_at: i64,
+    /// The grant lineage (one authorization code, or one client-credentials grant) this
+    /// token belongs to; revoking the family revokes them all.
+    pub family_id: Option<String>,
+    /// For refresh tokens: when it was exchanged for a new one.
+    pub rotated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     Bot,
     Access,
+    Refresh,
 }
 
 impl TokenKind {
@@ -124,12 +143,14 @@ impl TokenKind {
         match self {
             TokenKind::Bot => "bot",
             TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "bot" => Some(TokenKind::Bot),
             "access" => Some(TokenKind::Access),
+            "refresh" => Some(TokenKind::Refresh),
             _ => None,
         }
     }
@@ -141,10 +162,7 @@ pub const BOT_TOKEN_PREFIX: &str = "tsr_bot_";
 pub fn generate_token(prefix: &str) -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let token = format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash_token(&token);
     (token, hash)
 }
@@ -167,30 +185,19 @@ pub const MAX_PASSWORD_LEN: usize = 1024;
 pub fn hash_password(password: &str) -> Result<String> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
-        return Err(Error::bad_input(format!(
-            "password must be at least {MIN_PASSWORD_LEN} characters"
-        )));
+        return Err(Error::bad_input(format!("password must be at least {MIN_PASSWORD_LEN} characters")));
     }
     if len > MAX_PASSWORD_LEN {
-        return Err(Error::bad_input(format!(
-            "password must be at most {MAX_PASSWORD_LEN} characters"
-        )));
+        return Err(Error::bad_input(format!("password must be at most {MAX_PASSWORD_LEN} characters")));
     }
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(Error::internal)
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
 }
 
 /// Check a password against its stored hash; any malformed hash is simply a mismatch.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
         .unwrap_or(false)
 }
 

@@ -76,12 +76,7 @@ pub struct Transform {
 
 impl Default for Transform {
     fn default() -> Self {
-        Transform {
-            x: 0.0,
-            y: 0.0,
-            scale_x: 1.0,
-            scale_y: 1.0,
-        }
+        Transform { x: 0.0, y: 0.0, scale_x: 1.0, scale_y: 1.0 }
     }
 }
 
@@ -97,31 +92,12 @@ pub struct BoundingBox {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ElementBody {
-    Text {
-        text: String,
-        size: Size,
-    },
-    Shape {
-        kind: ShapeKind,
-        text: String,
-        size: Size,
-    },
-    Canvas {
-        name: String,
-        size: Size,
-    },
-    Stroke {
-        points: Vec<Point>,
-    },
-    Line {
-        start: Point,
-        end: Point,
-    },
-    Image {
-        title: String,
-        filename: String,
-        size: Size,
-    },
+    Text { text: String, size: Size },
+    Shape { kind: ShapeKind, text: String, size: Size },
+    Canvas { name: String, size: Size },
+    Stroke { points: Vec<Point> },
+    Line { start: Point, end: Point },
+    Image { title: String, filename: String, size: Size },
 }
 
 impl ElementBody {
@@ -160,12 +136,7 @@ impl Element {
     /// The axis-aligned box the element covers on the canvas, in canvas coordinates.
     pub fn bounding_box(&self) -> BoundingBox {
         let t = &self.transform;
-        let sized = |s: &Size| BoundingBox {
-            x: t.x,
-            y: t.y,
-            width: s.width * t.scale_x,
-            height: s.height * t.scale_y,
-        };
+        let sized = |s: &Size| BoundingBox { x: t.x, y: t.y, width: s.width * t.scale_x, height: s.height * t.scale_y };
         let around = |pts: &[Point]| {
             let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
             for p in pts {
@@ -175,12 +146,7 @@ impl Element {
                 y1 = y1.max(p.y);
             }
             if pts.is_empty() {
-                return BoundingBox {
-                    x: t.x,
-                    y: t.y,
-                    width: 0.0,
-                    height: 0.0,
-                };
+                return BoundingBox { x: t.x, y: t.y, width: 0.0, height: 0.0 };
             }
             BoundingBox {
                 x: t.x + x0 * t.scale_x,

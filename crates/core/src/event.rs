@@ -19,11 +19,7 @@ pub struct Actor {
 impl Actor {
     /// The operator, acting through the command line.
     pub fn system() -> Self {
-        Actor {
-            id: UserId("system".into()),
-            kind: ActorType::System,
-            client_id: None,
-        }
+        Actor { id: UserId("system".into()), kind: ActorType::System, client_id: None }
     }
 }
 
@@ -33,16 +29,9 @@ pub enum EventPayload {
     #[serde(rename_all = "camelCase")]
     ElementCreated { element: Element },
     #[serde(rename_all = "camelCase")]
-    ElementUpdated {
-        element_id: ElementId,
-        element_type: ElementType,
-        data: Json,
-    },
+    ElementUpdated { element_id: ElementId, element_type: ElementType, data: Json },
     #[serde(rename_all = "camelCase")]
-    ElementDeleted {
-        element_id: ElementId,
-        element_type: ElementType,
-    },
+    ElementDeleted { element_id: ElementId, element_type: ElementType },
     #[serde(rename_all = "camelCase")]
     CommentCreated { comment: Comment },
     #[serde(rename_all = "camelCase")]

@@ -10,17 +10,12 @@ const LEN: usize = 20;
 /// A fresh random id string.
 pub fn new_id() -> String {
     let mut rng = rand::thread_rng();
-    (0..LEN)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// Whether `s` has the shape of an id (any kind); used to reject junk early.
 pub fn looks_like_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 macro_rules! id_type {

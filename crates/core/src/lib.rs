@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod model;
+pub mod oauth;
 pub mod permission;
 pub mod ports;
 pub mod service;

@@ -75,16 +75,14 @@ impl Permission {
     fn scopes(self) -> &'static [Scope] {
         use Scope::*;
         match self {
-            Permission::WorkspaceRead => {
-                &[WorkspacesRead, WorkspacesWrite, ElementsRead, ElementsWrite]
-            }
+            Permission::WorkspaceRead => &[WorkspacesRead, WorkspacesWrite, ElementsRead, ElementsWrite],
             Permission::ElementCreate
             | Permission::ElementUpdate
             | Permission::ElementDelete
             | Permission::CommentCreate => &[ElementsWrite],
-            Permission::WorkspaceUpdate
-            | Permission::CollaboratorManage
-            | Permission::WorkspaceCreate => &[WorkspacesWrite],
+            Permission::WorkspaceUpdate | Permission::CollaboratorManage | Permission::WorkspaceCreate => {
+                &[WorkspacesWrite]
+            }
             Permission::OrgRead => &[OrgRead, OrgAdmin],
             Permission::OrgManage => &[OrgAdmin],
         }
@@ -109,11 +107,7 @@ impl RoleBook {
         let roles = roles
             .into_iter()
             .map(|r| {
-                let perms = r
-                    .permissions
-                    .iter()
-                    .filter_map(|k| Permission::from_key(k))
-                    .collect();
+                let perms = r.permissions.iter().filter_map(|k| Permission::from_key(k)).collect();
                 ((r.resource_type, r.id.clone()), (r, perms))
             })
             .collect();
@@ -130,10 +124,7 @@ impl RoleBook {
                 ResourceType::Workspace => &WORKSPACE_ROLES,
                 ResourceType::Organization => &ORG_ROLES,
             };
-            (
-                r.resource_type.as_str(),
-                list.iter().position(|x| *x == r.id).unwrap_or(usize::MAX),
-            )
+            (r.resource_type.as_str(), list.iter().position(|x| *x == r.id).unwrap_or(usize::MAX))
         };
         let mut out: Vec<Role> = self
             .roles
@@ -146,8 +137,7 @@ impl RoleBook {
     }
 
     fn grants(&self, resource: ResourceType, role: Option<&str>, perm: Permission) -> bool {
-        role.and_then(|id| self.roles.get(&(resource, id.to_string())))
-            .is_some_and(|(_, perms)| perms.contains(&perm))
+        role.and_then(|id| self.roles.get(&(resource, id.to_string()))).is_some_and(|(_, perms)| perms.contains(&perm))
     }
 
     /// What the principal's roles allow in this workspace, before scopes.
@@ -166,8 +156,7 @@ impl RoleBook {
 
 /// Whether the token's scopes allow `perm` at all.
 pub fn scope_allows(principal: &Principal, perm: Permission) -> bool {
-    principal.scopes.contains(&Scope::V2Legacy)
-        || perm.scopes().iter().any(|s| principal.scopes.contains(s))
+    principal.scopes.contains(&Scope::V2Legacy) || perm.scopes().iter().any(|s| principal.scopes.contains(s))
 }
 
 /// The one decision for anything done inside a workspace.
@@ -175,21 +164,13 @@ pub fn scope_allows(principal: &Principal, perm: Permission) -> bool {
 /// A workspace the principal may not read — by role, or because the token is narrowed to
 /// other workspaces — is `NOT_FOUND`, so its existence does not leak. Otherwise a missing role
 /// permission or token scope is `FORBIDDEN`.
-pub fn decide(
-    book: &RoleBook,
-    principal: &Principal,
-    facts: &AccessFacts,
-    perm: Permission,
-) -> Result<()> {
-    let readable = book.workspace_allows(facts, Permission::WorkspaceRead)
-        && principal.may_reach(&facts.workspace.id);
+pub fn decide(book: &RoleBook, principal: &Principal, facts: &AccessFacts, perm: Permission) -> Result<()> {
+    let readable = book.workspace_allows(facts, Permission::WorkspaceRead) && principal.may_reach(&facts.workspace.id);
     if !readable {
         return Err(Error::NotFound("workspace"));
     }
     if !scope_allows(principal, Permission::WorkspaceRead) {
-        return Err(Error::Forbidden(
-            "read this workspace with this token's scopes",
-        ));
+        return Err(Error::Forbidden("read this workspace with this token's scopes"));
     }
     if !book.workspace_allows(facts, perm) || !scope_allows(principal, perm) {
         return Err(Error::Forbidden(perm.verb()));
@@ -198,12 +179,7 @@ pub fn decide(
 }
 
 /// The decision for organization-level actions. Non-members get `NOT_FOUND`.
-pub fn decide_org(
-    book: &RoleBook,
-    principal: &Principal,
-    org_role: Option<&str>,
-    perm: Permission,
-) -> Result<()> {
+pub fn decide_org(book: &RoleBook, principal: &Principal, org_role: Option<&str>, perm: Permission) -> Result<()> {
     if org_role.is_none() {
         return Err(Error::NotFound("organization"));
     }

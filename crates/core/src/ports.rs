@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use crate::model::{AccessFacts, Collaborator, Comment, Organization, Role, User, Workspace};
+use crate::oauth::App;
 use async_trait::async_trait;
 
 /// A new user (person or bot) to insert.
@@ -20,11 +21,81 @@ pub struct NewUser {
 
 /// Turns the element as stored into the element to store plus the event payload describing
 /// the change; run inside the writing transaction.
-pub type ElementChange<'a> =
-    &'a (dyn Fn(Element) -> Result<(Option<Element>, EventPayload)> + Send + Sync);
+pub type ElementChange<'a> = &'a (dyn Fn(Element) -> Result<(Option<Element>, EventPayload)> + Send + Sync);
+
+/// A user's remembered consent to an app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consent {
+    pub user_id: UserId,
+    pub client_id: String,
+    pub scopes: String,
+    /// `Some` when the user narrowed the app to these workspaces.
+    pub workspaces: Option<Vec<WorkspaceId>>,
+    pub created_at: i64,
+}
+
+/// An authorization code as stored (the code itself only as a hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthCode {
+    pub client_id: String,
+    pub user_id: UserId,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub workspaces: Option<Vec<WorkspaceId>>,
+    pub code_challenge: Option<String>,
+    /// Every token issued from this code carries this family id.
+    pub family_id: String,
+    pub expires_at: i64,
+}
+
+/// The outcome of presenting a code: the first presentation wins.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redemption {
+    Fresh(AuthCode),
+    AlreadyUsed(AuthCode),
+    Unknown,
+}
+
+/// Storage for the authorization server: apps, sessions, consents, codes, token families.
+#[async_trait]
+pub trait OAuthStore: Send + Sync {
+    async fn create_app(&self, app: &App, secret_hash: Option<&str>) -> Result<()>;
+    /// The app and its secret hash.
+    async fn app(&self, client_id: &str) -> Result<Option<(App, Option<String>)>>;
+    async fn apps_of(&self, owner: &UserId) -> Result<Vec<App>>;
+    /// Every registered redirect URI of every app (for CORS origins).
+    async fn all_redirect_uris(&self) -> Result<Vec<String>>;
+    async fn set_app_secret(&self, client_id: &str, secret_hash: &str) -> Result<bool>;
+    /// Deletes the app, its consents and codes, and revokes all its tokens, in one transaction.
+    async fn delete_app(&self, client_id: &str) -> Result<bool>;
+
+    async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64) -> Result<()>;
+    /// The user of a live (unexpired) session.
+    async fn session_user(&self, hash: &str) -> Result<Option<UserId>>;
+    async fn delete_session(&self, hash: &str) -> Result<()>;
+
+    async fn consent(&self, user: &UserId, client_id: &str) -> Result<Option<Consent>>;
+    async fn set_consent(&self, consent: &Consent) -> Result<()>;
+    async fn consents_of(&self, user: &UserId) -> Result<Vec<Consent>>;
+    /// Deletes the consent and revokes every token of this user for this app.
+    async fn revoke_grant(&self, user: &UserId, client_id: &str) -> Result<bool>;
+
+    async fn insert_code(&self, hash: &str, code: &AuthCode) -> Result<()>;
+    /// Atomically marks the code used; tells whether this was its first use.
+    async fn redeem_code(&self, hash: &str) -> Result<Redemption>;
+
+    /// Inserts several tokens in one transaction (an access token and its refresh token).
+    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)]) -> Result<()>;
+    /// Marks a refresh token as exchanged; `None` if it already was, else the time it was.
+    async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool>;
+    /// Revokes every token of a family; returns how many were live.
+    async fn revoke_family(&self, family_id: &str) -> Result<u64>;
+    /// The bots that are members of an organization.
+    async fn bots_of_org(&self, org: &OrgId) -> Result<Vec<User>>;
+}
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: OAuthStore + Send + Sync + 'static {
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;
     async fn roles(&self) -> Result<Vec<Role>>;
@@ -58,20 +129,9 @@ pub trait Store: Send + Sync + 'static {
     async fn visible_workspaces(&self, user: &UserId) -> Result<Vec<AccessFacts>>;
     async fn collaborators(&self, ws: &WorkspaceId) -> Result<Vec<Collaborator>>;
     /// Adds or changes a collaborator's role, with its event.
-    async fn set_collaborator(
-        &self,
-        ws: &WorkspaceId,
-        user: &UserId,
-        role: &str,
-        actor: &Actor,
-    ) -> Result<Event>;
+    async fn set_collaborator(&self, ws: &WorkspaceId, user: &UserId, role: &str, actor: &Actor) -> Result<Event>;
     /// Removes a collaborator, with its event; `None` if they were not one.
-    async fn remove_collaborator(
-        &self,
-        ws: &WorkspaceId,
-        user: &UserId,
-        actor: &Actor,
-    ) -> Result<Option<Event>>;
+    async fn remove_collaborator(&self, ws: &WorkspaceId, user: &UserId, actor: &Actor) -> Result<Option<Event>>;
 
     // elements and comments
     async fn insert_element(&self, el: &Element, actor: &Actor) -> Result<Event>;
@@ -85,12 +145,7 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         change: ElementChange<'_>,
     ) -> Result<Option<(Option<Element>, Event)>>;
-    async fn elements(
-        &self,
-        ws: &WorkspaceId,
-        id: Option<&ElementId>,
-        types: &[ElementType],
-    ) -> Result<Vec<Element>>;
+    async fn elements(&self, ws: &WorkspaceId, id: Option<&ElementId>, types: &[ElementType]) -> Result<Vec<Element>>;
     async fn insert_comment(&self, comment: &Comment, actor: &Actor) -> Result<Event>;
 
     // the event log

@@ -1,17 +1,15 @@
 //! The use cases. Transports (GraphQL, HTTP, CLI) call one method here per request; each
 //! method authorizes through [`crate::permission`], validates, and calls the store.
 
-use crate::auth::{
-    self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX,
-};
+use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
 use crate::error::{Error, Result};
 use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use crate::model::{
-    now_millis, AccessFacts, ActorType, Collaborator, Comment, Organization, ResourceType, Role,
-    User, Workspace,
+    now_millis, AccessFacts, ActorType, Collaborator, Comment, Organization, ResourceType, Role, User, Workspace,
 };
+use crate::oauth::OAuthSettings;
 use crate::permission::{decide, decide_org, Permission, RoleBook, ORG_ROLES};
 use crate::ports::{NewUser, Store};
 use crate::validate;
@@ -23,6 +21,7 @@ use std::sync::Arc;
 pub struct Core {
     store: Arc<dyn Store>,
     roles: Arc<RoleBook>,
+    settings: Arc<OAuthSettings>,
 }
 
 /// A new element: the common fields and its typed body.
@@ -55,9 +54,13 @@ pub struct NewPerson {
 
 impl Core {
     /// Loads the role data once; roles are built-in and seeded by migrations.
-    pub async fn new(store: Arc<dyn Store>) -> Result<Self> {
+    pub async fn new(store: Arc<dyn Store>, settings: OAuthSettings) -> Result<Self> {
         let roles = Arc::new(RoleBook::new(store.roles().await?));
-        Ok(Core { store, roles })
+        Ok(Core { store, roles, settings: Arc::new(settings) })
+    }
+
+    pub fn settings(&self) -> &OAuthSettings {
+        &self.settings
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -73,19 +76,11 @@ impl Core {
     /// Resolve a bearer token to a principal; anything unknown, revoked or expired is
     /// `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        let record = self
-            .store
-            .find_token(&hash_token(token))
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let record = self.store.find_token(&hash_token(token)).await?.ok_or(Error::Unauthenticated)?;
         if record.revoked || record.expires_at.is_some_and(|t| t <= now_millis()) {
             return Err(Error::Unauthenticated);
         }
-        let user = self
-            .store
-            .user(&record.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let user = self.store.user(&record.user_id).await?.ok_or(Error::Unauthenticated)?;
         Ok(Principal {
             user_id: user.id,
             kind: user.kind,
@@ -100,10 +95,7 @@ impl Core {
     // ---- reads ----
 
     pub async fn me(&self, p: &Principal) -> Result<User> {
-        self.store
-            .user(&p.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)
+        self.store.user(&p.user_id).await?.ok_or(Error::Unauthenticated)
     }
 
     pub async fn my_organizations(&self, p: &Principal) -> Result<Vec<Organization>> {
@@ -116,18 +108,12 @@ impl Core {
     pub async fn organization(&self, p: &Principal, id: &OrgId) -> Result<Organization> {
         let role = self.store.org_role(id, &p.user_id).await?;
         decide_org(&self.roles, p, role.as_deref(), Permission::OrgRead)?;
-        self.store
-            .org(id)
-            .await?
-            .ok_or(Error::NotFound("organization"))
+        self.store.org(id).await?.ok_or(Error::NotFound("organization"))
     }
 
     /// The workspace, if the principal may read it (else `NOT_FOUND`).
     pub async fn workspace(&self, p: &Principal, id: &WorkspaceId) -> Result<Workspace> {
-        Ok(self
-            .authorize(p, id, Permission::WorkspaceRead)
-            .await?
-            .workspace)
+        Ok(self.authorize(p, id, Permission::WorkspaceRead).await?.workspace)
     }
 
     pub async fn workspaces(&self, p: &Principal) -> Result<Vec<Workspace>> {
@@ -139,11 +125,7 @@ impl Core {
             .collect())
     }
 
-    pub async fn collaborators(
-        &self,
-        p: &Principal,
-        ws: &WorkspaceId,
-    ) -> Result<Vec<Collaborator>> {
+    pub async fn collaborators(&self, p: &Principal, ws: &WorkspaceId) -> Result<Vec<Collaborator>> {
         self.authorize(p, ws, Permission::WorkspaceRead).await?;
         self.store.collaborators(ws).await
     }
@@ -165,48 +147,27 @@ impl Core {
 
     /// Reading elements needs an element scope (`elements:read`/`elements:write`/`v2legacy`),
     /// not only a workspace one.
-    pub async fn authorize_elements_read(
-        &self,
-        p: &Principal,
-        ws: &WorkspaceId,
-    ) -> Result<AccessFacts> {
+    pub async fn authorize_elements_read(&self, p: &Principal, ws: &WorkspaceId) -> Result<AccessFacts> {
         let facts = self.authorize(p, ws, Permission::WorkspaceRead).await?;
-        let scoped = p.scopes.iter().any(|s| {
-            matches!(
-                s,
-                auth::Scope::V2Legacy | auth::Scope::ElementsRead | auth::Scope::ElementsWrite
-            )
-        });
+        let scoped = p
+            .scopes
+            .iter()
+            .any(|s| matches!(s, auth::Scope::V2Legacy | auth::Scope::ElementsRead | auth::Scope::ElementsWrite));
         if !scoped {
             return Err(Error::Forbidden("read elements with this token's scopes"));
         }
         Ok(facts)
     }
 
-    pub async fn events_after(
-        &self,
-        p: &Principal,
-        ws: &WorkspaceId,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<Event>> {
+    pub async fn events_after(&self, p: &Principal, ws: &WorkspaceId, after: i64, limit: u32) -> Result<Vec<Event>> {
         self.authorize_elements_read(p, ws).await?;
         self.store.events_after(ws, after, limit).await
     }
 
     /// The single entry to a workspace-level decision: facts from the store, decision in
     /// [`decide`].
-    pub async fn authorize(
-        &self,
-        p: &Principal,
-        ws: &WorkspaceId,
-        perm: Permission,
-    ) -> Result<AccessFacts> {
-        let facts = self
-            .store
-            .access_facts(ws, &p.user_id)
-            .await?
-            .ok_or(Error::NotFound("workspace"))?;
+    pub async fn authorize(&self, p: &Principal, ws: &WorkspaceId, perm: Permission) -> Result<AccessFacts> {
+        let facts = self.store.access_facts(ws, &p.user_id).await?.ok_or(Error::NotFound("workspace"))?;
         decide(&self.roles, p, &facts, perm)?;
         Ok(facts)
     }
@@ -226,30 +187,16 @@ impl Core {
         user: &UserId,
         role: &str,
     ) -> Result<Collaborator> {
-        let facts = self
-            .authorize(p, ws, Permission::CollaboratorManage)
-            .await?;
-        self.put_collaborator(&facts.workspace, user, role, &actor_of(p))
-            .await
+        let facts = self.authorize(p, ws, Permission::CollaboratorManage).await?;
+        self.put_collaborator(&facts.workspace, user, role, &actor_of(p)).await
     }
 
-    pub async fn remove_collaborator(
-        &self,
-        p: &Principal,
-        ws: &WorkspaceId,
-        user: &UserId,
-    ) -> Result<()> {
-        let facts = self
-            .authorize(p, ws, Permission::CollaboratorManage)
-            .await?;
+    pub async fn remove_collaborator(&self, p: &Principal, ws: &WorkspaceId, user: &UserId) -> Result<()> {
+        let facts = self.authorize(p, ws, Permission::CollaboratorManage).await?;
         if facts.workspace.owner_id == *user {
             return Err(Error::bad_input("the workspace owner cannot be removed"));
         }
-        self.store
-            .remove_collaborator(ws, user, &actor_of(p))
-            .await?
-            .map(|_| ())
-            .ok_or(Error::NotFound("collaborator"))
+        self.store.remove_collaborator(ws, user, &actor_of(p)).await?.map(|_| ()).ok_or(Error::NotFound("collaborator"))
     }
 
     // ---- element mutations ----
@@ -269,12 +216,8 @@ impl Core {
             z_index: common.z_index.unwrap_or(0),
             transform: common.transform.unwrap_or_default(),
             pinned: common.pinned.unwrap_or(false),
-            style: common
-                .style
-                .unwrap_or_else(|| Json::Object(Default::default())),
-            traits: common
-                .traits
-                .unwrap_or_else(|| Json::Object(Default::default())),
+            style: common.style.unwrap_or_else(|| Json::Object(Default::default())),
+            traits: common.traits.unwrap_or_else(|| Json::Object(Default::default())),
             body,
             created_at: now,
             updated_at: now,
@@ -308,44 +251,22 @@ impl Core {
             patch.apply(&mut el).map_err(Error::BadInput)?;
             el.updated_at = now_millis();
             validate::element(&el)?;
-            let payload = EventPayload::ElementUpdated {
-                element_id: el.id.clone(),
-                element_type: expected,
-                data: data.clone(),
-            };
+            let payload =
+                EventPayload::ElementUpdated { element_id: el.id.clone(), element_type: expected, data: data.clone() };
             Ok((Some(el), payload))
         };
-        match self
-            .store
-            .change_element(ws, id, &actor_of(p), &change)
-            .await?
-        {
+        match self.store.change_element(ws, id, &actor_of(p), &change).await? {
             Some((Some(el), _)) => Ok(el),
             _ => Err(Error::NotFound("element")),
         }
     }
 
-    pub async fn delete_element(
-        &self,
-        p: &Principal,
-        ws: &WorkspaceId,
-        id: &ElementId,
-    ) -> Result<()> {
+    pub async fn delete_element(&self, p: &Principal, ws: &WorkspaceId, id: &ElementId) -> Result<()> {
         self.authorize(p, ws, Permission::ElementDelete).await?;
         let change = |el: Element| -> Result<(Option<Element>, EventPayload)> {
-            Ok((
-                None,
-                EventPayload::ElementDeleted {
-                    element_id: el.id.clone(),
-                    element_type: el.element_type(),
-                },
-            ))
+            Ok((None, EventPayload::ElementDeleted { element_id: el.id.clone(), element_type: el.element_type() }))
         };
-        match self
-            .store
-            .change_element(ws, id, &actor_of(p), &change)
-            .await?
-        {
+        match self.store.change_element(ws, id, &actor_of(p), &change).await? {
             Some(_) => Ok(()),
             None => Err(Error::NotFound("element")),
         }
@@ -384,10 +305,7 @@ impl Core {
     // ---- administration (the operator, through the CLI) ----
 
     pub async fn admin_create_org(&self, name: &str) -> Result<Organization> {
-        let org = Organization {
-            id: OrgId::generate(),
-            name: validate::name("name", name)?,
-        };
+        let org = Organization { id: OrgId::generate(), name: validate::name("name", name)? };
         self.store.create_org(&org).await?;
         Ok(org)
     }
@@ -398,10 +316,7 @@ impl Core {
         validate::chars("last name", &person.last_name, validate::MAX_NAME_CHARS)?;
         if let Some((org, role)) = &person.org {
             self.check_org_role(role)?;
-            self.store
-                .org(org)
-                .await?
-                .ok_or(Error::NotFound("organization"))?;
+            self.store.org(org).await?.ok_or(Error::NotFound("organization"))?;
         }
         let password_hash = auth::hash_password(&person.password)?;
         let user = User {
@@ -412,12 +327,7 @@ impl Core {
             last_name: person.last_name.trim().to_string(),
             bot_org: None,
         };
-        self.store
-            .create_user(&NewUser {
-                user: user.clone(),
-                password_hash: Some(password_hash),
-            })
-            .await?;
+        self.store.create_user(&NewUser { user: user.clone(), password_hash: Some(password_hash) }).await?;
         if let Some((org, role)) = &person.org {
             self.store.set_org_member(org, &user.id, role).await?;
         }
@@ -426,10 +336,7 @@ impl Core {
 
     /// A bot: a user of kind `bot`, member of one organization (role `user`), with a first token.
     pub async fn admin_create_bot(&self, org: &OrgId, name: &str) -> Result<(User, String)> {
-        self.store
-            .org(org)
-            .await?
-            .ok_or(Error::NotFound("organization"))?;
+        self.store.org(org).await?.ok_or(Error::NotFound("organization"))?;
         let user = User {
             id: UserId::generate(),
             kind: ActorType::Bot,
@@ -438,12 +345,7 @@ impl Core {
             last_name: String::new(),
             bot_org: Some(org.clone()),
         };
-        self.store
-            .create_user(&NewUser {
-                user: user.clone(),
-                password_hash: None,
-            })
-            .await?;
+        self.store.create_user(&NewUser { user: user.clone(), password_hash: None }).await?;
         self.store.set_org_member(org, &user.id, "user").await?;
         let (_, token) = self.admin_create_bot_token(&user.id).await?;
         Ok((user, token))
@@ -466,6 +368,8 @@ impl Core {
             expires_at: None,
             revoked: false,
             created_at: now_millis(),
+            family_id: None,
+            rotated_at: None,
         };
         self.store.insert_token(&record, &hash).await?;
         Ok((record.id, token))
@@ -480,42 +384,19 @@ impl Core {
     }
 
     pub async fn admin_tokens(&self, user: &UserId) -> Result<Vec<TokenRecord>> {
-        self.store
-            .user(user)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
+        self.store.user(user).await?.ok_or(Error::NotFound("user"))?;
         self.store.tokens_of(user).await
     }
 
-    pub async fn admin_create_workspace(
-        &self,
-        input: NewWorkspace,
-        owner: &UserId,
-    ) -> Result<Workspace> {
-        self.store
-            .org(&input.org_id)
-            .await?
-            .ok_or(Error::NotFound("organization"))?;
-        self.store
-            .user(owner)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
+    pub async fn admin_create_workspace(&self, input: NewWorkspace, owner: &UserId) -> Result<Workspace> {
+        self.store.org(&input.org_id).await?.ok_or(Error::NotFound("organization"))?;
+        self.store.user(owner).await?.ok_or(Error::NotFound("user"))?;
         self.insert_workspace(input, owner.clone()).await
     }
 
-    pub async fn admin_add_collaborator(
-        &self,
-        ws: &WorkspaceId,
-        user: &UserId,
-        role: &str,
-    ) -> Result<Collaborator> {
-        let workspace = self
-            .store
-            .workspace(ws)
-            .await?
-            .ok_or(Error::NotFound("workspace"))?;
-        self.put_collaborator(&workspace, user, role, &Actor::system())
-            .await
+    pub async fn admin_add_collaborator(&self, ws: &WorkspaceId, user: &UserId, role: &str) -> Result<Collaborator> {
+        let workspace = self.store.workspace(ws).await?.ok_or(Error::NotFound("workspace"))?;
+        self.put_collaborator(&workspace, user, role, &Actor::system()).await
     }
 
     // ---- shared steps ----
@@ -535,41 +416,22 @@ impl Core {
         Ok(ws)
     }
 
-    async fn put_collaborator(
-        &self,
-        ws: &Workspace,
-        user: &UserId,
-        role: &str,
-        actor: &Actor,
-    ) -> Result<Collaborator> {
+    async fn put_collaborator(&self, ws: &Workspace, user: &UserId, role: &str, actor: &Actor) -> Result<Collaborator> {
         if self.roles.get(ResourceType::Workspace, role).is_none() {
             return Err(Error::bad_input(format!(
                 "unknown workspace role {role:?} (one of: {})",
                 crate::permission::WORKSPACE_ROLES.join(", ")
             )));
         }
-        let target = self
-            .store
-            .user(user)
-            .await?
-            .ok_or(Error::NotFound("user"))?;
+        let target = self.store.user(user).await?.ok_or(Error::NotFound("user"))?;
         if target.bot_org.as_ref().is_some_and(|org| *org != ws.org_id) {
-            return Err(Error::bad_input(
-                "a bot can only join workspaces of its own organization",
-            ));
+            return Err(Error::bad_input("a bot can only join workspaces of its own organization"));
         }
         if ws.owner_id == *user && role != "owner" {
-            return Err(Error::bad_input(
-                "the workspace owner's role cannot be changed",
-            ));
+            return Err(Error::bad_input("the workspace owner's role cannot be changed"));
         }
-        self.store
-            .set_collaborator(&ws.id, user, role, actor)
-            .await?;
-        Ok(Collaborator {
-            user: target,
-            role_id: role.to_string(),
-        })
+        self.store.set_collaborator(&ws.id, user, role, actor).await?;
+        Ok(Collaborator { user: target, role_id: role.to_string() })
     }
 
     fn check_org_role(&self, role: &str) -> Result<()> {
@@ -585,9 +447,5 @@ impl Core {
 
 /// The actor recorded in the event log for changes made by this principal.
 pub fn actor_of(p: &Principal) -> Actor {
-    Actor {
-        id: p.user_id.clone(),
-        kind: p.kind,
-        client_id: p.client_id.clone(),
-    }
+    Actor { id: p.user_id.clone(), kind: p.kind, client_id: p.client_id.clone() }
 }

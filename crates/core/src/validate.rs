@@ -24,14 +24,10 @@ pub fn name(field: &str, v: &str) -> Result<String> {
 
 pub fn chars(field: &str, v: &str, max: usize) -> Result<()> {
     if v.chars().count() > max {
-        return Err(Error::bad_input(format!(
-            "{field} is longer than {max} characters"
-        )));
+        return Err(Error::bad_input(format!("{field} is longer than {max} characters")));
     }
     if v.chars().any(|c| c == '\0') {
-        return Err(Error::bad_input(format!(
-            "{field} contains a NUL character"
-        )));
+        return Err(Error::bad_input(format!("{field} contains a NUL character")));
     }
     Ok(())
 }
@@ -40,25 +36,18 @@ pub fn email(v: &str) -> Result<String> {
     let v = v.trim();
     let ok = v.len() <= 254
         && v.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
         && !v.chars().any(|c| c.is_whitespace() || c.is_control());
     if !ok {
-        return Err(Error::bad_input(format!(
-            "{v:?} is not a valid email address"
-        )));
+        return Err(Error::bad_input(format!("{v:?} is not a valid email address")));
     }
     Ok(v.to_string())
 }
 
 fn coordinate(field: &str, v: f64) -> Result<()> {
     if !v.is_finite() || v.abs() > MAX_COORDINATE {
-        return Err(Error::bad_input(format!(
-            "{field} must be a finite number within ±{MAX_COORDINATE:e}"
-        )));
+        return Err(Error::bad_input(format!("{field} must be a finite number within ±{MAX_COORDINATE:e}")));
     }
     Ok(())
 }
@@ -81,14 +70,9 @@ fn size(s: &Size) -> Result<()> {
 fn transform(t: &Transform) -> Result<()> {
     coordinate("transform.x", t.x)?;
     coordinate("transform.y", t.y)?;
-    for (f, v) in [
-        ("transform.scaleX", t.scale_x),
-        ("transform.scaleY", t.scale_y),
-    ] {
+    for (f, v) in [("transform.scaleX", t.scale_x), ("transform.scaleY", t.scale_y)] {
         if !v.is_finite() || v <= 0.0 || v > MAX_SCALE {
-            return Err(Error::bad_input(format!(
-                "{f} must be a finite number in (0, {MAX_SCALE:e}]"
-            )));
+            return Err(Error::bad_input(format!("{f} must be a finite number in (0, {MAX_SCALE:e}]")));
         }
     }
     Ok(())
@@ -99,9 +83,7 @@ fn json_object(field: &str, v: &Json) -> Result<()> {
         return Err(Error::bad_input(format!("{field} must be a JSON object")));
     }
     if v.to_string().len() > MAX_JSON_BYTES {
-        return Err(Error::bad_input(format!(
-            "{field} is larger than {MAX_JSON_BYTES} bytes"
-        )));
+        return Err(Error::bad_input(format!("{field} is larger than {MAX_JSON_BYTES} bytes")));
     }
     Ok(())
 }
@@ -120,20 +102,14 @@ pub fn element(el: &Element) -> Result<()> {
             name("name", n)?;
             size(s)
         }
-        ElementBody::Image {
-            title,
-            filename,
-            size: s,
-        } => {
+        ElementBody::Image { title, filename, size: s } => {
             chars("title", title, MAX_NAME_CHARS)?;
             chars("filename", filename, MAX_NAME_CHARS)?;
             size(s)
         }
         ElementBody::Stroke { points } => {
             if points.is_empty() || points.len() > MAX_STROKE_POINTS {
-                return Err(Error::bad_input(format!(
-                    "a stroke needs 1 to {MAX_STROKE_POINTS} points"
-                )));
+                return Err(Error::bad_input(format!("a stroke needs 1 to {MAX_STROKE_POINTS} points")));
             }
             points.iter().try_for_each(|p| point("points", p))
         }
@@ -147,9 +123,7 @@ pub fn element(el: &Element) -> Result<()> {
 /// Check a patch before it is applied (the applied element is checked again as a whole).
 pub fn patch(p: &ElementPatch) -> Result<()> {
     if p.is_empty() {
-        return Err(Error::bad_input(
-            "nothing to update: the input sets no field",
-        ));
+        return Err(Error::bad_input("nothing to update: the input sets no field"));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::{graphql, web};
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::future::Future;
 use std::sync::Arc;
@@ -22,16 +22,15 @@ pub struct AppState {
     pub schema: graphql::ApiSchema,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
+    pub limits: Arc<web::limits::Limits>,
 }
 
 impl AppState {
     /// Open the store named by the configuration (migrating it) and build the state.
     pub async fn open(config: Config) -> Result<Self, String> {
         config.prepare_storage()?;
-        let store = tessera_store::open(&config.database_url)
-            .await
-            .map_err(|e| e.to_string())?;
-        let core = Core::new(store).await.map_err(|e| e.to_string())?;
+        let store = tessera_store::open(&config.database_url).await.map_err(|e| e.to_string())?;
+        let core = Core::new(store, config.oauth.clone()).await.map_err(|e| e.to_string())?;
         Ok(Self::new(core, config))
     }
 
@@ -40,26 +39,45 @@ impl AppState {
             schema: graphql::schema(core.clone()),
             core,
             metrics: Arc::new(Metrics::default()),
+            limits: Arc::new(web::limits::Limits::new(&config.rate_limits)),
             config: Arc::new(config),
         }
     }
 }
 
 pub fn router(state: AppState) -> Router {
+    use web::{oauth, pages, portal};
+    // Pages people see: framing refused, no referrer, strict content policy.
+    let pages = Router::new()
+        .route("/v3/oauth2/authorize", get(oauth::authorize).post(oauth::consent))
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/portal", get(portal::home))
+        .route("/portal/apps", post(portal::create_app))
+        .route("/portal/apps/{client_id}", get(portal::show_app))
+        .route("/portal/apps/{client_id}/secret", post(portal::regenerate_secret))
+        .route("/portal/apps/{client_id}/delete", post(portal::delete_app))
+        .route("/portal/grants/{client_id}/revoke", post(portal::revoke_grant))
+        .route("/portal/bot-tokens/{token_id}/revoke", post(portal::revoke_bot_token))
+        .layer(axum::middleware::from_fn(pages::page_headers));
+    // Endpoints browser apps call cross-origin: CORS for registered redirect-URI origins.
+    let cross_origin = Router::new()
+        .route("/v3/oauth2/token", post(oauth::token))
+        .route("/v3/oauth2/revoke", post(oauth::revoke))
+        .route("/v3/graphql", get(graphql::http::playground).post(graphql::http::post))
+        .layer(web::cors::layer(state.clone()));
     Router::new()
+        .merge(pages)
+        .merge(cross_origin)
+        .route("/v3/oauth2/introspect", post(oauth::introspect))
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .route("/assets/tessera.css", get(pages::stylesheet))
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
         .route("/metrics", get(web::health::metrics))
-        .route(
-            "/v3/graphql",
-            get(graphql::http::playground).post(graphql::http::post),
-        )
         .fallback(web::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::observe,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::observe))
         .with_state(state)
 }
 
@@ -69,9 +87,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -11,11 +11,7 @@ use tessera_core::ids::{OrgId, TokenId, UserId, WorkspaceId};
 use tessera_core::service::{Core, NewPerson, NewWorkspace};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "tessera",
-    version,
-    about = "A self-hostable API server for visual-collaboration workspaces"
-)]
+#[command(name = "tessera", version, about = "A self-hostable API server for visual-collaboration workspaces")]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -67,6 +63,27 @@ pub enum Command {
     /// Bots and their tokens.
     #[command(subcommand)]
     Bot(BotCommand),
+    /// OAuth applications (clients).
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an app; prints its client id and (for confidential apps) its secret, once.
+    Create {
+        /// The owning user; if it is a bot, client_credentials tokens act as that bot.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        name: String,
+        /// A redirect URI, matched exactly; repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A public client (browser or native app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,9 +112,7 @@ pub enum WorkspaceRole {
 }
 
 fn value_name<T: ValueEnum>(v: T) -> String {
-    v.to_possible_value()
-        .map(|p| p.get_name().to_string())
-        .unwrap_or_default()
+    v.to_possible_value().map(|p| p.get_name().to_string()).unwrap_or_default()
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,6 +220,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::User(c) => admin(&global, |core| user(core, c)).await,
         Command::Workspace(c) => admin(&global, |core| workspace(core, c)).await,
         Command::Bot(c) => admin(&global, |core| bot(core, c)).await,
+        Command::App(c) => admin(&global, |core| app(core, c)).await,
     }
 }
 
@@ -217,6 +233,7 @@ pub async fn bind(mut config: Config) -> Result<(tokio::net::TcpListener, Config
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if config.issuer == format!("http://{}", config.listen) {
         config.issuer = format!("http://{addr}");
+        config.oauth.issuer = config.issuer.clone();
     }
     config.listen = addr;
     Ok((listener, config))
@@ -227,9 +244,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
     let addr = state.config.listen;
     println!("tessera listening on http://{addr}");
     tracing::info!(%addr, database = %redact(&state.config.database_url), "serving");
-    app::serve(listener, state, app::shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    app::serve(listener, state, app::shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -263,89 +278,43 @@ async fn org(core: Core, c: OrgCommand) -> tessera_core::Result<(Value, String)>
     match c {
         OrgCommand::Create { name } => {
             let org = core.admin_create_org(&name).await?;
-            Ok((
-                json!({"id": org.id}),
-                format!("created organization {} ({})", org.id, org.name),
-            ))
+            Ok((json!({"id": org.id}), format!("created organization {} ({})", org.id, org.name)))
         }
     }
 }
 
 fn read_password() -> tessera_core::Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        tessera_core::Error::bad_input(format!("cannot read the password from stdin: {e}"))
-    })?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| tessera_core::Error::bad_input(format!("cannot read the password from stdin: {e}")))?;
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 async fn user(core: Core, c: UserCommand) -> tessera_core::Result<(Value, String)> {
     match c {
-        UserCommand::Create {
-            email,
-            password_stdin: _,
-            first_name,
-            last_name,
-            org,
-            org_role,
-        } => {
+        UserCommand::Create { email, password_stdin: _, first_name, last_name, org, org_role } => {
             let password = read_password()?;
             let org = org.map(|o| (OrgId(o), value_name(org_role)));
-            let user = core
-                .admin_create_user(NewPerson {
-                    email,
-                    password,
-                    first_name,
-                    last_name,
-                    org,
-                })
-                .await?;
+            let user = core.admin_create_user(NewPerson { email, password, first_name, last_name, org }).await?;
             let email = user.email.clone().unwrap_or_default();
-            Ok((
-                json!({"id": user.id}),
-                format!("created user {} <{email}>", user.id),
-            ))
+            Ok((json!({"id": user.id}), format!("created user {} <{email}>", user.id)))
         }
     }
 }
 
 async fn workspace(core: Core, c: WorkspaceCommand) -> tessera_core::Result<(Value, String)> {
     match c {
-        WorkspaceCommand::Create {
-            org,
-            name,
-            owner,
-            public,
-            description,
-        } => {
-            let input = NewWorkspace {
-                org_id: OrgId(org),
-                name,
-                description,
-                is_public: public,
-            };
+        WorkspaceCommand::Create { org, name, owner, public, description } => {
+            let input = NewWorkspace { org_id: OrgId(org), name, description, is_public: public };
             let ws = core.admin_create_workspace(input, &UserId(owner)).await?;
-            Ok((
-                json!({"id": ws.id}),
-                format!("created workspace {} ({})", ws.id, ws.name),
-            ))
+            Ok((json!({"id": ws.id}), format!("created workspace {} ({})", ws.id, ws.name)))
         }
-        WorkspaceCommand::AddCollaborator {
-            workspace,
-            user,
-            role,
-        } => {
+        WorkspaceCommand::AddCollaborator { workspace, user, role } => {
             let role = value_name(role);
-            core.admin_add_collaborator(
-                &WorkspaceId(workspace.clone()),
-                &UserId(user.clone()),
-                &role,
-            )
-            .await?;
-            Ok((
-                json!({}),
-                format!("{user} is now {role} of workspace {workspace}"),
-            ))
+            core.admin_add_collaborator(&WorkspaceId(workspace.clone()), &UserId(user.clone()), &role).await?;
+            Ok((json!({}), format!("{user} is now {role} of workspace {workspace}")))
         }
     }
 }
@@ -354,18 +323,12 @@ async fn bot(core: Core, c: BotCommand) -> tessera_core::Result<(Value, String)>
     match c {
         BotCommand::Create { org, name } => {
             let (bot, token) = core.admin_create_bot(&OrgId(org), &name).await?;
-            let text = format!(
-                "created bot {}\ntoken (shown once, keep it secret): {token}",
-                bot.id
-            );
+            let text = format!("created bot {}\ntoken (shown once, keep it secret): {token}", bot.id);
             Ok((json!({"id": bot.id, "token": token}), text))
         }
         BotCommand::Token(BotTokenCommand::Create { bot }) => {
             let (id, token) = core.admin_create_bot_token(&UserId(bot)).await?;
-            Ok((
-                json!({"id": id, "token": token}),
-                format!("token {id} (shown once, keep it secret): {token}"),
-            ))
+            Ok((json!({"id": id, "token": token}), format!("token {id} (shown once, keep it secret): {token}")))
         }
         BotCommand::Token(BotTokenCommand::List { bot }) => {
             let tokens = core.admin_tokens(&UserId(bot)).await?;
@@ -383,6 +346,22 @@ async fn bot(core: Core, c: BotCommand) -> tessera_core::Result<(Value, String)>
         BotCommand::Token(BotTokenCommand::Revoke { id }) => {
             core.admin_revoke_token(&TokenId(id.clone())).await?;
             Ok((json!({}), format!("revoked token {id}")))
+        }
+    }
+}
+
+async fn app(core: Core, c: AppCommand) -> tessera_core::Result<(Value, String)> {
+    match c {
+        AppCommand::Create { owner, name, redirect_uris, public } => {
+            let new = core.create_app(&UserId(owner), &name, &redirect_uris, public).await?;
+            let id = new.app.client_id;
+            match new.secret {
+                Some(secret) => Ok((
+                    json!({"client_id": id, "client_secret": secret}),
+                    format!("created app {id}\nclient secret (shown once, keep it secret): {secret}"),
+                )),
+                None => Ok((json!({"client_id": id}), format!("created public app {id}"))),
+            }
         }
     }
 }

@@ -5,42 +5,76 @@
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tessera_core::oauth::OAuthSettings;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./tessera-data";
 
 /// What the TOML file may set. Unknown keys are warned about, not fatal.
+/// Each key can also come from the environment as `TESSERA_<KEY>` (upper case).
 #[derive(Debug, Default, Deserialize)]
 pub struct FileConfig {
     pub listen: Option<String>,
     pub database_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub issuer: Option<String>,
+    pub access_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
+    pub code_ttl: Option<i64>,
+    pub refresh_reuse_grace: Option<i64>,
+    pub session_ttl: Option<i64>,
+    pub rate_limits: Option<String>,
+    pub login_attempts_per_15min: Option<u32>,
+    pub token_requests_per_minute: Option<u32>,
 }
 
-const KNOWN_KEYS: [&str; 4] = ["listen", "database_url", "data_dir", "issuer"];
+const KNOWN_KEYS: [&str; 12] = [
+    "listen",
+    "database_url",
+    "data_dir",
+    "issuer",
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "code_ttl",
+    "refresh_reuse_grace",
+    "session_ttl",
+    "rate_limits",
+    "login_attempts_per_15min",
+    "token_requests_per_minute",
+];
+
+/// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
+fn env_or<T: std::str::FromStr>(key: &str, file: Option<T>) -> Result<Option<T>, String> {
+    let var = format!("TESSERA_{}", key.to_uppercase());
+    match std::env::var(&var) {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| format!("invalid value {v:?} for {var}")),
+        Err(_) => Ok(file),
+    }
+}
+
+/// Abuse limits: on by default; `rate_limits = "off"` (or `TESSERA_RATE_LIMITS=off`) for
+/// benchmarks and tests.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    pub enabled: bool,
+    /// Login attempts per account, and (five times as many) per client address, per 15 minutes.
+    pub login_attempts_per_15min: u32,
+    /// Token-endpoint requests per client per minute.
+    pub token_requests_per_minute: u32,
+}
 
 impl FileConfig {
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e| format!("config file {} is not valid TOML: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        let table: toml::Table =
+            text.parse().map_err(|e| format!("config file {} is not valid TOML: {e}", path.display()))?;
         for key in table.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
             tracing::warn!(key = %key, file = %path.display(), "unknown configuration key ignored");
-            eprintln!(
-                "warning: unknown configuration key {key:?} in {} ignored",
-                path.display()
-            );
+            eprintln!("warning: unknown configuration key {key:?} in {} ignored", path.display());
         }
-        let known: toml::Table = table
-            .into_iter()
-            .filter(|(k, _)| KNOWN_KEYS.contains(&k.as_str()))
-            .collect();
-        known
-            .try_into()
-            .map_err(|e| format!("config file {}: {e}", path.display()))
+        let known: toml::Table = table.into_iter().filter(|(k, _)| KNOWN_KEYS.contains(&k.as_str())).collect();
+        known.try_into().map_err(|e| format!("config file {}: {e}", path.display()))
     }
 }
 
@@ -51,6 +85,8 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub issuer: String,
+    pub oauth: OAuthSettings,
+    pub rate_limits: RateLimits,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -69,39 +105,63 @@ impl Config {
             Some(p) => FileConfig::load(p)?,
             None => FileConfig::default(),
         };
-        let listen_text = o
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen_text = o.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            format!(
-                "invalid listen address {listen_text:?}: expected HOST:PORT such as 127.0.0.1:8080"
-            )
+            format!("invalid listen address {listen_text:?}: expected HOST:PORT such as 127.0.0.1:8080")
         })?;
-        let data_dir = o
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let data_dir = o.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let database_url = o
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tessera.db").display()));
-        let issuer = o
-            .issuer
-            .or(file.issuer)
-            .unwrap_or_else(|| format!("http://{listen}"));
+        let issuer = o.issuer.or(file.issuer).unwrap_or_else(|| format!("http://{listen}"));
         let issuer = issuer.trim_end_matches('/').to_string();
         if !(issuer.starts_with("http://") || issuer.starts_with("https://")) {
-            return Err(format!(
-                "invalid issuer {issuer:?}: expected an http:// or https:// URL"
-            ));
+            return Err(format!("invalid issuer {issuer:?}: expected an http:// or https:// URL"));
         }
-        Ok(Config {
-            listen,
-            database_url,
-            data_dir,
-            issuer,
-        })
+        let d = OAuthSettings::default();
+        let secs = |key: &str, file: Option<i64>, default: i64, max: i64| -> Result<i64, String> {
+            let v = env_or(key, file)?.unwrap_or(default);
+            if v < 0 || v > max {
+                return Err(format!("{key} must be between 0 and {max} seconds"));
+            }
+            Ok(v)
+        };
+        let oauth = OAuthSettings {
+            issuer: issuer.clone(),
+            access_token_ttl_secs: secs("access_token_ttl", file.access_token_ttl, d.access_token_ttl_secs, 86_400)?,
+            refresh_token_ttl_secs: secs(
+                "refresh_token_ttl",
+                file.refresh_token_ttl,
+                d.refresh_token_ttl_secs,
+                5 * 365 * 86_400,
+            )?,
+            code_ttl_secs: secs("code_ttl", file.code_ttl, d.code_ttl_secs, 60)?,
+            refresh_reuse_grace_secs: secs(
+                "refresh_reuse_grace",
+                file.refresh_reuse_grace,
+                d.refresh_reuse_grace_secs,
+                5,
+            )?,
+            session_ttl_secs: secs("session_ttl", file.session_ttl, d.session_ttl_secs, 30 * 86_400)?,
+        };
+        let limits = env_or("rate_limits", file.rate_limits)?.unwrap_or_else(|| "on".into());
+        let rate_limits = RateLimits {
+            enabled: match limits.as_str() {
+                "on" => true,
+                "off" => false,
+                other => return Err(format!("rate_limits must be \"on\" or \"off\", not {other:?}")),
+            },
+            login_attempts_per_15min: env_or("login_attempts_per_15min", file.login_attempts_per_15min)?.unwrap_or(10),
+            token_requests_per_minute: env_or("token_requests_per_minute", file.token_requests_per_minute)?
+                .unwrap_or(600),
+        };
+        Ok(Config { listen, database_url, data_dir, issuer, oauth, rate_limits })
+    }
+
+    /// Whether pages are served over https (then cookies are `Secure`).
+    pub fn https(&self) -> bool {
+        self.issuer.starts_with("https://")
     }
 
     /// Make sure the directory of an embedded database exists.
@@ -131,19 +191,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tessera-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("t.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:9000\"\nissuer = \"https://example.test/\"\nmystery = 1\n",
-        )
-        .expect("write");
-        let f = Config::resolve(Overrides {
-            config: Some(file.clone()),
-            ..Default::default()
-        })
-        .expect("file");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nissuer = \"https://example.test/\"\nmystery = 1\n")
+            .expect("write");
+        let f = Config::resolve(Overrides { config: Some(file.clone()), ..Default::default() }).expect("file");
         assert_eq!(f.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(f.issuer, "https://example.test");
 
+        assert_eq!(f.oauth.issuer, "https://example.test");
+        assert_eq!(f.oauth.code_ttl_secs, 60);
         let o = Config::resolve(Overrides {
             config: Some(file),
             listen: Some("127.0.0.1:7000".into()),
@@ -151,10 +206,6 @@ mod tests {
         })
         .expect("override");
         assert_eq!(o.listen.to_string(), "127.0.0.1:7000");
-        assert!(Config::resolve(Overrides {
-            listen: Some("nope".into()),
-            ..Default::default()
-        })
-        .is_err());
+        assert!(Config::resolve(Overrides { listen: Some("nope".into()), ..Default::default() }).is_err());
     }
 }

@@ -14,10 +14,7 @@ pub const DEMO_EMAIL: &str = "demo@tessera.test";
 
 pub async fn run(mut overrides: Overrides, json_output: bool) -> Result<(), String> {
     if overrides.database_url.is_none() {
-        let dir = overrides
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| crate::config::DEFAULT_DATA_DIR.into());
+        let dir = overrides.data_dir.clone().unwrap_or_else(|| crate::config::DEFAULT_DATA_DIR.into());
         let path = dir.join("demo.db");
         for suffix in ["", "-wal", "-shm"] {
             let file = format!("{}{suffix}", path.display());
@@ -31,9 +28,7 @@ pub async fn run(mut overrides: Overrides, json_output: bool) -> Result<(), Stri
     }
     let (listener, config) = bind(Config::resolve(overrides)?).await?;
     let state = AppState::open(config).await?;
-    let seeded = seed(&state.core)
-        .await
-        .map_err(|e| format!("cannot seed the demo: {e}"))?;
+    let seeded = seed(&state.core).await.map_err(|e| format!("cannot seed the demo: {e}"))?;
     let base = state.config.issuer.clone();
     if json_output {
         let mut out = seeded.clone();
@@ -66,62 +61,31 @@ async fn seed(core: &Core) -> tessera_core::Result<serde_json::Value> {
     };
     let ws = core.admin_create_workspace(input, &user.id).await?;
     let (bot, token) = core.admin_create_bot(&org.id, "Demo bot").await?;
-    core.admin_add_collaborator(&ws.id, &bot.id, "editor")
-        .await?;
+    core.admin_add_collaborator(&ws.id, &bot.id, "editor").await?;
 
     let principal = core.authenticate(&token).await?;
     let at = |x: f64, y: f64| NewElement {
-        transform: Some(Transform {
-            x,
-            y,
-            scale_x: 1.0,
-            scale_y: 1.0,
-        }),
+        transform: Some(Transform { x, y, scale_x: 1.0, scale_y: 1.0 }),
         ..Default::default()
     };
     let elements = [
-        (
-            at(0.0, 0.0),
-            ElementBody::Canvas {
-                name: "Ideas".into(),
-                size: Size {
-                    width: 1600.0,
-                    height: 900.0,
-                },
-            },
-        ),
+        (at(0.0, 0.0), ElementBody::Canvas { name: "Ideas".into(), size: Size { width: 1600.0, height: 900.0 } }),
         (
             at(80.0, 80.0),
-            ElementBody::Text {
-                text: "Welcome to tessera".into(),
-                size: Size {
-                    width: 600.0,
-                    height: 80.0,
-                },
-            },
+            ElementBody::Text { text: "Welcome to tessera".into(), size: Size { width: 600.0, height: 80.0 } },
         ),
         (
             at(80.0, 240.0),
             ElementBody::Shape {
                 kind: ShapeKind::StickyNoteSquare,
                 text: "Subscribe to `commands` to see changes live".into(),
-                size: Size {
-                    width: 300.0,
-                    height: 300.0,
-                },
+                size: Size { width: 300.0, height: 300.0 },
             },
         ),
-        (
-            at(0.0, 0.0),
-            ElementBody::Line {
-                start: Point { x: 400.0, y: 390.0 },
-                end: Point { x: 700.0, y: 390.0 },
-            },
-        ),
+        (at(0.0, 0.0), ElementBody::Line { start: Point { x: 400.0, y: 390.0 }, end: Point { x: 700.0, y: 390.0 } }),
     ];
     for (common, body) in elements {
-        core.create_element(&principal, &ws.id, common, body)
-            .await?;
+        core.create_element(&principal, &ws.id, common, body).await?;
     }
     Ok(json!({
         "organization": {"id": org.id, "name": org.name},

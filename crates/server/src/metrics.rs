@@ -7,14 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 /// Upper bounds (seconds) of the request-duration histogram buckets.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
-pub const GRAPHQL_CODES: [&str; 6] = [
-    "UNAUTHENTICATED",
-    "FORBIDDEN",
-    "NOT_FOUND",
-    "BAD_USER_INPUT",
-    "CONFLICT",
-    "INTERNAL",
-];
+pub const GRAPHQL_CODES: [&str; 6] =
+    ["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT", "INTERNAL"];
 
 #[derive(Default)]
 pub struct Metrics {
@@ -36,13 +30,11 @@ impl Metrics {
             }
         }
         self.duration_count.fetch_add(1, Relaxed);
-        self.duration_micros_sum
-            .fetch_add((seconds * 1e6) as u64, Relaxed);
+        self.duration_micros_sum.fetch_add((seconds * 1e6) as u64, Relaxed);
     }
 
     pub fn observe_graphql(&self, operations: usize, error_codes: &[&str]) {
-        self.graphql_operations
-            .fetch_add(operations as u64, Relaxed);
+        self.graphql_operations.fetch_add(operations as u64, Relaxed);
         for code in error_codes {
             if let Some(i) = GRAPHQL_CODES.iter().position(|c| c == code) {
                 self.graphql_errors[i].fetch_add(1, Relaxed);
@@ -52,55 +44,27 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP tessera_http_responses_total HTTP responses by status class."
-        );
+        let _ = writeln!(out, "# HELP tessera_http_responses_total HTTP responses by status class.");
         let _ = writeln!(out, "# TYPE tessera_http_responses_total counter");
         for (i, class) in STATUS_CLASSES.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "tessera_http_responses_total{{class=\"{class}\"}} {}",
-                self.responses[i].load(Relaxed)
-            );
+            let _ =
+                writeln!(out, "tessera_http_responses_total{{class=\"{class}\"}} {}", self.responses[i].load(Relaxed));
         }
-        let _ = writeln!(
-            out,
-            "# HELP tessera_http_request_duration_seconds Time to produce a response."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE tessera_http_request_duration_seconds histogram"
-        );
+        let _ = writeln!(out, "# HELP tessera_http_request_duration_seconds Time to produce a response.");
+        let _ = writeln!(out, "# TYPE tessera_http_request_duration_seconds histogram");
         for (i, bound) in BUCKETS.iter().enumerate() {
             let n = self.duration_buckets[i].load(Relaxed);
-            let _ = writeln!(
-                out,
-                "tessera_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {n}"
-            );
+            let _ = writeln!(out, "tessera_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {n}");
         }
         let count = self.duration_count.load(Relaxed);
-        let _ = writeln!(
-            out,
-            "tessera_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
+        let _ = writeln!(out, "tessera_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
         let sum = self.duration_micros_sum.load(Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "tessera_http_request_duration_seconds_sum {sum}");
         let _ = writeln!(out, "tessera_http_request_duration_seconds_count {count}");
-        let _ = writeln!(
-            out,
-            "# HELP tessera_graphql_operations_total GraphQL operations executed."
-        );
+        let _ = writeln!(out, "# HELP tessera_graphql_operations_total GraphQL operations executed.");
         let _ = writeln!(out, "# TYPE tessera_graphql_operations_total counter");
-        let _ = writeln!(
-            out,
-            "tessera_graphql_operations_total {}",
-            self.graphql_operations.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP tessera_graphql_errors_total GraphQL errors by extensions.code."
-        );
+        let _ = writeln!(out, "tessera_graphql_operations_total {}", self.graphql_operations.load(Relaxed));
+        let _ = writeln!(out, "# HELP tessera_graphql_errors_total GraphQL errors by extensions.code.");
         let _ = writeln!(out, "# TYPE tessera_graphql_errors_total counter");
         for (i, code) in GRAPHQL_CODES.iter().enumerate() {
             let _ = writeln!(

@@ -3,6 +3,7 @@
 
 mod rows;
 mod sqlite;
+mod sqlite_oauth;
 
 pub use sqlite::SqliteStore;
 
@@ -15,12 +16,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Err(Error::bad_input(
-            "PostgreSQL support is not built yet; use a sqlite:// URL",
-        ))
+        Err(Error::bad_input("PostgreSQL support is not built yet; use a sqlite:// URL"))
     } else {
-        Err(Error::bad_input(format!(
-            "unsupported database URL {url:?}: expected sqlite://PATH"
-        )))
+        Err(Error::bad_input(format!("unsupported database URL {url:?}: expected sqlite://PATH")))
     }
 }

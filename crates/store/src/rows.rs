@@ -4,9 +4,9 @@ use tessera_core::auth::{TokenKind, TokenRecord};
 use tessera_core::element::Element;
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{OrgId, TokenId, UserId, WorkspaceId};
-use tessera_core::model::{
-    AccessFacts, ActorType, Organization, ResourceType, Role, User, Workspace,
-};
+use tessera_core::model::{AccessFacts, ActorType, Organization, ResourceType, Role, User, Workspace};
+use tessera_core::oauth::App;
+use tessera_core::ports::{AuthCode, Consent};
 use tessera_core::{Error, Result};
 
 pub fn db_err(e: sqlx::Error) -> Error {
@@ -47,10 +47,7 @@ pub struct OrgRow {
 
 impl From<OrgRow> for Organization {
     fn from(r: OrgRow) -> Self {
-        Organization {
-            id: OrgId(r.id),
-            name: r.name,
-        }
+        Organization { id: OrgId(r.id), name: r.name }
     }
 }
 
@@ -88,14 +85,14 @@ pub struct TokenRow {
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub created_at: i64,
+    pub family_id: Option<String>,
+    pub rotated_at: Option<i64>,
 }
 
 impl TokenRow {
     pub fn into_record(self) -> Result<TokenRecord> {
         let workspaces = match self.workspaces {
-            Some(s) => Some(
-                serde_json::from_str::<Vec<WorkspaceId>>(&s).map_err(|e| corrupt("token", e))?,
-            ),
+            Some(s) => Some(serde_json::from_str::<Vec<WorkspaceId>>(&s).map_err(|e| corrupt("token", e))?),
             None => None,
         };
         Ok(TokenRecord {
@@ -108,6 +105,8 @@ impl TokenRow {
             expires_at: self.expires_at,
             revoked: self.revoked_at.is_some(),
             created_at: self.created_at,
+            family_id: self.family_id,
+            rotated_at: self.rotated_at,
         })
     }
 }
@@ -145,11 +144,7 @@ pub struct FactsRow {
 
 impl From<FactsRow> for AccessFacts {
     fn from(r: FactsRow) -> Self {
-        AccessFacts {
-            workspace: r.workspace.into(),
-            workspace_role: r.ws_role,
-            org_role: r.org_role,
-        }
+        AccessFacts { workspace: r.workspace.into(), workspace_role: r.ws_role, org_role: r.org_role }
     }
 }
 
@@ -167,11 +162,9 @@ pub struct EventRow {
 impl EventRow {
     pub fn into_event(self) -> Result<Event> {
         Ok(Event {
-            payload: serde_json::from_str::<EventPayload>(&self.payload)
-                .map_err(|e| corrupt("event", e))?,
+            payload: serde_json::from_str::<EventPayload>(&self.payload).map_err(|e| corrupt("event", e))?,
             actor: Actor {
-                kind: ActorType::parse(&self.actor_type)
-                    .ok_or_else(|| corrupt("event", &self.actor_type))?,
+                kind: ActorType::parse(&self.actor_type).ok_or_else(|| corrupt("event", &self.actor_type))?,
                 id: UserId(self.actor_id),
                 client_id: self.client_id,
             },
@@ -188,4 +181,84 @@ pub fn element_from_json(data: &str) -> Result<Element> {
 
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(Error::internal)
+}
+
+pub fn workspaces_from_json(s: Option<&str>) -> Result<Option<Vec<WorkspaceId>>> {
+    s.map(|s| serde_json::from_str::<Vec<WorkspaceId>>(s).map_err(|e| corrupt("workspace list", e))).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AppRow {
+    pub client_id: String,
+    pub name: String,
+    pub owner_id: String,
+    pub public: bool,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: String,
+    pub created_at: i64,
+}
+
+impl AppRow {
+    pub fn into_app(self) -> Result<(App, Option<String>)> {
+        let app = App {
+            redirect_uris: serde_json::from_str(&self.redirect_uris).map_err(|e| corrupt("app", e))?,
+            client_id: self.client_id,
+            name: self.name,
+            owner_id: UserId(self.owner_id),
+            public: self.public,
+            created_at: self.created_at,
+        };
+        Ok((app, self.secret_hash))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ConsentRow {
+    pub user_id: String,
+    pub client_id: String,
+    pub scopes: String,
+    pub workspaces: Option<String>,
+    pub created_at: i64,
+}
+
+impl ConsentRow {
+    pub fn into_consent(self) -> Result<Consent> {
+        Ok(Consent {
+            workspaces: workspaces_from_json(self.workspaces.as_deref())?,
+            user_id: UserId(self.user_id),
+            client_id: self.client_id,
+            scopes: self.scopes,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CodeRow {
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub workspaces: Option<String>,
+    pub code_challenge: Option<String>,
+    pub family_id: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl CodeRow {
+    pub fn into_code(self) -> Result<(AuthCode, bool)> {
+        let used = self.used_at.is_some();
+        let code = AuthCode {
+            workspaces: workspaces_from_json(self.workspaces.as_deref())?,
+            client_id: self.client_id,
+            user_id: UserId(self.user_id),
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            code_challenge: self.code_challenge,
+            family_id: self.family_id,
+            expires_at: self.expires_at,
+        };
+        Ok((code, used))
+    }
 }

@@ -12,23 +12,20 @@ use tessera_core::auth::TokenRecord;
 use tessera_core::element::{Element, ElementType};
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
-use tessera_core::model::{
-    now_millis, AccessFacts, Collaborator, Comment, Organization, Role, User, Workspace,
-};
+use tessera_core::model::{now_millis, AccessFacts, Collaborator, Comment, Organization, Role, User, Workspace};
 use tessera_core::ports::{ElementChange, NewUser, Store};
 use tessera_core::{Error, Result};
 
 pub struct SqliteStore {
-    read: SqlitePool,
-    write: SqlitePool,
+    pub(crate) read: SqlitePool,
+    pub(crate) write: SqlitePool,
 }
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id";
-const USER_COLUMNS: &str = "u.id, u.kind, u.email, u.first_name, u.last_name, u.bot_org_id";
-const TOKEN_COLUMNS: &str =
-    "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at";
-const EVENT_COLUMNS: &str =
-    "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.kind, u.email, u.first_name, u.last_name, u.bot_org_id";
+pub(crate) const TOKEN_COLUMNS: &str =
+    "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at, family_id, rotated_at";
+const EVENT_COLUMNS: &str = "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
 
 impl SqliteStore {
     /// Open (creating if missing) the database at `url`, and apply pending migrations.
@@ -57,12 +54,12 @@ impl SqliteStore {
         Ok(SqliteStore { read, write })
     }
 
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
         self.write.begin().await.map_err(db_err)
     }
 }
 
-async fn commit(tx: Transaction<'static, Sqlite>) -> Result<()> {
+pub(crate) async fn commit(tx: Transaction<'static, Sqlite>) -> Result<()> {
     tx.commit().await.map_err(db_err)
 }
 
@@ -74,21 +71,14 @@ async fn append_event(
     actor: &Actor,
     payload: EventPayload,
 ) -> Result<Event> {
-    let cursor: i64 = sqlx::query_scalar(
-        "UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1 RETURNING last_cursor",
-    )
-    .bind(ws.as_str())
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_err)?
-    .ok_or(Error::NotFound("workspace"))?;
-    let event = Event {
-        workspace_id: ws.clone(),
-        cursor,
-        actor: actor.clone(),
-        payload,
-        created_at: now_millis(),
-    };
+    let cursor: i64 =
+        sqlx::query_scalar("UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1 RETURNING last_cursor")
+            .bind(ws.as_str())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(Error::NotFound("workspace"))?;
+    let event = Event { workspace_id: ws.clone(), cursor, actor: actor.clone(), payload, created_at: now_millis() };
     sqlx::query(
         "INSERT INTO events (workspace_id, cursor, kind, actor_id, actor_type, client_id, payload, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -107,6 +97,28 @@ async fn append_event(
     Ok(event)
 }
 
+pub(crate) async fn insert_token(tx: &mut Transaction<'static, Sqlite>, t: &TokenRecord, hash: &str) -> Result<()> {
+    let workspaces = t.workspaces.as_ref().map(to_json).transpose()?;
+    sqlx::query(
+        "INSERT INTO tokens (id, hash, kind, user_id, client_id, scopes, workspaces, expires_at, created_at, family_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(t.id.as_str())
+    .bind(hash)
+    .bind(t.kind.as_str())
+    .bind(t.user_id.as_str())
+    .bind(t.client_id.as_deref())
+    .bind(&t.scopes)
+    .bind(workspaces)
+    .bind(t.expires_at)
+    .bind(t.created_at)
+    .bind(t.family_id.as_deref())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
@@ -114,19 +126,15 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(db_err)?;
         Ok(())
     }
 
     async fn roles(&self) -> Result<Vec<Role>> {
-        let rows: Vec<RoleRow> =
-            sqlx::query_as("SELECT resource_type, id, name, description, permissions FROM roles")
-                .fetch_all(&self.read)
-                .await
-                .map_err(db_err)?;
+        let rows: Vec<RoleRow> = sqlx::query_as("SELECT resource_type, id, name, description, permissions FROM roles")
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
         rows.into_iter().map(RoleRow::into_role).collect()
     }
 
@@ -142,12 +150,11 @@ impl Store for SqliteStore {
     }
 
     async fn org(&self, id: &OrgId) -> Result<Option<Organization>> {
-        let row: Option<OrgRow> =
-            sqlx::query_as("SELECT id, name FROM organizations WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&self.read)
-                .await
-                .map_err(db_err)?;
+        let row: Option<OrgRow> = sqlx::query_as("SELECT id, name FROM organizations WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
         Ok(row.map(Into::into))
     }
 
@@ -214,13 +221,11 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db_err)?;
+        let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
         row.map(UserRow::into_user).transpose()
     }
 
@@ -231,68 +236,47 @@ impl Store for SqliteStore {
             user: UserRow,
             password_hash: Option<String>,
         }
-        let row: Option<Row> = sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email_lower = $1"
-        ))
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db_err)?;
-        row.map(|r| Ok((r.user.into_user()?, r.password_hash)))
-            .transpose()
+        let row: Option<Row> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email_lower = $1"))
+                .bind(email.trim().to_lowercase())
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db_err)?;
+        row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
     }
 
     async fn insert_token(&self, t: &TokenRecord, hash: &str) -> Result<()> {
-        let workspaces = t.workspaces.as_ref().map(to_json).transpose()?;
-        sqlx::query(
-            "INSERT INTO tokens (id, hash, kind, user_id, client_id, scopes, workspaces, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(t.id.as_str())
-        .bind(hash)
-        .bind(t.kind.as_str())
-        .bind(t.user_id.as_str())
-        .bind(t.client_id.as_deref())
-        .bind(&t.scopes)
-        .bind(workspaces)
-        .bind(t.expires_at)
-        .bind(t.created_at)
-        .execute(&self.write)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        insert_token(&mut tx, t, hash).await?;
+        commit(tx).await
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
-        let row: Option<TokenRow> = sqlx::query_as(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1"
-        ))
-        .bind(hash)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db_err)?;
+        let row: Option<TokenRow> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1"))
+            .bind(hash)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
         row.map(TokenRow::into_record).transpose()
     }
 
     async fn tokens_of(&self, user: &UserId) -> Result<Vec<TokenRecord>> {
-        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE user_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(user.as_str())
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_err)?;
+        let rows: Vec<TokenRow> =
+            sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE user_id = $1 ORDER BY created_at, id"))
+                .bind(user.as_str())
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?;
         rows.into_iter().map(TokenRow::into_record).collect()
     }
 
     async fn revoke_token(&self, id: &TokenId) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now_millis())
-                .bind(id.as_str())
-                .execute(&self.write)
-                .await
-                .map_err(db_err)?;
+        let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_millis())
+            .bind(id.as_str())
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -312,25 +296,22 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO collaborators (workspace_id, user_id, role_id) VALUES ($1, $2, 'owner')",
-        )
-        .bind(ws.id.as_str())
-        .bind(ws.owner_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        sqlx::query("INSERT INTO collaborators (workspace_id, user_id, role_id) VALUES ($1, $2, 'owner')")
+            .bind(ws.id.as_str())
+            .bind(ws.owner_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         commit(tx).await
     }
 
     async fn workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>> {
-        let row: Option<WorkspaceRow> = sqlx::query_as(&format!(
-            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db_err)?;
+        let row: Option<WorkspaceRow> =
+            sqlx::query_as(&format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1"))
+                .bind(id.as_str())
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db_err)?;
         Ok(row.map(Into::into))
     }
 
@@ -381,23 +362,10 @@ impl Store for SqliteStore {
         .fetch_all(&self.read)
         .await
         .map_err(db_err)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Collaborator {
-                    user: r.user.into_user()?,
-                    role_id: r.role_id,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|r| Ok(Collaborator { user: r.user.into_user()?, role_id: r.role_id })).collect()
     }
 
-    async fn set_collaborator(
-        &self,
-        ws: &WorkspaceId,
-        user: &UserId,
-        role: &str,
-        actor: &Actor,
-    ) -> Result<Event> {
+    async fn set_collaborator(&self, ws: &WorkspaceId, user: &UserId, role: &str, actor: &Actor) -> Result<Event> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO collaborators (workspace_id, user_id, role_id) VALUES ($1, $2, $3)
@@ -409,41 +377,25 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let payload = EventPayload::CollaboratorAdded {
-            user_id: user.clone(),
-            role_id: role.to_string(),
-        };
+        let payload = EventPayload::CollaboratorAdded { user_id: user.clone(), role_id: role.to_string() };
         let event = append_event(&mut tx, ws, actor, payload).await?;
         commit(tx).await?;
         Ok(event)
     }
 
-    async fn remove_collaborator(
-        &self,
-        ws: &WorkspaceId,
-        user: &UserId,
-        actor: &Actor,
-    ) -> Result<Option<Event>> {
+    async fn remove_collaborator(&self, ws: &WorkspaceId, user: &UserId, actor: &Actor) -> Result<Option<Event>> {
         let mut tx = self.begin().await?;
-        let done =
-            sqlx::query("DELETE FROM collaborators WHERE workspace_id = $1 AND user_id = $2")
-                .bind(ws.as_str())
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM collaborators WHERE workspace_id = $1 AND user_id = $2")
+            .bind(ws.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let event = append_event(
-            &mut tx,
-            ws,
-            actor,
-            EventPayload::CollaboratorRemoved {
-                user_id: user.clone(),
-            },
-        )
-        .await?;
+        let event =
+            append_event(&mut tx, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() }).await?;
         commit(tx).await?;
         Ok(Some(event))
     }
@@ -459,15 +411,9 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let event = append_event(
-            &mut tx,
-            &el.workspace_id,
-            actor,
-            EventPayload::ElementCreated {
-                element: el.clone(),
-            },
-        )
-        .await?;
+        let event =
+            append_event(&mut tx, &el.workspace_id, actor, EventPayload::ElementCreated { element: el.clone() })
+                .await?;
         commit(tx).await?;
         Ok(event)
     }
@@ -480,23 +426,20 @@ impl Store for SqliteStore {
         change: ElementChange<'_>,
     ) -> Result<Option<(Option<Element>, Event)>> {
         let mut tx = self.begin().await?;
-        let data: Option<String> =
-            sqlx::query_scalar("SELECT data FROM elements WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.as_str())
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let data: Option<String> = sqlx::query_scalar("SELECT data FROM elements WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
         let Some(data) = data else { return Ok(None) };
         let (next, payload) = change(element_from_json(&data)?)?;
         match &next {
-            Some(el) => sqlx::query(
-                "UPDATE elements SET z_index = $1, data = $2 WHERE workspace_id = $3 AND id = $4",
-            )
-            .bind(el.z_index)
-            .bind(to_json(el)?)
-            .bind(ws.as_str())
-            .bind(id.as_str()),
+            Some(el) => sqlx::query("UPDATE elements SET z_index = $1, data = $2 WHERE workspace_id = $3 AND id = $4")
+                .bind(el.z_index)
+                .bind(to_json(el)?)
+                .bind(ws.as_str())
+                .bind(id.as_str()),
             None => sqlx::query("DELETE FROM elements WHERE workspace_id = $1 AND id = $2")
                 .bind(ws.as_str())
                 .bind(id.as_str()),
@@ -509,14 +452,8 @@ impl Store for SqliteStore {
         Ok(Some((next, event)))
     }
 
-    async fn elements(
-        &self,
-        ws: &WorkspaceId,
-        id: Option<&ElementId>,
-        types: &[ElementType],
-    ) -> Result<Vec<Element>> {
-        let mut qb =
-            sqlx::QueryBuilder::<Sqlite>::new("SELECT data FROM elements WHERE workspace_id = ");
+    async fn elements(&self, ws: &WorkspaceId, id: Option<&ElementId>, types: &[ElementType]) -> Result<Vec<Element>> {
+        let mut qb = sqlx::QueryBuilder::<Sqlite>::new("SELECT data FROM elements WHERE workspace_id = ");
         qb.push_bind(ws.as_str());
         if let Some(id) = id {
             qb.push(" AND id = ").push_bind(id.as_str());
@@ -530,11 +467,7 @@ impl Store for SqliteStore {
             qb.push(")");
         }
         qb.push(" ORDER BY z_index, rowid");
-        let rows: Vec<String> = qb
-            .build_query_scalar()
-            .fetch_all(&self.read)
-            .await
-            .map_err(db_err)?;
+        let rows: Vec<String> = qb.build_query_scalar().fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter().map(|d| element_from_json(d)).collect()
     }
 
@@ -552,13 +485,8 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let event = append_event(
-            &mut tx,
-            &c.workspace_id,
-            actor,
-            EventPayload::CommentCreated { comment: c.clone() },
-        )
-        .await?;
+        let event =
+            append_event(&mut tx, &c.workspace_id, actor, EventPayload::CommentCreated { comment: c.clone() }).await?;
         commit(tx).await?;
         Ok(event)
     }

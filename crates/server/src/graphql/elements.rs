@@ -20,17 +20,7 @@ macro_rules! mirror_enum {
     };
 }
 
-mirror_enum!(
-    ElementType = el::ElementType {
-        Text,
-        Shape,
-        Canvas,
-        Stroke,
-        Line,
-        Image
-    },
-    "ElementType"
-);
+mirror_enum!(ElementType = el::ElementType { Text, Shape, Canvas, Stroke, Line, Image }, "ElementType");
 mirror_enum!(
     ShapeKind = el::ShapeKind {
         Rectangle,
@@ -81,12 +71,7 @@ pub struct BoundingBox {
 
 impl From<Transform> for el::Transform {
     fn from(t: Transform) -> Self {
-        el::Transform {
-            x: t.x,
-            y: t.y,
-            scale_x: t.scale_x,
-            scale_y: t.scale_y,
-        }
+        el::Transform { x: t.x, y: t.y, scale_x: t.scale_x, scale_y: t.scale_y }
     }
 }
 impl From<Point> for el::Point {
@@ -101,18 +86,12 @@ impl From<el::Point> for Point {
 }
 impl From<Size> for el::Size {
     fn from(s: Size) -> Self {
-        el::Size {
-            width: s.width,
-            height: s.height,
-        }
+        el::Size { width: s.width, height: s.height }
     }
 }
 impl From<el::Size> for Size {
     fn from(s: el::Size) -> Self {
-        Size {
-            width: s.width,
-            height: s.height,
-        }
+        Size { width: s.width, height: s.height }
     }
 }
 
@@ -170,53 +149,41 @@ element_object!(Text, "A block of text.", {
     }
 });
 
-element_object!(
-    Shape,
-    "A shape, sticky notes included, optionally with text.",
-    {
-        async fn kind(&self) -> Option<ShapeKind> {
-            match &self.0.body {
-                ElementBody::Shape { kind, .. } => Some((*kind).into()),
-                _ => None,
-            }
-        }
-        async fn text(&self) -> &str {
-            body_text(&self.0.body)
-        }
-        async fn size(&self) -> Option<Size> {
-            body_size(&self.0.body)
+element_object!(Shape, "A shape, sticky notes included, optionally with text.", {
+    async fn kind(&self) -> Option<ShapeKind> {
+        match &self.0.body {
+            ElementBody::Shape { kind, .. } => Some((*kind).into()),
+            _ => None,
         }
     }
-);
+    async fn text(&self) -> &str {
+        body_text(&self.0.body)
+    }
+    async fn size(&self) -> Option<Size> {
+        body_size(&self.0.body)
+    }
+});
 
-element_object!(
-    Canvas,
-    "A named frame that groups an area of the workspace.",
-    {
-        async fn name(&self) -> &str {
-            match &self.0.body {
-                ElementBody::Canvas { name, .. } => name,
-                _ => "",
-            }
-        }
-        async fn size(&self) -> Option<Size> {
-            body_size(&self.0.body)
+element_object!(Canvas, "A named frame that groups an area of the workspace.", {
+    async fn name(&self) -> &str {
+        match &self.0.body {
+            ElementBody::Canvas { name, .. } => name,
+            _ => "",
         }
     }
-);
+    async fn size(&self) -> Option<Size> {
+        body_size(&self.0.body)
+    }
+});
 
-element_object!(
-    Stroke,
-    "A freehand stroke through points relative to its transform.",
-    {
-        async fn points(&self) -> Vec<Point> {
-            match &self.0.body {
-                ElementBody::Stroke { points } => points.iter().map(|p| (*p).into()).collect(),
-                _ => vec![],
-            }
+element_object!(Stroke, "A freehand stroke through points relative to its transform.", {
+    async fn points(&self) -> Vec<Point> {
+        match &self.0.body {
+            ElementBody::Stroke { points } => points.iter().map(|p| (*p).into()).collect(),
+            _ => vec![],
         }
     }
-);
+});
 
 element_object!(Line, "A straight line between two points.", {
     async fn start(&self) -> Option<Point> {
@@ -323,14 +290,8 @@ impl ElementCommonInput {
     }
 }
 
-const DEFAULT_TEXT_SIZE: el::Size = el::Size {
-    width: 400.0,
-    height: 100.0,
-};
-const DEFAULT_SHAPE_SIZE: el::Size = el::Size {
-    width: 200.0,
-    height: 200.0,
-};
+const DEFAULT_TEXT_SIZE: el::Size = el::Size { width: 400.0, height: 100.0 };
+const DEFAULT_SHAPE_SIZE: el::Size = el::Size { width: 200.0, height: 200.0 };
 
 #[derive(InputObject)]
 pub struct CreateTextInput {
@@ -343,13 +304,7 @@ pub struct CreateTextInput {
 impl CreateTextInput {
     pub fn into_parts(self) -> (NewElement, ElementBody) {
         let size = self.size.map_or(DEFAULT_TEXT_SIZE, Into::into);
-        (
-            self.common.into(),
-            ElementBody::Text {
-                text: self.text,
-                size,
-            },
-        )
+        (self.common.into(), ElementBody::Text { text: self.text, size })
     }
 }
 
@@ -363,11 +318,7 @@ pub struct UpdateTextInput {
 
 impl From<UpdateTextInput> for ElementPatch {
     fn from(i: UpdateTextInput) -> Self {
-        ElementPatch {
-            text: i.text,
-            size: i.size.map(Into::into),
-            ..i.common.into_patch()
-        }
+        ElementPatch { text: i.text, size: i.size.map(Into::into), ..i.common.into_patch() }
     }
 }
 
@@ -384,14 +335,7 @@ pub struct CreateShapeInput {
 impl CreateShapeInput {
     pub fn into_parts(self) -> (NewElement, ElementBody) {
         let size = self.size.map_or(DEFAULT_SHAPE_SIZE, Into::into);
-        (
-            self.common.into(),
-            ElementBody::Shape {
-                kind: self.kind.into(),
-                text: self.text,
-                size,
-            },
-        )
+        (self.common.into(), ElementBody::Shape { kind: self.kind.into(), text: self.text, size })
     }
 }
 
@@ -425,13 +369,7 @@ pub struct CreateCanvasInput {
 
 impl CreateCanvasInput {
     pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (
-            self.common.into(),
-            ElementBody::Canvas {
-                name: self.name,
-                size: self.size.into(),
-            },
-        )
+        (self.common.into(), ElementBody::Canvas { name: self.name, size: self.size.into() })
     }
 }
 
@@ -445,11 +383,7 @@ pub struct UpdateCanvasInput {
 
 impl From<UpdateCanvasInput> for ElementPatch {
     fn from(i: UpdateCanvasInput) -> Self {
-        ElementPatch {
-            name: i.name,
-            size: i.size.map(Into::into),
-            ..i.common.into_patch()
-        }
+        ElementPatch { name: i.name, size: i.size.map(Into::into), ..i.common.into_patch() }
     }
 }
 
@@ -462,12 +396,7 @@ pub struct CreateStrokeInput {
 
 impl CreateStrokeInput {
     pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (
-            self.common.into(),
-            ElementBody::Stroke {
-                points: self.points.into_iter().map(Into::into).collect(),
-            },
-        )
+        (self.common.into(), ElementBody::Stroke { points: self.points.into_iter().map(Into::into).collect() })
     }
 }
 
@@ -481,13 +410,7 @@ pub struct CreateLineInput {
 
 impl CreateLineInput {
     pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (
-            self.common.into(),
-            ElementBody::Line {
-                start: self.start.into(),
-                end: self.end.into(),
-            },
-        )
+        (self.common.into(), ElementBody::Line { start: self.start.into(), end: self.end.into() })
     }
 }
 
@@ -501,11 +424,7 @@ pub struct UpdateLineInput {
 
 impl From<UpdateLineInput> for ElementPatch {
     fn from(i: UpdateLineInput) -> Self {
-        ElementPatch {
-            start: i.start.map(Into::into),
-            end: i.end.map(Into::into),
-            ..i.common.into_patch()
-        }
+        ElementPatch { start: i.start.map(Into::into), end: i.end.map(Into::into), ..i.common.into_patch() }
     }
 }
 
@@ -521,13 +440,6 @@ pub struct CreateImageInput {
 
 impl CreateImageInput {
     pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (
-            self.common.into(),
-            ElementBody::Image {
-                title: self.title,
-                filename: self.filename,
-                size: self.size.into(),
-            },
-        )
+        (self.common.into(), ElementBody::Image { title: self.title, filename: self.filename, size: self.size.into() })
     }
 }

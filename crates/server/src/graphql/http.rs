@@ -23,21 +23,12 @@ fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
 /// 401 with the `WWW-Authenticate` challenge of RFC 6750.
 fn unauthorized(invalid_token: bool) -> Response {
     let (message, challenge) = if invalid_token {
-        (
-            "the access token is invalid, expired or revoked",
-            r#"Bearer realm="tessera", error="invalid_token""#,
-        )
+        ("the access token is invalid, expired or revoked", r#"Bearer realm="tessera", error="invalid_token""#)
     } else {
-        (
-            "authentication required: send Authorization: Bearer <token>",
-            r#"Bearer realm="tessera""#,
-        )
+        ("authentication required: send Authorization: Bearer <token>", r#"Bearer realm="tessera""#)
     };
     let mut res = request_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-    res.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(challenge),
-    );
+    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
     res
 }
 
@@ -70,11 +61,7 @@ pub async fn post(
             Err(Error::Unauthenticated) => return unauthorized(true),
             Err(e) => {
                 tracing::error!(error = %e, "authentication failed");
-                return request_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
-                    "internal error",
-                );
+                return request_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
             }
         },
     };
@@ -83,10 +70,7 @@ pub async fn post(
         Err(rejection) => {
             let status = rejection.status();
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!(
-                    "request body is larger than {} bytes",
-                    crate::app::MAX_BODY_BYTES
-                )
+                format!("request body is larger than {} bytes", crate::app::MAX_BODY_BYTES)
             } else {
                 "could not read the request body".to_string()
             };
@@ -129,19 +113,14 @@ pub async fn post(
         .flat_map(|r| r.errors.iter())
         .filter_map(|e| e.extensions.as_ref()?.get("code"))
         .filter_map(|v| match v {
-            async_graphql::Value::String(s) => crate::metrics::GRAPHQL_CODES
-                .iter()
-                .find(|c| **c == s.as_str())
-                .copied(),
+            async_graphql::Value::String(s) => {
+                crate::metrics::GRAPHQL_CODES.iter().find(|c| **c == s.as_str()).copied()
+            }
             _ => None,
         })
         .collect();
     state.metrics.observe_graphql(responses.len(), &codes);
-    let out = if single {
-        BatchResponse::Single(responses.remove(0))
-    } else {
-        BatchResponse::Batch(responses)
-    };
+    let out = if single { BatchResponse::Single(responses.remove(0)) } else { BatchResponse::Batch(responses) };
     Json(out).into_response()
 }
 
@@ -158,10 +137,5 @@ fn finish(mut res: GqlResponse) -> GqlResponse {
 }
 
 pub async fn playground() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/v3/graphql")
-            .title("tessera GraphQL")
-            .finish(),
-    )
+    Html(GraphiQLSource::build().endpoint("/v3/graphql").title("tessera GraphQL").finish())
 }

@@ -53,17 +53,14 @@ pub fn core<'a>(ctx: &Context<'a>) -> &'a Core {
 }
 
 pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
-    ctx.data_opt::<Principal>()
-        .ok_or_else(|| gql_error(tessera_core::Error::Unauthenticated))
+    ctx.data_opt::<Principal>().ok_or_else(|| gql_error(tessera_core::Error::Unauthenticated))
 }
 
 fn parse_id<T: From<String>>(field: &str, s: String) -> async_graphql::Result<T> {
     if ids::looks_like_id(&s) {
         Ok(T::from(s))
     } else {
-        Err(gql_error(tessera_core::Error::bad_input(format!(
-            "{field} is not a valid id"
-        ))))
+        Err(gql_error(tessera_core::Error::bad_input(format!("{field} is not a valid id"))))
     }
 }
 

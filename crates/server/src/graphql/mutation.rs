@@ -40,10 +40,7 @@ impl Mutation {
         (common, body): (NewElement, ElementBody),
     ) -> async_graphql::Result<tessera_core::element::Element> {
         let ws = workspace_id(ws)?;
-        core(ctx)
-            .create_element(principal(ctx)?, &ws, common, body)
-            .await
-            .gql()
+        core(ctx).create_element(principal(ctx)?, &ws, common, body).await.gql()
     }
 
     async fn update(
@@ -56,10 +53,7 @@ impl Mutation {
     ) -> async_graphql::Result<tessera_core::element::Element> {
         let ws = workspace_id(ws)?;
         let id = element_id("id", id)?;
-        core(ctx)
-            .update_element(principal(ctx)?, &ws, &id, ty, patch)
-            .await
-            .gql()
+        core(ctx).update_element(principal(ctx)?, &ws, &id, ty, patch).await.gql()
     }
 }
 
@@ -76,11 +70,7 @@ impl Mutation {
             description: input.description,
             is_public: input.is_public,
         };
-        core(ctx)
-            .create_workspace(principal(ctx)?, new)
-            .await
-            .gql()
-            .map(Workspace)
+        core(ctx).create_workspace(principal(ctx)?, new).await.gql().map(Workspace)
     }
 
     async fn add_workspace_collaborator(
@@ -91,11 +81,7 @@ impl Mutation {
     ) -> async_graphql::Result<Collaborator> {
         let ws = self::workspace_id(workspace_id)?;
         let user = user_id("id", input.id)?;
-        core(ctx)
-            .add_collaborator(principal(ctx)?, &ws, &user, &input.workspace_role_id)
-            .await
-            .gql()
-            .map(Collaborator)
+        core(ctx).add_collaborator(principal(ctx)?, &ws, &user, &input.workspace_role_id).await.gql().map(Collaborator)
     }
 
     async fn delete_workspace_collaborator(
@@ -106,10 +92,7 @@ impl Mutation {
     ) -> async_graphql::Result<bool> {
         let ws = self::workspace_id(workspace_id)?;
         let user = user_id("collaboratorId", collaborator_id)?;
-        core(ctx)
-            .remove_collaborator(principal(ctx)?, &ws, &user)
-            .await
-            .gql()?;
+        core(ctx).remove_collaborator(principal(ctx)?, &ws, &user).await.gql()?;
         Ok(true)
     }
 
@@ -119,9 +102,7 @@ impl Mutation {
         workspace_id: String,
         input: CreateTextInput,
     ) -> async_graphql::Result<Text> {
-        self.create(ctx, workspace_id, input.into_parts())
-            .await
-            .map(Text)
+        self.create(ctx, workspace_id, input.into_parts()).await.map(Text)
     }
 
     async fn update_text(
@@ -131,9 +112,7 @@ impl Mutation {
         id: String,
         input: UpdateTextInput,
     ) -> async_graphql::Result<Text> {
-        self.update(ctx, workspace_id, id, DomainType::Text, input.into())
-            .await
-            .map(Text)
+        self.update(ctx, workspace_id, id, DomainType::Text, input.into()).await.map(Text)
     }
 
     async fn create_shape(
@@ -142,9 +121,7 @@ impl Mutation {
         workspace_id: String,
         input: CreateShapeInput,
     ) -> async_graphql::Result<Shape> {
-        self.create(ctx, workspace_id, input.into_parts())
-            .await
-            .map(Shape)
+        self.create(ctx, workspace_id, input.into_parts()).await.map(Shape)
     }
 
     async fn update_shape(
@@ -154,9 +131,7 @@ impl Mutation {
         id: String,
         input: UpdateShapeInput,
     ) -> async_graphql::Result<Shape> {
-        self.update(ctx, workspace_id, id, DomainType::Shape, input.into())
-            .await
-            .map(Shape)
+        self.update(ctx, workspace_id, id, DomainType::Shape, input.into()).await.map(Shape)
     }
 
     async fn create_canvas(
@@ -165,9 +140,7 @@ impl Mutation {
         workspace_id: String,
         input: CreateCanvasInput,
     ) -> async_graphql::Result<Canvas> {
-        self.create(ctx, workspace_id, input.into_parts())
-            .await
-            .map(Canvas)
+        self.create(ctx, workspace_id, input.into_parts()).await.map(Canvas)
     }
 
     async fn update_canvas(
@@ -177,9 +150,7 @@ impl Mutation {
         id: String,
         input: UpdateCanvasInput,
     ) -> async_graphql::Result<Canvas> {
-        self.update(ctx, workspace_id, id, DomainType::Canvas, input.into())
-            .await
-            .map(Canvas)
+        self.update(ctx, workspace_id, id, DomainType::Canvas, input.into()).await.map(Canvas)
     }
 
     async fn create_stroke(
@@ -188,9 +159,7 @@ impl Mutation {
         workspace_id: String,
         input: CreateStrokeInput,
     ) -> async_graphql::Result<Stroke> {
-        self.create(ctx, workspace_id, input.into_parts())
-            .await
-            .map(Stroke)
+        self.create(ctx, workspace_id, input.into_parts()).await.map(Stroke)
     }
 
     async fn create_line(
@@ -199,9 +168,7 @@ impl Mutation {
         workspace_id: String,
         input: CreateLineInput,
     ) -> async_graphql::Result<Line> {
-        self.create(ctx, workspace_id, input.into_parts())
-            .await
-            .map(Line)
+        self.create(ctx, workspace_id, input.into_parts()).await.map(Line)
     }
 
     async fn update_line(
@@ -211,9 +178,7 @@ impl Mutation {
         id: String,
         input: UpdateLineInput,
     ) -> async_graphql::Result<Line> {
-        self.update(ctx, workspace_id, id, DomainType::Line, input.into())
-            .await
-            .map(Line)
+        self.update(ctx, workspace_id, id, DomainType::Line, input.into()).await.map(Line)
     }
 
     async fn create_image(
@@ -222,24 +187,14 @@ impl Mutation {
         workspace_id: String,
         input: CreateImageInput,
     ) -> async_graphql::Result<Image> {
-        self.create(ctx, workspace_id, input.into_parts())
-            .await
-            .map(Image)
+        self.create(ctx, workspace_id, input.into_parts()).await.map(Image)
     }
 
     /// Delete any element.
-    async fn delete(
-        &self,
-        ctx: &Context<'_>,
-        workspace_id: String,
-        id: String,
-    ) -> async_graphql::Result<bool> {
+    async fn delete(&self, ctx: &Context<'_>, workspace_id: String, id: String) -> async_graphql::Result<bool> {
         let ws = self::workspace_id(workspace_id)?;
         let id = element_id("id", id)?;
-        core(ctx)
-            .delete_element(principal(ctx)?, &ws, &id)
-            .await
-            .gql()?;
+        core(ctx).delete_element(principal(ctx)?, &ws, &id).await.gql()?;
         Ok(true)
     }
 
@@ -250,14 +205,7 @@ impl Mutation {
         input: CreateCommentInput,
     ) -> async_graphql::Result<Comment> {
         let ws = self::workspace_id(workspace_id)?;
-        let element = input
-            .element_id
-            .map(|s| element_id("elementId", s))
-            .transpose()?;
-        core(ctx)
-            .create_comment(principal(ctx)?, &ws, element, &input.text)
-            .await
-            .gql()
-            .map(Comment)
+        let element = input.element_id.map(|s| element_id("elementId", s)).transpose()?;
+        core(ctx).create_comment(principal(ctx)?, &ws, element, &input.text).await.gql().map(Comment)
     }
 }

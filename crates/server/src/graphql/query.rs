@@ -16,17 +16,9 @@ impl Query {
     }
 
     /// One workspace the caller may read; others are `NOT_FOUND`.
-    async fn workspace(
-        &self,
-        ctx: &Context<'_>,
-        workspace_id: String,
-    ) -> async_graphql::Result<Workspace> {
+    async fn workspace(&self, ctx: &Context<'_>, workspace_id: String) -> async_graphql::Result<Workspace> {
         let id = self::workspace_id(workspace_id)?;
-        core(ctx)
-            .workspace(principal(ctx)?, &id)
-            .await
-            .gql()
-            .map(Workspace)
+        core(ctx).workspace(principal(ctx)?, &id).await.gql().map(Workspace)
     }
 
     /// Every workspace the caller may read.
@@ -35,31 +27,15 @@ impl Query {
         Ok(list.into_iter().map(Workspace).collect())
     }
 
-    async fn organization(
-        &self,
-        ctx: &Context<'_>,
-        organization_id: String,
-    ) -> async_graphql::Result<Organization> {
+    async fn organization(&self, ctx: &Context<'_>, organization_id: String) -> async_graphql::Result<Organization> {
         let id = org_id(organization_id)?;
-        core(ctx)
-            .organization(principal(ctx)?, &id)
-            .await
-            .gql()
-            .map(Organization)
+        core(ctx).organization(principal(ctx)?, &id).await.gql().map(Organization)
     }
 
     /// The built-in roles, optionally of one resource type.
-    async fn roles(
-        &self,
-        ctx: &Context<'_>,
-        resource_type: Option<ResourceType>,
-    ) -> async_graphql::Result<Vec<Role>> {
+    async fn roles(&self, ctx: &Context<'_>, resource_type: Option<ResourceType>) -> async_graphql::Result<Vec<Role>> {
         principal(ctx)?;
-        Ok(core(ctx)
-            .roles(resource_type.map(Into::into))
-            .into_iter()
-            .map(Role)
-            .collect())
+        Ok(core(ctx).roles(resource_type.map(Into::into)).into_iter().map(Role).collect())
     }
 
     /// Elements of a workspace, in z-order; optionally one element, or some types.
@@ -72,15 +48,8 @@ impl Query {
     ) -> async_graphql::Result<Vec<Element>> {
         let ws = self::workspace_id(workspace_id)?;
         let id = id.map(|s| element_id("id", s)).transpose()?;
-        let types: Vec<_> = r#type
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect();
-        let list = core(ctx)
-            .elements(principal(ctx)?, &ws, id.as_ref(), &types)
-            .await
-            .gql()?;
+        let types: Vec<_> = r#type.unwrap_or_default().into_iter().map(Into::into).collect();
+        let list = core(ctx).elements(principal(ctx)?, &ws, id.as_ref(), &types).await.gql()?;
         Ok(list.into_iter().map(Element::from).collect())
     }
 }

@@ -105,10 +105,7 @@ impl Workspace {
     }
     /// The people and bots with a role in this workspace.
     async fn collaborators(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Collaborator>> {
-        let list = core(ctx)
-            .collaborators(principal(ctx)?, &self.0.id)
-            .await
-            .gql()?;
+        let list = core(ctx).collaborators(principal(ctx)?, &self.0.id).await.gql()?;
         Ok(list.into_iter().map(Collaborator).collect())
     }
 }
@@ -125,11 +122,7 @@ impl Collaborator {
         User(self.0.user.clone())
     }
     async fn workspace_role(&self, ctx: &Context<'_>) -> Option<Role> {
-        core(ctx)
-            .role_book()
-            .get(model::ResourceType::Workspace, &self.0.role_id)
-            .cloned()
-            .map(Role)
+        core(ctx).role_book().get(model::ResourceType::Workspace, &self.0.role_id).cloned().map(Role)
     }
 }
 

@@ -1,6 +1,11 @@
 //! Plain HTTP endpoints and the middleware every request passes through.
 
+pub mod cors;
 pub mod health;
+pub mod limits;
+pub mod oauth;
+pub mod pages;
+pub mod portal;
 
 use crate::app::AppState;
 use axum::extract::{Request, State};
@@ -20,20 +25,13 @@ pub struct RequestId(pub String);
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let id = format!("{:016x}", rand::thread_rng().gen::<u64>());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span =
-        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
     let started = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
-    state
-        .metrics
-        .observe_response(res.status().as_u16(), elapsed.as_secs_f64());
+    state.metrics.observe_response(res.status().as_u16(), elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::info!(
-            status = res.status().as_u16(),
-            micros = elapsed.as_micros() as u64,
-            "response"
-        );
+        tracing::info!(status = res.status().as_u16(), micros = elapsed.as_micros() as u64, "response");
     });
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
@@ -42,9 +40,6 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 }
 
 pub async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(serde_json::json!({"error": "not_found", "message": "no such endpoint"})),
-    )
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not_found", "message": "no such endpoint"})))
         .into_response()
 }

@@ -14,19 +14,9 @@ async fn fixture() -> Fixture {
     let app = spawn_app().await;
     let org = app.core.admin_create_org("Bad").await.expect("org").id;
     let (bot, token) = app.core.admin_create_bot(&org, "b").await.expect("bot");
-    let input = tessera_core::service::NewWorkspace {
-        org_id: org,
-        name: "W".into(),
-        description: None,
-        is_public: false,
-    };
-    let ws = app
-        .core
-        .admin_create_workspace(input, &bot.id)
-        .await
-        .expect("ws")
-        .id
-        .0;
+    let input =
+        tessera_core::service::NewWorkspace { org_id: org, name: "W".into(), description: None, is_public: false };
+    let ws = app.core.admin_create_workspace(input, &bot.id).await.expect("ws").id.0;
     let made = app
         .gql(
             &token,
@@ -34,26 +24,15 @@ async fn fixture() -> Fixture {
             json!({"ws": ws}),
         )
         .await;
-    let text_id = made["data"]["createText"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    Fixture {
-        app,
-        ws,
-        token,
-        text_id,
-    }
+    let text_id = made["data"]["createText"]["id"].as_str().expect("id").to_string();
+    Fixture { app, ws, token, text_id }
 }
 
 impl Fixture {
     async fn state(&self) -> (usize, String) {
         let q = "query($ws:String!){ elements(workspaceId:$ws) { id ... on Text { text transform { x y } } } }";
         let els = self.app.gql(&self.token, q, json!({"ws": self.ws})).await;
-        (
-            self.app.events(&self.ws).await.len(),
-            els["data"].to_string(),
-        )
+        (self.app.events(&self.ws).await.len(), els["data"].to_string())
     }
 }
 
@@ -91,10 +70,7 @@ async fn bad_graphql_input_is_refused_with_a_code_and_writes_nothing() {
         assert_eq!(status, 200, "{what}: {body}");
         assert_eq!(error_code(&body), Some(code), "{what}: {body}");
         let msg = body["errors"][0]["message"].as_str().unwrap_or_default();
-        assert!(
-            !msg.is_empty() && !msg.contains("database") && !msg.contains("sqlx"),
-            "{what}: {msg}"
-        );
+        assert!(!msg.is_empty() && !msg.contains("database") && !msg.contains("sqlx"), "{what}: {msg}");
         assert_eq!(f.state().await, before, "{what} changed something");
     }
 }
@@ -109,26 +85,10 @@ async fn deep_and_complex_queries_are_refused() {
     let q = format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}");
     let body = f.app.gql(&f.token, &q, json!({})).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("deep"),
-        "{body}"
-    );
-    let aliases: String = (0..2000)
-        .map(|i| format!("a{i}: me {{ profile {{ id email }} }} "))
-        .collect();
-    let body = f
-        .app
-        .gql(&f.token, &format!("{{ {aliases} }}"), json!({}))
-        .await;
-    assert_eq!(
-        error_code(&body),
-        Some("BAD_USER_INPUT"),
-        "{}",
-        &body.to_string()[..200.min(body.to_string().len())]
-    );
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("deep"), "{body}");
+    let aliases: String = (0..2000).map(|i| format!("a{i}: me {{ profile {{ id email }} }} ")).collect();
+    let body = f.app.gql(&f.token, &format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{}", &body.to_string()[..200.min(body.to_string().len())]);
 }
 
 #[tokio::test]
@@ -174,30 +134,12 @@ async fn bad_http_requests_get_clear_statuses() {
         .expect("send");
     assert_eq!(res.status(), 415);
 
-    let batch: Vec<Value> = (0..11)
-        .map(|_| json!({"query": "{ me { profile { id } } }"}))
-        .collect();
-    let res = c
-        .post(&url)
-        .bearer_auth(&f.token)
-        .json(&batch)
-        .send()
-        .await
-        .expect("send");
+    let batch: Vec<Value> = (0..11).map(|_| json!({"query": "{ me { profile { id } } }"})).collect();
+    let res = c.post(&url).bearer_auth(&f.token).json(&batch).send().await.expect("send");
     assert_eq!(res.status(), 400);
-    let batch: Vec<Value> = (0..2)
-        .map(|_| json!({"query": "{ me { profile { id } } }"}))
-        .collect();
-    let res: Value = c
-        .post(&url)
-        .bearer_auth(&f.token)
-        .json(&batch)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let batch: Vec<Value> = (0..2).map(|_| json!({"query": "{ me { profile { id } } }"})).collect();
+    let res: Value =
+        c.post(&url).bearer_auth(&f.token).json(&batch).send().await.expect("send").json().await.expect("json");
     assert_eq!(res.as_array().map(Vec::len), Some(2), "{res}");
 
     assert_eq!(f.state().await, before);
@@ -210,30 +152,11 @@ async fn missing_or_bad_tokens_get_401_with_a_challenge() {
     let q = json!({"query": "{ me { profile { id } } }"});
     let res = f.app.client.post(&url).json(&q).send().await.expect("send");
     assert_eq!(res.status(), 401);
-    assert_eq!(
-        res.headers()["www-authenticate"],
-        r#"Bearer realm="tessera""#
-    );
-    for auth in [
-        "Bearer tsr_bot_forged",
-        "Basic dXNlcjpwYXNz",
-        "Bearer ",
-        &format!("Bearer {}x", f.token),
-    ] {
-        let res = f
-            .app
-            .client
-            .post(&url)
-            .header("authorization", auth)
-            .json(&q)
-            .send()
-            .await
-            .expect("send");
+    assert_eq!(res.headers()["www-authenticate"], r#"Bearer realm="tessera""#);
+    for auth in ["Bearer tsr_bot_forged", "Basic dXNlcjpwYXNz", "Bearer ", &format!("Bearer {}x", f.token)] {
+        let res = f.app.client.post(&url).header("authorization", auth).json(&q).send().await.expect("send");
         assert_eq!(res.status(), 401, "{auth}");
-        let challenge = res.headers()["www-authenticate"]
-            .to_str()
-            .expect("header")
-            .to_string();
+        let challenge = res.headers()["www-authenticate"].to_str().expect("header").to_string();
         assert!(challenge.starts_with("Bearer"), "{auth}: {challenge}");
         let body: Value = res.json().await.expect("json");
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));

@@ -8,7 +8,8 @@ const CREATE_TEXT: &str = "mutation($ws: String!, $text: String!) {
   createText(workspaceId: $ws, input: {text: $text, transform: {x: 10, y: 20}}) { id text transform { x y scaleX } } }";
 const CREATE_SHAPE: &str = "mutation($ws: String!) {
   createShape(workspaceId: $ws, input: {kind: StickyNoteSquare, text: \"note\"}) { id kind text } }";
-const ELEMENTS: &str = "query($ws: String!) { elements(workspaceId: $ws) { id type ... on Text { text } ... on Shape { kind text } } }";
+const ELEMENTS: &str =
+    "query($ws: String!) { elements(workspaceId: $ws) { id type ... on Text { text } ... on Shape { kind text } } }";
 
 #[tokio::test]
 async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
@@ -22,30 +23,17 @@ async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
     let app = spawn_app_on(&db).await;
     let v = |extra: serde_json::Value| {
         let mut base = json!({"ws": ws});
-        base.as_object_mut()
-            .expect("obj")
-            .extend(extra.as_object().expect("obj").clone());
+        base.as_object_mut().expect("obj").extend(extra.as_object().expect("obj").clone());
         base
     };
 
     // Bot A (editor) creates a Text and a Shape.
-    let text = app
-        .gql(&token_a, CREATE_TEXT, v(json!({"text": "hello"})))
-        .await;
+    let text = app.gql(&token_a, CREATE_TEXT, v(json!({"text": "hello"}))).await;
     assert!(text["errors"].is_null(), "{text}");
-    let text_id = text["data"]["createText"]["id"]
-        .as_str()
-        .expect("text id")
-        .to_string();
-    assert_eq!(
-        text["data"]["createText"]["transform"],
-        json!({"x": 10.0, "y": 20.0, "scaleX": 1.0})
-    );
+    let text_id = text["data"]["createText"]["id"].as_str().expect("text id").to_string();
+    assert_eq!(text["data"]["createText"]["transform"], json!({"x": 10.0, "y": 20.0, "scaleX": 1.0}));
     let shape = app.gql(&token_a, CREATE_SHAPE, v(json!({}))).await;
-    let shape_id = shape["data"]["createShape"]["id"]
-        .as_str()
-        .expect("shape id")
-        .to_string();
+    let shape_id = shape["data"]["createShape"]["id"].as_str().expect("shape id").to_string();
     assert_eq!(shape["data"]["createShape"]["kind"], "StickyNoteSquare");
 
     // ... updates both ...
@@ -62,12 +50,8 @@ async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
     let list = app.gql(&token_b, ELEMENTS, v(json!({}))).await;
     let items = list["data"]["elements"].as_array().expect("elements");
     assert_eq!(items.len(), 2, "{list}");
-    assert!(items
-        .iter()
-        .any(|e| e["id"] == text_id.as_str() && e["text"] == "bye"));
-    assert!(items
-        .iter()
-        .any(|e| e["id"] == shape_id.as_str() && e["kind"] == "Ellipse"));
+    assert!(items.iter().any(|e| e["id"] == text_id.as_str() && e["text"] == "bye"));
+    assert!(items.iter().any(|e| e["id"] == shape_id.as_str() && e["kind"] == "Ellipse"));
 
     // Deletes both.
     for id in [&text_id, &shape_id] {
@@ -102,44 +86,27 @@ async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
     let cursors: Vec<i64> = events.iter().map(|e| e.cursor).collect();
     assert_eq!(cursors, (1..=8).collect::<Vec<_>>());
     match &events[4].payload {
-        EventPayload::ElementUpdated {
-            element_id, data, ..
-        } => {
+        EventPayload::ElementUpdated { element_id, data, .. } => {
             assert_eq!(element_id.as_str(), text_id);
             assert_eq!(data, &json!({"text": "bye"}));
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(events[2..]
-        .iter()
-        .all(|e| e.actor.kind == tessera_core::model::ActorType::Bot));
+    assert!(events[2..].iter().all(|e| e.actor.kind == tessera_core::model::ActorType::Bot));
 
     // Bot B (viewer) reads but may not write: FORBIDDEN, and nothing is written.
     let before = (app.events(&ws).await.len(), app.element_count(&ws).await);
-    let denied = app
-        .gql(&token_b, CREATE_TEXT, v(json!({"text": "nope"})))
-        .await;
+    let denied = app.gql(&token_b, CREATE_TEXT, v(json!({"text": "nope"}))).await;
     assert_eq!(error_code(&denied), Some("FORBIDDEN"), "{denied}");
     assert!(denied["data"].is_null() || denied["data"]["createText"].is_null());
-    assert_eq!(
-        (app.events(&ws).await.len(), app.element_count(&ws).await),
-        before
-    );
+    assert_eq!((app.events(&ws).await.len(), app.element_count(&ws).await), before);
 
     // A bot of another organization cannot see that the workspace exists.
-    let hidden = app
-        .gql(
-            &token_c,
-            "query($ws: String!) { workspace(workspaceId: $ws) { id } }",
-            v(json!({})),
-        )
-        .await;
+    let hidden = app.gql(&token_c, "query($ws: String!) { workspace(workspaceId: $ws) { id } }", v(json!({}))).await;
     assert_eq!(error_code(&hidden), Some("NOT_FOUND"), "{hidden}");
     let hidden = app.gql(&token_c, ELEMENTS, v(json!({}))).await;
     assert_eq!(error_code(&hidden), Some("NOT_FOUND"), "{hidden}");
-    let denied = app
-        .gql(&token_c, CREATE_TEXT, v(json!({"text": "x"})))
-        .await;
+    let denied = app.gql(&token_c, CREATE_TEXT, v(json!({"text": "x"}))).await;
     assert_eq!(error_code(&denied), Some("NOT_FOUND"), "{denied}");
 }
 
@@ -151,34 +118,21 @@ async fn me_lists_profile_organizations_and_workspaces() {
     let _ = cli_org_owner_workspace(&db, true); // another org's public workspace: not visible
     let (bot, token) = cli_bot(&db, &org, Some(&ws), "commenter");
     let app = spawn_app_on(&db).await;
-    let me = app.gql(&token, "{ me { profile { id firstName type } organizations { id name } workspaces { id name } } }", json!({})).await;
-    assert_eq!(me["data"]["me"]["profile"]["id"], bot.as_str(), "{me}");
-    assert_eq!(me["data"]["me"]["profile"]["type"], "bot");
-    assert_eq!(
-        me["data"]["me"]["organizations"],
-        json!([{"id": org, "name": "Acme"}])
-    );
-    assert_eq!(
-        me["data"]["me"]["workspaces"],
-        json!([{"id": ws, "name": "Board"}])
-    );
-    let roles = app
+    let me = app
         .gql(
             &token,
-            "{ roles(resourceType: Workspace) { id permissions } }",
+            "{ me { profile { id firstName type } organizations { id name } workspaces { id name } } }",
             json!({}),
         )
         .await;
-    let ids: Vec<&str> = roles["data"]["roles"]
-        .as_array()
-        .expect("roles")
-        .iter()
-        .filter_map(|r| r["id"].as_str())
-        .collect();
-    assert_eq!(
-        ids,
-        ["owner", "editor-plus", "editor", "commenter", "viewer"]
-    );
+    assert_eq!(me["data"]["me"]["profile"]["id"], bot.as_str(), "{me}");
+    assert_eq!(me["data"]["me"]["profile"]["type"], "bot");
+    assert_eq!(me["data"]["me"]["organizations"], json!([{"id": org, "name": "Acme"}]));
+    assert_eq!(me["data"]["me"]["workspaces"], json!([{"id": ws, "name": "Board"}]));
+    let roles = app.gql(&token, "{ roles(resourceType: Workspace) { id permissions } }", json!({})).await;
+    let ids: Vec<&str> =
+        roles["data"]["roles"].as_array().expect("roles").iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["owner", "editor-plus", "editor", "commenter", "viewer"]);
 }
 
 #[tokio::test]
@@ -193,9 +147,7 @@ async fn public_workspaces_are_readable_by_members_of_their_organization() {
     let q = "query($ws: String!) { workspace(workspaceId: $ws) { id isPublic } }";
     let seen = app.gql(&member, q, json!({"ws": ws})).await;
     assert_eq!(seen["data"]["workspace"]["isPublic"], true, "{seen}");
-    let denied = app
-        .gql(&member, CREATE_TEXT, json!({"ws": ws, "text": "x"}))
-        .await;
+    let denied = app.gql(&member, CREATE_TEXT, json!({"ws": ws, "text": "x"})).await;
     assert_eq!(error_code(&denied), Some("FORBIDDEN"));
     let hidden = app.gql(&outsider, q, json!({"ws": ws})).await;
     assert_eq!(error_code(&hidden), Some("NOT_FOUND"));
@@ -207,119 +159,31 @@ async fn cli_errors_are_one_line_nonzero_and_write_nothing() {
     let db = db_url_in(dir.path());
     let (org, _owner, ws) = cli_org_owner_workspace(&db, false);
     let email = "dup@example.test";
-    cli(
-        &db,
-        &["user", "create", "--email", email, "--password-stdin"],
-        Some("long-enough\n"),
-    )
-    .expect("first");
-    let err = cli(
-        &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            "DUP@example.test",
-            "--password-stdin",
-        ],
-        Some("long-enough\n"),
-    )
-    .expect_err("dup");
-    assert!(
-        err.contains("already exists") && !err.contains('\n'),
-        "{err}"
-    );
-    let err = cli(
-        &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            "short@example.test",
-            "--password-stdin",
-        ],
-        Some("short\n"),
-    )
-    .expect_err("pw");
+    cli(&db, &["user", "create", "--email", email, "--password-stdin"], Some("long-enough\n")).expect("first");
+    let err = cli(&db, &["user", "create", "--email", "DUP@example.test", "--password-stdin"], Some("long-enough\n"))
+        .expect_err("dup");
+    assert!(err.contains("already exists") && !err.contains('\n'), "{err}");
+    let err = cli(&db, &["user", "create", "--email", "short@example.test", "--password-stdin"], Some("short\n"))
+        .expect_err("pw");
     assert!(err.contains("at least"), "{err}");
-    let err = cli(
-        &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            "not-an-email",
-            "--password-stdin",
-        ],
-        Some("long-enough\n"),
-    )
-    .expect_err("email");
+    let err = cli(&db, &["user", "create", "--email", "not-an-email", "--password-stdin"], Some("long-enough\n"))
+        .expect_err("email");
     assert!(err.contains("not a valid email"), "{err}");
-    let err = cli(
-        &db,
-        &[
-            "workspace",
-            "add-collaborator",
-            "--workspace",
-            &ws,
-            "--user",
-            "nobody",
-            "--role",
-            "editor",
-        ],
-        None,
-    )
-    .expect_err("user");
+    let err =
+        cli(&db, &["workspace", "add-collaborator", "--workspace", &ws, "--user", "nobody", "--role", "editor"], None)
+            .expect_err("user");
     assert!(err.contains("user not found"), "{err}");
-    let err = cli(
-        &db,
-        &[
-            "workspace",
-            "add-collaborator",
-            "--workspace",
-            &ws,
-            "--user",
-            "x",
-            "--role",
-            "boss",
-        ],
-        None,
-    )
-    .expect_err("role");
+    let err = cli(&db, &["workspace", "add-collaborator", "--workspace", &ws, "--user", "x", "--role", "boss"], None)
+        .expect_err("role");
     assert!(err.contains("boss"), "{err}");
-    let err = cli(
-        &db,
-        &[
-            "workspace",
-            "create",
-            "--org",
-            "missing",
-            "--name",
-            "W",
-            "--owner",
-            "x",
-        ],
-        None,
-    )
-    .expect_err("org");
+    let err =
+        cli(&db, &["workspace", "create", "--org", "missing", "--name", "W", "--owner", "x"], None).expect_err("org");
     assert!(err.contains("organization not found"), "{err}");
     let other = id(&cli_ok(&db, &["org", "create", "--name", "Other"]));
     let (stranger, _) = cli_bot(&db, &other, None, "viewer");
-    let err = cli(
-        &db,
-        &[
-            "workspace",
-            "add-collaborator",
-            "--workspace",
-            &ws,
-            "--user",
-            &stranger,
-            "--role",
-            "viewer",
-        ],
-        None,
-    )
-    .expect_err("foreign bot");
+    let err =
+        cli(&db, &["workspace", "add-collaborator", "--workspace", &ws, "--user", &stranger, "--role", "viewer"], None)
+            .expect_err("foreign bot");
     assert!(err.contains("own organization"), "{err}");
     let err = cli(&db, &["org", "create", "--name", "   "], None).expect_err("empty name");
     assert!(err.contains("must not be empty"), "{err}");
@@ -341,32 +205,20 @@ async fn bot_tokens_are_several_and_revocable() {
     assert!(second_token.starts_with("tsr_bot_") && first.starts_with("tsr_bot_"));
     let list = cli_ok(&db, &["bot", "token", "list", "--bot", &bot]);
     assert_eq!(list["tokens"].as_array().expect("tokens").len(), 2);
-    assert!(
-        !list.to_string().contains(&first),
-        "token list must not show tokens"
-    );
+    assert!(!list.to_string().contains(&first), "token list must not show tokens");
 
     let app = spawn_app_on(&db).await;
     let me = "{ me { profile { id } } }";
-    assert_eq!(
-        app.gql(&first, me, json!({})).await["data"]["me"]["profile"]["id"],
-        bot.as_str()
-    );
+    assert_eq!(app.gql(&first, me, json!({})).await["data"]["me"]["profile"]["id"], bot.as_str());
     cli_ok(&db, &["bot", "token", "revoke", "--id", &id(&second)]);
     let (status, body) = app.gql_status(&second_token, me, json!({})).await;
     assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")));
-    assert_eq!(
-        app.gql(&first, me, json!({})).await["data"]["me"]["profile"]["id"],
-        bot.as_str()
-    );
+    assert_eq!(app.gql(&first, me, json!({})).await["data"]["me"]["profile"]["id"], bot.as_str());
     // The store keeps only hashes.
     let raw = std::fs::read(dir.path().join("tessera.db")).expect("db file");
     let wal = std::fs::read(dir.path().join("tessera.db-wal")).unwrap_or_default();
     for t in [&first, &second_token] {
         let needle = t.as_bytes();
-        assert!(
-            !raw.windows(needle.len()).any(|w| w == needle)
-                && !wal.windows(needle.len()).any(|w| w == needle)
-        );
+        assert!(!raw.windows(needle.len()).any(|w| w == needle) && !wal.windows(needle.len()).any(|w| w == needle));
     }
 }

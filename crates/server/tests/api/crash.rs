@@ -69,31 +69,18 @@ async fn sigkill_mid_stream_loses_no_acknowledged_mutation() {
     for w in writers {
         acked.extend(w.await.expect("writer"));
     }
-    assert!(
-        acked.len() > 20,
-        "too few writes before the kill to mean anything: {}",
-        acked.len()
-    );
+    assert!(acked.len() > 20, "too few writes before the kill to mean anything: {}", acked.len());
 
     // Restart on the same file.
     let app = spawn_app_on(&db).await;
     let list = app
-        .gql(
-            &token,
-            "query($ws:String!){ elements(workspaceId:$ws) { id ... on Text { text } } }",
-            json!({"ws": ws}),
-        )
+        .gql(&token, "query($ws:String!){ elements(workspaceId:$ws) { id ... on Text { text } } }", json!({"ws": ws}))
         .await;
     let stored: BTreeSet<(String, String)> = list["data"]["elements"]
         .as_array()
         .expect("elements")
         .iter()
-        .map(|e| {
-            (
-                e["id"].as_str().unwrap_or_default().to_string(),
-                e["text"].as_str().unwrap_or_default().to_string(),
-            )
-        })
+        .map(|e| (e["id"].as_str().unwrap_or_default().to_string(), e["text"].as_str().unwrap_or_default().to_string()))
         .collect();
     for a in &acked {
         assert!(stored.contains(a), "acknowledged element {a:?} lost");
@@ -118,10 +105,5 @@ async fn sigkill_mid_stream_loses_no_acknowledged_mutation() {
         }
     }
     assert_eq!(replayed, stored);
-    println!(
-        "acknowledged {} writes before SIGKILL; {} stored; {} events",
-        acked.len(),
-        stored.len(),
-        events.len()
-    );
+    println!("acknowledged {} writes before SIGKILL; {} stored; {} events", acked.len(), stored.len(), events.len());
 }

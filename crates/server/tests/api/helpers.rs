@@ -1,10 +1,10 @@
 //! Starting the app, calling it, and setting up data through the CLI binary.
 
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use tessera::app::{self, AppState};
-use tessera::config::Config;
+use tessera::config::{Config, Overrides};
 use tessera_core::ids::WorkspaceId;
 use tessera_core::service::Core;
 use tokio::sync::oneshot;
@@ -32,12 +32,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server on port 0 using an existing database URL.
 pub async fn spawn_app_on(db_url: &str) -> TestApp {
-    let config = Config {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        database_url: db_url.to_string(),
-        data_dir: PathBuf::from("."),
-        issuer: "http://127.0.0.1:0".into(),
-    };
+    if std::env::var_os("TESSERA_LOG").is_some() {
+        tessera::telemetry::init();
+    }
+    let config = Config::resolve(Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        database_url: Some(db_url.to_string()),
+        ..Default::default()
+    })
+    .expect("config");
     let (listener, config) = tessera::cli::bind(config).await.expect("bind");
     let state = AppState::open(config).await.expect("open state");
     let base = state.config.issuer.clone();
@@ -46,13 +49,7 @@ pub async fn spawn_app_on(db_url: &str) -> TestApp {
     tokio::spawn(app::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    TestApp {
-        base,
-        core,
-        client: reqwest::Client::new(),
-        _stop: stop,
-        _dir: None,
-    }
+    TestApp { base, core, client: reqwest::Client::new(), _stop: stop, _dir: None }
 }
 
 impl TestApp {
@@ -76,20 +73,11 @@ impl TestApp {
 
     /// Every event of a workspace, straight from the store.
     pub async fn events(&self, ws: &str) -> Vec<tessera_core::event::Event> {
-        self.core
-            .store()
-            .events_after(&WorkspaceId(ws.into()), 0, 1_000_000)
-            .await
-            .expect("events")
+        self.core.store().events_after(&WorkspaceId(ws.into()), 0, 1_000_000).await.expect("events")
     }
 
     pub async fn element_count(&self, ws: &str) -> usize {
-        self.core
-            .store()
-            .elements(&WorkspaceId(ws.into()), None, &[])
-            .await
-            .expect("elements")
-            .len()
+        self.core.store().elements(&WorkspaceId(ws.into()), None, &[]).await.expect("elements").len()
     }
 }
 
@@ -110,12 +98,7 @@ pub fn cli(db_url: &str, args: &[&str], stdin: Option<&str>) -> Result<Value, St
         .expect("spawn tessera");
     if let Some(input) = stdin {
         use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().expect("wait");
@@ -139,28 +122,11 @@ pub fn cli_org_owner_workspace(db_url: &str, public: bool) -> (String, String, S
     let email = format!("owner-{}@example.test", tessera_core::ids::new_id());
     let owner = id(&cli(
         db_url,
-        &[
-            "user",
-            "create",
-            "--email",
-            &email,
-            "--password-stdin",
-            "--org",
-            &org,
-        ],
+        &["user", "create", "--email", &email, "--password-stdin", "--org", &org],
         Some("s3cret-pass\n"),
     )
     .expect("user create"));
-    let mut args = vec![
-        "workspace",
-        "create",
-        "--org",
-        &org,
-        "--name",
-        "Board",
-        "--owner",
-        &owner,
-    ];
+    let mut args = vec!["workspace", "create", "--org", &org, "--name", "Board", "--owner", &owner];
     if public {
         args.push("--public");
     }
@@ -170,32 +136,10 @@ pub fn cli_org_owner_workspace(db_url: &str, public: bool) -> (String, String, S
 
 /// A bot in `org` added to `ws` with `role`; returns (bot id, token).
 pub fn cli_bot(db_url: &str, org: &str, ws: Option<&str>, role: &str) -> (String, String) {
-    let bot = cli_ok(
-        db_url,
-        &[
-            "bot",
-            "create",
-            "--org",
-            org,
-            "--name",
-            &format!("bot-{role}"),
-        ],
-    );
+    let bot = cli_ok(db_url, &["bot", "create", "--org", org, "--name", &format!("bot-{role}")]);
     let (bot_id, token) = (id(&bot), bot["token"].as_str().expect("token").to_string());
     if let Some(ws) = ws {
-        cli_ok(
-            db_url,
-            &[
-                "workspace",
-                "add-collaborator",
-                "--workspace",
-                ws,
-                "--user",
-                &bot_id,
-                "--role",
-                role,
-            ],
-        );
+        cli_ok(db_url, &["workspace", "add-collaborator", "--workspace", ws, "--user", &bot_id, "--role", role]);
     }
     (bot_id, token)
 }

@@ -1,11 +1,12 @@
 //! The one integration-test binary: every test starts the real server (in-process on port 0,
 //! or the real binary) on a fresh SQLite file. One binary, because linking many costs minutes.
-
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod browser;
 mod cli_flow;
 mod crash;
 mod helpers;
+mod oauth_flow;
 mod ops;
 mod roles;

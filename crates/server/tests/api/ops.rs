@@ -7,68 +7,30 @@ use serde_json::json;
 async fn health_readiness_metrics_and_request_ids() {
     let app = spawn_app().await;
     let c = &app.client;
-    let res = c
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .expect("healthz");
+    let res = c.get(format!("{}/healthz", app.base)).send().await.expect("healthz");
     assert_eq!(res.status(), 200);
-    let res = c
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .expect("readyz");
+    let res = c.get(format!("{}/readyz", app.base)).send().await.expect("readyz");
     assert_eq!(res.status(), 200);
-    let id = res.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_string();
+    let id = res.headers()["x-request-id"].to_str().expect("id").to_string();
     assert_eq!(id.len(), 16);
 
     let org = app.core.admin_create_org("M").await.expect("org").id;
     let (_, token) = app.core.admin_create_bot(&org, "m").await.expect("bot");
-    app.gql(&token, "{ me { profile { id } } }", json!({}))
-        .await;
-    app.gql(
-        &token,
-        "{ workspace(workspaceId: \"missing\") { id } }",
-        json!({}),
-    )
-    .await;
-    let text = c
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        text.contains("# TYPE tessera_http_responses_total counter"),
-        "{text}"
-    );
+    app.gql(&token, "{ me { profile { id } } }", json!({})).await;
+    app.gql(&token, "{ workspace(workspaceId: \"missing\") { id } }", json!({})).await;
+    let text = c.get(format!("{}/metrics", app.base)).send().await.expect("metrics").text().await.expect("text");
+    assert!(text.contains("# TYPE tessera_http_responses_total counter"), "{text}");
     let ops: u64 = text
         .lines()
         .find_map(|l| l.strip_prefix("tessera_graphql_operations_total "))
         .and_then(|v| v.parse().ok())
         .expect("operations line");
     assert_eq!(ops, 2);
-    assert!(
-        text.contains("tessera_graphql_errors_total{code=\"NOT_FOUND\"} 1"),
-        "{text}"
-    );
+    assert!(text.contains("tessera_graphql_errors_total{code=\"NOT_FOUND\"} 1"), "{text}");
 
-    let res = c
-        .get(format!("{}/nowhere", app.base))
-        .send()
-        .await
-        .expect("404");
+    let res = c.get(format!("{}/nowhere", app.base)).send().await.expect("404");
     assert_eq!(res.status(), 404);
-    let page = c
-        .get(format!("{}/v3/graphql", app.base))
-        .send()
-        .await
-        .expect("page");
+    let page = c.get(format!("{}/v3/graphql", app.base)).send().await.expect("page");
     assert_eq!(page.status(), 200);
     assert!(page.text().await.expect("html").contains("graphiql"));
 }
@@ -94,14 +56,11 @@ async fn demo_seeds_and_serves_a_working_api() {
         .expect("demo timed out")
         .expect("read")
         .expect("demo exited");
-    let seeded: serde_json::Value =
-        serde_json::from_str(&first).expect("demo --json prints one JSON object first");
+    let seeded: serde_json::Value = serde_json::from_str(&first).expect("demo --json prints one JSON object first");
     let graphql = seeded["graphql"].as_str().expect("graphql url");
     let token = seeded["bot"]["token"].as_str().expect("bot token");
     let ws = seeded["workspace"]["id"].as_str().expect("workspace");
-    assert!(seeded["user"]["password"]
-        .as_str()
-        .is_some_and(|p| p.len() >= 12));
+    assert!(seeded["user"]["password"].as_str().is_some_and(|p| p.len() >= 12));
     assert!(dir.path().join("demo.db").exists());
 
     let body: serde_json::Value = reqwest::Client::new()
@@ -114,12 +73,8 @@ async fn demo_seeds_and_serves_a_working_api() {
         .json()
         .await
         .expect("json");
-    let types: Vec<&str> = body["data"]["elements"]
-        .as_array()
-        .expect("elements")
-        .iter()
-        .filter_map(|e| e["type"].as_str())
-        .collect();
+    let types: Vec<&str> =
+        body["data"]["elements"].as_array().expect("elements").iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(types.len(), 4, "{body}");
     assert!(types.contains(&"Text") && types.contains(&"Shape") && types.contains(&"Canvas"));
     child.start_kill().expect("kill");

@@ -39,7 +39,10 @@ fn allowed(role: &str, mutation: &str) -> bool {
 const FIXTURES: [(&str, &str); 4] = [
     ("text", "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"f\"}) { id } }"),
     ("shape", "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{kind:Ellipse}) { id } }"),
-    ("canvas", "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"f\", size:{width:1,height:1}}) { id } }"),
+    (
+        "canvas",
+        "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"f\", size:{width:1,height:1}}) { id } }",
+    ),
     ("line", "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{x:0,y:0}, end:{x:1,y:1}}) { id } }"),
 ];
 
@@ -79,9 +82,7 @@ async fn every_workspace_role_against_every_mutation() {
             checked += 1;
             let expect = allowed(role, name);
             let ok = if expect {
-                body["errors"].is_null()
-                    && !body["data"]["r"].is_null()
-                    && events_after == events_before + 1
+                body["errors"].is_null() && !body["data"]["r"].is_null() && events_after == events_before + 1
             } else {
                 error_code(&body) == Some("FORBIDDEN")
                     && events_after == events_before
@@ -100,24 +101,12 @@ async fn every_workspace_role_against_every_mutation() {
 }
 
 async fn new_workspace(app: &TestApp, org: &OrgId, owner: &UserId) -> WorkspaceId {
-    let input = NewWorkspace {
-        org_id: org.clone(),
-        name: "W".into(),
-        description: None,
-        is_public: false,
-    };
-    app.core
-        .admin_create_workspace(input, owner)
-        .await
-        .expect("workspace")
-        .id
+    let input = NewWorkspace { org_id: org.clone(), name: "W".into(), description: None, is_public: false };
+    app.core.admin_create_workspace(input, owner).await.expect("workspace").id
 }
 
 async fn bot_in(app: &TestApp, org: &OrgId, ws: &WorkspaceId, role: &str) -> (UserId, String) {
     let (bot, token) = app.core.admin_create_bot(org, role).await.expect("bot");
-    app.core
-        .admin_add_collaborator(ws, &bot.id, role)
-        .await
-        .expect("add");
+    app.core.admin_add_collaborator(ws, &bot.id, role).await.expect("add");
     (bot.id, token)
 }

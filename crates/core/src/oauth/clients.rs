@@ -1,0 +1,146 @@
+//! Applications (OAuth clients) and the grants users give them: registration, secrets,
+//! deletion, the "authorized apps" list, and bot tokens as org admins see them.
+
+use super::{redirect, App, CLIENT_ID_PREFIX, CLIENT_SECRET_PREFIX};
+use crate::auth::{generate_token, TokenKind, TokenRecord};
+use crate::error::{Error, Result};
+use crate::ids::{new_id, OrgId, TokenId, UserId};
+use crate::model::{now_millis, Organization, User};
+use crate::permission::Permission;
+use crate::ports::Consent;
+use crate::service::Core;
+use crate::validate;
+
+pub const MAX_REDIRECT_URIS: usize = 10;
+
+/// A new app as registered: the app and its client secret (confidential apps only), which is
+/// shown only now.
+pub struct NewApp {
+    pub app: App,
+    pub secret: Option<String>,
+}
+
+/// Bots of an organization the user administers, with their tokens.
+pub struct OrgBots {
+    pub org: Organization,
+    pub bots: Vec<(User, Vec<TokenRecord>)>,
+}
+
+impl Core {
+    /// Register an app. The owner may be a person or a bot.
+    pub async fn create_app(
+        &self,
+        owner: &UserId,
+        name: &str,
+        redirect_uris: &[String],
+        public: bool,
+    ) -> Result<NewApp> {
+        self.store().user(owner).await?.ok_or(Error::NotFound("user"))?;
+        let name = validate::name("name", name)?;
+        let uris: Vec<String> = redirect_uris.iter().map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
+        if uris.is_empty() || uris.len() > MAX_REDIRECT_URIS {
+            return Err(Error::bad_input(format!("an app needs 1 to {MAX_REDIRECT_URIS} redirect URIs")));
+        }
+        for u in &uris {
+            redirect::validate_registration(u).map_err(Error::BadInput)?;
+        }
+        let app = App {
+            client_id: format!("{CLIENT_ID_PREFIX}{}", new_id()),
+            name,
+            owner_id: owner.clone(),
+            public,
+            redirect_uris: uris,
+            created_at: now_millis(),
+        };
+        let (secret, hash) = if public {
+            (None, None)
+        } else {
+            let (s, h) = generate_token(CLIENT_SECRET_PREFIX);
+            (Some(s), Some(h))
+        };
+        self.store().create_app(&app, hash.as_deref()).await?;
+        Ok(NewApp { app, secret })
+    }
+
+    /// An app, if `user` owns it (others are `NOT_FOUND`).
+    pub async fn owned_app(&self, user: &UserId, client_id: &str) -> Result<App> {
+        match self.store().app(client_id).await? {
+            Some((app, _)) if app.owner_id == *user => Ok(app),
+            _ => Err(Error::NotFound("app")),
+        }
+    }
+
+    pub async fn apps_of(&self, user: &UserId) -> Result<Vec<App>> {
+        self.store().apps_of(user).await
+    }
+
+    /// A new client secret; the old one stops working at once.
+    pub async fn regenerate_secret(&self, user: &UserId, client_id: &str) -> Result<String> {
+        let app = self.owned_app(user, client_id).await?;
+        if app.public {
+            return Err(Error::bad_input("public apps have no client secret"));
+        }
+        let (secret, hash) = generate_token(CLIENT_SECRET_PREFIX);
+        self.store().set_app_secret(client_id, &hash).await?;
+        Ok(secret)
+    }
+
+    /// Delete an app; all its tokens die with it.
+    pub async fn delete_app(&self, user: &UserId, client_id: &str) -> Result<()> {
+        self.owned_app(user, client_id).await?;
+        self.store().delete_app(client_id).await?;
+        Ok(())
+    }
+
+    /// The apps holding grants from this user.
+    pub async fn authorized_apps(&self, user: &UserId) -> Result<Vec<(App, Consent)>> {
+        let mut out = Vec::new();
+        for c in self.store().consents_of(user).await? {
+            if let Some((app, _)) = self.store().app(&c.client_id).await? {
+                out.push((app, c));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Withdraw a grant: the consent is forgotten and every token of it dies at once.
+    pub async fn revoke_app_grant(&self, user: &UserId, client_id: &str) -> Result<()> {
+        if self.store().revoke_grant(user, client_id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("grant"))
+        }
+    }
+
+    /// Organizations this user administers, with their bots and bot tokens.
+    pub async fn administered_bots(&self, user: &UserId) -> Result<Vec<OrgBots>> {
+        let mut out = Vec::new();
+        for org in self.store().orgs_of(user).await? {
+            let role = self.store().org_role(&org.id, user).await?;
+            if !self.role_book().org_allows(role.as_deref(), Permission::OrgManage) {
+                continue;
+            }
+            let mut bots = Vec::new();
+            for bot in self.store().bots_of_org(&org.id).await? {
+                let tokens =
+                    self.store().tokens_of(&bot.id).await?.into_iter().filter(|t| t.kind == TokenKind::Bot).collect();
+                bots.push((bot, tokens));
+            }
+            out.push(OrgBots { org, bots });
+        }
+        Ok(out)
+    }
+
+    /// An org admin revokes a bot token of a bot in their organization.
+    pub async fn admin_revoke_bot_token(&self, admin: &UserId, token: &TokenId) -> Result<()> {
+        let orgs: Vec<OrgId> = self.administered_bots(admin).await?.into_iter().map(|o| o.org.id).collect();
+        for org in &orgs {
+            for bot in self.store().bots_of_org(org).await? {
+                if self.store().tokens_of(&bot.id).await?.iter().any(|t| t.id == *token && t.kind == TokenKind::Bot) {
+                    return self.admin_revoke_token(token).await;
+                }
+            }
+        }
+        Err(Error::NotFound("token"))
+    }
+}

@@ -1,0 +1,417 @@
+//! The authorization-code flow, the token endpoint's grants, revocation and introspection,
+//! and the login sessions behind the pages.
+
+use super::{
+    constant_time_eq, pkce, redirect, App, OAuthError, ACCESS_TOKEN_PREFIX, CODE_PREFIX, REFRESH_TOKEN_PREFIX,
+    SESSION_PREFIX,
+};
+use crate::auth::{
+    format_scopes, generate_token, hash_token, parse_scopes, verify_password, Scope, Scopes, TokenKind, TokenRecord,
+};
+use crate::error::{Error, Result};
+use crate::ids::{new_id, TokenId, UserId, WorkspaceId};
+use crate::model::{now_millis, ActorType, User};
+use crate::ports::{AuthCode, Consent, Redemption};
+use crate::service::Core;
+
+/// A validated authorization request, ready for login and consent.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    pub app: App,
+    pub redirect_uri: String,
+    pub scopes: Scopes,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+}
+
+/// The raw parameters of an authorization request.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeParams {
+    pub response_type: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+/// The body of a successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// The default scope when an authorization request names none: the platform's legacy scope.
+pub const DEFAULT_SCOPE: &str = "v2legacy";
+
+/// An Argon2id hash to verify against when the account does not exist, so that a login
+/// takes as long for a missing account as for a wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| crate::auth::hash_password("no such account, no such password").unwrap_or_default())
+}
+
+impl Core {
+    /// Step one of `/authorize`: the client and redirect URI. A failure here must be shown to
+    /// the user as a page, never sent to the (unverified) redirect URI.
+    pub async fn authorize_client(
+        &self,
+        client_id: Option<&str>,
+        redirect_uri: Option<&str>,
+    ) -> std::result::Result<(App, String), String> {
+        let client_id = client_id.filter(|c| !c.is_empty()).ok_or("The request has no client_id.")?;
+        let app = match self.store().app(client_id).await {
+            Ok(Some((app, _))) => app,
+            Ok(None) => return Err("No application is registered with this client_id.".into()),
+            Err(e) => return Err(OAuthError::from(e).description),
+        };
+        let requested = redirect_uri.filter(|r| !r.is_empty()).ok_or("The request has no redirect_uri.")?;
+        if !app.redirect_uris.iter().any(|r| redirect::matches(r, requested)) {
+            return Err("The redirect_uri is not registered for this application.".into());
+        }
+        Ok((app, requested.to_string()))
+    }
+
+    /// Step two: everything else, whose errors may be redirected to the client.
+    pub fn authorize_params(
+        &self,
+        app: App,
+        redirect_uri: String,
+        p: AuthorizeParams,
+    ) -> std::result::Result<AuthorizeRequest, OAuthError> {
+        match p.response_type.as_deref() {
+            Some("code") => {}
+            None => return Err(OAuthError::invalid_request("response_type is required")),
+            Some(_) => return Err(OAuthError::unsupported_response_type("only response_type=code is supported")),
+        }
+        let scope_text = p.scope.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or(DEFAULT_SCOPE);
+        let scopes = parse_scopes(scope_text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+        let code_challenge = match p.code_challenge.as_deref() {
+            Some(c) => {
+                pkce::check_challenge(c, p.code_challenge_method.as_deref())?;
+                Some(c.to_string())
+            }
+            None if app.public => {
+                return Err(OAuthError::invalid_request("public clients must use PKCE (code_challenge with S256)"))
+            }
+            None if p.code_challenge_method.is_some() => {
+                return Err(OAuthError::invalid_request("code_challenge_method without code_challenge"))
+            }
+            None => None,
+        };
+        Ok(AuthorizeRequest { app, redirect_uri, scopes, state: p.state, code_challenge })
+    }
+
+    /// A remembered consent that covers these scopes, if the user gave one.
+    pub async fn covering_consent(&self, user: &UserId, client_id: &str, scopes: &Scopes) -> Result<Option<Consent>> {
+        let Some(c) = self.store().consent(user, client_id).await? else { return Ok(None) };
+        let granted = parse_scopes(&c.scopes)?;
+        Ok(scopes.is_subset(&granted).then_some(c))
+    }
+
+    /// Record consent (widening a remembered one) and issue a code for it.
+    pub async fn grant(
+        &self,
+        user: &UserId,
+        req: &AuthorizeRequest,
+        workspaces: Option<Vec<WorkspaceId>>,
+    ) -> Result<String> {
+        let mut scopes = req.scopes.clone();
+        if let Some(old) = self.store().consent(user, &req.app.client_id).await? {
+            scopes.extend(parse_scopes(&old.scopes)?);
+        }
+        let consent = Consent {
+            user_id: user.clone(),
+            client_id: req.app.client_id.clone(),
+            scopes: format_scopes(&scopes),
+            workspaces: workspaces.clone(),
+            created_at: now_millis(),
+        };
+        self.store().set_consent(&consent).await?;
+        self.issue_code(user, req, workspaces).await
+    }
+
+    /// Issue a single-use, short-lived code bound to client, redirect URI and PKCE challenge.
+    pub async fn issue_code(
+        &self,
+        user: &UserId,
+        req: &AuthorizeRequest,
+        workspaces: Option<Vec<WorkspaceId>>,
+    ) -> Result<String> {
+        let (code, hash) = generate_token(CODE_PREFIX);
+        let record = AuthCode {
+            client_id: req.app.client_id.clone(),
+            user_id: user.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scopes: format_scopes(&req.scopes),
+            workspaces,
+            code_challenge: req.code_challenge.clone(),
+            family_id: new_id(),
+            expires_at: now_millis() + self.settings().code_ttl_secs * 1000,
+        };
+        self.store().insert_code(&hash, &record).await?;
+        Ok(code)
+    }
+
+    /// Authenticate a client at the token, revocation or introspection endpoint.
+    /// Confidential clients must present their secret; public clients must not have one.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+    ) -> std::result::Result<App, OAuthError> {
+        let invalid = || OAuthError::invalid_client("client authentication failed");
+        let (app, hash) = self.store().app(client_id).await?.ok_or_else(invalid)?;
+        match (app.public, secret, hash) {
+            (true, None, _) => Ok(app),
+            (false, Some(secret), Some(hash)) if constant_time_eq(&hash_token(secret), &hash) => Ok(app),
+            _ => Err(invalid()),
+        }
+    }
+
+    /// `grant_type=authorization_code`.
+    pub async fn exchange_code(
+        &self,
+        client: &App,
+        code: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> std::result::Result<TokenResponse, OAuthError> {
+        let bad = |why: &str| OAuthError::invalid_grant(why.to_string());
+        let record = match self.store().redeem_code(&hash_token(code)).await? {
+            Redemption::Fresh(r) => r,
+            Redemption::AlreadyUsed(r) => {
+                let revoked = self.store().revoke_family(&r.family_id).await?;
+                tracing::warn!(client_id = %r.client_id, revoked, "authorization code replayed; its tokens are revoked");
+                return Err(bad("the authorization code was already used"));
+            }
+            Redemption::Unknown => return Err(bad("the authorization code is invalid")),
+        };
+        if record.client_id != client.client_id {
+            return Err(bad("the authorization code was issued to another client"));
+        }
+        if record.expires_at <= now_millis() {
+            return Err(bad("the authorization code has expired"));
+        }
+        if redirect_uri != Some(record.redirect_uri.as_str()) {
+            return Err(bad("redirect_uri does not match the authorization request"));
+        }
+        match (&record.code_challenge, verifier) {
+            (Some(challenge), Some(v)) if pkce::verify(v, challenge) => {}
+            (Some(_), Some(_)) => return Err(bad("code_verifier does not match the code_challenge")),
+            (Some(_), None) => return Err(bad("code_verifier is required")),
+            (None, Some(_)) => return Err(bad("code_verifier sent but no code_challenge was given")),
+            (None, None) => {}
+        }
+        let scopes = parse_scopes(&record.scopes)?;
+        let refresh = scopes.contains(&Scope::OfflineAccess).then(|| scopes.clone());
+        self.issue_tokens(&record.user_id, client, &scopes, record.workspaces, &record.family_id, refresh).await
+    }
+
+    /// `grant_type=refresh_token`: rotate on every use; a rotated token presented again after
+    /// the grace window revokes its whole family.
+    pub async fn refresh(
+        &self,
+        client: &App,
+        token: &str,
+        scope: Option<&str>,
+    ) -> std::result::Result<TokenResponse, OAuthError> {
+        let bad = |why: &str| OAuthError::invalid_grant(why.to_string());
+        let record =
+            self.store().find_token(&hash_token(token)).await?.ok_or_else(|| bad("the refresh token is invalid"))?;
+        if record.kind != TokenKind::Refresh || record.client_id.as_deref() != Some(client.client_id.as_str()) {
+            return Err(bad("the refresh token is invalid"));
+        }
+        if record.revoked || record.expires_at.is_some_and(|t| t <= now_millis()) {
+            return Err(bad("the refresh token is expired or revoked"));
+        }
+        let family = record.family_id.clone().unwrap_or_default();
+        let now = now_millis();
+        let grace_ms = self.settings().refresh_reuse_grace_secs * 1000;
+        let first_use = self.store().mark_rotated(&record.id, now).await?;
+        if !first_use {
+            let rotated_at = self.store().find_token(&hash_token(token)).await?.and_then(|r| r.rotated_at).unwrap_or(0);
+            if now - rotated_at > grace_ms {
+                let revoked = self.store().revoke_family(&family).await?;
+                tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; its family is revoked");
+                return Err(bad("the refresh token was already used"));
+            }
+        }
+        let granted = parse_scopes(&record.scopes)?;
+        let scopes = match scope.filter(|s| !s.trim().is_empty()) {
+            Some(s) => {
+                let asked = parse_scopes(s).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+                if !asked.is_subset(&granted) {
+                    return Err(OAuthError::invalid_scope("a refresh cannot widen the granted scope"));
+                }
+                asked
+            }
+            None => granted.clone(),
+        };
+        // The new refresh token keeps the original grant, even if this access token is narrower.
+        self.issue_tokens(&record.user_id, client, &scopes, record.workspaces, &family, Some(granted)).await
+    }
+
+    /// `grant_type=client_credentials`, for a confidential app owned by a bot: the token acts
+    /// as the bot.
+    pub async fn client_credentials(
+        &self,
+        client: &App,
+        scope: Option<&str>,
+    ) -> std::result::Result<TokenResponse, OAuthError> {
+        if client.public {
+            return Err(OAuthError::unauthorized_client("public clients cannot use client_credentials"));
+        }
+        let owner = self.store().user(&client.owner_id).await?;
+        if owner.as_ref().map(|u| u.kind) != Some(ActorType::Bot) {
+            return Err(OAuthError::unauthorized_client("client_credentials is only for apps owned by a bot"));
+        }
+        let text = scope.filter(|s| !s.trim().is_empty()).unwrap_or(DEFAULT_SCOPE);
+        let scopes = parse_scopes(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+        if scopes.contains(&Scope::OfflineAccess) {
+            return Err(OAuthError::invalid_scope("offline_access is not available with client_credentials"));
+        }
+        self.issue_tokens(&client.owner_id, client, &scopes, None, &new_id(), None).await
+    }
+
+    fn token_record(
+        &self,
+        kind: TokenKind,
+        user: &UserId,
+        client: &App,
+        scopes: &Scopes,
+        workspaces: Option<Vec<WorkspaceId>>,
+        family: &str,
+    ) -> TokenRecord {
+        let now = now_millis();
+        let ttl = match kind {
+            TokenKind::Refresh => self.settings().refresh_token_ttl_secs,
+            _ => self.settings().access_token_ttl_secs,
+        };
+        TokenRecord {
+            id: TokenId::generate(),
+            kind,
+            user_id: user.clone(),
+            client_id: Some(client.client_id.clone()),
+            scopes: format_scopes(scopes),
+            workspaces,
+            expires_at: Some(now + ttl * 1000),
+            revoked: false,
+            created_at: now,
+            family_id: Some(family.to_string()),
+            rotated_at: None,
+        }
+    }
+
+    /// An access token with `scopes`, plus a refresh token carrying `refresh_scopes` if given;
+    /// both in one family, written in one transaction.
+    async fn issue_tokens(
+        &self,
+        user: &UserId,
+        client: &App,
+        scopes: &Scopes,
+        workspaces: Option<Vec<WorkspaceId>>,
+        family: &str,
+        refresh_scopes: Option<Scopes>,
+    ) -> std::result::Result<TokenResponse, OAuthError> {
+        let (access, access_hash) = generate_token(ACCESS_TOKEN_PREFIX);
+        let mut rows =
+            vec![(self.token_record(TokenKind::Access, user, client, scopes, workspaces.clone(), family), access_hash)];
+        let mut refresh_token = None;
+        if let Some(rs) = refresh_scopes {
+            let (refresh, refresh_hash) = generate_token(REFRESH_TOKEN_PREFIX);
+            rows.push((self.token_record(TokenKind::Refresh, user, client, &rs, workspaces, family), refresh_hash));
+            refresh_token = Some(refresh);
+        }
+        self.store().insert_tokens(&rows).await?;
+        Ok(TokenResponse {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: self.settings().access_token_ttl_secs,
+            refresh_token,
+            scope: format_scopes(scopes),
+        })
+    }
+
+    /// RFC 7009: revoke a token of this client. Unknown tokens and other clients' tokens are
+    /// ignored (the response is the same). A refresh token takes its whole family with it.
+    pub async fn revoke(&self, client: &App, token: &str) -> Result<()> {
+        let Some(record) = self.store().find_token(&hash_token(token)).await? else { return Ok(()) };
+        if record.client_id.as_deref() != Some(client.client_id.as_str()) {
+            return Ok(());
+        }
+        match (record.kind, &record.family_id) {
+            (TokenKind::Refresh, Some(family)) => {
+                self.store().revoke_family(family).await?;
+            }
+            _ => {
+                self.store().revoke_token(&record.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// RFC 7662: what a token of this client is, if it is active.
+    pub async fn introspect(&self, client: &App, token: &str) -> Result<serde_json::Value> {
+        let inactive = serde_json::json!({"active": false});
+        let Some(r) = self.store().find_token(&hash_token(token)).await? else { return Ok(inactive) };
+        let live = !r.revoked && r.expires_at.is_none_or(|t| t > now_millis()) && r.rotated_at.is_none();
+        if !live || r.client_id.as_deref() != Some(client.client_id.as_str()) {
+            return Ok(inactive);
+        }
+        let user = self.store().user(&r.user_id).await?;
+        let mut out = serde_json::json!({
+            "active": true,
+            "scope": r.scopes,
+            "client_id": client.client_id,
+            "sub": r.user_id,
+            "token_type": if r.kind == TokenKind::Refresh { "refresh_token" } else { "Bearer" },
+            "iat": r.created_at / 1000,
+            "iss": self.settings().issuer,
+        });
+        if let Some(exp) = r.expires_at {
+            out["exp"] = serde_json::json!(exp / 1000);
+        }
+        if let Some(email) = user.and_then(|u| u.email) {
+            out["username"] = serde_json::json!(email);
+        }
+        Ok(out)
+    }
+
+    // ---- people signing in to the pages ----
+
+    /// Check an email and password. Every failure is the same `Unauthenticated`, and takes
+    /// the same time whether or not the account exists.
+    pub async fn login(&self, email: &str, password: &str) -> Result<User> {
+        let found = self.store().user_by_email(email).await?;
+        let hash = found.as_ref().and_then(|(_, h)| h.clone());
+        let ok = verify_password(password, hash.as_deref().unwrap_or(dummy_hash())) && hash.is_some();
+        match found {
+            Some((user, _)) if ok && user.kind == ActorType::User => Ok(user),
+            _ => Err(Error::Unauthenticated),
+        }
+    }
+
+    /// A new session for a signed-in user; returns the cookie value.
+    pub async fn start_session(&self, user: &UserId) -> Result<String> {
+        let (token, hash) = generate_token(SESSION_PREFIX);
+        let expires = now_millis() + self.settings().session_ttl_secs * 1000;
+        self.store().create_session(&hash, user, expires).await?;
+        Ok(token)
+    }
+
+    pub async fn session_user(&self, cookie: &str) -> Result<Option<User>> {
+        match self.store().session_user(&hash_token(cookie)).await? {
+            Some(id) => self.store().user(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn end_session(&self, cookie: &str) -> Result<()> {
+        self.store().delete_session(&hash_token(cookie)).await
+    }
+}

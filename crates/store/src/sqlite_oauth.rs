@@ -1,0 +1,262 @@
+//! The SQLite implementation of the authorization server's storage.
+
+use crate::rows::*;
+use crate::sqlite::{commit, insert_token, SqliteStore, USER_COLUMNS};
+use async_trait::async_trait;
+use tessera_core::auth::TokenRecord;
+use tessera_core::ids::{OrgId, TokenId, UserId};
+use tessera_core::model::{now_millis, User};
+use tessera_core::oauth::App;
+use tessera_core::ports::{AuthCode, Consent, OAuthStore, Redemption};
+use tessera_core::Result;
+
+const APP_COLUMNS: &str = "client_id, name, owner_id, public, secret_hash, redirect_uris, created_at";
+const CODE_COLUMNS: &str =
+    "client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, used_at";
+
+#[async_trait]
+impl OAuthStore for SqliteStore {
+    async fn create_app(&self, app: &App, secret_hash: Option<&str>) -> Result<()> {
+        sqlx::query(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+            .bind(&app.client_id)
+            .bind(&app.name)
+            .bind(app.owner_id.as_str())
+            .bind(app.public)
+            .bind(secret_hash)
+            .bind(to_json(&app.redirect_uris)?)
+            .bind(app.created_at)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn app(&self, client_id: &str) -> Result<Option<(App, Option<String>)>> {
+        let row: Option<AppRow> = sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE client_id = $1"))
+            .bind(client_id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
+        row.map(AppRow::into_app).transpose()
+    }
+
+    async fn apps_of(&self, owner: &UserId) -> Result<Vec<App>> {
+        let rows: Vec<AppRow> = sqlx::query_as(&format!(
+            "SELECT {APP_COLUMNS} FROM apps WHERE owner_id = $1 ORDER BY created_at, client_id"
+        ))
+        .bind(owner.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(|r| r.into_app().map(|(a, _)| a)).collect()
+    }
+
+    async fn all_redirect_uris(&self) -> Result<Vec<String>> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT redirect_uris FROM apps").fetch_all(&self.read).await.map_err(db_err)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.extend(serde_json::from_str::<Vec<String>>(&r).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
+    async fn set_app_secret(&self, client_id: &str, secret_hash: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE apps SET secret_hash = $1 WHERE client_id = $2 AND public = 0")
+            .bind(secret_hash)
+            .bind(client_id)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_app(&self, client_id: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+            .bind(now_millis())
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for sql in ["DELETE FROM consents WHERE client_id = $1", "DELETE FROM auth_codes WHERE client_id = $1"] {
+            sqlx::query(sql).bind(client_id).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        let done = sqlx::query("DELETE FROM apps WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        commit(tx).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(hash)
+            .bind(user.as_str())
+            .bind(now_millis())
+            .bind(expires_at)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session_user(&self, hash: &str) -> Result<Option<UserId>> {
+        let id: Option<String> = sqlx::query_scalar("SELECT user_id FROM sessions WHERE hash = $1 AND expires_at > $2")
+            .bind(hash)
+            .bind(now_millis())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(id.map(UserId))
+    }
+
+    async fn delete_session(&self, hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE hash = $1").bind(hash).execute(&self.write).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn consent(&self, user: &UserId, client_id: &str) -> Result<Option<Consent>> {
+        let row: Option<ConsentRow> = sqlx::query_as(
+            "SELECT user_id, client_id, scopes, workspaces, created_at FROM consents WHERE user_id = $1 AND client_id = $2",
+        )
+        .bind(user.as_str())
+        .bind(client_id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        row.map(ConsentRow::into_consent).transpose()
+    }
+
+    async fn set_consent(&self, c: &Consent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO consents (user_id, client_id, scopes, workspaces, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, workspaces = excluded.workspaces",
+        )
+        .bind(c.user_id.as_str())
+        .bind(&c.client_id)
+        .bind(&c.scopes)
+        .bind(c.workspaces.as_ref().map(to_json).transpose()?)
+        .bind(c.created_at)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn consents_of(&self, user: &UserId) -> Result<Vec<Consent>> {
+        let rows: Vec<ConsentRow> = sqlx::query_as(
+            "SELECT user_id, client_id, scopes, workspaces, created_at FROM consents WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(ConsentRow::into_consent).collect()
+    }
+
+    async fn revoke_grant(&self, user: &UserId, client_id: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user.as_str())
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let tokens = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_millis())
+        .bind(user.as_str())
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        commit(tx).await?;
+        Ok(done.rows_affected() + tokens.rows_affected() > 0)
+    }
+
+    async fn insert_code(&self, hash: &str, c: &AuthCode) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO auth_codes (hash, client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(hash)
+        .bind(&c.client_id)
+        .bind(c.user_id.as_str())
+        .bind(&c.redirect_uri)
+        .bind(&c.scopes)
+        .bind(c.workspaces.as_ref().map(to_json).transpose()?)
+        .bind(c.code_challenge.as_deref())
+        .bind(&c.family_id)
+        .bind(c.expires_at)
+        .bind(now_millis())
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn redeem_code(&self, hash: &str) -> Result<Redemption> {
+        let mut tx = self.begin().await?;
+        let row: Option<CodeRow> = sqlx::query_as(&format!("SELECT {CODE_COLUMNS} FROM auth_codes WHERE hash = $1"))
+            .bind(hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(Redemption::Unknown) };
+        let (code, used) = row.into_code()?;
+        if used {
+            return Ok(Redemption::AlreadyUsed(code));
+        }
+        sqlx::query("UPDATE auth_codes SET used_at = $1 WHERE hash = $2")
+            .bind(now_millis())
+            .bind(hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        commit(tx).await?;
+        Ok(Redemption::Fresh(code))
+    }
+
+    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for (t, hash) in tokens {
+            insert_token(&mut tx, t, hash).await?;
+        }
+        commit(tx).await
+    }
+
+    async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL")
+            .bind(at)
+            .bind(id.as_str())
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<u64> {
+        let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now_millis())
+            .bind(family_id)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn bots_of_org(&self, org: &OrgId) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.kind = 'bot' AND u.bot_org_id = $1 ORDER BY u.created_at, u.id"
+        ))
+        .bind(org.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+}
