@@ -77,7 +77,9 @@ impl Core {
     /// `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         let record = self.store.find_token(&hash_token(token)).await?.ok_or(Error::Unauthenticated)?;
-        if record.revoked || record.expires_at.is_some_and(|t| t <= now_millis()) {
+        // Only access and bot tokens are bearer credentials; refresh tokens are not.
+        let usable = matches!(record.kind, TokenKind::Access | TokenKind::Bot);
+        if !usable || record.revoked || record.expires_at.is_some_and(|t| t <= now_millis()) {
             return Err(Error::Unauthenticated);
         }
         let user = self.store.user(&record.user_id).await?.ok_or(Error::Unauthenticated)?;

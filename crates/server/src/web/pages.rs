@@ -45,6 +45,9 @@ pub struct ErrorPage {
     pub message: String,
 }
 
+/// A bot on the portal page: (name, id, [(token id, live)]).
+pub type BotRow = (String, String, Vec<(String, bool)>);
+
 #[derive(Template)]
 #[template(path = "portal.html")]
 pub struct PortalPage {
@@ -52,7 +55,7 @@ pub struct PortalPage {
     pub user_email: String,
     pub apps: Vec<App>,
     pub grants: Vec<(String, String, String)>,
-    pub orgs: Vec<(String, Vec<(String, String, Vec<(String, bool)>)>)>,
+    pub orgs: Vec<(String, Vec<BotRow>)>,
 }
 
 #[derive(Template)]

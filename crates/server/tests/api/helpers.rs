@@ -30,8 +30,20 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// A server on a fresh database with some settings changed.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = start(&db_url_in(dir.path()), tweak).await;
+    app._dir = Some(dir);
+    app
+}
+
 /// A server on port 0 using an existing database URL.
 pub async fn spawn_app_on(db_url: &str) -> TestApp {
+    start(db_url, |_| {}).await
+}
+
+async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TESSERA_LOG").is_some() {
         tessera::telemetry::init();
     }
@@ -41,7 +53,8 @@ pub async fn spawn_app_on(db_url: &str) -> TestApp {
         ..Default::default()
     })
     .expect("config");
-    let (listener, config) = tessera::cli::bind(config).await.expect("bind");
+    let (listener, mut config) = tessera::cli::bind(config).await.expect("bind");
+    tweak(&mut config);
     let state = AppState::open(config).await.expect("open state");
     let base = state.config.issuer.clone();
     let core = state.core.clone();

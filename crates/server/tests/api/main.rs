@@ -8,5 +8,8 @@ mod cli_flow;
 mod crash;
 mod helpers;
 mod oauth_flow;
+mod oauth_security;
+mod oauth_tokens;
 mod ops;
+mod portal;
 mod roles;

@@ -1,0 +1,356 @@
+//! The developer portal: apps (secret shown once, regenerated, deleted), authorized apps,
+//! bot tokens for org admins; and the CLI's `app create`. Also: no secret reaches the logs.
+
+use crate::browser::*;
+use crate::helpers::*;
+use serde_json::json;
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let mut b = Browser::new();
+    let page = b.get(&format!("{}/login", app.base)).await;
+    let form = vec![
+        ("csrf".to_string(), page.field("csrf").expect("csrf")),
+        ("next".to_string(), "/portal".to_string()),
+        ("email".to_string(), email.to_string()),
+        ("password".to_string(), PASSWORD.to_string()),
+    ];
+    let res = b.post(&format!("{}/login", app.base), &form).await;
+    assert_eq!(res.status, 303);
+    let set = res
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("tessera_session="))
+        .expect("session cookie");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    b
+}
+
+fn between<'a>(body: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = body.find(start)? + start.len();
+    Some(&body[i..i + body[i..].find(end)?])
+}
+
+async fn client_auth_ok(app: &TestApp, id: &str, secret: &str) -> bool {
+    // A person's app cannot use client_credentials, but the error tells whether the client
+    // authenticated: unauthorized_client (yes) or invalid_client (no).
+    let (_, _, b) = token_request(app, &[("grant_type", "client_credentials")], Some((id, secret))).await;
+    b["error"] == "unauthorized_client"
+}
+
+#[tokio::test]
+async fn register_regenerate_and_delete_an_app_in_the_portal() {
+    let app = spawn_app().await;
+    let (_org, _user, email, _) = person_with_workspaces(&app).await;
+    let mut b = signed_in(&app, &email).await;
+    let portal = b.get(&format!("{}/portal", app.base)).await;
+    assert_eq!(portal.status, 200);
+    let csrf = portal.field("csrf").expect("csrf");
+    let form = |extra: &[(&str, &str)]| {
+        let mut f = vec![("csrf".to_string(), csrf.clone())];
+        f.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        f
+    };
+    let created = b
+        .post(
+            &format!("{}/portal/apps", app.base),
+            &form(&[("name", "My server"), ("redirect_uris", REDIRECT), ("kind", "confidential")]),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let secret = between(&created.body, "<code id=\"client-secret\">", "</code>").expect("secret shown").to_string();
+    let client_id = between(&created.body, "<dt>Client id</dt><dd><code>", "</code>").expect("client id").to_string();
+    assert!(client_auth_ok(&app, &client_id, &secret).await);
+    let shown = b.get(&format!("{}/portal/apps/{client_id}", app.base)).await;
+    assert!(!shown.body.contains(&secret), "the secret is shown only once");
+
+    let regenerated = b.post(&format!("{}/portal/apps/{client_id}/secret", app.base), &form(&[])).await;
+    let new_secret =
+        between(&regenerated.body, "<code id=\"client-secret\">", "</code>").expect("new secret").to_string();
+    assert!(!client_auth_ok(&app, &client_id, &secret).await, "the old secret stops working at once");
+    assert!(client_auth_ok(&app, &client_id, &new_secret).await);
+
+    // A bad registration is refused with a clear message and nothing is created.
+    let bad = b
+        .post(
+            &format!("{}/portal/apps", app.base),
+            &form(&[("name", "X"), ("redirect_uris", "http://example.com/cb"), ("kind", "public")]),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("loopback"), "{}", bad.body);
+
+    // Tokens die with the app.
+    let q = authorize(
+        &app,
+        &mut b,
+        &email,
+        &[("response_type", "code"), ("client_id", &client_id), ("redirect_uri", REDIRECT), ("scope", "v2legacy")],
+    )
+    .await;
+    let (_, _, t) = token_request(
+        &app,
+        &[("grant_type", "authorization_code"), ("code", &q["code"]), ("redirect_uri", REDIRECT)],
+        Some((&client_id, &new_secret)),
+    )
+    .await;
+    let token = t["access_token"].as_str().expect("token");
+    assert_eq!(app.gql_status(token, "{ me { profile { id } } }", json!({})).await.0, 200);
+    let deleted = b.post(&format!("{}/portal/apps/{client_id}/delete", app.base), &form(&[])).await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(app.gql_status(token, "{ me { profile { id } } }", json!({})).await.0, 401);
+    // Another user cannot see or delete someone else's app.
+    let listing = b.get(&format!("{}/portal", app.base)).await;
+    assert!(!listing.body.contains(&client_id));
+}
+
+#[tokio::test]
+async fn a_user_revokes_an_authorized_app_and_all_its_tokens_die() {
+    let app = spawn_app().await;
+    let (_org, user, email, _) = person_with_workspaces(&app).await;
+    let (cid, secret) = confidential_app(&app, &user).await;
+    let mut b = signed_in(&app, &email).await;
+    let q = authorize(
+        &app,
+        &mut b,
+        &email,
+        &[
+            ("response_type", "code"),
+            ("client_id", &cid),
+            ("redirect_uri", REDIRECT),
+            ("scope", "v2legacy offline_access"),
+        ],
+    )
+    .await;
+    let (_, _, t) = token_request(
+        &app,
+        &[("grant_type", "authorization_code"), ("code", &q["code"]), ("redirect_uri", REDIRECT)],
+        Some((&cid, &secret)),
+    )
+    .await;
+    let token = t["access_token"].as_str().expect("token");
+    let portal = b.get(&format!("{}/portal", app.base)).await;
+    assert!(portal.body.contains("Server app") && portal.body.contains("v2legacy offline_access"));
+    let form = vec![("csrf".to_string(), portal.field("csrf").expect("csrf"))];
+    let res = b.post(&format!("{}/portal/grants/{cid}/revoke", app.base), &form).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.gql_status(token, "{ me { profile { id } } }", json!({})).await.0, 401);
+    let rt = t["refresh_token"].as_str().expect("refresh");
+    let (_, _, r) =
+        token_request(&app, &[("grant_type", "refresh_token"), ("refresh_token", rt)], Some((&cid, &secret))).await;
+    assert_eq!(r["error"], "invalid_grant");
+    // Consent was forgotten: the next authorization asks again.
+    let page = b
+        .get(&authorize_url(
+            &app.base,
+            &[("response_type", "code"), ("client_id", &cid), ("redirect_uri", REDIRECT), ("scope", "v2legacy")],
+        ))
+        .await;
+    assert!(page.body.contains("name=\"decision\""));
+}
+
+#[tokio::test]
+async fn org_admins_see_and_revoke_bot_tokens_others_cannot() {
+    let app = spawn_app().await;
+    let org = app.core.admin_create_org("Admins").await.expect("org").id;
+    for (email, role) in [("admin@a.test", "admin"), ("user@a.test", "user")] {
+        let p = tessera_core::service::NewPerson {
+            email: email.into(),
+            password: PASSWORD.into(),
+            org: Some((org.clone(), role.into())),
+            ..Default::default()
+        };
+        app.core.admin_create_user(p).await.expect("user");
+    }
+    let (bot, token) = app.core.admin_create_bot(&org, "Reporter").await.expect("bot");
+    let token_id = app.core.admin_tokens(&bot.id).await.expect("tokens")[0].id.0.clone();
+
+    let mut user = signed_in(&app, "user@a.test").await;
+    let page = user.get(&format!("{}/portal", app.base)).await;
+    assert!(!page.body.contains("Reporter"), "a plain member does not see the org's bots");
+    let form = vec![("csrf".to_string(), page.field("csrf").expect("csrf"))];
+    assert_eq!(user.post(&format!("{}/portal/bot-tokens/{token_id}/revoke", app.base), &form).await.status, 404);
+    assert_eq!(app.gql_status(&token, "{ me { profile { id } } }", json!({})).await.0, 200);
+
+    let mut admin = signed_in(&app, "admin@a.test").await;
+    let page = admin.get(&format!("{}/portal", app.base)).await;
+    assert!(page.body.contains("Reporter") && page.body.contains(&token_id), "{}", page.body);
+    let form = vec![("csrf".to_string(), page.field("csrf").expect("csrf"))];
+    assert_eq!(admin.post(&format!("{}/portal/bot-tokens/{token_id}/revoke", app.base), &form).await.status, 303);
+    assert_eq!(app.gql_status(&token, "{ me { profile { id } } }", json!({})).await.0, 401);
+}
+
+#[tokio::test]
+async fn cli_app_create_for_people_and_bots() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = db_url_in(dir.path());
+    let (org, owner, _ws) = cli_org_owner_workspace(&db, false);
+    let conf = cli_ok(
+        &db,
+        &[
+            "app",
+            "create",
+            "--owner",
+            &owner,
+            "--name",
+            "Web",
+            "--redirect-uri",
+            REDIRECT,
+            "--redirect-uri",
+            "https://app.example.test/cb",
+        ],
+    );
+    assert!(conf["client_id"].as_str().is_some_and(|c| c.starts_with("app_")));
+    assert!(conf["client_secret"].as_str().is_some_and(|s| s.starts_with("tsr_cs_")));
+    let public = cli_ok(
+        &db,
+        &[
+            "app",
+            "create",
+            "--owner",
+            &owner,
+            "--name",
+            "SPA",
+            "--redirect-uri",
+            "https://spa.example.test/cb",
+            "--public",
+        ],
+    );
+    assert!(public.get("client_secret").is_none(), "{public}");
+    let (bot, _) = cli_bot(&db, &org, None, "viewer");
+    let bot_app = cli_ok(
+        &db,
+        &["app", "create", "--owner", &bot, "--name", "Bot", "--redirect-uri", "https://b.example.test/cb"],
+    );
+    let app = spawn_app_on(&db).await;
+    let (s, _, t) = token_request(
+        &app,
+        &[("grant_type", "client_credentials")],
+        Some((bot_app["client_id"].as_str().expect("id"), bot_app["client_secret"].as_str().expect("s"))),
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let err =
+        cli(&db, &["app", "create", "--owner", &owner, "--name", "Bad", "--redirect-uri", "javascript:alert(1)"], None)
+            .expect_err("bad uri");
+    assert!(err.contains("not allowed"), "{err}");
+}
+
+/// Run the real binary at debug log level through a whole flow, then look for every secret
+/// in what it logged.
+#[tokio::test]
+async fn secrets_and_tokens_never_reach_the_logs() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let dir = tempfile::tempdir().expect("dir");
+    let db = db_url_in(dir.path());
+    let (org, owner, _ws) = cli_org_owner_workspace(&db, false);
+    let owner_email = {
+        let app = spawn_app_on(&db).await;
+        app.core
+            .store()
+            .user(&tessera_core::ids::UserId(owner.clone()))
+            .await
+            .expect("u")
+            .expect("u")
+            .email
+            .expect("email")
+    };
+    let _ = org;
+    let conf = cli_ok(&db, &["app", "create", "--owner", &owner, "--name", "Web", "--redirect-uri", REDIRECT]);
+    let (cid, secret) =
+        (conf["client_id"].as_str().expect("id").to_string(), conf["client_secret"].as_str().expect("s").to_string());
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
+        .env("TESSERA_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let base = loop {
+        let line = lines.next_line().await.expect("read").expect("server exited");
+        if let Some(url) = line.strip_prefix("tessera listening on ") {
+            break url.to_string();
+        }
+    };
+    let mut stderr = child.stderr.take().expect("stderr");
+    let logs = tokio::spawn(async move {
+        let mut all = String::new();
+        let _ = stderr.read_to_string(&mut all).await;
+        all
+    });
+    // The whole flow against the binary.
+    let mut b = Browser::new();
+    let url = authorize_url(
+        &base,
+        &[
+            ("response_type", "code"),
+            ("client_id", &cid),
+            ("redirect_uri", REDIRECT),
+            ("scope", "v2legacy offline_access"),
+            ("state", "state-secret-value"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let login = b.get(&url).await;
+    let consent = b.sign_in(&base, &login, &owner_email, "s3cret-pass").await;
+    let back = b.decide(&base, &consent, "allow", &[]).await;
+    let code = query_of(&back.location().expect("loc"))["code"].clone();
+    let client = reqwest::Client::new();
+    let form =
+        |pairs: &[(&str, &str)]| url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let t: serde_json::Value = client
+        .post(format!("{base}/v3/oauth2/token"))
+        .basic_auth(&cid, Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ]))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let access = t["access_token"].as_str().expect("access").to_string();
+    let refresh = t["refresh_token"].as_str().expect("refresh").to_string();
+    client
+        .post(format!("{base}/v3/graphql"))
+        .bearer_auth(&access)
+        .json(&json!({"query": "{ me { profile { id } } }"}))
+        .send()
+        .await
+        .expect("gql");
+    client
+        .post(format!("{base}/v3/oauth2/token"))
+        .basic_auth(&cid, Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]))
+        .send()
+        .await
+        .expect("refresh");
+    child.start_kill().expect("kill");
+    child.wait().await.expect("wait");
+    let logs = logs.await.expect("logs");
+    assert!(logs.contains("token issued"), "the flow was logged at all: {}", &logs[..logs.len().min(500)]);
+    let session = b.cookies.get("tessera_session").cloned().expect("session");
+    for (what, secret) in [
+        ("client secret", secret.as_str()),
+        ("password", "s3cret-pass"),
+        ("code", code.as_str()),
+        ("access token", access.as_str()),
+        ("refresh token", refresh.as_str()),
+        ("session", session.as_str()),
+        ("verifier", VERIFIER),
+        ("state", "state-secret-value"),
+    ] {
+        assert!(!logs.contains(secret), "the {what} appears in the logs");
+    }
+}
