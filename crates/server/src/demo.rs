@@ -28,7 +28,7 @@ pub async fn run(mut overrides: Overrides, json_output: bool) -> Result<(), Stri
     }
     let (listener, config) = bind(Config::resolve(overrides)?).await?;
     let state = AppState::open(config).await?;
-    let seeded = seed(&state.core).await.map_err(|e| format!("cannot seed the demo: {e}"))?;
+    let seeded = seed(&state.core, &state.config.issuer).await.map_err(|e| format!("cannot seed the demo: {e}"))?;
     let base = state.config.issuer.clone();
     if json_output {
         let mut out = seeded.clone();
@@ -42,7 +42,7 @@ pub async fn run(mut overrides: Overrides, json_output: bool) -> Result<(), Stri
 }
 
 /// Seed the demo data; returns the ids and secrets to show.
-async fn seed(core: &Core) -> tessera_core::Result<serde_json::Value> {
+async fn seed(core: &Core, base: &str) -> tessera_core::Result<serde_json::Value> {
     let org = core.admin_create_org("Acme Design").await?;
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 16);
     let person = NewPerson {
@@ -62,6 +62,9 @@ async fn seed(core: &Core) -> tessera_core::Result<serde_json::Value> {
     let ws = core.admin_create_workspace(input, &user.id).await?;
     let (bot, token) = core.admin_create_bot(&org.id, "Demo bot").await?;
     core.admin_add_collaborator(&ws.id, &bot.id, "editor").await?;
+    // A public browser app (no secret; PKCE), for trying the sign-in flow.
+    let redirect = format!("{base}/examples/browser-app/");
+    let browser_app = core.create_app(&user.id, "Demo browser app", std::slice::from_ref(&redirect), true).await?;
 
     let principal = core.authenticate(&token).await?;
     let at = |x: f64, y: f64| NewElement {
@@ -92,6 +95,7 @@ async fn seed(core: &Core) -> tessera_core::Result<serde_json::Value> {
         "user": {"id": user.id, "email": DEMO_EMAIL, "password": password},
         "workspace": {"id": ws.id, "name": ws.name},
         "bot": {"id": bot.id, "token": token},
+        "app": {"client_id": browser_app.app.client_id, "redirect_uri": redirect},
     }))
 }
 
@@ -103,11 +107,15 @@ fn print_guide(base: &str, s: &serde_json::Value) {
          GraphQL API   {base}/v3/graphql   (open it in a browser for GraphiQL)\n\
          person        {} / {}\n\
          workspace     {ws} (\"Welcome board\", public)\n\
-         bot token     {token}\n\n\
+         bot token     {token}\n\
+         browser app   client_id {} (public, PKCE; redirect {})\n\
+         portal        {base}/portal   (sign in as the person above)\n\n\
          Try it:\n  curl -s {base}/v3/graphql -H 'Authorization: Bearer {token}' \\\n    \
          -H 'Content-Type: application/json' \\\n    \
          -d '{{\"query\":\"{{ elements(workspaceId: \\\"{ws}\\\") {{ id type }} }}\"}}'\n",
         s["user"]["email"].as_str().unwrap_or_default(),
         s["user"]["password"].as_str().unwrap_or_default(),
+        s["app"]["client_id"].as_str().unwrap_or_default(),
+        s["app"]["redirect_uri"].as_str().unwrap_or_default(),
     );
 }

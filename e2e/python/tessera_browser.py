@@ -1,0 +1,41 @@
+"""Drive tessera's login and consent forms with requests, as a person in a browser would."""
+import html
+import os
+import re
+from urllib.parse import urljoin
+
+import requests
+
+BASE = os.environ["TESSERA_URL"]
+EMAIL = os.environ["TESSERA_EMAIL"]
+PASSWORD = os.environ["TESSERA_PASSWORD"]
+
+
+def hidden_fields(page: str) -> dict:
+    return {html.unescape(n): html.unescape(v) for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
+
+
+def approve(authorize_url: str) -> str:
+    """Sign in and allow; return the redirect back to the client (with code, state, iss)."""
+    s = requests.Session()
+    r = s.get(authorize_url, allow_redirects=False)
+    assert r.status_code == 200 and 'name="password"' in r.text, r.text
+    form = hidden_fields(r.text)
+    form.update(email=EMAIL, password=PASSWORD)
+    r = s.post(urljoin(BASE, "/login"), data=form, allow_redirects=False)
+    assert r.status_code == 303, r.text
+    r = s.get(urljoin(BASE, r.headers["Location"]), allow_redirects=False)
+    if r.status_code == 200:  # consent page
+        assert 'name="decision"' in r.text, r.text
+        form = hidden_fields(r.text)
+        form["decision"] = "allow"
+        r = s.post(urljoin(BASE, "/v3/oauth2/authorize"), data=form, allow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r.headers["Location"]
+
+
+def graphql(token: str, query: str, variables=None) -> dict:
+    r = requests.post(urljoin(BASE, "/v3/graphql"), json={"query": query, "variables": variables or {}},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -1,0 +1,37 @@
+# Source this file: it seeds a fresh database through the CLI, starts `tessera serve` on a free
+# loopback port, and exports what the real-client suites need. `e2e_stop` stops the server.
+#   TESSERA_BIN=target/debug/tessera . e2e/start.sh
+_e2e_opts=$(set +o)
+set -euo pipefail
+: "${TESSERA_BIN:?set TESSERA_BIN to the tessera binary}"
+TESSERA_BIN=$(realpath "$TESSERA_BIN"); export TESSERA_BIN
+E2E_DIR=$(mktemp -d)
+export TESSERA_DATABASE_URL="sqlite://$E2E_DIR/tessera.db"
+export TESSERA_RATE_LIMITS=off
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+ORG=$("$TESSERA_BIN" org create --name "E2E" --json | json id)
+export TESSERA_EMAIL="e2e-user@example.test" TESSERA_PASSWORD="e2e password 123"
+USER_ID=$(printf '%s\n' "$TESSERA_PASSWORD" | "$TESSERA_BIN" user create --email "$TESSERA_EMAIL" --password-stdin \
+  --first-name E2E --last-name User --org "$ORG" --org-role user --json | json id)
+export TESSERA_WORKSPACE=$("$TESSERA_BIN" workspace create --org "$ORG" --name "E2E board" --owner "$USER_ID" --json | json id)
+export TESSERA_REDIRECT="http://localhost:3001/auth/callback"
+CONF=$("$TESSERA_BIN" app create --owner "$USER_ID" --name "E2E server app" --redirect-uri "$TESSERA_REDIRECT" --json)
+export TESSERA_CLIENT_ID=$(echo "$CONF" | json client_id) TESSERA_CLIENT_SECRET=$(echo "$CONF" | json client_secret)
+export TESSERA_PUBLIC_CLIENT_ID=$("$TESSERA_BIN" app create --owner "$USER_ID" --name "E2E browser app" \
+  --redirect-uri "$TESSERA_REDIRECT" --public --json | json client_id)
+BOT=$("$TESSERA_BIN" bot create --org "$ORG" --name "E2E bot" --json)
+export TESSERA_BOT_TOKEN=$(echo "$BOT" | json token)
+"$TESSERA_BIN" workspace add-collaborator --workspace "$TESSERA_WORKSPACE" --user "$(echo "$BOT" | json id)" --role editor --json >/dev/null
+
+"$TESSERA_BIN" serve --listen 127.0.0.1:0 >"$E2E_DIR/stdout" 2>"$E2E_DIR/server.log" &
+E2E_SERVER_PID=$!
+for _ in $(seq 1 100); do
+  TESSERA_URL=$(sed -n 's/^tessera listening on //p' "$E2E_DIR/stdout")
+  [ -n "$TESSERA_URL" ] && break
+  sleep 0.1
+done
+[ -n "$TESSERA_URL" ] || { echo "tessera did not start:"; cat "$E2E_DIR/server.log"; exit 1; }
+export TESSERA_URL
+echo "e2e server at $TESSERA_URL (logs in $E2E_DIR/server.log)"
+e2e_stop() { kill "$E2E_SERVER_PID" 2>/dev/null || true; wait "$E2E_SERVER_PID" 2>/dev/null || true; }
+eval "$_e2e_opts"
