@@ -92,10 +92,24 @@ pub trait OAuthStore: Send + Sync {
     async fn revoke_family(&self, family_id: &str) -> Result<u64>;
     /// The bots that are members of an organization.
     async fn bots_of_org(&self, org: &OrgId) -> Result<Vec<User>>;
+    /// When the most recent revocation happened (epoch ms, 0 if never): lets every node notice
+    /// revocations made elsewhere (another node, the command line).
+    async fn last_revocation(&self) -> Result<i64>;
+}
+
+/// Told about changes once they are committed, to wake subscribers. It only wakes: the event
+/// log stays the truth, so a lost wake-up can delay an event but never lose it.
+pub trait Bus: Send + Sync {
+    fn appended(&self, event: &Event);
+    fn tokens_revoked(&self);
 }
 
 #[async_trait]
 pub trait Store: OAuthStore + Send + Sync + 'static {
+    /// Where to report committed events and revocations (none until set).
+    fn set_bus(&self, bus: std::sync::Arc<dyn Bus>);
+    /// The cursor of the newest event of a workspace (0 if none); `None` if no such workspace.
+    async fn last_cursor(&self, ws: &WorkspaceId) -> Result<Option<i64>>;
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;
     async fn roles(&self) -> Result<Vec<Role>>;

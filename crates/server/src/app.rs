@@ -2,6 +2,7 @@
 //! until a shutdown future resolves and then drains in-flight requests.
 
 use crate::config::Config;
+use crate::bus::Hubs;
 use crate::metrics::Metrics;
 use crate::{graphql, web};
 use axum::extract::DefaultBodyLimit;
@@ -20,6 +21,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub core: Core,
     pub schema: graphql::ApiSchema,
+    pub hubs: Arc<Hubs>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
     pub limits: Arc<web::limits::Limits>,
@@ -30,18 +32,17 @@ impl AppState {
     pub async fn open(config: Config) -> Result<Self, String> {
         config.prepare_storage()?;
         let store = tessera_store::open(&config.database_url).await.map_err(|e| e.to_string())?;
+        let hubs = Hubs::new(store.clone());
+        store.set_bus(hubs.clone());
         let core = Core::new(store, config.oauth.clone()).await.map_err(|e| e.to_string())?;
-        Ok(Self::new(core, config))
-    }
-
-    pub fn new(core: Core, config: Config) -> Self {
-        AppState {
-            schema: graphql::schema(core.clone()),
+        Ok(AppState {
+            schema: graphql::schema(core.clone(), hubs.clone()),
             core,
+            hubs,
             metrics: Arc::new(Metrics::default()),
             limits: Arc::new(web::limits::Limits::new(&config.rate_limits)),
             config: Arc::new(config),
-        }
+        })
     }
 }
 
@@ -64,7 +65,7 @@ pub fn router(state: AppState) -> Router {
     let cross_origin = Router::new()
         .route("/v3/oauth2/token", post(oauth::token))
         .route("/v3/oauth2/revoke", post(oauth::revoke))
-        .route("/v3/graphql", get(graphql::http::playground).post(graphql::http::post))
+        .route("/v3/graphql", get(graphql::ws::upgrade_or_playground).post(graphql::http::post))
         .layer(web::cors::layer(state.clone()));
     Router::new()
         .merge(pages)

@@ -26,9 +26,10 @@ pub struct FileConfig {
     pub rate_limits: Option<String>,
     pub login_attempts_per_15min: Option<u32>,
     pub token_requests_per_minute: Option<u32>,
+    pub ws_init_timeout: Option<u64>,
 }
 
-const KNOWN_KEYS: [&str; 12] = [
+const KNOWN_KEYS: [&str; 13] = [
     "listen",
     "database_url",
     "data_dir",
@@ -41,6 +42,7 @@ const KNOWN_KEYS: [&str; 12] = [
     "rate_limits",
     "login_attempts_per_15min",
     "token_requests_per_minute",
+    "ws_init_timeout",
 ];
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
@@ -87,6 +89,8 @@ pub struct Config {
     pub issuer: String,
     pub oauth: OAuthSettings,
     pub rate_limits: RateLimits,
+    /// How long a WebSocket may stay open without `connection_init` (close 4408).
+    pub ws_init_timeout: std::time::Duration,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -156,7 +160,12 @@ impl Config {
             token_requests_per_minute: env_or("token_requests_per_minute", file.token_requests_per_minute)?
                 .unwrap_or(600),
         };
-        Ok(Config { listen, database_url, data_dir, issuer, oauth, rate_limits })
+        let ws_init = env_or("ws_init_timeout", file.ws_init_timeout)?.unwrap_or(3);
+        if !(1..=60).contains(&ws_init) {
+            return Err("ws_init_timeout must be between 1 and 60 seconds".into());
+        }
+        let ws_init_timeout = std::time::Duration::from_secs(ws_init);
+        Ok(Config { listen, database_url, data_dir, issuer, oauth, rate_limits, ws_init_timeout })
     }
 
     /// Whether pages are served over https (then cookies are `Secure`).

@@ -13,12 +13,13 @@ use tessera_core::element::{Element, ElementType};
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use tessera_core::model::{now_millis, AccessFacts, Collaborator, Comment, Organization, Role, User, Workspace};
-use tessera_core::ports::{ElementChange, NewUser, Store};
+use tessera_core::ports::{Bus, ElementChange, NewUser, Store};
 use tessera_core::{Error, Result};
 
 pub struct SqliteStore {
     pub(crate) read: SqlitePool,
     pub(crate) write: SqlitePool,
+    bus: std::sync::OnceLock<std::sync::Arc<dyn Bus>>,
 }
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id";
@@ -51,7 +52,21 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(|e| Error::internal(format!("cannot open database {url}: {e}")))?;
-        Ok(SqliteStore { read, write })
+        Ok(SqliteStore { read, write, bus: std::sync::OnceLock::new() })
+    }
+
+    /// Report a committed event.
+    pub(crate) fn committed(&self, event: &Event) {
+        if let Some(bus) = self.bus.get() {
+            bus.appended(event);
+        }
+    }
+
+    /// Report that some tokens were revoked.
+    pub(crate) fn revoked(&self) {
+        if let Some(bus) = self.bus.get() {
+            bus.tokens_revoked();
+        }
     }
 
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
@@ -125,6 +140,18 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn set_bus(&self, bus: std::sync::Arc<dyn Bus>) {
+        let _ = self.bus.set(bus);
+    }
+
+    async fn last_cursor(&self, ws: &WorkspaceId) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT last_cursor FROM workspaces WHERE id = $1")
+            .bind(ws.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await.map_err(db_err)?;
         Ok(())
@@ -277,6 +304,7 @@ impl Store for SqliteStore {
             .execute(&self.write)
             .await
             .map_err(db_err)?;
+        self.revoked();
         Ok(done.rows_affected() == 1)
     }
 
@@ -380,6 +408,7 @@ impl Store for SqliteStore {
         let payload = EventPayload::CollaboratorAdded { user_id: user.clone(), role_id: role.to_string() };
         let event = append_event(&mut tx, ws, actor, payload).await?;
         commit(tx).await?;
+        self.committed(&event);
         Ok(event)
     }
 
@@ -397,6 +426,7 @@ impl Store for SqliteStore {
         let event =
             append_event(&mut tx, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() }).await?;
         commit(tx).await?;
+        self.committed(&event);
         Ok(Some(event))
     }
 
@@ -415,6 +445,7 @@ impl Store for SqliteStore {
             append_event(&mut tx, &el.workspace_id, actor, EventPayload::ElementCreated { element: el.clone() })
                 .await?;
         commit(tx).await?;
+        self.committed(&event);
         Ok(event)
     }
 
@@ -449,6 +480,7 @@ impl Store for SqliteStore {
         .map_err(db_err)?;
         let event = append_event(&mut tx, ws, actor, payload).await?;
         commit(tx).await?;
+        self.committed(&event);
         Ok(Some((next, event)))
     }
 
@@ -488,6 +520,7 @@ impl Store for SqliteStore {
         let event =
             append_event(&mut tx, &c.workspace_id, actor, EventPayload::CommentCreated { comment: c.clone() }).await?;
         commit(tx).await?;
+        self.committed(&event);
         Ok(event)
     }
 

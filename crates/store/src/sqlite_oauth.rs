@@ -88,6 +88,7 @@ impl OAuthStore for SqliteStore {
             .await
             .map_err(db_err)?;
         commit(tx).await?;
+        self.revoked();
         Ok(done.rows_affected() == 1)
     }
 
@@ -175,6 +176,7 @@ impl OAuthStore for SqliteStore {
         .await
         .map_err(db_err)?;
         commit(tx).await?;
+        self.revoked();
         Ok(done.rows_affected() + tokens.rows_affected() > 0)
     }
 
@@ -246,7 +248,14 @@ impl OAuthStore for SqliteStore {
             .execute(&self.write)
             .await
             .map_err(db_err)?;
+        self.revoked();
         Ok(done.rows_affected())
+    }
+
+    async fn last_revocation(&self) -> Result<i64> {
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(revoked_at) FROM tokens").fetch_one(&self.read).await.map_err(db_err)?;
+        Ok(at.unwrap_or(0))
     }
 
     async fn bots_of_org(&self, org: &OrgId) -> Result<Vec<User>> {

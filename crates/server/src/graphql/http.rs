@@ -40,6 +40,14 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// `Accept: text/event-stream`: the client wants Server-Sent Events (graphql-sse).
+fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|m| m.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/event-stream"))))
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -54,10 +62,10 @@ pub async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let principal = match bearer_token(&headers) {
+    let (token, principal) = match bearer_token(&headers) {
         None => return unauthorized(false),
         Some(token) => match state.core.authenticate(token).await {
-            Ok(p) => p,
+            Ok(p) => (token.to_string(), p),
             Err(Error::Unauthenticated) => return unauthorized(true),
             Err(e) => {
                 tracing::error!(error = %e, "authentication failed");
@@ -94,6 +102,14 @@ pub async fn post(
             );
         }
     };
+    if wants_event_stream(&headers) {
+        return match batch {
+            BatchRequest::Single(r) => super::sse::respond(state, token, principal, r),
+            BatchRequest::Batch(_) => {
+                request_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "an event stream carries one operation, not a batch")
+            }
+        };
+    }
     let requests = match batch {
         BatchRequest::Single(r) => vec![r],
         BatchRequest::Batch(list) if list.is_empty() || list.len() > super::MAX_BATCH => {
@@ -126,7 +142,7 @@ pub async fn post(
 
 /// Give every error an `extensions.code`: errors raised before execution (syntax, validation,
 /// variable coercion, depth and complexity limits) are the client's: `BAD_USER_INPUT`.
-fn finish(mut res: GqlResponse) -> GqlResponse {
+pub(crate) fn finish(mut res: GqlResponse) -> GqlResponse {
     for err in &mut res.errors {
         let ext = err.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {

@@ -5,23 +5,27 @@ pub mod elements;
 pub mod http;
 pub mod mutation;
 pub mod query;
+pub mod sse;
+pub mod subscription;
 pub mod types;
+pub mod ws;
 
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, Schema};
+use async_graphql::{Context, ErrorExtensions, Schema};
 use tessera_core::auth::Principal;
 use tessera_core::ids::{self, ElementId, OrgId, UserId, WorkspaceId};
 use tessera_core::service::Core;
 
-pub type ApiSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type ApiSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// Limits on what one document may ask for.
 pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_BATCH: usize = 10;
 
-pub fn schema(core: Core) -> ApiSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>) -> ApiSchema {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .data(core)
+        .data(hubs)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(64)

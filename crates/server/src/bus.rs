@@ -1,0 +1,138 @@
+//! The in-process bus: one tail task per workspace that has subscribers reads each new batch
+//! of events from the log once and fans it out; and a revocation signal that tells every
+//! connection to re-check its token.
+//!
+//! The log is the truth. A tail is woken by commits on this node and, as a catch-up, once a
+//! second (so writes from another process — the command line — arrive within a second).
+//! Subscribers that fall behind the broadcast read the log themselves.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tessera_core::event::Event;
+use tessera_core::ids::WorkspaceId;
+use tessera_core::ports::{Bus, Store};
+use tokio::sync::{broadcast, watch, Notify};
+
+/// Events buffered per workspace for subscribers that are momentarily slower than the tail.
+const BROADCAST_CAPACITY: usize = 4096;
+/// How often a tail looks at the log even without a wake-up.
+pub const CATCH_UP: Duration = Duration::from_secs(1);
+/// How often the newest revocation time is polled.
+const REVOCATION_POLL: Duration = Duration::from_millis(500);
+const PAGE: u32 = 1000;
+
+/// One workspace's fan-out point.
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Event>>,
+    wake: Notify,
+}
+
+pub struct Hubs {
+    store: Arc<dyn Store>,
+    hubs: Mutex<HashMap<WorkspaceId, Arc<Hub>>>,
+    revocations: watch::Sender<u64>,
+    poller: OnceLock<()>,
+}
+
+impl Hubs {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Hubs { store, hubs: Mutex::new(HashMap::new()), revocations: watch::channel(0).0, poller: OnceLock::new() })
+    }
+
+    /// Subscribe to a workspace's live events; starts its tail if none runs.
+    pub fn join(self: &Arc<Self>, ws: &WorkspaceId) -> broadcast::Receiver<Arc<Event>> {
+        let Ok(mut hubs) = self.hubs.lock() else {
+            // A poisoned lock means a panic elsewhere; serve from a fresh, private hub.
+            return broadcast::channel(1).1;
+        };
+        if let Some(hub) = hubs.get(ws) {
+            return hub.tx.subscribe();
+        }
+        let hub = Arc::new(Hub { tx: broadcast::channel(BROADCAST_CAPACITY).0, wake: Notify::new() });
+        let rx = hub.tx.subscribe();
+        hubs.insert(ws.clone(), hub.clone());
+        tokio::spawn(self.clone().tail(ws.clone(), hub));
+        rx
+    }
+
+    /// A signal that changes whenever tokens may have been revoked, on this node or elsewhere.
+    pub fn revocations(self: &Arc<Self>) -> watch::Receiver<u64> {
+        self.poller.get_or_init(|| {
+            tokio::spawn(self.clone().poll_revocations());
+        });
+        self.revocations.subscribe()
+    }
+
+    async fn tail(self: Arc<Self>, ws: WorkspaceId, hub: Arc<Hub>) {
+        let mut last = match self.store.last_cursor(&ws).await {
+            Ok(Some(c)) => c,
+            Ok(None) => 0,
+            Err(e) => {
+                tracing::error!(error = %e, workspace = %ws, "tail cannot start; retrying on the next wake-up");
+                0
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = hub.wake.notified() => {}
+                _ = tokio::time::sleep(CATCH_UP) => {}
+            }
+            {
+                let Ok(mut hubs) = self.hubs.lock() else { return };
+                if hub.tx.receiver_count() == 0 {
+                    hubs.remove(&ws);
+                    return;
+                }
+            }
+            loop {
+                match self.store.events_after(&ws, last, PAGE).await {
+                    Ok(batch) if batch.is_empty() => break,
+                    Ok(batch) => {
+                        let full = batch.len() as u32 == PAGE;
+                        for e in batch {
+                            last = e.cursor;
+                            let _ = hub.tx.send(Arc::new(e));
+                        }
+                        if !full {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, workspace = %ws, "tail cannot read the log; will retry");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn poll_revocations(self: Arc<Self>) {
+        let mut seen = self.store.last_revocation().await.unwrap_or(0);
+        loop {
+            tokio::time::sleep(REVOCATION_POLL).await;
+            match self.store.last_revocation().await {
+                Ok(at) if at != seen => {
+                    seen = at;
+                    self.revocations.send_modify(|n| *n += 1);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot poll revocations"),
+            }
+        }
+    }
+}
+
+impl Bus for Hubs {
+    fn appended(&self, event: &Event) {
+        if let Ok(hubs) = self.hubs.lock() {
+            if let Some(hub) = hubs.get(&event.workspace_id) {
+                hub.wake.notify_one();
+            }
+        }
+    }
+
+    fn tokens_revoked(&self) {
+        self.revocations.send_modify(|n| *n += 1);
+    }
+}

@@ -1,0 +1,268 @@
+//! The `commands` subscription: a workspace's event log from a cursor, then live, with no gap
+//! and no duplicate, authorized for as long as it runs.
+//!
+//! Order of work: join the workspace's broadcast first, then read the log from the client's
+//! cursor, then serve broadcast events, skipping any cursor already sent and reading the log
+//! for any gap (a lagged receiver, or events committed while the replay ran).
+
+use super::elements::{Element, ElementType};
+use super::types::{Comment, GqlActorType};
+use super::{core, principal, workspace_id, Gql};
+use crate::bus::Hubs;
+use async_graphql::futures_util::stream::{self, Stream};
+use async_graphql::{Context, Interface, Json, Object, Subscription, ID};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::sync::{Arc, RwLock};
+use tessera_core::auth::Principal;
+use tessera_core::element::ElementType as DomainType;
+use tessera_core::event::{Event, EventPayload};
+use tessera_core::ids::{ElementId, WorkspaceId};
+use tessera_core::service::Core;
+use tessera_core::Error;
+use tokio::sync::broadcast;
+
+/// The principal of a long-lived connection; replaced when the client re-authenticates.
+pub type SharedPrincipal = Arc<RwLock<Principal>>;
+
+const PAGE: u32 = 500;
+
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Every change to a workspace, in cursor order. With `cursor`, first every later change
+    /// from the log, then live changes.
+    async fn commands(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        cursor: Option<ID>,
+        element_id: Option<String>,
+        element_type: Option<Vec<ElementType>>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<HistoryCommand>>> {
+        let ws = self::workspace_id(workspace_id)?;
+        let core = core(ctx).clone();
+        let shared = match ctx.data_opt::<SharedPrincipal>() {
+            Some(s) => s.clone(),
+            None => Arc::new(RwLock::new(principal(ctx)?.clone())),
+        };
+        let snapshot = shared.read().map_err(|_| Error::internal("principal lock poisoned")).gql()?.clone();
+        core.authorize_elements_read(&snapshot, &ws).await.gql()?;
+        let hubs = ctx.data_unchecked::<Arc<Hubs>>().clone();
+        // Join before reading anything, so nothing committed from now on can be missed.
+        let rx = hubs.join(&ws);
+        let last = core.store().last_cursor(&ws).await.gql()?.unwrap_or(0);
+        let start = match cursor {
+            None => last,
+            Some(c) => match c.parse::<i64>() {
+                Ok(n) if (0..=last).contains(&n) => n,
+                _ => {
+                    return Err(Error::bad_input(format!("cursor {:?} is not valid for this workspace (0..={last})", c.0)))
+                        .gql()
+                }
+            },
+        };
+        let filter = Filter {
+            element: element_id.map(ElementId),
+            types: element_type.unwrap_or_default().into_iter().map(Into::into).collect(),
+        };
+        let feed = Feed { core, ws, principal: shared, rx, cursor: start, pending: VecDeque::new(), replaying: true, filter, done: false };
+        Ok(stream::unfold(feed, |mut feed| async move { feed.next().await.map(|item| (item, feed)) }))
+    }
+}
+
+struct Filter {
+    element: Option<ElementId>,
+    types: Vec<DomainType>,
+}
+
+impl Filter {
+    fn matches(&self, p: &EventPayload) -> bool {
+        let (id, ty) = match p {
+            EventPayload::ElementCreated { element } => (Some(&element.id), Some(element.element_type())),
+            EventPayload::ElementUpdated { element_id, element_type, .. }
+            | EventPayload::ElementDeleted { element_id, element_type } => (Some(element_id), Some(*element_type)),
+            EventPayload::CommentCreated { comment } => (comment.element_id.as_ref(), None),
+            EventPayload::CollaboratorAdded { .. } | EventPayload::CollaboratorRemoved { .. } => return false,
+        };
+        self.element.as_ref().is_none_or(|want| id == Some(want))
+            && (self.types.is_empty() || ty.is_some_and(|t| self.types.contains(&t)))
+    }
+}
+
+struct Feed {
+    core: Core,
+    ws: WorkspaceId,
+    principal: SharedPrincipal,
+    rx: broadcast::Receiver<Arc<Event>>,
+    /// The last cursor handled (sent or skipped).
+    cursor: i64,
+    pending: VecDeque<Arc<Event>>,
+    replaying: bool,
+    filter: Filter,
+    done: bool,
+}
+
+impl Feed {
+    /// Read the log after `cursor` (up to `limit` events) into `pending`; false if nothing.
+    async fn read_log(&mut self, limit: u32) -> Result<bool, Error> {
+        let batch = self.core.store().events_after(&self.ws, self.cursor, limit).await?;
+        let any = !batch.is_empty();
+        self.pending.extend(batch.into_iter().map(Arc::new));
+        Ok(any)
+    }
+
+    /// Whether the principal may still read the workspace (checked again when membership changes).
+    async fn still_allowed(&self) -> Result<bool, Error> {
+        let p = self.principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.clone();
+        match self.core.authorize_elements_read(&p, &self.ws).await {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn next(&mut self) -> Option<async_graphql::Result<HistoryCommand>> {
+        match self.step().await {
+            Ok(Some(cmd)) => Some(Ok(cmd)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e).gql())
+            }
+        }
+    }
+
+    async fn step(&mut self) -> Result<Option<HistoryCommand>, Error> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            if let Some(e) = self.pending.pop_front() {
+                if e.cursor <= self.cursor {
+                    continue;
+                }
+                if e.cursor > self.cursor + 1 {
+                    // A gap: fill it from the log first, then come back to this event.
+                    self.pending.push_front(e.clone());
+                    let gap = (e.cursor - self.cursor - 1).min(i64::from(PAGE)) as u32;
+                    let mut filled = std::mem::take(&mut self.pending);
+                    self.read_log(gap).await?;
+                    self.pending.append(&mut filled);
+                    if self.pending.front().is_some_and(|f| f.cursor > self.cursor + 1) {
+                        return Err(Error::internal(format!("event log gap after cursor {} in {}", self.cursor, self.ws)));
+                    }
+                    continue;
+                }
+                self.cursor = e.cursor;
+                let me = self.principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.user_id.clone();
+                match &e.payload {
+                    EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id }
+                        if *user_id == me =>
+                    {
+                        if !self.still_allowed().await? {
+                            self.done = true;
+                            return Err(Error::Forbidden("read this workspace any longer"));
+                        }
+                    }
+                    p if self.filter.matches(p) => return Ok(Some(HistoryCommand::from(e))),
+                    _ => {}
+                }
+                continue;
+            }
+            if self.replaying {
+                if self.read_log(PAGE).await? {
+                    continue;
+                }
+                self.replaying = false;
+            }
+            match self.rx.recv().await {
+                Ok(e) => self.pending.push_back(e),
+                Err(broadcast::error::RecvError::Lagged(_)) => self.replaying = true,
+                Err(broadcast::error::RecvError::Closed) => return Ok(None),
+            }
+        }
+    }
+}
+
+/// One change to a workspace, as delivered to subscribers.
+#[derive(Interface)]
+#[allow(clippy::duplicated_attributes)]
+#[graphql(
+    field(name = "workspace_id", ty = "ID"),
+    field(name = "cursor", ty = "ID"),
+    field(name = "actor_id", ty = "ID"),
+    field(name = "actor_type", ty = "GqlActorType"),
+    field(name = "client_id", ty = "Option<String>")
+)]
+pub enum HistoryCommand {
+    CreateElementCommand(CreateElementCommand),
+    UpdateElementCommand(UpdateElementCommand),
+    DeleteElementCommand(DeleteElementCommand),
+    CreateCommentCommand(CreateCommentCommand),
+}
+
+impl From<Arc<Event>> for HistoryCommand {
+    fn from(e: Arc<Event>) -> Self {
+        match &e.payload {
+            EventPayload::ElementCreated { .. } => HistoryCommand::CreateElementCommand(CreateElementCommand(e)),
+            EventPayload::ElementUpdated { .. } => HistoryCommand::UpdateElementCommand(UpdateElementCommand(e)),
+            EventPayload::ElementDeleted { .. } => HistoryCommand::DeleteElementCommand(DeleteElementCommand(e)),
+            _ => HistoryCommand::CreateCommentCommand(CreateCommentCommand(e)),
+        }
+    }
+}
+
+/// Defines a command object: the fields every command has, then `$extra` fields.
+macro_rules! command_object {
+    ($name:ident, $doc:literal, { $($extra:tt)* }) => {
+        #[doc = $doc]
+        pub struct $name(pub Arc<Event>);
+
+        #[Object]
+        impl $name {
+            async fn workspace_id(&self) -> ID { ID(self.0.workspace_id.0.clone()) }
+            /// Resume from here: pass it as `cursor` to receive only later commands.
+            async fn cursor(&self) -> ID { ID(self.0.cursor.to_string()) }
+            async fn actor_id(&self) -> ID { ID(self.0.actor.id.0.clone()) }
+            async fn actor_type(&self) -> GqlActorType { self.0.actor.kind.into() }
+            /// The OAuth client (app) that made the change, if any.
+            async fn client_id(&self) -> Option<String> { self.0.actor.client_id.clone() }
+            $($extra)*
+        }
+    };
+}
+
+command_object!(CreateElementCommand, "An element was created.", {
+    async fn element(&self) -> Option<Element> {
+        match &self.0.payload { EventPayload::ElementCreated { element } => Some(element.clone().into()), _ => None }
+    }
+});
+
+command_object!(UpdateElementCommand, "An element changed; `data` holds the changed fields.", {
+    async fn element_id(&self) -> Option<ID> {
+        match &self.0.payload { EventPayload::ElementUpdated { element_id, .. } => Some(ID(element_id.0.clone())), _ => None }
+    }
+    async fn element_type(&self) -> Option<ElementType> {
+        match &self.0.payload { EventPayload::ElementUpdated { element_type, .. } => Some((*element_type).into()), _ => None }
+    }
+    async fn data(&self) -> Option<Json<Value>> {
+        match &self.0.payload { EventPayload::ElementUpdated { data, .. } => Some(Json(data.clone())), _ => None }
+    }
+});
+
+command_object!(DeleteElementCommand, "An element was deleted.", {
+    async fn element_id(&self) -> Option<ID> {
+        match &self.0.payload { EventPayload::ElementDeleted { element_id, .. } => Some(ID(element_id.0.clone())), _ => None }
+    }
+    async fn element_type(&self) -> Option<ElementType> {
+        match &self.0.payload { EventPayload::ElementDeleted { element_type, .. } => Some((*element_type).into()), _ => None }
+    }
+});
+
+command_object!(CreateCommentCommand, "A comment was made.", {
+    async fn comment(&self) -> Option<Comment> {
+        match &self.0.payload { EventPayload::CommentCreated { comment } => Some(Comment(comment.clone())), _ => None }
+    }
+});

@@ -1,0 +1,448 @@
+//! GraphQL over WebSocket at `GET /v3/graphql`: the `graphql-transport-ws` protocol (with all
+//! of its close codes) and the legacy `graphql-ws` (subscriptions-transport-ws) protocol, on
+//! top of async-graphql's execution engine.
+//!
+//! Authentication: the `connection_init` payload's `Authorization` (any case, with or without
+//! `Bearer `), else the upgrade request's `Authorization` header. The connection closes with
+//! 4403 when its token expires or is revoked; a client may present a fresh token first with
+//! `{"type":"ping","payload":{"Authorization":"Bearer …"}}` (legacy: a second
+//! `connection_init`) without dropping its subscriptions.
+
+use super::http::{bearer_token, finish};
+use super::subscription::SharedPrincipal;
+use crate::app::AppState;
+use async_graphql::futures_util::{SinkExt, StreamExt};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{Request, Response as GqlResponse};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tessera_core::auth::Principal;
+use tessera_core::model::now_millis;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+pub const TRANSPORT_WS: &str = "graphql-transport-ws";
+pub const LEGACY_WS: &str = "graphql-ws";
+
+/// Close codes of graphql-transport-ws, plus 4413 (this server's): the client fell too far
+/// behind; reconnect and resume from the last cursor received.
+pub mod close {
+    pub const BAD_REQUEST: u16 = 4400;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const FORBIDDEN: u16 = 4403;
+    pub const INIT_TIMEOUT: u16 = 4408;
+    pub const DUPLICATE_ID: u16 = 4409;
+    pub const SLOW_CONSUMER: u16 = 4413;
+    pub const TOO_MANY_INITS: u16 = 4429;
+    pub const INTERNAL: u16 = 4500;
+}
+
+/// Limits of one connection.
+pub const MAX_SUBSCRIPTIONS: usize = 100;
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Messages queued for a connection before it counts as a slow consumer.
+pub const QUEUE: usize = 1024;
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Proto {
+    Transport,
+    Legacy,
+}
+
+pub async fn upgrade_or_playground(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(ws) = ws else { return super::http::playground().await.into_response() };
+    let header_token = bearer_token(&headers).map(str::to_string);
+    ws.protocols([TRANSPORT_WS, LEGACY_WS])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(4096)
+        .write_buffer_size(4096)
+        .on_upgrade(move |socket| {
+            let proto = match socket.protocol().and_then(|p| p.to_str().ok()) {
+                Some(LEGACY_WS) => Proto::Legacy,
+                _ => Proto::Transport,
+            };
+            Connection::new(state, proto, header_token).run(socket)
+        })
+}
+
+enum Out {
+    Text(String),
+}
+
+struct Connection {
+    state: AppState,
+    proto: Proto,
+    header_token: Option<String>,
+    out: mpsc::Sender<Out>,
+    out_rx: Option<mpsc::Receiver<Out>>,
+    subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
+    slow: Arc<Notify>,
+    auth: Option<(String, SharedPrincipal)>,
+    inits: u32,
+}
+
+/// Why the read loop ended: a close frame to send, or none (the client went away).
+type Ending = Option<(u16, &'static str)>;
+
+impl Connection {
+    fn new(state: AppState, proto: Proto, header_token: Option<String>) -> Self {
+        let (out, out_rx) = mpsc::channel(QUEUE);
+        Connection {
+            state,
+            proto,
+            header_token,
+            out,
+            out_rx: Some(out_rx),
+            subs: Arc::default(),
+            slow: Arc::new(Notify::new()),
+            auth: None,
+            inits: 0,
+        }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut stream) = socket.split();
+        let Some(mut out_rx) = self.out_rx.take() else { return };
+        let (close_tx, mut close_rx) = mpsc::channel::<(u16, &'static str)>(1);
+        let writer = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    Some((code, reason)) = close_rx.recv() => {
+                        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                        break;
+                    }
+                    msg = out_rx.recv() => match msg {
+                        Some(Out::Text(t)) => if sink.send(Message::Text(t.into())).await.is_err() { break },
+                        None => break,
+                    }
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let ending = self.read_loop(&mut stream).await;
+        self.stop_all();
+        if let Some(frame) = ending {
+            let _ = close_tx.send(frame).await;
+        }
+        drop(self);
+        let _ = writer.await;
+    }
+
+    async fn read_loop(&mut self, stream: &mut (impl StreamExt<Item = Result<Message, axum::Error>> + Unpin)) -> Ending {
+        let init_deadline = Instant::now() + self.state.config.ws_init_timeout;
+        let mut revocations = self.state.hubs.revocations();
+        let mut keep_alive = tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+        let slow = self.slow.clone();
+        loop {
+            let expiry = self.expiry();
+            tokio::select! {
+                _ = sleep_until_opt(if self.auth.is_none() { Some(init_deadline) } else { None }) => {
+                    return Some((close::INIT_TIMEOUT, "Connection initialisation timeout"));
+                }
+                _ = sleep_until_opt(expiry) => return Some((close::FORBIDDEN, "Forbidden: the access token expired")),
+                changed = revocations.changed(), if self.auth.is_some() => {
+                    if changed.is_err() { continue; }
+                    if !self.recheck_token().await {
+                        return Some((close::FORBIDDEN, "Forbidden: the access token was revoked"));
+                    }
+                }
+                _ = slow.notified() => return Some((close::SLOW_CONSUMER, "Slow consumer: resume from your last cursor")),
+                _ = keep_alive.tick(), if self.auth.is_some() => {
+                    let msg = match self.proto { Proto::Transport => json!({"type": "ping"}), Proto::Legacy => json!({"type": "ka"}) };
+                    self.send(msg);
+                }
+                msg = stream.next() => match msg {
+                    None | Some(Err(_)) => return None,
+                    Some(Ok(Message::Close(_))) => return None,
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(end) = self.handle(text.as_str()).await {
+                            return Some(end);
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => return Some((close::BAD_REQUEST, "Invalid message received")),
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+
+    fn expiry(&self) -> Option<Instant> {
+        let (_, p) = self.auth.as_ref()?;
+        let at = p.read().ok()?.expires_at?;
+        let left = (at - now_millis()).max(0) as u64;
+        Some(Instant::now() + Duration::from_millis(left))
+    }
+
+    fn send(&self, msg: Value) {
+        if self.out.try_send(Out::Text(msg.to_string())).is_err() {
+            self.slow.notify_one();
+        }
+    }
+
+    fn stop_all(&self) {
+        if let Ok(mut subs) = self.subs.lock() {
+            for (_, h) in subs.drain() {
+                h.abort();
+            }
+        }
+    }
+
+    /// After a revocation somewhere: is this connection's token still good?
+    async fn recheck_token(&mut self) -> bool {
+        let Some((token, shared)) = &self.auth else { return true };
+        match self.state.core.authenticate(token).await {
+            Ok(p) => {
+                if let Ok(mut slot) = shared.write() {
+                    *slot = p;
+                }
+                true
+            }
+            Err(tessera_core::Error::Unauthenticated) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot re-check a connection's token; keeping it");
+                true
+            }
+        }
+    }
+
+    async fn authenticate(&self, payload: Option<&Value>) -> Option<(String, Principal)> {
+        let token = token_in(payload).or_else(|| self.header_token.clone())?;
+        let p = self.state.core.authenticate(&token).await.ok()?;
+        Some((token, p))
+    }
+
+    /// Handle one client message; `Some` closes the connection.
+    async fn handle(&mut self, text: &str) -> Option<(u16, &'static str)> {
+        let Ok(msg) = serde_json::from_str::<Value>(text) else {
+            return Some((close::BAD_REQUEST, "Invalid message received"));
+        };
+        let kind = msg.get("type").and_then(Value::as_str).unwrap_or_default();
+        let id = msg.get("id").and_then(Value::as_str);
+        let payload = msg.get("payload").filter(|p| !p.is_null());
+        match (self.proto, kind) {
+            (_, "connection_init") => self.init(payload).await,
+            (Proto::Transport, "ping") => {
+                if payload.is_some_and(|p| token_in(Some(p)).is_some()) {
+                    return self.reauthenticate(payload).await;
+                }
+                self.send(json!({"type": "pong"}));
+                None
+            }
+            (Proto::Transport, "pong") => None,
+            (Proto::Transport, "subscribe") | (Proto::Legacy, "start") => {
+                let Some(id) = id.filter(|i| !i.is_empty()) else {
+                    return Some((close::BAD_REQUEST, "Invalid message received"));
+                };
+                if self.auth.is_none() {
+                    return Some((close::UNAUTHORIZED, "Unauthorized"));
+                }
+                let Some(request) = payload.and_then(|p| serde_json::from_value::<Request>(p.clone()).ok()) else {
+                    return Some((close::BAD_REQUEST, "Invalid message received"));
+                };
+                self.subscribe(id.to_string(), request)
+            }
+            (Proto::Transport, "complete") | (Proto::Legacy, "stop") => {
+                let Some(id) = id else { return Some((close::BAD_REQUEST, "Invalid message received")) };
+                let stopped = self.subs.lock().ok().and_then(|mut s| s.remove(id));
+                if let Some(h) = stopped {
+                    h.abort();
+                    if self.proto == Proto::Legacy {
+                        self.send(json!({"type": "complete", "id": id}));
+                    }
+                }
+                None
+            }
+            (Proto::Legacy, "connection_terminate") => Some((1000, "Normal Closure")),
+            _ => Some((close::BAD_REQUEST, "Invalid message received")),
+        }
+    }
+
+    async fn init(&mut self, payload: Option<&Value>) -> Option<(u16, &'static str)> {
+        self.inits += 1;
+        if self.inits > 1 {
+            if self.proto == Proto::Legacy {
+                // The legacy protocol has no ping: a second init re-authenticates.
+                return self.reauthenticate(payload).await;
+            }
+            return Some((close::TOO_MANY_INITS, "Too many initialisation requests"));
+        }
+        match self.authenticate(payload).await {
+            Some((token, p)) => {
+                self.auth = Some((token, Arc::new(RwLock::new(p))));
+                self.send(json!({"type": "connection_ack"}));
+                if self.proto == Proto::Legacy {
+                    self.send(json!({"type": "ka"}));
+                }
+                None
+            }
+            None => {
+                if self.proto == Proto::Legacy {
+                    self.send(json!({"type": "connection_error", "payload": {"message": "Forbidden: a valid access token is required"}}));
+                }
+                Some((close::FORBIDDEN, "Forbidden"))
+            }
+        }
+    }
+
+    /// A fresh token on the open socket: same user, subscriptions go on.
+    async fn reauthenticate(&mut self, payload: Option<&Value>) -> Option<(u16, &'static str)> {
+        let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
+        let same_user = |p: &Principal| shared.read().is_ok_and(|cur| cur.user_id == p.user_id);
+        match self.authenticate(payload).await {
+            Some((token, p)) if same_user(&p) => {
+                if let Ok(mut slot) = shared.write() {
+                    *slot = p;
+                }
+                let shared = shared.clone();
+                self.auth = Some((token, shared));
+                match self.proto {
+                    Proto::Transport => self.send(json!({"type": "pong", "payload": {"reauthenticated": true}})),
+                    Proto::Legacy => self.send(json!({"type": "connection_ack"})),
+                }
+                None
+            }
+            _ => Some((close::FORBIDDEN, "Forbidden: re-authentication failed")),
+        }
+    }
+
+    fn subscribe(&mut self, id: String, request: Request) -> Option<(u16, &'static str)> {
+        let Ok(mut subs) = self.subs.lock() else { return Some((close::INTERNAL, "Internal server error")) };
+        if subs.contains_key(&id) {
+            if self.proto == Proto::Transport {
+                return Some((close::DUPLICATE_ID, "Subscriber for this id already exists"));
+            }
+            drop(subs);
+            self.send(json!({"type": "error", "id": id, "payload": [{"message": "an operation with this id is running"}]}));
+            return None;
+        }
+        if subs.len() >= MAX_SUBSCRIPTIONS {
+            drop(subs);
+            let msg = format!("at most {MAX_SUBSCRIPTIONS} operations may run on one connection");
+            self.send(json!({"type": "error", "id": id, "payload": [{"message": msg, "extensions": {"code": "BAD_USER_INPUT"}}]}));
+            return None;
+        }
+        let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
+        let principal = shared.read().map(|p| p.clone()).ok()?;
+        let op = Operation {
+            id: id.clone(),
+            proto: self.proto,
+            out: self.out.clone(),
+            slow: self.slow.clone(),
+            subs: self.subs.clone(),
+            schema: self.state.schema.clone(),
+        };
+        let request = request.data(principal).data(shared.clone());
+        let task = tokio::spawn(op.run(request));
+        subs.insert(id, task.abort_handle());
+        None
+    }
+}
+
+/// One running operation of a connection.
+struct Operation {
+    id: String,
+    proto: Proto,
+    out: mpsc::Sender<Out>,
+    slow: Arc<Notify>,
+    subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
+    schema: super::ApiSchema,
+}
+
+impl Operation {
+    fn send(&self, msg: Value) -> bool {
+        if self.out.try_send(Out::Text(msg.to_string())).is_err() {
+            self.slow.notify_one();
+            return false;
+        }
+        true
+    }
+
+    fn result(&self, res: GqlResponse) -> Value {
+        let kind = if self.proto == Proto::Transport { "next" } else { "data" };
+        json!({"type": kind, "id": self.id, "payload": finish(res)})
+    }
+
+    fn failure(&self, res: GqlResponse) -> Value {
+        json!({"type": "error", "id": self.id, "payload": finish(res).errors})
+    }
+
+    async fn run(self, request: Request) {
+        let is_subscription = match async_graphql::parser::parse_query(&request.query) {
+            Ok(doc) => {
+                let op = match (&doc.operations, request.operation_name.as_deref()) {
+                    (DocumentOperations::Single(op), _) => Some(op),
+                    (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+                    (DocumentOperations::Multiple(_), None) => None,
+                };
+                op.is_some_and(|o| o.node.ty == OperationType::Subscription)
+            }
+            Err(_) => false,
+        };
+        let completed = if is_subscription {
+            let mut stream = self.schema.execute_stream(request);
+            let mut first = true;
+            let mut ok = true;
+            while let Some(res) = stream.next().await {
+                let rejected = first && !res.errors.is_empty() && res.data == async_graphql::Value::Null;
+                first = false;
+                if rejected {
+                    self.send(self.failure(res));
+                    ok = false;
+                    break;
+                }
+                if !self.send(self.result(res)) {
+                    ok = false;
+                    break;
+                }
+            }
+            ok
+        } else {
+            let res = self.schema.execute(request).await;
+            let rejected = !res.errors.is_empty() && res.data == async_graphql::Value::Null && self.proto == Proto::Transport;
+            if rejected {
+                self.send(self.failure(res));
+                false
+            } else {
+                self.send(self.result(res))
+            }
+        };
+        if let Ok(mut subs) = self.subs.lock() {
+            subs.remove(&self.id);
+        }
+        if completed {
+            self.send(json!({"type": "complete", "id": self.id}));
+        }
+    }
+}
+
+/// The token in a `connection_init` (or re-authentication) payload.
+fn token_in(payload: Option<&Value>) -> Option<String> {
+    let obj = payload?.as_object()?;
+    let value = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization"))?.1.as_str()?.trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => value,
+    };
+    (!token.is_empty()).then(|| token.to_string())
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
