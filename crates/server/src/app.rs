@@ -1,8 +1,8 @@
 //! The HTTP application: shared state, the router, and `serve`, which runs it on a listener
 //! until a shutdown future resolves and then drains in-flight requests.
 
-use crate::config::Config;
 use crate::bus::Hubs;
+use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::{graphql, web};
 use axum::extract::DefaultBodyLimit;

@@ -37,7 +37,12 @@ pub struct Hubs {
 
 impl Hubs {
     pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new(Hubs { store, hubs: Mutex::new(HashMap::new()), revocations: watch::channel(0).0, poller: OnceLock::new() })
+        Arc::new(Hubs {
+            store,
+            hubs: Mutex::new(HashMap::new()),
+            revocations: watch::channel(0).0,
+            poller: OnceLock::new(),
+        })
     }
 
     /// Subscribe to a workspace's live events; starts its tail if none runs.

@@ -27,9 +27,11 @@ pub struct FileConfig {
     pub login_attempts_per_15min: Option<u32>,
     pub token_requests_per_minute: Option<u32>,
     pub ws_init_timeout: Option<u64>,
+    pub ws_queue: Option<usize>,
+    pub ws_stall_timeout: Option<u64>,
 }
 
-const KNOWN_KEYS: [&str; 13] = [
+const KNOWN_KEYS: [&str; 15] = [
     "listen",
     "database_url",
     "data_dir",
@@ -43,6 +45,8 @@ const KNOWN_KEYS: [&str; 13] = [
     "login_attempts_per_15min",
     "token_requests_per_minute",
     "ws_init_timeout",
+    "ws_queue",
+    "ws_stall_timeout",
 ];
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
@@ -91,6 +95,10 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// How long a WebSocket may stay open without `connection_init` (close 4408).
     pub ws_init_timeout: std::time::Duration,
+    /// Messages queued for one WebSocket connection before it is closed as a slow consumer.
+    pub ws_queue: usize,
+    /// How long a WebSocket client may take no message while its queue is full (close 4413).
+    pub ws_stall_timeout: std::time::Duration,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -165,7 +173,20 @@ impl Config {
             return Err("ws_init_timeout must be between 1 and 60 seconds".into());
         }
         let ws_init_timeout = std::time::Duration::from_secs(ws_init);
-        Ok(Config { listen, database_url, data_dir, issuer, oauth, rate_limits, ws_init_timeout })
+        let ws_queue = env_or("ws_queue", file.ws_queue)?.unwrap_or(1024).clamp(1, 65_536);
+        let stall = env_or("ws_stall_timeout", file.ws_stall_timeout)?.unwrap_or(10).clamp(1, 300);
+        let ws_stall_timeout = std::time::Duration::from_secs(stall);
+        Ok(Config {
+            listen,
+            database_url,
+            data_dir,
+            issuer,
+            oauth,
+            rate_limits,
+            ws_init_timeout,
+            ws_queue,
+            ws_stall_timeout,
+        })
     }
 
     /// Whether pages are served over https (then cookies are `Secure`).

@@ -42,10 +42,9 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// `Accept: text/event-stream`: the client wants Server-Sent Events (graphql-sse).
 fn wants_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|m| m.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/event-stream"))))
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').any(|m| m.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/event-stream")))
+    })
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -105,9 +104,11 @@ pub async fn post(
     if wants_event_stream(&headers) {
         return match batch {
             BatchRequest::Single(r) => super::sse::respond(state, token, principal, r),
-            BatchRequest::Batch(_) => {
-                request_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "an event stream carries one operation, not a batch")
-            }
+            BatchRequest::Batch(_) => request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "an event stream carries one operation, not a batch",
+            ),
         };
     }
     let requests = match batch {

@@ -20,10 +20,11 @@ pub fn respond(state: AppState, token: String, principal: Principal, request: Re
     let expires_at = principal.expires_at;
     let shared: SharedPrincipal = Arc::new(RwLock::new(principal.clone()));
     let request = request.data(principal).data(shared);
-    let results = state
-        .schema
-        .execute_stream(request)
-        .map(|res| Ok::<_, Infallible>(Event::default().event("next").data(serde_json::to_string(&finish(res)).unwrap_or_default())));
+    let results = state.schema.execute_stream(request).map(|res| {
+        Ok::<_, Infallible>(
+            Event::default().event("next").data(serde_json::to_string(&finish(res)).unwrap_or_default()),
+        )
+    });
     let complete = stream::once(async { Ok(Event::default().event("complete").data("")) });
     let lost = token_lost(state, token, expires_at);
     let events = results.chain(complete).take_until(lost);

@@ -58,8 +58,11 @@ impl Subscription {
             Some(c) => match c.parse::<i64>() {
                 Ok(n) if (0..=last).contains(&n) => n,
                 _ => {
-                    return Err(Error::bad_input(format!("cursor {:?} is not valid for this workspace (0..={last})", c.0)))
-                        .gql()
+                    return Err(Error::bad_input(format!(
+                        "cursor {:?} is not valid for this workspace (0..={last})",
+                        c.0
+                    )))
+                    .gql()
                 }
             },
         };
@@ -67,7 +70,17 @@ impl Subscription {
             element: element_id.map(ElementId),
             types: element_type.unwrap_or_default().into_iter().map(Into::into).collect(),
         };
-        let feed = Feed { core, ws, principal: shared, rx, cursor: start, pending: VecDeque::new(), replaying: true, filter, done: false };
+        let feed = Feed {
+            core,
+            ws,
+            principal: shared,
+            rx,
+            cursor: start,
+            pending: VecDeque::new(),
+            replaying: true,
+            filter,
+            done: false,
+        };
         Ok(stream::unfold(feed, |mut feed| async move { feed.next().await.map(|item| (item, feed)) }))
     }
 }
@@ -151,23 +164,23 @@ impl Feed {
                     self.read_log(gap).await?;
                     self.pending.append(&mut filled);
                     if self.pending.front().is_some_and(|f| f.cursor > self.cursor + 1) {
-                        return Err(Error::internal(format!("event log gap after cursor {} in {}", self.cursor, self.ws)));
+                        return Err(Error::internal(format!(
+                            "event log gap after cursor {} in {}",
+                            self.cursor, self.ws
+                        )));
                     }
                     continue;
                 }
                 self.cursor = e.cursor;
                 let me = self.principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.user_id.clone();
-                match &e.payload {
-                    EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id }
-                        if *user_id == me =>
-                    {
-                        if !self.still_allowed().await? {
-                            self.done = true;
-                            return Err(Error::Forbidden("read this workspace any longer"));
-                        }
-                    }
-                    p if self.filter.matches(p) => return Ok(Some(HistoryCommand::from(e))),
-                    _ => {}
+                let membership_changed = matches!(&e.payload,
+                    EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id } if *user_id == me);
+                if membership_changed && !self.still_allowed().await? {
+                    self.done = true;
+                    return Err(Error::Forbidden("read this workspace any longer"));
+                }
+                if self.filter.matches(&e.payload) {
+                    return Ok(Some(HistoryCommand::from(e)));
                 }
                 continue;
             }
@@ -236,33 +249,54 @@ macro_rules! command_object {
 
 command_object!(CreateElementCommand, "An element was created.", {
     async fn element(&self) -> Option<Element> {
-        match &self.0.payload { EventPayload::ElementCreated { element } => Some(element.clone().into()), _ => None }
+        match &self.0.payload {
+            EventPayload::ElementCreated { element } => Some(element.clone().into()),
+            _ => None,
+        }
     }
 });
 
 command_object!(UpdateElementCommand, "An element changed; `data` holds the changed fields.", {
     async fn element_id(&self) -> Option<ID> {
-        match &self.0.payload { EventPayload::ElementUpdated { element_id, .. } => Some(ID(element_id.0.clone())), _ => None }
+        match &self.0.payload {
+            EventPayload::ElementUpdated { element_id, .. } => Some(ID(element_id.0.clone())),
+            _ => None,
+        }
     }
     async fn element_type(&self) -> Option<ElementType> {
-        match &self.0.payload { EventPayload::ElementUpdated { element_type, .. } => Some((*element_type).into()), _ => None }
+        match &self.0.payload {
+            EventPayload::ElementUpdated { element_type, .. } => Some((*element_type).into()),
+            _ => None,
+        }
     }
     async fn data(&self) -> Option<Json<Value>> {
-        match &self.0.payload { EventPayload::ElementUpdated { data, .. } => Some(Json(data.clone())), _ => None }
+        match &self.0.payload {
+            EventPayload::ElementUpdated { data, .. } => Some(Json(data.clone())),
+            _ => None,
+        }
     }
 });
 
 command_object!(DeleteElementCommand, "An element was deleted.", {
     async fn element_id(&self) -> Option<ID> {
-        match &self.0.payload { EventPayload::ElementDeleted { element_id, .. } => Some(ID(element_id.0.clone())), _ => None }
+        match &self.0.payload {
+            EventPayload::ElementDeleted { element_id, .. } => Some(ID(element_id.0.clone())),
+            _ => None,
+        }
     }
     async fn element_type(&self) -> Option<ElementType> {
-        match &self.0.payload { EventPayload::ElementDeleted { element_type, .. } => Some((*element_type).into()), _ => None }
+        match &self.0.payload {
+            EventPayload::ElementDeleted { element_type, .. } => Some((*element_type).into()),
+            _ => None,
+        }
     }
 });
 
 command_object!(CreateCommentCommand, "A comment was made.", {
     async fn comment(&self) -> Option<Comment> {
-        match &self.0.payload { EventPayload::CommentCreated { comment } => Some(Comment(comment.clone())), _ => None }
+        match &self.0.payload {
+            EventPayload::CommentCreated { comment } => Some(Comment(comment.clone())),
+            _ => None,
+        }
     }
 });

@@ -48,9 +48,9 @@ pub mod close {
 /// Limits of one connection.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-/// Messages queued for a connection before it counts as a slow consumer.
-pub const QUEUE: usize = 1024;
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Protocol replies queued for a connection before it counts as a slow consumer.
+const CONTROL_QUEUE: usize = 64;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Proto {
@@ -78,16 +78,15 @@ pub async fn upgrade_or_playground(
         })
 }
 
-enum Out {
-    Text(String),
-}
-
 struct Connection {
     state: AppState,
     proto: Proto,
     header_token: Option<String>,
-    out: mpsc::Sender<Out>,
-    out_rx: Option<mpsc::Receiver<Out>>,
+    /// Protocol replies (ack, pong, keep-alive): few, never waited for.
+    control: mpsc::Sender<String>,
+    /// Operation results: bounded; an operation waits when it is full, up to the stall limit.
+    data: mpsc::Sender<String>,
+    receivers: Option<(mpsc::Receiver<String>, mpsc::Receiver<String>)>,
     subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
     slow: Arc<Notify>,
     auth: Option<(String, SharedPrincipal)>,
@@ -99,13 +98,15 @@ type Ending = Option<(u16, &'static str)>;
 
 impl Connection {
     fn new(state: AppState, proto: Proto, header_token: Option<String>) -> Self {
-        let (out, out_rx) = mpsc::channel(QUEUE);
+        let (control, control_rx) = mpsc::channel(CONTROL_QUEUE);
+        let (data, data_rx) = mpsc::channel(state.config.ws_queue);
         Connection {
             state,
             proto,
             header_token,
-            out,
-            out_rx: Some(out_rx),
+            control,
+            data,
+            receivers: Some((control_rx, data_rx)),
             subs: Arc::default(),
             slow: Arc::new(Notify::new()),
             auth: None,
@@ -115,20 +116,28 @@ impl Connection {
 
     async fn run(mut self, socket: WebSocket) {
         let (mut sink, mut stream) = socket.split();
-        let Some(mut out_rx) = self.out_rx.take() else { return };
+        let Some((mut control_rx, mut data_rx)) = self.receivers.take() else { return };
         let (close_tx, mut close_rx) = mpsc::channel::<(u16, &'static str)>(1);
         let writer = tokio::spawn(async move {
             loop {
                 tokio::select! {
                     biased;
                     Some((code, reason)) = close_rx.recv() => {
+                        // Deliver what is already queued (an error message before its close), briefly.
+                        let drain = async {
+                            while let Ok(t) = control_rx.try_recv().or_else(|_| data_rx.try_recv()) {
+                                if sink.send(Message::Text(t.into())).await.is_err() {
+                                    return;
+                                }
+                            }
+                        };
+                        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
                         let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
                         break;
                     }
-                    msg = out_rx.recv() => match msg {
-                        Some(Out::Text(t)) => if sink.send(Message::Text(t.into())).await.is_err() { break },
-                        None => break,
-                    }
+                    Some(t) = control_rx.recv() => if sink.send(Message::Text(t.into())).await.is_err() { break },
+                    Some(t) = data_rx.recv() => if sink.send(Message::Text(t.into())).await.is_err() { break },
+                    else => break,
                 }
             }
             let _ = sink.close().await;
@@ -142,7 +151,10 @@ impl Connection {
         let _ = writer.await;
     }
 
-    async fn read_loop(&mut self, stream: &mut (impl StreamExt<Item = Result<Message, axum::Error>> + Unpin)) -> Ending {
+    async fn read_loop(
+        &mut self,
+        stream: &mut (impl StreamExt<Item = Result<Message, axum::Error>> + Unpin),
+    ) -> Ending {
         let init_deadline = Instant::now() + self.state.config.ws_init_timeout;
         let mut revocations = self.state.hubs.revocations();
         let mut keep_alive = tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
@@ -187,8 +199,9 @@ impl Connection {
         Some(Instant::now() + Duration::from_millis(left))
     }
 
+    /// A protocol reply. A client whose replies pile up unread is a slow consumer.
     fn send(&self, msg: Value) {
-        if self.out.try_send(Out::Text(msg.to_string())).is_err() {
+        if self.control.try_send(msg.to_string()).is_err() {
             self.slow.notify_one();
         }
     }
@@ -219,10 +232,17 @@ impl Connection {
         }
     }
 
-    async fn authenticate(&self, payload: Option<&Value>) -> Option<(String, Principal)> {
-        let token = token_in(payload).or_else(|| self.header_token.clone())?;
-        let p = self.state.core.authenticate(&token).await.ok()?;
-        Some((token, p))
+    /// `Ok(None)`: no token or a bad one. `Err`: the server failed (close 4500, not 4403).
+    async fn authenticate(&self, payload: Option<&Value>) -> Result<Option<(String, Principal)>, tessera_core::Error> {
+        let Some(token) = token_in(payload).or_else(|| self.header_token.clone()) else { return Ok(None) };
+        match self.state.core.authenticate(&token).await {
+            Ok(p) => Ok(Some((token, p))),
+            Err(tessera_core::Error::Unauthenticated) => Ok(None),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot authenticate a WebSocket connection");
+                Err(e)
+            }
+        }
     }
 
     /// Handle one client message; `Some` closes the connection.
@@ -281,7 +301,8 @@ impl Connection {
             return Some((close::TOO_MANY_INITS, "Too many initialisation requests"));
         }
         match self.authenticate(payload).await {
-            Some((token, p)) => {
+            Err(_) => Some((close::INTERNAL, "Internal server error")),
+            Ok(Some((token, p))) => {
                 self.auth = Some((token, Arc::new(RwLock::new(p))));
                 self.send(json!({"type": "connection_ack"}));
                 if self.proto == Proto::Legacy {
@@ -289,7 +310,7 @@ impl Connection {
                 }
                 None
             }
-            None => {
+            Ok(None) => {
                 if self.proto == Proto::Legacy {
                     self.send(json!({"type": "connection_error", "payload": {"message": "Forbidden: a valid access token is required"}}));
                 }
@@ -303,7 +324,8 @@ impl Connection {
         let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
         let same_user = |p: &Principal| shared.read().is_ok_and(|cur| cur.user_id == p.user_id);
         match self.authenticate(payload).await {
-            Some((token, p)) if same_user(&p) => {
+            Err(_) => Some((close::INTERNAL, "Internal server error")),
+            Ok(Some((token, p))) if same_user(&p) => {
                 if let Ok(mut slot) = shared.write() {
                     *slot = p;
                 }
@@ -326,7 +348,9 @@ impl Connection {
                 return Some((close::DUPLICATE_ID, "Subscriber for this id already exists"));
             }
             drop(subs);
-            self.send(json!({"type": "error", "id": id, "payload": [{"message": "an operation with this id is running"}]}));
+            self.send(
+                json!({"type": "error", "id": id, "payload": [{"message": "an operation with this id is running"}]}),
+            );
             return None;
         }
         if subs.len() >= MAX_SUBSCRIPTIONS {
@@ -340,7 +364,8 @@ impl Connection {
         let op = Operation {
             id: id.clone(),
             proto: self.proto,
-            out: self.out.clone(),
+            data: self.data.clone(),
+            stall: self.state.config.ws_stall_timeout,
             slow: self.slow.clone(),
             subs: self.subs.clone(),
             schema: self.state.schema.clone(),
@@ -356,19 +381,26 @@ impl Connection {
 struct Operation {
     id: String,
     proto: Proto,
-    out: mpsc::Sender<Out>,
+    data: mpsc::Sender<String>,
+    stall: Duration,
     slow: Arc<Notify>,
     subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
     schema: super::ApiSchema,
 }
 
 impl Operation {
-    fn send(&self, msg: Value) -> bool {
-        if self.out.try_send(Out::Text(msg.to_string())).is_err() {
-            self.slow.notify_one();
-            return false;
+    /// Queue a message, waiting while the queue is full. This operation waits alone (others
+    /// and the writers go on; its feed reads the log to catch up), but a client that takes no
+    /// message for the stall limit is closed as a slow consumer.
+    async fn send(&self, msg: Value) -> bool {
+        match tokio::time::timeout(self.stall, self.data.send(msg.to_string())).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                self.slow.notify_one();
+                false
+            }
         }
-        true
     }
 
     fn result(&self, res: GqlResponse) -> Value {
@@ -397,14 +429,14 @@ impl Operation {
             let mut first = true;
             let mut ok = true;
             while let Some(res) = stream.next().await {
-                let rejected = first && !res.errors.is_empty() && res.data == async_graphql::Value::Null;
+                let rejected = first && is_request_error(&res);
                 first = false;
                 if rejected {
-                    self.send(self.failure(res));
+                    self.send(self.failure(res)).await;
                     ok = false;
                     break;
                 }
-                if !self.send(self.result(res)) {
+                if !self.send(self.result(res)).await {
                     ok = false;
                     break;
                 }
@@ -412,21 +444,27 @@ impl Operation {
             ok
         } else {
             let res = self.schema.execute(request).await;
-            let rejected = !res.errors.is_empty() && res.data == async_graphql::Value::Null && self.proto == Proto::Transport;
+            let rejected = is_request_error(&res) && self.proto == Proto::Transport;
             if rejected {
-                self.send(self.failure(res));
+                self.send(self.failure(res)).await;
                 false
             } else {
-                self.send(self.result(res))
+                self.send(self.result(res)).await
             }
         };
         if let Ok(mut subs) = self.subs.lock() {
             subs.remove(&self.id);
         }
         if completed {
-            self.send(json!({"type": "complete", "id": self.id}));
+            self.send(json!({"type": "complete", "id": self.id})).await;
         }
     }
+}
+
+/// Errors of the request itself (syntax, validation, variables) rather than of a field: the
+/// operation never ran, so the protocol's `error` message carries them.
+fn is_request_error(res: &GqlResponse) -> bool {
+    !res.errors.is_empty() && res.data == async_graphql::Value::Null && res.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// The token in a `connection_init` (or re-authentication) payload.

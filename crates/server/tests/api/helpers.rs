@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub base: String,
+    db: String,
     pub core: Core,
     pub client: reqwest::Client,
     _stop: oneshot::Sender<()>,
@@ -62,10 +63,19 @@ async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    TestApp { base, core, client: reqwest::Client::new(), _stop: stop, _dir: None }
+    TestApp { base, db: db_url.to_string(), core, client: reqwest::Client::new(), _stop: stop, _dir: None }
 }
 
 impl TestApp {
+    pub fn db_url(&self) -> String {
+        self.db.clone()
+    }
+
+    /// The SQLite file behind this app.
+    pub fn db_path(&self) -> String {
+        self.db.trim_start_matches("sqlite://").to_string()
+    }
+
     /// POST a GraphQL request with a bearer token; returns (HTTP status, JSON body).
     pub async fn gql_status(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
         let res = self

@@ -13,3 +13,5 @@ mod oauth_tokens;
 mod ops;
 mod portal;
 mod roles;
+mod subscriptions;
+mod wsclient;
