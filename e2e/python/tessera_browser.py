@@ -39,3 +39,22 @@ def graphql(token: str, query: str, variables=None) -> dict:
                       headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def user_token(scope: str = "elements:read offline_access") -> dict:
+    """An access token for the e2e user, through the public browser app's code flow."""
+    from authlib.common.security import generate_token
+    from authlib.integrations.requests_client import OAuth2Session
+
+    client = OAuth2Session(os.environ["TESSERA_PUBLIC_CLIENT_ID"], scope=scope, redirect_uri=os.environ["TESSERA_REDIRECT"],
+                           code_challenge_method="S256", token_endpoint_auth_method="none")
+    verifier = generate_token(48)
+    url, _ = client.create_authorization_url(f"{BASE}/v3/oauth2/authorize", code_verifier=verifier)
+    return client.fetch_token(f"{BASE}/v3/oauth2/token", authorization_response=approve(url), code_verifier=verifier)
+
+
+def bot_creates_text(text: str) -> str:
+    """The bot writes through /v3/graphql, as a backend would; returns the element id."""
+    out = graphql(os.environ["TESSERA_BOT_TOKEN"], "mutation($ws: String!, $t: String!) { createText(workspaceId: $ws, input: {text: $t}) { id } }",
+                  {"ws": os.environ["TESSERA_WORKSPACE"], "t": text})
+    return out["data"]["createText"]["id"]

@@ -147,6 +147,8 @@ impl Connection {
         if let Some(frame) = ending {
             let _ = close_tx.send(frame).await;
         }
+        // With every sender gone the writer finishes what is queued and closes the socket.
+        drop(close_tx);
         drop(self);
         let _ = writer.await;
     }
