@@ -22,7 +22,10 @@ fn now_us() -> u64 {
 
 fn rss_kib(pid: Option<u32>) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
 struct Received {
@@ -88,7 +91,9 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
-        eprintln!("usage: fanout URL WORKSPACE SUBSCRIBER_TOKEN WRITER_TOKEN [subscribers] [rate] [seconds] [server_pid]");
+        eprintln!(
+            "usage: fanout URL WORKSPACE SUBSCRIBER_TOKEN WRITER_TOKEN [subscribers] [rate] [seconds] [server_pid]"
+        );
         std::process::exit(2);
     }
     let (base, ws, sub_token, writer_token) = (args[1].clone(), args[2].clone(), args[3].clone(), args[4].clone());
@@ -105,7 +110,14 @@ async fn main() {
     let started = Instant::now();
     let mut subs = Vec::with_capacity(n);
     for i in 0..n {
-        subs.push(tokio::spawn(subscriber(ws_url.clone(), ws.clone(), sub_token.clone(), ready.clone(), counted.clone(), stop.clone())));
+        subs.push(tokio::spawn(subscriber(
+            ws_url.clone(),
+            ws.clone(),
+            sub_token.clone(),
+            ready.clone(),
+            counted.clone(),
+            stop.clone(),
+        )));
         if i % 100 == 99 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -166,7 +178,12 @@ async fn main() {
     latencies.sort_unstable();
     let span = (write_end.saturating_sub(t0)) as f64 / 1e6;
     println!("writer: {ok} of {total} events written at {rate}/s over {span:.1} s");
-    println!("delivered: {delivered} of {} expected ({:.1}%), {:.0} events/s", n * ok, 100.0 * delivered as f64 / (n * ok).max(1) as f64, delivered as f64 / span);
+    println!(
+        "delivered: {delivered} of {} expected ({:.1}%), {:.0} events/s",
+        n * ok,
+        100.0 * delivered as f64 / (n * ok).max(1) as f64,
+        delivered as f64 / span
+    );
     println!("subscribers with every event: {complete} of {n}; in cursor order without gaps: {in_order} of {n}");
     println!(
         "latency from intended publish time: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

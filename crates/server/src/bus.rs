@@ -12,7 +12,7 @@ use std::time::Duration;
 use tessera_core::event::Event;
 use tessera_core::ids::WorkspaceId;
 use tessera_core::ports::{Bus, Store};
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::{broadcast, watch, Notify, OnceCell};
 
 /// Events buffered per workspace for subscribers that are momentarily slower than the tail.
 const BROADCAST_CAPACITY: usize = 4096;
@@ -26,6 +26,32 @@ const PAGE: u32 = 1000;
 pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
     wake: Notify,
+    /// Each event rendered once per query shape, shared by every subscriber of that shape.
+    renders: Mutex<HashMap<(u64, i64), Arc<OnceCell<Arc<str>>>>>,
+}
+
+/// How many recent cursors keep their rendered results.
+const RENDERS_KEPT: i64 = 4096;
+
+impl Hub {
+    /// The result of `render` for (query shape, event cursor): computed by the first subscriber
+    /// that needs it, shared with the rest.
+    pub async fn rendered<F>(&self, shape: u64, cursor: i64, render: F) -> Arc<str>
+    where
+        F: std::future::Future<Output = Arc<str>>,
+    {
+        let cell = match self.renders.lock() {
+            Ok(mut map) => map.entry((shape, cursor)).or_default().clone(),
+            Err(_) => Arc::new(OnceCell::new()),
+        };
+        cell.get_or_init(|| render).await.clone()
+    }
+
+    fn prune(&self, below: i64) {
+        if let Ok(mut map) = self.renders.lock() {
+            map.retain(|(_, c), _| *c >= below);
+        }
+    }
 }
 
 pub struct Hubs {
@@ -46,19 +72,28 @@ impl Hubs {
     }
 
     /// Subscribe to a workspace's live events; starts its tail if none runs.
-    pub fn join(self: &Arc<Self>, ws: &WorkspaceId) -> broadcast::Receiver<Arc<Event>> {
+    pub fn join(self: &Arc<Self>, ws: &WorkspaceId) -> (Arc<Hub>, broadcast::Receiver<Arc<Event>>) {
+        let new_hub = || {
+            Arc::new(Hub {
+                tx: broadcast::channel(BROADCAST_CAPACITY).0,
+                wake: Notify::new(),
+                renders: Mutex::default(),
+            })
+        };
         let Ok(mut hubs) = self.hubs.lock() else {
             // A poisoned lock means a panic elsewhere; serve from a fresh, private hub.
-            return broadcast::channel(1).1;
+            let hub = new_hub();
+            let rx = hub.tx.subscribe();
+            return (hub, rx);
         };
         if let Some(hub) = hubs.get(ws) {
-            return hub.tx.subscribe();
+            return (hub.clone(), hub.tx.subscribe());
         }
-        let hub = Arc::new(Hub { tx: broadcast::channel(BROADCAST_CAPACITY).0, wake: Notify::new() });
+        let hub = new_hub();
         let rx = hub.tx.subscribe();
         hubs.insert(ws.clone(), hub.clone());
-        tokio::spawn(self.clone().tail(ws.clone(), hub));
-        rx
+        tokio::spawn(self.clone().tail(ws.clone(), hub.clone()));
+        (hub, rx)
     }
 
     /// A signal that changes whenever tokens may have been revoked, on this node or elsewhere.
@@ -98,6 +133,9 @@ impl Hubs {
                         for e in batch {
                             last = e.cursor;
                             let _ = hub.tx.send(Arc::new(e));
+                            if last % 256 == 0 {
+                                hub.prune(last - RENDERS_KEPT);
+                            }
                         }
                         if !full {
                             break;

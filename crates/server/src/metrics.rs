@@ -18,6 +18,9 @@ pub struct Metrics {
     duration_micros_sum: AtomicU64,
     graphql_operations: AtomicU64,
     graphql_errors: [AtomicU64; 6],
+    /// Subscription results rendered (once per event and query shape) and delivered (per subscriber).
+    pub renders: AtomicU64,
+    pub deliveries: AtomicU64,
 }
 
 impl Metrics {
@@ -73,6 +76,18 @@ impl Metrics {
                 self.graphql_errors[i].load(Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP tessera_subscription_renders_total Events rendered for subscribers, once per query shape."
+        );
+        let _ = writeln!(out, "# TYPE tessera_subscription_renders_total counter");
+        let _ = writeln!(out, "tessera_subscription_renders_total {}", self.renders.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tessera_subscription_deliveries_total Subscription results queued to WebSocket clients."
+        );
+        let _ = writeln!(out, "# TYPE tessera_subscription_deliveries_total counter");
+        let _ = writeln!(out, "tessera_subscription_deliveries_total {}", self.deliveries.load(Relaxed));
         out
     }
 }

@@ -8,8 +8,9 @@
 use super::elements::{Element, ElementType};
 use super::types::{Comment, GqlActorType};
 use super::{core, principal, workspace_id, Gql};
-use crate::bus::Hubs;
-use async_graphql::futures_util::stream::{self, Stream};
+use crate::bus::{Hub, Hubs};
+use async_graphql::futures_util::future::BoxFuture;
+use async_graphql::futures_util::stream::{self, Stream, StreamExt};
 use async_graphql::{Context, Interface, Json, Object, Subscription, ID};
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -24,6 +25,40 @@ use tokio::sync::broadcast;
 
 /// The principal of a long-lived connection; replaced when the client re-authenticates.
 pub type SharedPrincipal = Arc<RwLock<Principal>>;
+
+/// Marks a request that renders one already-authorized event (see [`Direct`]).
+pub struct OneEvent(pub Arc<Event>);
+
+/// The fan-out fast path of a WebSocket subscription: instead of resolving every event's
+/// selection for every subscriber, the feed renders each event once per query shape (shared
+/// through the workspace hub) and hands the bytes to `deliver`. Authorization and filtering
+/// stay per subscriber.
+pub struct Direct {
+    /// Identifies the query shape: the document, operation and variables other than the cursor.
+    pub shape: u64,
+    pub schema: super::ApiSchema,
+    pub query: String,
+    pub operation_name: Option<String>,
+    pub variables: async_graphql::Variables,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Sends one rendered result; false when the client is gone or too slow.
+    pub deliver: Box<dyn Fn(Arc<str>) -> BoxFuture<'static, bool> + Send + Sync>,
+}
+
+impl Direct {
+    /// The `payload` of a `next` message for this event, rendered by the real schema.
+    async fn render(&self, event: Arc<Event>) -> Arc<str> {
+        let mut request =
+            async_graphql::Request::new(self.query.clone()).variables(self.variables.clone()).data(OneEvent(event));
+        if let Some(op) = &self.operation_name {
+            request = request.operation_name(op.clone());
+        }
+        let mut stream = self.schema.execute_stream(request);
+        let response = stream.next().await.unwrap_or_default();
+        self.metrics.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        serde_json::to_string(&super::http::finish(response)).unwrap_or_else(|_| "{}".into()).into()
+    }
+}
 
 const PAGE: u32 = 500;
 
@@ -41,6 +76,23 @@ impl Subscription {
         element_id: Option<String>,
         element_type: Option<Vec<ElementType>>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<HistoryCommand>>> {
+        let feed = match ctx.data_opt::<OneEvent>() {
+            Some(OneEvent(e)) => Feed::single(e.clone()),
+            None => open_feed(ctx, workspace_id, cursor, element_id, element_type).await?,
+        };
+        Ok(stream::unfold(feed, |mut feed: Feed| async move { feed.next().await.map(|item| (item, feed)) }))
+    }
+}
+
+/// Authorize, join the workspace's broadcast, and check the cursor.
+async fn open_feed(
+    ctx: &Context<'_>,
+    workspace_id: String,
+    cursor: Option<ID>,
+    element_id: Option<String>,
+    element_type: Option<Vec<ElementType>>,
+) -> async_graphql::Result<Feed> {
+    {
         let ws = self::workspace_id(workspace_id)?;
         let core = core(ctx).clone();
         let shared = match ctx.data_opt::<SharedPrincipal>() {
@@ -51,7 +103,7 @@ impl Subscription {
         core.authorize_elements_read(&snapshot, &ws).await.gql()?;
         let hubs = ctx.data_unchecked::<Arc<Hubs>>().clone();
         // Join before reading anything, so nothing committed from now on can be missed.
-        let rx = hubs.join(&ws);
+        let (hub, rx) = hubs.join(&ws);
         let last = core.store().last_cursor(&ws).await.gql()?.unwrap_or(0);
         let start = match cursor {
             None => last,
@@ -70,18 +122,17 @@ impl Subscription {
             element: element_id.map(ElementId),
             types: element_type.unwrap_or_default().into_iter().map(Into::into).collect(),
         };
+        let direct = ctx.data_opt::<Arc<Direct>>().cloned();
         let feed = Feed {
-            core,
-            ws,
+            source: Source::Log { core, ws, hub, rx, direct },
             principal: shared,
-            rx,
             cursor: start,
             pending: VecDeque::new(),
             replaying: true,
             filter,
             done: false,
         };
-        Ok(stream::unfold(feed, |mut feed| async move { feed.next().await.map(|item| (item, feed)) }))
+        Ok(feed)
     }
 }
 
@@ -104,11 +155,16 @@ impl Filter {
     }
 }
 
+/// Where a feed's events come from: the workspace's log and broadcast, or (when rendering)
+/// one given event.
+enum Source {
+    Log { core: Core, ws: WorkspaceId, hub: Arc<Hub>, rx: broadcast::Receiver<Arc<Event>>, direct: Option<Arc<Direct>> },
+    Single(Option<Arc<Event>>),
+}
+
 struct Feed {
-    core: Core,
-    ws: WorkspaceId,
+    source: Source,
     principal: SharedPrincipal,
-    rx: broadcast::Receiver<Arc<Event>>,
     /// The last cursor handled (sent or skipped).
     cursor: i64,
     pending: VecDeque<Arc<Event>>,
@@ -118,9 +174,23 @@ struct Feed {
 }
 
 impl Feed {
+    /// A feed of exactly one event, for rendering it.
+    fn single(event: Arc<Event>) -> Self {
+        Feed {
+            source: Source::Single(Some(event)),
+            principal: Arc::new(RwLock::new(placeholder_principal())),
+            cursor: 0,
+            pending: VecDeque::new(),
+            replaying: false,
+            filter: Filter { element: None, types: vec![] },
+            done: false,
+        }
+    }
+
     /// Read the log after `cursor` (up to `limit` events) into `pending`; false if nothing.
     async fn read_log(&mut self, limit: u32) -> Result<bool, Error> {
-        let batch = self.core.store().events_after(&self.ws, self.cursor, limit).await?;
+        let Source::Log { core, ws, .. } = &self.source else { return Ok(false) };
+        let batch = core.store().events_after(ws, self.cursor, limit).await?;
         let any = !batch.is_empty();
         self.pending.extend(batch.into_iter().map(Arc::new));
         Ok(any)
@@ -128,8 +198,9 @@ impl Feed {
 
     /// Whether the principal may still read the workspace (checked again when membership changes).
     async fn still_allowed(&self) -> Result<bool, Error> {
+        let Source::Log { core, ws, .. } = &self.source else { return Ok(true) };
         let p = self.principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.clone();
-        match self.core.authorize_elements_read(&p, &self.ws).await {
+        match core.authorize_elements_read(&p, ws).await {
             Ok(_) => Ok(true),
             Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(false),
             Err(e) => Err(e),
@@ -137,6 +208,9 @@ impl Feed {
     }
 
     async fn next(&mut self) -> Option<async_graphql::Result<HistoryCommand>> {
+        if let Source::Single(one) = &mut self.source {
+            return one.take().map(|e| Ok(HistoryCommand::from(e)));
+        }
         match self.step().await {
             Ok(Some(cmd)) => Some(Ok(cmd)),
             Ok(None) => None,
@@ -147,6 +221,8 @@ impl Feed {
         }
     }
 
+    /// The next command to yield. On the fast path commands are delivered here, rendered once
+    /// per query shape, and only errors (or the end) are yielded.
     async fn step(&mut self) -> Result<Option<HistoryCommand>, Error> {
         loop {
             if self.done {
@@ -164,10 +240,7 @@ impl Feed {
                     self.read_log(gap).await?;
                     self.pending.append(&mut filled);
                     if self.pending.front().is_some_and(|f| f.cursor > self.cursor + 1) {
-                        return Err(Error::internal(format!(
-                            "event log gap after cursor {} in {}",
-                            self.cursor, self.ws
-                        )));
+                        return Err(Error::internal(format!("event log gap after cursor {}", self.cursor)));
                     }
                     continue;
                 }
@@ -179,10 +252,19 @@ impl Feed {
                     self.done = true;
                     return Err(Error::Forbidden("read this workspace any longer"));
                 }
-                if self.filter.matches(&e.payload) {
-                    return Ok(Some(HistoryCommand::from(e)));
+                if !self.filter.matches(&e.payload) {
+                    continue;
                 }
-                continue;
+                match &self.source {
+                    Source::Log { hub, direct: Some(direct), .. } => {
+                        let payload = hub.rendered(direct.shape, e.cursor, direct.render(e.clone())).await;
+                        if !(direct.deliver)(payload).await {
+                            self.done = true;
+                        }
+                        continue;
+                    }
+                    _ => return Ok(Some(HistoryCommand::from(e))),
+                }
             }
             if self.replaying {
                 if self.read_log(PAGE).await? {
@@ -190,12 +272,26 @@ impl Feed {
                 }
                 self.replaying = false;
             }
-            match self.rx.recv().await {
+            let Source::Log { rx, .. } = &mut self.source else { return Ok(None) };
+            match rx.recv().await {
                 Ok(e) => self.pending.push_back(e),
                 Err(broadcast::error::RecvError::Lagged(_)) => self.replaying = true,
                 Err(broadcast::error::RecvError::Closed) => return Ok(None),
             }
         }
+    }
+}
+
+/// Feeds that render a single event never consult their principal.
+fn placeholder_principal() -> Principal {
+    Principal {
+        user_id: tessera_core::ids::UserId(String::new()),
+        kind: tessera_core::model::ActorType::System,
+        token_id: tessera_core::ids::TokenId(String::new()),
+        client_id: None,
+        scopes: Default::default(),
+        workspaces: Some(vec![]),
+        expires_at: None,
     }
 }
 

@@ -9,10 +9,11 @@
 //! `connection_init`) without dropping its subscriptions.
 
 use super::http::{bearer_token, finish};
+use super::subscription::Direct;
 use super::subscription::SharedPrincipal;
 use crate::app::AppState;
 use async_graphql::futures_util::{SinkExt, StreamExt};
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, OperationDefinition, OperationType, Selection};
 use async_graphql::{Request, Response as GqlResponse};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -21,6 +22,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tessera_core::auth::Principal;
@@ -371,6 +373,7 @@ impl Connection {
             slow: self.slow.clone(),
             subs: self.subs.clone(),
             schema: self.state.schema.clone(),
+            metrics: self.state.metrics.clone(),
         };
         let request = request.data(principal).data(shared.clone());
         let task = tokio::spawn(op.run(request));
@@ -388,21 +391,33 @@ struct Operation {
     slow: Arc<Notify>,
     subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
     schema: super::ApiSchema,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Operation {
-    /// Queue a message, waiting while the queue is full. This operation waits alone (others
-    /// and the writers go on; its feed reads the log to catch up), but a client that takes no
-    /// message for the stall limit is closed as a slow consumer.
     async fn send(&self, msg: Value) -> bool {
-        match tokio::time::timeout(self.stall, self.data.send(msg.to_string())).await {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
-            Err(_) => {
-                self.slow.notify_one();
-                false
-            }
-        }
+        send_waiting(&self.data, self.stall, &self.slow, msg.to_string()).await
+    }
+
+    /// The fan-out fast path for a `commands` subscription (see [`Direct`]).
+    fn direct(&self, request: &Request, shape: u64) -> Arc<Direct> {
+        let kind = if self.proto == Proto::Transport { "next" } else { "data" };
+        let prefix = format!("{{\"type\":\"{kind}\",\"id\":{},\"payload\":", Value::String(self.id.clone()));
+        let (data, stall, slow, metrics) = (self.data.clone(), self.stall, self.slow.clone(), self.metrics.clone());
+        Arc::new(Direct {
+            shape,
+            schema: self.schema.clone(),
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: request.variables.clone(),
+            metrics: self.metrics.clone(),
+            deliver: Box::new(move |payload: Arc<str>| {
+                metrics.deliveries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let msg = format!("{prefix}{payload}}}");
+                let (data, slow) = (data.clone(), slow.clone());
+                Box::pin(async move { send_waiting(&data, stall, &slow, msg).await })
+            }),
+        })
     }
 
     fn result(&self, res: GqlResponse) -> Value {
@@ -415,18 +430,28 @@ impl Operation {
     }
 
     async fn run(self, request: Request) {
-        let is_subscription = match async_graphql::parser::parse_query(&request.query) {
+        let (is_subscription, shape) = match async_graphql::parser::parse_query(&request.query) {
             Ok(doc) => {
                 let op = match (&doc.operations, request.operation_name.as_deref()) {
                     (DocumentOperations::Single(op), _) => Some(op),
                     (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
                     (DocumentOperations::Multiple(_), None) => None,
                 };
-                op.is_some_and(|o| o.node.ty == OperationType::Subscription)
+                match op.filter(|o| o.node.ty == OperationType::Subscription) {
+                    Some(op) => (true, commands_shape(&op.node, &request)),
+                    None => (false, None),
+                }
             }
-            Err(_) => false,
+            Err(_) => (false, None),
         };
         let completed = if is_subscription {
+            let request = match shape {
+                Some(shape) => {
+                    let direct = self.direct(&request, shape);
+                    request.data(direct)
+                }
+                None => request,
+            };
             let mut stream = self.schema.execute_stream(request);
             let mut first = true;
             let mut ok = true;
@@ -461,6 +486,47 @@ impl Operation {
             self.send(json!({"type": "complete", "id": self.id})).await;
         }
     }
+}
+
+/// Queue a message, waiting while the queue is full. Only this operation waits (others and
+/// the writers go on; its feed reads the log to catch up), but a client that takes no message
+/// for the stall limit is closed as a slow consumer.
+async fn send_waiting(data: &mpsc::Sender<String>, stall: Duration, slow: &Notify, msg: String) -> bool {
+    match tokio::time::timeout(stall, data.send(msg)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            slow.notify_one();
+            false
+        }
+    }
+}
+
+/// For a subscription whose only root field is `commands`, a hash of everything that shapes
+/// its results: the document, the operation and the variables, except the one holding the
+/// cursor (which only says where to start). Subscribers with equal shapes share renderings.
+fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<u64> {
+    let [item] = op.selection_set.node.items.as_slice() else { return None };
+    let Selection::Field(field) = &item.node else { return None };
+    if field.node.name.node != "commands" {
+        return None;
+    }
+    // A variable argument prints as `$name`.
+    let cursor_var = field
+        .node
+        .arguments
+        .iter()
+        .find(|(name, _)| name.node == "cursor")
+        .and_then(|(_, v)| v.node.to_string().strip_prefix('$').map(async_graphql::Name::new));
+    let mut variables = request.variables.clone();
+    if let Some(name) = cursor_var {
+        variables.remove(&name);
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    request.query.hash(&mut h);
+    request.operation_name.hash(&mut h);
+    serde_json::to_string(&variables).unwrap_or_default().hash(&mut h);
+    Some(h.finish())
 }
 
 /// Errors of the request itself (syntax, validation, variables) rather than of a field: the

@@ -471,3 +471,34 @@ async fn server_sent_events_deliver_commands() {
         .expect("sse");
     assert_eq!(res.status(), 401);
 }
+
+/// Each event is rendered once per query shape, however many subscribers share that shape,
+/// and subscribers starting from different cursors still share it.
+#[tokio::test]
+async fn events_are_rendered_once_per_query_shape_not_per_subscriber() {
+    let f = fx().await;
+    let metric = |text: &str, name: &str| -> u64 {
+        text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).expect("metric")
+    };
+    let mut sockets = Vec::new();
+    for i in 0..5 {
+        let mut ws = Ws::ready(&f.app, T, &f.reader).await;
+        ws.send(subscribe("s", &f.ws, if i % 2 == 0 { None } else { Some(1) })).await;
+        sockets.push(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = f.app.client.get(format!("{}/metrics", f.app.base)).send().await.expect("m").text().await.expect("t");
+    let ids = [create_text(&f.app, &f.writer, &f.ws, "one").await, create_text(&f.app, &f.writer, &f.ws, "two").await];
+    for ws in &mut sockets {
+        for id in &ids {
+            let m = ws.next_msg().await;
+            assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], id.as_str(), "{m}");
+        }
+    }
+    let after = f.app.client.get(format!("{}/metrics", f.app.base)).send().await.expect("m").text().await.expect("t");
+    let renders =
+        metric(&after, "tessera_subscription_renders_total") - metric(&before, "tessera_subscription_renders_total");
+    let deliveries = metric(&after, "tessera_subscription_deliveries_total")
+        - metric(&before, "tessera_subscription_deliveries_total");
+    assert_eq!((renders, deliveries), (2, 10), "2 events × 1 shape rendered, 2 events × 5 subscribers delivered");
+}
