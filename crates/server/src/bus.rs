@@ -27,8 +27,11 @@ pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
     wake: Notify,
     /// Each event rendered once per query shape, shared by every subscriber of that shape.
-    renders: Mutex<HashMap<(u64, i64), Arc<OnceCell<Arc<str>>>>>,
+    renders: Mutex<HashMap<(u64, i64), Rendering>>,
 }
+
+/// One event rendered for one query shape, filled by the first subscriber that needs it.
+type Rendering = Arc<OnceCell<Arc<str>>>;
 
 /// How many recent cursors keep their rendered results.
 const RENDERS_KEPT: i64 = 4096;

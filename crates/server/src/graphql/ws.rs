@@ -138,7 +138,21 @@ impl Connection {
                         break;
                     }
                     Some(t) = control_rx.recv() => if sink.send(Message::Text(t.into())).await.is_err() { break },
-                    Some(t) = data_rx.recv() => if sink.send(Message::Text(t.into())).await.is_err() { break },
+                    Some(t) = data_rx.recv() => {
+                        // Write everything already queued, then flush once.
+                        let mut batch = vec![t];
+                        while batch.len() < 64 {
+                            match data_rx.try_recv() {
+                                Ok(t) => batch.push(t),
+                                Err(_) => break,
+                            }
+                        }
+                        let mut ok = true;
+                        for t in batch {
+                            ok = ok && sink.feed(Message::Text(t.into())).await.is_ok();
+                        }
+                        if !ok || sink.flush().await.is_err() { break }
+                    }
                     else => break,
                 }
             }

@@ -23,6 +23,25 @@ async fn signed_in(state: &AppState, headers: &HeaderMap, back: &str) -> Result<
     }
 }
 
+/// The signed-in user behind a portal form post whose CSRF token checks out.
+async fn form_user(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<User, Response> {
+    if !csrf_ok(headers, csrf) {
+        return Err(csrf_refused());
+    }
+    signed_in(state, headers, "/portal").await
+}
+
+/// Back to the portal after an action, or an error page.
+fn back_to_portal(result: tessera_core::Result<()>, done: impl FnOnce()) -> Response {
+    match result {
+        Ok(()) => {
+            done();
+            Redirect::to("/portal").into_response()
+        }
+        Err(e) => failed(e),
+    }
+}
+
 fn failed(e: tessera_core::Error) -> Response {
     let status = match e {
         tessera_core::Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -86,10 +105,7 @@ pub struct NewAppForm {
 }
 
 pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<NewAppForm>) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return csrf_refused();
-    }
-    let user = match signed_in(&state, &headers, "/portal").await {
+    let user = match form_user(&state, &headers, &f.csrf).await {
         Ok(u) => u,
         Err(r) => return r,
     };
@@ -124,10 +140,7 @@ pub async fn regenerate_secret(
     Path(client_id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return csrf_refused();
-    }
-    let user = match signed_in(&state, &headers, "/portal").await {
+    let user = match form_user(&state, &headers, &f.csrf).await {
         Ok(u) => u,
         Err(r) => return r,
     };
@@ -152,20 +165,12 @@ pub async fn delete_app(
     Path(client_id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return csrf_refused();
-    }
-    let user = match signed_in(&state, &headers, "/portal").await {
+    let user = match form_user(&state, &headers, &f.csrf).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    match state.core.delete_app(&user.id, &client_id).await {
-        Ok(()) => {
-            tracing::info!(user = %user.id, client_id = %client_id, "app deleted");
-            Redirect::to("/portal").into_response()
-        }
-        Err(e) => failed(e),
-    }
+    let result = state.core.delete_app(&user.id, &client_id).await;
+    back_to_portal(result, || tracing::info!(user = %user.id, client_id = %client_id, "app deleted"))
 }
 
 pub async fn revoke_grant(
@@ -174,20 +179,12 @@ pub async fn revoke_grant(
     Path(client_id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return csrf_refused();
-    }
-    let user = match signed_in(&state, &headers, "/portal").await {
+    let user = match form_user(&state, &headers, &f.csrf).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    match state.core.revoke_app_grant(&user.id, &client_id).await {
-        Ok(()) => {
-            tracing::info!(user = %user.id, client_id = %client_id, "app grant revoked");
-            Redirect::to("/portal").into_response()
-        }
-        Err(e) => failed(e),
-    }
+    let result = state.core.revoke_app_grant(&user.id, &client_id).await;
+    back_to_portal(result, || tracing::info!(user = %user.id, client_id = %client_id, "app grant revoked"))
 }
 
 pub async fn revoke_bot_token(
@@ -196,18 +193,13 @@ pub async fn revoke_bot_token(
     Path(token_id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return csrf_refused();
-    }
-    let user = match signed_in(&state, &headers, "/portal").await {
+    let user = match form_user(&state, &headers, &f.csrf).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    match state.core.admin_revoke_bot_token(&user.id, &TokenId(token_id.clone())).await {
-        Ok(()) => {
-            tracing::info!(user = %user.id, token_id = %token_id, "bot token revoked by an org admin");
-            Redirect::to("/portal").into_response()
-        }
-        Err(e) => failed(e),
-    }
+    let result = state.core.admin_revoke_bot_token(&user.id, &TokenId(token_id.clone())).await;
+    back_to_portal(
+        result,
+        || tracing::info!(user = %user.id, token_id = %token_id, "bot token revoked by an org admin"),
+    )
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tessera_core::event::EventPayload;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::test]
 async fn sigkill_mid_stream_loses_no_acknowledged_mutation() {
@@ -16,25 +15,12 @@ async fn sigkill_mid_stream_loses_no_acknowledged_mutation() {
     let (org, _owner, ws) = cli_org_owner_workspace(&db, false);
     let (_bot, token) = cli_bot(&db, &org, Some(&ws), "editor");
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
-        .env("TESSERA_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn server");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = loop {
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("server start timed out")
-            .expect("read")
-            .expect("server exited");
-        if let Some(url) = line.strip_prefix("tessera listening on ") {
-            break url.to_string();
-        }
-    };
+    let (mut child, base, _) = spawn_binary(
+        &["serve", "--listen", "127.0.0.1:0", "--database-url", &db],
+        &[("TESSERA_LOG", "warn")],
+        Stdio::null(),
+    )
+    .await;
 
     // Four writers, each creating and then updating texts as fast as the server answers.
     let client = reqwest::Client::new();

@@ -166,3 +166,34 @@ pub fn cli_bot(db_url: &str, org: &str, ws: Option<&str>, role: &str) -> (String
     }
     (bot_id, token)
 }
+
+/// The real binary, started with `args` and `env`: returns the child, its base URL (from the
+/// `tessera listening on …` line) and the stdout lines printed before that line.
+pub async fn spawn_binary(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+) -> (tokio::process::Child, String, Vec<String>) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn tessera");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut before = Vec::new();
+    loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("tessera did not start in time")
+            .expect("read stdout")
+            .expect("tessera exited before listening");
+        match line.strip_prefix("tessera listening on ") {
+            Some(url) => return (child, url.to_string(), before),
+            None => before.push(line),
+        }
+    }
+}

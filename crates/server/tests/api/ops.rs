@@ -38,25 +38,17 @@ async fn health_readiness_metrics_and_request_ids() {
 /// The README's first command, as a new user runs it: the demo seeds data and serves it.
 #[tokio::test]
 async fn demo_seeds_and_serves_a_working_api() {
-    use std::process::Stdio;
-    use tokio::io::{AsyncBufReadExt, BufReader};
     let dir = tempfile::tempdir().expect("dir");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["demo", "--json", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("TESSERA_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn demo");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("demo timed out")
-        .expect("read")
-        .expect("demo exited");
-    let seeded: serde_json::Value = serde_json::from_str(&first).expect("demo --json prints one JSON object first");
+    let data_dir = dir.path().to_string_lossy().to_string();
+    let (mut child, _, printed) = spawn_binary(
+        &["demo", "--json", "--listen", "127.0.0.1:0", "--data-dir", &data_dir],
+        &[("TESSERA_LOG", "warn")],
+        std::process::Stdio::null(),
+    )
+    .await;
+    assert_eq!(printed.len(), 1, "demo --json prints one JSON object before serving: {printed:?}");
+    let seeded: serde_json::Value =
+        serde_json::from_str(&printed[0]).expect("demo --json prints one JSON object first");
     let graphql = seeded["graphql"].as_str().expect("graphql url");
     let token = seeded["bot"]["token"].as_str().expect("bot token");
     let ws = seeded["workspace"]["id"].as_str().expect("workspace");

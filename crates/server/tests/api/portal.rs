@@ -242,7 +242,7 @@ async fn cli_app_create_for_people_and_bots() {
 #[tokio::test]
 async fn secrets_and_tokens_never_reach_the_logs() {
     use std::process::Stdio;
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    use tokio::io::AsyncReadExt;
     let dir = tempfile::tempdir().expect("dir");
     let db = db_url_in(dir.path());
     let (org, owner, _ws) = cli_org_owner_workspace(&db, false);
@@ -261,21 +261,12 @@ async fn secrets_and_tokens_never_reach_the_logs() {
     let conf = cli_ok(&db, &["app", "create", "--owner", &owner, "--name", "Web", "--redirect-uri", REDIRECT]);
     let (cid, secret) =
         (conf["client_id"].as_str().expect("id").to_string(), conf["client_secret"].as_str().expect("s").to_string());
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
-        .env("TESSERA_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = loop {
-        let line = lines.next_line().await.expect("read").expect("server exited");
-        if let Some(url) = line.strip_prefix("tessera listening on ") {
-            break url.to_string();
-        }
-    };
+    let (mut child, base, _) = spawn_binary(
+        &["serve", "--listen", "127.0.0.1:0", "--database-url", &db],
+        &[("TESSERA_LOG", "debug")],
+        Stdio::piped(),
+    )
+    .await;
     let mut stderr = child.stderr.take().expect("stderr");
     let logs = tokio::spawn(async move {
         let mut all = String::new();
