@@ -57,7 +57,7 @@ async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let (listener, mut config) = tessera::cli::bind(config).await.expect("bind");
     tweak(&mut config);
     let state = AppState::open(config).await.expect("open state");
-    let base = state.config.issuer.clone();
+    let base = format!("http://{}", state.config.listen);
     let core = state.core.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app::serve(listener, state, async {

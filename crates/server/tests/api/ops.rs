@@ -71,3 +71,26 @@ async fn demo_seeds_and_serves_a_working_api() {
     assert!(types.contains(&"Text") && types.contains(&"Shape") && types.contains(&"Canvas"));
     child.start_kill().expect("kill");
 }
+
+/// SIGTERM stops accepting, lets in-flight work finish, and exits cleanly.
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = db_url_in(dir.path());
+    let (mut child, base, _) = spawn_binary(
+        &["serve", "--listen", "127.0.0.1:0", "--database-url", &db],
+        &[("TESSERA_LOG", "warn")],
+        std::process::Stdio::null(),
+    )
+    .await;
+    assert_eq!(reqwest::get(format!("{base}/healthz")).await.expect("healthz").status(), 200);
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits promptly")
+        .expect("wait");
+    assert!(status.success(), "{status:?}");
+    assert!(reqwest::get(format!("{base}/healthz")).await.is_err(), "no longer listening");
+}

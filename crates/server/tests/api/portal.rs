@@ -345,3 +345,49 @@ async fn secrets_and_tokens_never_reach_the_logs() {
         assert!(!logs.contains(secret), "the {what} appears in the logs");
     }
 }
+
+#[tokio::test]
+async fn https_issuers_get_secure_cookies_and_sign_out_ends_the_session() {
+    let app = spawn_app_with(|c| c.issuer = "https://tessera.example.test".into()).await;
+    let (_org, _user, email, _) = person_with_workspaces(&app).await;
+    let mut b = Browser::new();
+    let page = b.get(&format!("{}/login", app.base)).await;
+    let form = vec![
+        ("csrf".to_string(), page.field("csrf").expect("csrf")),
+        ("next".to_string(), "/portal".to_string()),
+        ("email".to_string(), email.clone()),
+        ("password".to_string(), PASSWORD.to_string()),
+    ];
+    let res = b.post(&format!("{}/login", app.base), &form).await;
+    let cookies: Vec<&str> = res.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("tessera_session=") && c.contains("; Secure")), "{cookies:?}");
+    let portal = b.get(&format!("{}/portal", app.base)).await;
+    assert_eq!(portal.status, 200);
+    let out =
+        b.post(&format!("{}/logout", app.base), &[("csrf".to_string(), portal.field("csrf").expect("csrf"))]).await;
+    assert_eq!(out.status, 303);
+    let after = b.get(&format!("{}/portal", app.base)).await;
+    assert_eq!(after.status, 303, "signed out: the portal sends you to the login page");
+    assert!(after.location().is_some_and(|l| l.starts_with("/login")));
+}
+
+#[tokio::test]
+async fn the_token_endpoint_is_rate_limited_per_client() {
+    let app = spawn_app_with(|c| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.token_requests_per_minute = 2;
+    })
+    .await;
+    let (_org, user, _, _) = person_with_workspaces(&app).await;
+    let (cid, secret) = confidential_app(&app, &user).await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let (s, h, b) = token_request(&app, &[("grant_type", "client_credentials")], Some((&cid, &secret))).await;
+        if s == 429 {
+            assert_eq!(b["error"], "temporarily_unavailable");
+            assert!(h.contains_key("retry-after"));
+        }
+        statuses.push(s);
+    }
+    assert_eq!(statuses, [400, 400, 429], "two requests pass (unauthorized_client), the third is limited");
+}

@@ -502,3 +502,19 @@ async fn events_are_rendered_once_per_query_shape_not_per_subscriber() {
         - metric(&before, "tessera_subscription_deliveries_total");
     assert_eq!((renders, deliveries), (2, 10), "2 events × 1 shape rendered, 2 events × 5 subscribers delivered");
 }
+
+#[tokio::test]
+async fn a_connection_runs_at_most_100_operations() {
+    let f = fx().await;
+    let mut ws = Ws::ready(&f.app, T, &f.reader).await;
+    for i in 0..100 {
+        ws.send(subscribe(&format!("s{i}"), &f.ws, None)).await;
+    }
+    ws.send(subscribe("one-too-many", &f.ws, None)).await;
+    let m = ws.next_msg().await;
+    assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("error"), Some("one-too-many")), "{m}");
+    // The others still run.
+    let id = create_text(&f.app, &f.writer, &f.ws, "to all").await;
+    let m = ws.next_msg().await;
+    assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], id.as_str());
+}
