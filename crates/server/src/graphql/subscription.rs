@@ -124,8 +124,7 @@ async fn open_feed(
         };
         let direct = ctx.data_opt::<Arc<Direct>>().cloned();
         let feed = Feed {
-            source: Source::Log { core, ws, hub, rx, direct },
-            principal: shared,
+            source: Source::Log { core, ws, hub, rx, direct, principal: shared },
             cursor: start,
             pending: VecDeque::new(),
             replaying: true,
@@ -158,13 +157,19 @@ impl Filter {
 /// Where a feed's events come from: the workspace's log and broadcast, or (when rendering)
 /// one given event.
 enum Source {
-    Log { core: Core, ws: WorkspaceId, hub: Arc<Hub>, rx: broadcast::Receiver<Arc<Event>>, direct: Option<Arc<Direct>> },
+    Log {
+        core: Core,
+        ws: WorkspaceId,
+        principal: SharedPrincipal,
+        hub: Arc<Hub>,
+        rx: broadcast::Receiver<Arc<Event>>,
+        direct: Option<Arc<Direct>>,
+    },
     Single(Option<Arc<Event>>),
 }
 
 struct Feed {
     source: Source,
-    principal: SharedPrincipal,
     /// The last cursor handled (sent or skipped).
     cursor: i64,
     pending: VecDeque<Arc<Event>>,
@@ -178,7 +183,6 @@ impl Feed {
     fn single(event: Arc<Event>) -> Self {
         Feed {
             source: Source::Single(Some(event)),
-            principal: Arc::new(RwLock::new(placeholder_principal())),
             cursor: 0,
             pending: VecDeque::new(),
             replaying: false,
@@ -198,8 +202,8 @@ impl Feed {
 
     /// Whether the principal may still read the workspace (checked again when membership changes).
     async fn still_allowed(&self) -> Result<bool, Error> {
-        let Source::Log { core, ws, .. } = &self.source else { return Ok(true) };
-        let p = self.principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.clone();
+        let Source::Log { core, ws, principal, .. } = &self.source else { return Ok(true) };
+        let p = principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.clone();
         match core.authorize_elements_read(&p, ws).await {
             Ok(_) => Ok(true),
             Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(false),
@@ -245,9 +249,13 @@ impl Feed {
                     continue;
                 }
                 self.cursor = e.cursor;
-                let me = self.principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.user_id.clone();
-                let membership_changed = matches!(&e.payload,
-                    EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id } if *user_id == me);
+                let membership_changed = match (&self.source, &e.payload) {
+                    (
+                        Source::Log { principal, .. },
+                        EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id },
+                    ) => principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.user_id == *user_id,
+                    _ => false,
+                };
                 if membership_changed && !self.still_allowed().await? {
                     self.done = true;
                     return Err(Error::Forbidden("read this workspace any longer"));
@@ -279,19 +287,6 @@ impl Feed {
                 Err(broadcast::error::RecvError::Closed) => return Ok(None),
             }
         }
-    }
-}
-
-/// Feeds that render a single event never consult their principal.
-fn placeholder_principal() -> Principal {
-    Principal {
-        user_id: tessera_core::ids::UserId(String::new()),
-        kind: tessera_core::model::ActorType::System,
-        token_id: tessera_core::ids::TokenId(String::new()),
-        client_id: None,
-        scopes: Default::default(),
-        workspaces: Some(vec![]),
-        expires_at: None,
     }
 }
 

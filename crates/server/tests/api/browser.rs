@@ -126,6 +126,18 @@ impl Browser {
         self.get(&format!("{base}{next}")).await
     }
 
+    /// Sign in on the plain login page (`/login`); returns the response to the form.
+    pub async fn log_in(&mut self, base: &str, email: &str, password: &str) -> Page {
+        let page = self.get(&format!("{base}/login")).await;
+        let form = vec![
+            ("csrf".to_string(), page.field("csrf").expect("csrf")),
+            ("next".to_string(), "/portal".to_string()),
+            ("email".to_string(), email.to_string()),
+            ("password".to_string(), password.to_string()),
+        ];
+        self.post(&format!("{base}/login"), &form).await
+    }
+
     /// Press a consent button (`allow` or `deny`) with optional extra fields.
     pub async fn decide(&mut self, base: &str, consent: &Page, decision: &str, extra: &[(&str, &str)]) -> Page {
         assert!(consent.body.contains("name=\"decision\""), "not a consent page: {}", consent.body);

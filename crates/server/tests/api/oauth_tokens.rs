@@ -341,14 +341,7 @@ async fn sign_in_attempts_are_limited() {
     let mut browser = Browser::new();
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let page = browser.get(&format!("{}/login", app.base)).await;
-        let form = vec![
-            ("csrf".to_string(), page.field("csrf").expect("csrf")),
-            ("next".to_string(), "/portal".to_string()),
-            ("email".to_string(), email.clone()),
-            ("password".to_string(), "wrong password".to_string()),
-        ];
-        let res = browser.post(&format!("{}/login", app.base), &form).await;
+        let res = browser.log_in(&app.base, &email, "wrong password").await;
         statuses.push(res.status);
         if res.status == 429 {
             assert!(res.body.contains("Too many"));

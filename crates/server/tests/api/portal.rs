@@ -7,14 +7,7 @@ use serde_json::json;
 
 async fn signed_in(app: &TestApp, email: &str) -> Browser {
     let mut b = Browser::new();
-    let page = b.get(&format!("{}/login", app.base)).await;
-    let form = vec![
-        ("csrf".to_string(), page.field("csrf").expect("csrf")),
-        ("next".to_string(), "/portal".to_string()),
-        ("email".to_string(), email.to_string()),
-        ("password".to_string(), PASSWORD.to_string()),
-    ];
-    let res = b.post(&format!("{}/login", app.base), &form).await;
+    let res = b.log_in(&app.base, email, PASSWORD).await;
     assert_eq!(res.status, 303);
     let set = res
         .headers
@@ -351,14 +344,7 @@ async fn https_issuers_get_secure_cookies_and_sign_out_ends_the_session() {
     let app = spawn_app_with(|c| c.issuer = "https://tessera.example.test".into()).await;
     let (_org, _user, email, _) = person_with_workspaces(&app).await;
     let mut b = Browser::new();
-    let page = b.get(&format!("{}/login", app.base)).await;
-    let form = vec![
-        ("csrf".to_string(), page.field("csrf").expect("csrf")),
-        ("next".to_string(), "/portal".to_string()),
-        ("email".to_string(), email.clone()),
-        ("password".to_string(), PASSWORD.to_string()),
-    ];
-    let res = b.post(&format!("{}/login", app.base), &form).await;
+    let res = b.log_in(&app.base, &email, PASSWORD).await;
     let cookies: Vec<&str> = res.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
     assert!(cookies.iter().any(|c| c.starts_with("tessera_session=") && c.contains("; Secure")), "{cookies:?}");
     let portal = b.get(&format!("{}/portal", app.base)).await;
