@@ -131,7 +131,8 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     async fn insert_token(&self, token: &TokenRecord, hash: &str) -> Result<()>;
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>>;
     async fn tokens_of(&self, user: &UserId) -> Result<Vec<TokenRecord>>;
-    /// Marks a token revoked; false if there was no such live token.
+    /// Marks a token revoked, and the tokens whose family is this token (exchanged for it);
+    /// false if there was no such live token.
     async fn revoke_token(&self, id: &TokenId) -> Result<bool>;
 
     // workspaces

@@ -298,12 +298,21 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_token(&self, id: &TokenId) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_millis())
             .bind(id.as_str())
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        // Tokens derived from this one (exchanged for it) go with it.
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now_millis())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        commit(tx).await?;
         self.revoked();
         Ok(done.rows_affected() == 1)
     }

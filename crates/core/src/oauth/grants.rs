@@ -43,7 +43,16 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// Token exchange (RFC 8693) only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
+
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+const WORKSPACE_RESOURCE: &str = "urn:tessera:workspace:";
+/// Exchanged tokens live at most this long.
+pub const EXCHANGED_TOKEN_MAX_SECS: i64 = 900;
 
 /// The default scope when an authorization request names none: the platform's legacy scope.
 pub const DEFAULT_SCOPE: &str = "v2legacy";
@@ -334,6 +343,70 @@ impl Core {
             expires_in: self.settings().access_token_ttl_secs,
             refresh_token,
             scope: format_scopes(scopes),
+            issued_token_type: None,
+        })
+    }
+
+    /// RFC 8693 token exchange for a backend holding a bot token: a short-lived, read-only
+    /// access token bound to one workspace the bot can read, acting as the bot. The bot token is
+    /// the credential; the new token joins its family, so revoking the bot token revokes it.
+    pub async fn exchange_bot_token(
+        &self,
+        subject_token: Option<&str>,
+        subject_token_type: Option<&str>,
+        resource: Option<&str>,
+        scope: Option<&str>,
+    ) -> std::result::Result<TokenResponse, OAuthError> {
+        let subject = subject_token.ok_or_else(|| OAuthError::invalid_request("subject_token is required"))?;
+        if subject_token_type != Some(ACCESS_TOKEN_TYPE) {
+            return Err(OAuthError::invalid_request(format!("subject_token_type must be {ACCESS_TOKEN_TYPE}")));
+        }
+        let resource =
+            resource.ok_or_else(|| OAuthError::invalid_request("resource is required (urn:tessera:workspace:<id>)"))?;
+        let ws = resource
+            .strip_prefix(WORKSPACE_RESOURCE)
+            .filter(|id| crate::ids::looks_like_id(id))
+            .map(|id| WorkspaceId(id.to_string()))
+            .ok_or_else(|| OAuthError::invalid_target("resource must be urn:tessera:workspace:<workspace id>"))?;
+        let scopes = parse_scopes(scope.filter(|s| !s.trim().is_empty()).unwrap_or("elements:read"))
+            .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+        if scopes.iter().any(|s| *s != Scope::ElementsRead) {
+            return Err(OAuthError::invalid_scope("only elements:read may be asked for"));
+        }
+        let bot = match self.authenticate(subject).await {
+            Ok(p) if p.kind == ActorType::Bot && p.client_id.is_none() && p.workspaces.is_none() => p,
+            Ok(_) | Err(Error::Unauthenticated) => {
+                return Err(OAuthError::invalid_grant("subject_token must be a valid bot token"))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if self.authorize_elements_read(&bot, &ws).await.is_err() {
+            return Err(OAuthError::invalid_target("the bot cannot read this workspace"));
+        }
+        let now = now_millis();
+        let ttl = self.settings().access_token_ttl_secs.min(EXCHANGED_TOKEN_MAX_SECS);
+        let (access, hash) = generate_token(ACCESS_TOKEN_PREFIX);
+        let record = TokenRecord {
+            id: TokenId::generate(),
+            kind: TokenKind::Access,
+            user_id: bot.user_id.clone(),
+            client_id: None,
+            scopes: format_scopes(&scopes),
+            workspaces: Some(vec![ws]),
+            expires_at: Some(now + ttl * 1000),
+            revoked: false,
+            created_at: now,
+            family_id: Some(bot.token_id.0.clone()),
+            rotated_at: None,
+        };
+        self.store().insert_tokens(&[(record, hash)]).await?;
+        Ok(TokenResponse {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: ttl,
+            refresh_token: None,
+            scope: format_scopes(&scopes),
+            issued_token_type: Some(ACCESS_TOKEN_TYPE),
         })
     }
 

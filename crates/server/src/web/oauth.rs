@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use tessera_core::auth::Scope;
 use tessera_core::ids::WorkspaceId;
 use tessera_core::model::User;
-use tessera_core::oauth::grants::{AuthorizeParams, AuthorizeRequest};
+use tessera_core::oauth::grants::{self, AuthorizeParams, AuthorizeRequest};
 use tessera_core::oauth::{App, OAuthError};
 
 /// Form or query parameters, refusing any that appear twice (RFC 6749 §3.1, §3.2).
@@ -291,6 +291,17 @@ fn no_store(body: serde_json::Value) -> Response {
     res
 }
 
+/// The parameters of a form POST: the right content type, each parameter once.
+fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    });
+    if !form {
+        return Err(OAuthError::invalid_request("send parameters as application/x-www-form-urlencoded"));
+    }
+    params(body).map_err(OAuthError::invalid_request)
+}
+
 /// Parse a form POST and authenticate its client (`client_secret_basic`,
 /// `client_secret_post`, or `none` for public clients).
 async fn client_request(
@@ -298,13 +309,15 @@ async fn client_request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(App, HashMap<String, String>), OAuthError> {
-    let form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-    });
-    if !form {
-        return Err(OAuthError::invalid_request("send parameters as application/x-www-form-urlencoded"));
-    }
-    let mut p = params(body).map_err(OAuthError::invalid_request)?;
+    let p = form_params(headers, body)?;
+    authenticated_client(state, headers, p).await
+}
+
+async fn authenticated_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut p: HashMap<String, String>,
+) -> Result<(App, HashMap<String, String>), OAuthError> {
     let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         Some(v) => {
             let (scheme, cred) =
@@ -352,7 +365,14 @@ async fn client_request(
 
 /// `POST /v3/oauth2/token`.
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (client, p) = match client_request(&state, &headers, &body).await {
+    let p = match form_params(&headers, &body) {
+        Ok(p) => p,
+        Err(e) => return token_error(&e),
+    };
+    if p.get("grant_type").map(String::as_str) == Some(grants::TOKEN_EXCHANGE) {
+        return exchange(&state, p).await;
+    }
+    let (client, p) = match authenticated_client(&state, &headers, p).await {
         Ok(v) => v,
         Err(e) => return token_error(&e),
     };
@@ -377,6 +397,31 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         }
         Err(e) => {
             tracing::info!(client_id = %client.client_id, error = e.code, "token request refused");
+            token_error(&e)
+        }
+    }
+}
+
+/// Token exchange (RFC 8693): the subject token is the credential, no client authentication.
+async fn exchange(state: &AppState, p: HashMap<String, String>) -> Response {
+    let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let limit_key = format!("exchange:{}", tessera_core::auth::hash_token(get("subject_token").unwrap_or_default()));
+    if !state.limits.token_allowed(&limit_key) {
+        return token_error(&OAuthError::temporarily_unavailable(
+            "too many requests for this subject token; retry later",
+        ));
+    }
+    match state
+        .core
+        .exchange_bot_token(get("subject_token"), get("subject_token_type"), get("resource"), get("scope"))
+        .await
+    {
+        Ok(tokens) => {
+            tracing::info!(grant = "token-exchange", "token issued");
+            no_store(serde_json::to_value(tokens).unwrap_or_default())
+        }
+        Err(e) => {
+            tracing::info!(error = e.code, "token exchange refused");
             token_error(&e)
         }
     }
@@ -430,7 +475,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", grants::TOKEN_EXCHANGE],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

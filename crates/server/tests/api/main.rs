@@ -14,4 +14,5 @@ mod ops;
 mod portal;
 mod roles;
 mod subscriptions;
+mod token_exchange;
 mod wsclient;
