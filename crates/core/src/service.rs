@@ -4,7 +4,7 @@
 use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
 use crate::error::{Error, Result};
-use crate::event::{Actor, Event, EventPayload};
+use crate::event::{Actor, EventPayload};
 use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use crate::model::{
     now_millis, AccessFacts, ActorType, Collaborator, Comment, Organization, ResourceType, Role, User, Workspace,
@@ -159,11 +159,6 @@ impl Core {
             return Err(Error::Forbidden("read elements with this token's scopes"));
         }
         Ok(facts)
-    }
-
-    pub async fn events_after(&self, p: &Principal, ws: &WorkspaceId, after: i64, limit: u32) -> Result<Vec<Event>> {
-        self.authorize_elements_read(p, ws).await?;
-        self.store.events_after(ws, after, limit).await
     }
 
     /// The single entry to a workspace-level decision: facts from the store, decision in
