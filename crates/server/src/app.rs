@@ -60,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         .route("/portal/apps/{client_id}/delete", post(portal::delete_app))
         .route("/portal/grants/{client_id}/revoke", post(portal::revoke_grant))
         .route("/portal/bot-tokens/{token_id}/revoke", post(portal::revoke_bot_token))
+        .route("/examples/browser-app", get(web::examples::without_slash))
+        .route(web::examples::PATH, get(web::examples::index))
+        .route("/examples/browser-app/{*file}", get(web::examples::asset))
         .layer(axum::middleware::from_fn(pages::page_headers));
     // Endpoints browser apps call cross-origin: CORS for registered redirect-URI origins.
     let cross_origin = Router::new()

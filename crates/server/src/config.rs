@@ -99,6 +99,9 @@ pub struct Config {
     pub ws_queue: usize,
     /// How long a WebSocket client may take no message while its queue is full (close 4413).
     pub ws_stall_timeout: std::time::Duration,
+    /// The client id of the sample browser app to serve at `/examples/browser-app/`
+    /// (`tessera demo` registers one and sets this; otherwise the sample is not served).
+    pub example_app: Option<String>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -186,6 +189,7 @@ impl Config {
             ws_init_timeout,
             ws_queue,
             ws_stall_timeout,
+            example_app: None,
         })
     }
 

@@ -27,8 +27,9 @@ pub async fn run(mut overrides: Overrides, json_output: bool) -> Result<(), Stri
         overrides.database_url = Some(format!("sqlite://{}", path.display()));
     }
     let (listener, config) = bind(Config::resolve(overrides)?).await?;
-    let state = AppState::open(config).await?;
+    let mut state = AppState::open(config).await?;
     let seeded = seed(&state.core, &state.config.issuer).await.map_err(|e| format!("cannot seed the demo: {e}"))?;
+    std::sync::Arc::make_mut(&mut state.config).example_app = seeded["app"]["client_id"].as_str().map(String::from);
     let base = state.config.issuer.clone();
     if json_output {
         let mut out = seeded.clone();

@@ -449,6 +449,8 @@ impl Operation {
                 let op = match (&doc.operations, request.operation_name.as_deref()) {
                     (DocumentOperations::Single(op), _) => Some(op),
                     (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+                    // A single named operation may be run without its name.
+                    (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
                     (DocumentOperations::Multiple(_), None) => None,
                 };
                 match op.filter(|o| o.node.ty == OperationType::Subscription) {

@@ -1,6 +1,7 @@
 //! Plain HTTP endpoints and the middleware every request passes through.
 
 pub mod cors;
+pub mod examples;
 pub mod health;
 pub mod limits;
 pub mod oauth;

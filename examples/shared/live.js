@@ -1,0 +1,182 @@
+// A live view of one workspace over the `commands` subscription (graphql-ws client).
+//
+// - Starts from cursor 0, so the server replays the workspace's whole history and then goes
+//   live: the view is built from the log alone, with no gap between a snapshot and the stream.
+// - Remembers the last cursor it applied. graphql-ws re-sends the same subscribe payload after
+//   a dropped connection; the cursor is updated in that payload, so the server resumes after it.
+//   Anything at or below the last cursor is ignored, so nothing is applied twice.
+// - Keeps its token fresh: shortly before the access token expires it asks `tokens.refresh()`
+//   for a new one and presents it on the open socket (`ping` with an Authorization payload);
+//   the subscription is not interrupted. If the server closes the socket anyway (4401/4403:
+//   expired or revoked), it refreshes once and resubscribes from the last cursor; if that
+//   fails, access was withdrawn.
+import { createClient } from 'graphql-ws';
+
+export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
+  commands(workspaceId: $workspaceId, cursor: $cursor) {
+    __typename cursor actorType
+    ... on CreateElementCommand {
+      element { id type ... on Text { text } ... on Shape { text } ... on Canvas { name } }
+    }
+    ... on UpdateElementCommand { elementId data }
+    ... on DeleteElementCommand { elementId }
+  }
+}`;
+
+/** Thrown by a token source when the user's access is gone (revoked, expired refresh token). */
+export class AccessWithdrawn extends Error {}
+
+const AUTH_CLOSE_CODES = [4401, 4403];
+
+/**
+ * Open a live view.
+ * - `tokens.current()` → `{ token, expiresAt }` (ms since the epoch), the token to use now;
+ * - `tokens.refresh()` → a new one, or throws `AccessWithdrawn`;
+ * - `on.command(cmd)`, `on.status(text)`, `on.withdrawn(reason)`, `on.error(message)`.
+ * Returns `{ close() }`.
+ */
+export function openLiveView({ graphqlUrl, workspaceId, tokens, on }) {
+  const payload = { query: COMMANDS, variables: { workspaceId, cursor: '0' } };
+  let token = null;
+  let client = null;
+  let socket = null;
+  let timer = null;
+  let closed = false;
+
+  const stop = () => {
+    closed = true;
+    clearTimeout(timer);
+    client?.dispose();
+  };
+
+  const withdrawn = (reason) => {
+    stop();
+    on.withdrawn(reason);
+  };
+
+  // Present a fresh token on the open socket a little before the current one expires.
+  const scheduleReauth = () => {
+    clearTimeout(timer);
+    const left = token.expiresAt - Date.now();
+    const margin = Math.min(60_000, Math.max(1_000, left / 4));
+    timer = setTimeout(async () => {
+      try {
+        token = await tokens.refresh();
+      } catch (e) {
+        if (e instanceof AccessWithdrawn) return withdrawn('access was withdrawn');
+        on.status('could not refresh the token; retrying');
+        timer = setTimeout(scheduleReauth, 2_000);
+        return;
+      }
+      if (socket?.readyState === WebSocket.OPEN) {
+        socket.send(JSON.stringify({ type: 'ping', payload: { Authorization: `Bearer ${token.token}` } }));
+      }
+      scheduleReauth();
+    }, Math.max(0, left - margin));
+  };
+
+  const connect = () => {
+    client = createClient({
+      url: graphqlUrl.replace(/^http/, 'ws'),
+      // Called for every (re)connection: always the newest token.
+      connectionParams: () => ({ Authorization: `Bearer ${token.token}` }),
+      retryAttempts: Infinity,
+      retryWait: (retries) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** retries, 5_000))),
+      // Network drops are retried (resuming from the cursor); auth refusals are handled below.
+      shouldRetry: (e) => !(e && AUTH_CLOSE_CODES.includes(e.code)),
+      on: {
+        connected: (s) => {
+          socket = s;
+          on.status('live');
+        },
+        closed: () => {
+          socket = null;
+          if (!closed) on.status('reconnecting…');
+        },
+        pong: (_received, p) => {
+          if (p?.reauthenticated) on.status('live (token refreshed)');
+        },
+      },
+    });
+    client.subscribe(payload, {
+      next: (result) => {
+        if (result.errors?.length) {
+          on.error(result.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
+          return;
+        }
+        const cmd = result.data.commands;
+        if (Number(cmd.cursor) <= Number(payload.variables.cursor)) return;
+        payload.variables.cursor = cmd.cursor;
+        on.command(cmd);
+      },
+      error: async (err) => {
+        if (closed) return;
+        if (err && AUTH_CLOSE_CODES.includes(err.code)) {
+          // Expired or revoked: one refresh, then resume from the last cursor.
+          client.dispose();
+          try {
+            token = await tokens.refresh();
+          } catch {
+            return withdrawn('access was withdrawn');
+          }
+          scheduleReauth();
+          return connect();
+        }
+        const errors = Array.isArray(err) ? err : [err];
+        on.error(errors.map((e) => `${e?.extensions?.code ?? 'ERROR'}: ${e?.message ?? e?.reason ?? e}`).join('; '));
+        stop();
+      },
+      complete: () => {
+        if (!closed) on.status('ended');
+      },
+    });
+  };
+
+  (async () => {
+    try {
+      token = await tokens.current();
+    } catch {
+      return withdrawn('no access');
+    }
+    scheduleReauth();
+    connect();
+  })();
+
+  return { close: stop, cursor: () => payload.variables.cursor };
+}
+
+/** Apply one command to a Map of element id → element (plain objects), in cursor order. */
+export function applyCommand(elements, cmd) {
+  switch (cmd.__typename) {
+    case 'CreateElementCommand':
+      elements.set(cmd.element.id, { ...cmd.element, cursor: cmd.cursor });
+      break;
+    case 'UpdateElementCommand': {
+      const el = elements.get(cmd.elementId);
+      if (el) Object.assign(el, cmd.data ?? {}, { cursor: cmd.cursor });
+      break;
+    }
+    case 'DeleteElementCommand':
+      elements.delete(cmd.elementId);
+      break;
+    default:
+      break;
+  }
+}
+
+/** GraphQL over HTTP with a bearer token; returns `data` or throws with the error codes. */
+export async function graphql(graphqlUrl, token, query, variables = {}) {
+  const res = await fetch(graphqlUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  if (res.status === 401) throw new AccessWithdrawn('the token was refused');
+  const body = await res.json();
+  if (body.errors?.length) {
+    const err = new Error(body.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
+    err.codes = body.errors.map((e) => e.extensions?.code);
+    throw err;
+  }
+  return body.data;
+}
