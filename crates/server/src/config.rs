@@ -29,9 +29,10 @@ pub struct FileConfig {
     pub ws_init_timeout: Option<u64>,
     pub ws_queue: Option<usize>,
     pub ws_stall_timeout: Option<u64>,
+    pub example_app: Option<String>,
 }
 
-const KNOWN_KEYS: [&str; 15] = [
+const KNOWN_KEYS: [&str; 16] = [
     "listen",
     "database_url",
     "data_dir",
@@ -47,6 +48,7 @@ const KNOWN_KEYS: [&str; 15] = [
     "ws_init_timeout",
     "ws_queue",
     "ws_stall_timeout",
+    "example_app",
 ];
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
@@ -100,7 +102,8 @@ pub struct Config {
     /// How long a WebSocket client may take no message while its queue is full (close 4413).
     pub ws_stall_timeout: std::time::Duration,
     /// The client id of the sample browser app to serve at `/examples/browser-app/`
-    /// (`tessera demo` registers one and sets this; otherwise the sample is not served).
+    /// (`tessera demo` registers one and sets this; `TESSERA_EXAMPLE_APP=<client id>` serves it
+    /// for an app you registered with redirect `<issuer>/examples/browser-app/`).
     pub example_app: Option<String>,
 }
 
@@ -189,7 +192,7 @@ impl Config {
             ws_init_timeout,
             ws_queue,
             ws_stall_timeout,
-            example_app: None,
+            example_app: env_or("example_app", file.example_app)?.filter(|id| !id.is_empty()),
         })
     }
 

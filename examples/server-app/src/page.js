@@ -4,6 +4,7 @@ import { AccessWithdrawn, graphql, openLiveView } from '../../shared/live.js';
 import { $, elementList, h, setStatus } from '../../shared/view.js';
 
 const ME = `{ me { profile { email firstName lastName } workspaces { id name } } }`;
+const SIGNED_OUT = 'Access was withdrawn. Sign in again to continue.';
 let refreshes = 0;
 
 /** A token source backed by one of the backend's endpoints. */
@@ -21,7 +22,7 @@ function backendTokens(path, currentMethod) {
   };
 }
 
-function watch(graphqlUrl, ws, tokens) {
+function watch(graphqlUrl, ws, tokens, withdrawnMessage) {
   $('#workspace-name').textContent = ws.name;
   const view = elementList($('#live'));
   return openLiveView({
@@ -36,7 +37,7 @@ function watch(graphqlUrl, ws, tokens) {
       },
       withdrawn: () => {
         document.body.dataset.state = 'withdrawn';
-        setStatus('Access was withdrawn. Sign in again to continue.', 'error');
+        setStatus(withdrawnMessage, 'error');
       },
       error: (message) => setStatus(message, 'error'),
     },
@@ -60,7 +61,7 @@ async function userPage(config) {
   let live = null;
   $('#workspaces').replaceChildren(
     ...me.workspaces.map((ws) =>
-      h('li', {}, h('button', { 'data-workspace': ws.id, onclick: () => ((live?.close(), (live = watch(config.graphql, ws, tokens)))) }, ws.name)),
+      h('li', {}, h('button', { 'data-workspace': ws.id, onclick: () => ((live?.close(), (live = watch(config.graphql, ws, tokens, SIGNED_OUT)))) }, ws.name)),
     ),
   );
   setStatus('Choose a workspace to watch it live.');
@@ -70,7 +71,7 @@ async function boardPage(config) {
   const tokens = backendTokens('/api/workspace-token', 'POST');
   const first = await tokens.current();
   document.body.dataset.state = 'board';
-  watch(config.graphql, { id: first.workspaceId, name: 'Live board' }, tokens);
+  watch(config.graphql, { id: first.workspaceId, name: 'Live board' }, tokens, 'This board is no longer shared.');
 }
 
 async function main() {

@@ -69,7 +69,32 @@ async fn demo_seeds_and_serves_a_working_api() {
         body["data"]["elements"].as_array().expect("elements").iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(types.len(), 4, "{body}");
     assert!(types.contains(&"Text") && types.contains(&"Shape") && types.contains(&"Canvas"));
+
+    // The sample browser app is served at the demo app's registered redirect URI.
+    let redirect = seeded["app"]["redirect_uri"].as_str().expect("redirect");
+    let page = reqwest::get(redirect).await.expect("page");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"].to_str().is_ok_and(|c| c.contains("default-src 'self'")));
+    assert!(page.text().await.expect("html").contains("Sign in with tessera"));
+    let config: serde_json::Value =
+        reqwest::get(format!("{redirect}config.json")).await.expect("config").json().await.expect("json");
+    assert_eq!(config["client_id"], seeded["app"]["client_id"]);
+    assert_eq!(config["redirect_uri"], redirect);
+    let script = reqwest::get(format!("{redirect}dist/app.js")).await.expect("script");
+    assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(script.text().await.expect("js").contains("code_challenge"));
+    assert_eq!(reqwest::get(format!("{redirect}dist/other.js")).await.expect("404").status(), 404);
     child.start_kill().expect("kill");
+}
+
+/// Without a configured sample app, `/examples/…` does not exist.
+#[tokio::test]
+async fn the_sample_browser_app_is_served_only_when_configured() {
+    let app = spawn_app().await;
+    for path in ["/examples/browser-app", "/examples/browser-app/", "/examples/browser-app/config.json"] {
+        let res = reqwest::get(format!("{}{path}", app.base)).await.expect("get");
+        assert_eq!(res.status(), 404, "{path}");
+    }
 }
 
 /// SIGTERM stops accepting, lets in-flight work finish, and exits cleanly.

@@ -101,6 +101,23 @@ async fn transport_ws_protocol_ack_ping_subscribe_query_complete() {
     ws.close().await;
 }
 
+/// Regression: a document with one *named* subscription, sent without `operationName` (as the
+/// graphql-ws client does), is a subscription, not "not supported on this transport".
+#[tokio::test]
+async fn a_single_named_subscription_runs_without_operation_name() {
+    let f = fx().await;
+    let mut ws = Ws::ready(&f.app, T, &f.reader).await;
+    let query = "subscription Live($ws: String!) { commands(workspaceId: $ws, cursor: \"0\") { cursor } }";
+    ws.send(json!({"type": "subscribe", "id": "n1", "payload": {"query": query, "variables": {"ws": f.ws.0}}})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    create_text(&f.app, &f.writer, &f.ws, "named").await;
+    let m = ws.next_msg().await;
+    assert_eq!(m["type"], "next", "{m}");
+    assert_eq!(m["payload"]["errors"], Value::Null, "{m}");
+    assert!(m["payload"]["data"]["commands"]["cursor"].is_string(), "{m}");
+    ws.close().await;
+}
+
 #[tokio::test]
 async fn every_close_code_of_graphql_transport_ws() {
     let f = fx_with(|c| c.ws_init_timeout = Duration::from_secs(1)).await;

@@ -1,0 +1,161 @@
+// The browser suite's world: a tessera demo server (the real binary), the sample server app on
+// localhost:3001, Debian's chromium through playwright-core, a record of every response the
+// browser received, and screenshots under the CI output folder.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.resolve(ROOT, process.env.TESSERA_BIN ?? 'target/debug/tessera');
+export const SHOTS = path.join(path.resolve(ROOT, process.env.TESSERA_ARTIFACTS ?? 'ci-output'), 'screenshots');
+export const ACCESS_TOKEN_TTL = 6;
+const children = new Set();
+
+/** Resolve with the first stdout line of `proc` that matches, or fail after `ms`. */
+function lineMatching(proc, re, ms = 15_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${ms} ms`)), ms);
+    const rl = readline.createInterface({ input: proc.stdout });
+    rl.on('line', (line) => {
+      if (re.test(line)) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`process exited with ${code} before printing ${re}`)));
+  });
+}
+
+function start(cmd, args, env) {
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(proc);
+  proc.on('exit', () => children.delete(proc));
+  return proc;
+}
+
+const serverEnv = { TESSERA_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL), TESSERA_RATE_LIMITS: 'off', RUST_LOG: 'warn' };
+
+/** `tessera demo` on a free port: returns its printed JSON (urls, credentials, ids). */
+export async function startDemo() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-browser-'));
+  const proc = start(BIN, ['demo', '--json', '--listen', '127.0.0.1:0', '--data-dir', dataDir], serverEnv);
+  const demo = JSON.parse(await lineMatching(proc, /^\{/));
+  return { ...demo, proc, databaseUrl: `sqlite://${path.join(dataDir, 'demo.db')}` };
+}
+
+/** Kill the server with SIGKILL (a dropped network, as far as the browser can tell). */
+export async function killServer(server) {
+  const exited = new Promise((r) => server.proc.once('exit', r));
+  server.proc.kill('SIGKILL');
+  await exited;
+}
+
+/** Serve the demo's database again on the same address, still hosting the sample browser app. */
+export async function restartServer(server) {
+  const addr = new URL(server.url).host;
+  server.proc = start(BIN, ['serve', '--listen', addr, '--database-url', server.databaseUrl, '--issuer', server.url], {
+    ...serverEnv,
+    TESSERA_EXAMPLE_APP: server.app.client_id,
+  });
+  await lineMatching(server.proc, /listening on/);
+}
+
+/** An admin command on the demo's database; returns its JSON output. */
+export function cli(server, ...args) {
+  const out = execFileSync(BIN, [...args, '--database-url', server.databaseUrl, '--json'], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+/** The sample server app (examples/server-app) on localhost:3001. */
+export async function startServerApp(env) {
+  const proc = start(process.execPath, [path.join(ROOT, 'examples/server-app/server.mjs')], env);
+  await lineMatching(proc, /listening on/);
+  return proc;
+}
+
+export async function graphqlAs(server, token, query, variables) {
+  const res = await fetch(server.graphql, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return res.json();
+}
+
+/** The bot writes a Text through /v3/graphql; returns its id. */
+export async function botCreatesText(server, text) {
+  const body = await graphqlAs(
+    server,
+    server.bot.token,
+    `mutation($ws: String!, $text: String!) { createText(workspaceId: $ws, input: {text: $text, transform: {x: 10, y: 10}}) { id } }`,
+    { ws: server.workspace.id, text },
+  );
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data.createText.id;
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Everything the browser received: response headers and bodies, WebSocket frames. */
+export const traffic = [];
+
+/** Record a context's traffic (every page it opens). */
+export function capture(context) {
+  context.on('response', async (res) => {
+    traffic.push(`${res.url()} ${JSON.stringify(await res.allHeaders())}`);
+    try {
+      traffic.push((await res.body()).toString('utf8'));
+    } catch {
+      // redirects and aborted requests have no body
+    }
+  });
+  const watchPage = (page) =>
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => traffic.push(String(f.payload))));
+  context.pages().forEach(watchPage);
+  context.on('page', watchPage);
+}
+
+let shot = 0;
+export async function screenshot(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  shot += 1;
+  await page.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+/** On tessera's login page: sign in; on the consent page (if shown): allow. */
+export async function signInAndAllow(page, server, shotPrefix) {
+  await page.waitForSelector('input[name=password]');
+  await screenshot(page, `${shotPrefix}-login`);
+  await page.fill('input[name=email]', server.user.email);
+  await page.fill('input[name=password]', server.user.password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  if (new URL(page.url()).pathname === '/v3/oauth2/authorize') {
+    await screenshot(page, `${shotPrefix}-consent`);
+    await Promise.all([page.waitForNavigation(), page.click('button[name=decision][value=allow]')]);
+  }
+}
+
+/** The ids and cursors of the elements a page shows, in list order. */
+export function shownElements(page) {
+  return page.$$eval('#elements li', (lis) => lis.map((li) => ({ id: li.dataset.id, cursor: Number(li.dataset.cursor) })));
+}
+
+export function stopAll() {
+  for (const c of children) c.kill('SIGKILL');
+}
