@@ -100,8 +100,12 @@ pub trait OAuthStore: Send + Sync {
 /// Told about changes once they are committed, to wake subscribers. It only wakes: the event
 /// log stays the truth, so a lost wake-up can delay an event but never lose it.
 pub trait Bus: Send + Sync {
-    fn appended(&self, event: &Event);
+    /// New events were committed to this workspace's log (on this node or another).
+    fn appended(&self, ws: &WorkspaceId);
+    /// Tokens may have been revoked (on this node or another).
     fn tokens_revoked(&self);
+    /// Wake-ups may have been lost (a dropped notification channel): look at everything again.
+    fn resync(&self);
 }
 
 #[async_trait]

@@ -2,8 +2,10 @@
 //! of events from the log once and fans it out; and a revocation signal that tells every
 //! connection to re-check its token.
 //!
-//! The log is the truth. A tail is woken by commits on this node and, as a catch-up, once a
-//! second (so writes from another process — the command line — arrive within a second).
+//! The log is the truth. A tail is woken by commits on this node, by other nodes' commits
+//! (PostgreSQL notifications, see `tessera_store`), and, as a catch-up, once a second (so
+//! writes from another process — the command line — or a lost notification cost at most a
+//! second).
 //! Subscribers that fall behind the broadcast read the log themselves.
 
 use std::collections::HashMap;
@@ -170,9 +172,9 @@ impl Hubs {
 }
 
 impl Bus for Hubs {
-    fn appended(&self, event: &Event) {
+    fn appended(&self, ws: &WorkspaceId) {
         if let Ok(hubs) = self.hubs.lock() {
-            if let Some(hub) = hubs.get(&event.workspace_id) {
+            if let Some(hub) = hubs.get(ws) {
                 hub.wake.notify_one();
             }
         }
@@ -180,5 +182,12 @@ impl Bus for Hubs {
 
     fn tokens_revoked(&self) {
         self.revocations.send_modify(|n| *n += 1);
+    }
+
+    fn resync(&self) {
+        if let Ok(hubs) = self.hubs.lock() {
+            hubs.values().for_each(|hub| hub.wake.notify_one());
+        }
+        self.tokens_revoked();
     }
 }

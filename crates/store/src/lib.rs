@@ -1,11 +1,13 @@
-//! tessera's storage: the [`tessera_core::ports::Store`] port implemented with sqlx.
-//! SQLite is the embedded default; migrations are compiled into the binary and applied on open.
+//! tessera's storage: the [`tessera_core::ports::Store`] port implemented with sqlx, once, for
+//! SQLite (the embedded default) and PostgreSQL (several nodes sharing one database).
+//! Migrations for each are compiled into the binary and applied on open.
 
+mod listen;
 mod rows;
-mod sqlite;
-mod sqlite_oauth;
+mod sql;
+mod sql_oauth;
 
-pub use sqlite::SqliteStore;
+pub use sql::{Dialect, SqlStore};
 
 use std::sync::Arc;
 use tessera_core::ports::Store;
@@ -13,11 +15,12 @@ use tessera_core::{Error, Result};
 
 /// Open the store named by a database URL, creating and migrating it as needed.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url).await?))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Err(Error::bad_input("PostgreSQL support is not built yet; use a sqlite:// URL"))
+    if url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(SqlStore::open(url).await?))
     } else {
-        Err(Error::bad_input(format!("unsupported database URL {url:?}: expected sqlite://PATH")))
+        Err(Error::bad_input(format!(
+            "unsupported database URL {:?}: expected sqlite://PATH or postgres://USER@HOST/DB",
+            sql::redact(url)
+        )))
     }
 }

@@ -117,7 +117,7 @@ pub struct WorkspaceRow {
     pub org_id: String,
     pub name: String,
     pub description: String,
-    pub is_public: bool,
+    pub is_public: i64,
     pub owner_id: String,
 }
 
@@ -128,7 +128,7 @@ impl From<WorkspaceRow> for Workspace {
             org_id: OrgId(r.org_id),
             name: r.name,
             description: r.description,
-            is_public: r.is_public,
+            is_public: r.is_public != 0,
             owner_id: UserId(r.owner_id),
         }
     }
@@ -192,7 +192,7 @@ pub struct AppRow {
     pub client_id: String,
     pub name: String,
     pub owner_id: String,
-    pub public: bool,
+    pub public: i64,
     pub secret_hash: Option<String>,
     pub redirect_uris: String,
     pub created_at: i64,
@@ -205,7 +205,7 @@ impl AppRow {
             client_id: self.client_id,
             name: self.name,
             owner_id: UserId(self.owner_id),
-            public: self.public,
+            public: self.public != 0,
             created_at: self.created_at,
         };
         Ok((app, self.secret_hash))

@@ -14,7 +14,7 @@ const ELEMENTS: &str =
 #[tokio::test]
 async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, _owner, ws) = cli_org_owner_workspace(&db, false);
     let (_a, token_a) = cli_bot(&db, &org, Some(&ws), "editor");
     let (_b, token_b) = cli_bot(&db, &org, Some(&ws), "viewer");
@@ -113,7 +113,7 @@ async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
 #[tokio::test]
 async fn me_lists_profile_organizations_and_workspaces() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, _owner, ws) = cli_org_owner_workspace(&db, false);
     let _ = cli_org_owner_workspace(&db, true); // another org's public workspace: not visible
     let (bot, token) = cli_bot(&db, &org, Some(&ws), "commenter");
@@ -138,7 +138,7 @@ async fn me_lists_profile_organizations_and_workspaces() {
 #[tokio::test]
 async fn public_workspaces_are_readable_by_members_of_their_organization() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, _owner, ws) = cli_org_owner_workspace(&db, true);
     let (_m, member) = cli_bot(&db, &org, None, "viewer");
     let other = id(&cli_ok(&db, &["org", "create", "--name", "Other"]));
@@ -156,7 +156,7 @@ async fn public_workspaces_are_readable_by_members_of_their_organization() {
 #[tokio::test]
 async fn cli_errors_are_one_line_nonzero_and_write_nothing() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, _owner, ws) = cli_org_owner_workspace(&db, false);
     let email = "dup@example.test";
     cli(&db, &["user", "create", "--email", email, "--password-stdin"], Some("long-enough\n")).expect("first");
@@ -197,7 +197,7 @@ async fn cli_errors_are_one_line_nonzero_and_write_nothing() {
 #[tokio::test]
 async fn bot_tokens_are_several_and_revocable() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, _owner, ws) = cli_org_owner_workspace(&db, false);
     let (bot, first) = cli_bot(&db, &org, Some(&ws), "viewer");
     let second = cli_ok(&db, &["bot", "token", "create", "--bot", &bot]);
@@ -214,11 +214,22 @@ async fn bot_tokens_are_several_and_revocable() {
     let (status, body) = app.gql_status(&second_token, me, json!({})).await;
     assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")));
     assert_eq!(app.gql(&first, me, json!({})).await["data"]["me"]["profile"]["id"], bot.as_str());
-    // The store keeps only hashes.
-    let raw = std::fs::read(dir.path().join("tessera.db")).expect("db file");
-    let wal = std::fs::read(dir.path().join("tessera.db-wal")).unwrap_or_default();
+    // The store keeps only hashes: no stored byte (SQLite file and WAL) or value (PostgreSQL)
+    // holds a token.
+    let stored: Vec<u8> = if postgres_server().is_some() {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&db).await.expect("connect");
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT row_to_json(t)::text FROM tokens t").fetch_all(&mut conn).await.expect("tokens");
+        assert_eq!(rows.len(), 2);
+        rows.into_iter().flat_map(|(r,)| r.into_bytes()).collect()
+    } else {
+        let mut raw = std::fs::read(dir.path().join("tessera.db")).expect("db file");
+        raw.extend(std::fs::read(dir.path().join("tessera.db-wal")).unwrap_or_default());
+        raw
+    };
     for t in [&first, &second_token] {
         let needle = t.as_bytes();
-        assert!(!raw.windows(needle.len()).any(|w| w == needle) && !wal.windows(needle.len()).any(|w| w == needle));
+        assert!(!stored.windows(needle.len()).any(|w| w == needle));
     }
 }

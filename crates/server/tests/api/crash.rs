@@ -11,7 +11,7 @@ use tessera_core::event::EventPayload;
 #[tokio::test]
 async fn sigkill_mid_stream_loses_no_acknowledged_mutation() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, _owner, ws) = cli_org_owner_workspace(&db, false);
     let (_bot, token) = cli_bot(&db, &org, Some(&ws), "editor");
 

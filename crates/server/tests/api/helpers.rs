@@ -18,23 +18,39 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
 }
 
-pub fn db_url_in(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("tessera.db").display())
+/// The PostgreSQL server the suite runs against instead of SQLite, if any
+/// (`TESSERA_TEST_POSTGRES=postgres://USER@HOST:PORT`; each test gets a new database there).
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TESSERA_TEST_POSTGRES").ok().filter(|v| !v.is_empty())
+}
+
+/// A fresh, empty database: a SQLite file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_db(dir: &Path) -> String {
+    let Some(server) = postgres_server() else { return format!("sqlite://{}", dir.join("tessera.db").display()) };
+    use sqlx::Connection;
+    let name = format!("t_{}", tessera_core::ids::new_id());
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres")).await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    format!("{server}/{name}")
+}
+
+/// Run one SQL statement on a database, behind the server's back.
+pub async fn raw_sql(db_url: &str, statement: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(db_url).await.expect("connect");
+    sqlx::query(statement).execute(&mut conn).await.expect("statement");
 }
 
 /// A server on port 0 with a fresh database in a new temporary directory.
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = db_url_in(dir.path());
-    let mut app = spawn_app_on(&url).await;
-    app._dir = Some(dir);
-    app
+    spawn_app_with(|_| {}).await
 }
 
 /// A server on a fresh database with some settings changed.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut app = start(&db_url_in(dir.path()), tweak).await;
+    let mut app = start(&fresh_db(dir.path()).await, tweak).await;
     app._dir = Some(dir);
     app
 }
@@ -69,11 +85,6 @@ async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
 impl TestApp {
     pub fn db_url(&self) -> String {
         self.db.clone()
-    }
-
-    /// The SQLite file behind this app.
-    pub fn db_path(&self) -> String {
-        self.db.trim_start_matches("sqlite://").to_string()
     }
 
     /// POST a GraphQL request with a bearer token; returns (HTTP status, JSON body).

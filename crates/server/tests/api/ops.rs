@@ -101,7 +101,7 @@ async fn the_sample_browser_app_is_served_only_when_configured() {
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (mut child, base, _) = spawn_binary(
         &["serve", "--listen", "127.0.0.1:0", "--database-url", &db],
         &[("TESSERA_LOG", "warn")],

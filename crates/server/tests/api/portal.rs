@@ -177,7 +177,7 @@ async fn org_admins_see_and_revoke_bot_tokens_others_cannot() {
 #[tokio::test]
 async fn cli_app_create_for_people_and_bots() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, owner, _ws) = cli_org_owner_workspace(&db, false);
     let conf = cli_ok(
         &db,
@@ -237,7 +237,7 @@ async fn secrets_and_tokens_never_reach_the_logs() {
     use std::process::Stdio;
     use tokio::io::AsyncReadExt;
     let dir = tempfile::tempdir().expect("dir");
-    let db = db_url_in(dir.path());
+    let db = fresh_db(dir.path()).await;
     let (org, owner, _ws) = cli_org_owner_workspace(&db, false);
     let owner_email = {
         let app = spawn_app_on(&db).await;

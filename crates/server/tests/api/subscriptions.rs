@@ -159,12 +159,7 @@ async fn every_close_code_of_graphql_transport_ws() {
 
 /// Break the database under the running server: rename the tokens table.
 async fn sqlx_drop_tokens(app: &TestApp) {
-    let path = app.db_path();
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('ALTER TABLE tokens RENAME TO tokens_gone'); c.commit()", &path])
-        .output()
-        .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    raw_sql(&app.db_url(), "ALTER TABLE tokens RENAME TO tokens_gone").await;
 }
 
 #[tokio::test]

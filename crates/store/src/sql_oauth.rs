@@ -1,7 +1,7 @@
-//! The SQLite implementation of the authorization server's storage.
+//! The authorization server's storage (SQLite and PostgreSQL).
 
 use crate::rows::*;
-use crate::sqlite::{commit, insert_token, SqliteStore, USER_COLUMNS};
+use crate::sql::{commit, insert_token, SqlStore, USER_COLUMNS};
 use async_trait::async_trait;
 use tessera_core::auth::TokenRecord;
 use tessera_core::ids::{OrgId, TokenId, UserId};
@@ -15,13 +15,13 @@ const CODE_COLUMNS: &str =
     "client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, used_at";
 
 #[async_trait]
-impl OAuthStore for SqliteStore {
+impl OAuthStore for SqlStore {
     async fn create_app(&self, app: &App, secret_hash: Option<&str>) -> Result<()> {
         sqlx::query(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
             .bind(&app.client_id)
             .bind(&app.name)
             .bind(app.owner_id.as_str())
-            .bind(app.public)
+            .bind(i64::from(app.public))
             .bind(secret_hash)
             .bind(to_json(&app.redirect_uris)?)
             .bind(app.created_at)
@@ -88,7 +88,7 @@ impl OAuthStore for SqliteStore {
             .await
             .map_err(db_err)?;
         commit(tx).await?;
-        self.revoked();
+        self.revoked().await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -176,7 +176,7 @@ impl OAuthStore for SqliteStore {
         .await
         .map_err(db_err)?;
         commit(tx).await?;
-        self.revoked();
+        self.revoked().await;
         Ok(done.rows_affected() + tokens.rows_affected() > 0)
     }
 
@@ -213,13 +213,17 @@ impl OAuthStore for SqliteStore {
         if used {
             return Ok(Redemption::AlreadyUsed(code));
         }
-        sqlx::query("UPDATE auth_codes SET used_at = $1 WHERE hash = $2")
+        // Conditional, so that of two concurrent redemptions (on any nodes) exactly one wins.
+        let done = sqlx::query("UPDATE auth_codes SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
             .bind(now_millis())
             .bind(hash)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         commit(tx).await?;
+        if done.rows_affected() == 0 {
+            return Ok(Redemption::AlreadyUsed(code));
+        }
         Ok(Redemption::Fresh(code))
     }
 
@@ -248,7 +252,7 @@ impl OAuthStore for SqliteStore {
             .execute(&self.write)
             .await
             .map_err(db_err)?;
-        self.revoked();
+        self.revoked().await;
         Ok(done.rows_affected())
     }
 

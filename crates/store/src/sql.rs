@@ -1,12 +1,16 @@
-//! The SQLite backend. One file in WAL mode with full synchronous commits; reads go through a
-//! pool, writes through a single connection so that writers queue in-process instead of
-//! contending for SQLite's lock, and so that cursor order is commit order.
+//! The SQL store: every port implemented once, over sqlx's `Any` driver, for SQLite (the
+//! embedded default) and PostgreSQL (several nodes sharing one database). The few differences
+//! are in [`Dialect`].
+//!
+//! Cursor order is commit order on both: each writing transaction first bumps its workspace's
+//! `last_cursor` (`UPDATE … RETURNING`), which takes the workspace row's lock until commit, so
+//! a workspace's writers commit one after another in cursor order. SQLite has one writer
+//! connection anyway; on PostgreSQL the row lock does it across nodes.
 
 use crate::rows::*;
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
-use std::str::FromStr;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::time::Duration;
 use tessera_core::auth::TokenRecord;
 use tessera_core::element::{Element, ElementType};
@@ -16,10 +20,22 @@ use tessera_core::model::{now_millis, AccessFacts, Collaborator, Comment, Organi
 use tessera_core::ports::{Bus, ElementChange, NewUser, Store};
 use tessera_core::{Error, Result};
 
-pub struct SqliteStore {
-    pub(crate) read: SqlitePool,
-    pub(crate) write: SqlitePool,
-    bus: std::sync::OnceLock<std::sync::Arc<dyn Bus>>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The notification channels other nodes listen on (PostgreSQL only).
+pub const EVENTS_CHANNEL: &str = "tessera_events";
+pub const REVOCATIONS_CHANNEL: &str = "tessera_revocations";
+
+pub struct SqlStore {
+    pub(crate) read: AnyPool,
+    pub(crate) write: AnyPool,
+    pub(crate) dialect: Dialect,
+    pub(crate) url: String,
+    pub(crate) bus: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn Bus>>>,
 }
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id";
@@ -28,60 +44,142 @@ pub(crate) const TOKEN_COLUMNS: &str =
     "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at, family_id, rotated_at";
 const EVENT_COLUMNS: &str = "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
 
-impl SqliteStore {
+const WRITER_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+const READER_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+type Setup<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<(), sqlx::Error>> + Send + 'c>>;
+
+fn pragmas<'c>(conn: &'c mut sqlx::AnyConnection, sql: &'static str) -> Setup<'c> {
+    Box::pin(async move { conn.execute(sql).await.map(|_| ()) })
+}
+
+/// Connections per node to PostgreSQL (`TESSERA_DB_POOL` overrides).
+const PG_POOL: u32 = 16;
+
+impl SqlStore {
     /// Open (creating if missing) the database at `url`, and apply pending migrations.
     pub async fn open(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| Error::bad_input(format!("invalid SQLite URL {url:?}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(|e| Error::internal(format!("cannot open database {url}: {e}")))?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&write)
-            .await
-            .map_err(|e| Error::internal(format!("cannot migrate database {url}: {e}")))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(|e| Error::internal(format!("cannot open database {url}: {e}")))?;
-        Ok(SqliteStore { read, write, bus: std::sync::OnceLock::new() })
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres };
+        let cannot_open = |e: sqlx::Error| Error::internal(format!("cannot open database {}: {e}", redact(url)));
+        let (read, write) = match dialect {
+            Dialect::Sqlite => {
+                let path = url.split_once('?').map_or(url, |(p, _)| p);
+                // WAL, full fsync on commit, foreign keys, and waiting (not failing) on a busy file.
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(move |conn, _| pragmas(conn, WRITER_PRAGMAS))
+                    .connect(&format!("{path}?mode=rwc"))
+                    .await
+                    .map_err(cannot_open)?;
+                migrate(dialect, &write, url).await?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(move |conn, _| pragmas(conn, READER_PRAGMAS))
+                    .connect(&format!("{path}?mode=ro"))
+                    .await
+                    .map_err(cannot_open)?;
+                (read, write)
+            }
+            Dialect::Postgres => {
+                let size = std::env::var("TESSERA_DB_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(PG_POOL);
+                let pool = AnyPoolOptions::new()
+                    .max_connections(size)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(cannot_open)?;
+                migrate(dialect, &pool, url).await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default() })
     }
 
-    /// Report a committed event.
+    /// Report a committed event to this node's subscribers (other nodes hear of it through the
+    /// notification sent in its transaction).
     pub(crate) fn committed(&self, event: &Event) {
         if let Some(bus) = self.bus.get() {
-            bus.appended(event);
+            bus.appended(&event.workspace_id);
         }
     }
 
-    /// Report that some tokens were revoked.
-    pub(crate) fn revoked(&self) {
+    /// Report that some tokens were revoked, here and (PostgreSQL) on every other node.
+    pub(crate) async fn revoked(&self) {
         if let Some(bus) = self.bus.get() {
             bus.tokens_revoked();
         }
+        if self.dialect == Dialect::Postgres {
+            if let Err(e) = notify(&self.write, REVOCATIONS_CHANNEL, "").await {
+                // Other nodes still see it within their revocation poll.
+                tracing::warn!(error = %e, "cannot notify other nodes of a revocation");
+            }
+        }
     }
 
-    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+    /// `ORDER BY` for elements in creation order.
+    fn creation_order(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "rowid",
+            Dialect::Postgres => "seq",
+        }
+    }
+
+    /// Row locking for a read that is followed by a write of the same row.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
         self.write.begin().await.map_err(db_err)
     }
 }
 
-pub(crate) async fn commit(tx: Transaction<'static, Sqlite>) -> Result<()> {
+pub(crate) async fn commit(tx: Transaction<'static, Any>) -> Result<()> {
     tx.commit().await.map_err(db_err)
+}
+
+/// PostgreSQL `NOTIFY` (inside a transaction, it is delivered at commit, and only then).
+async fn notify<'e>(exec: impl sqlx::Executor<'e, Database = Any>, channel: &str, payload: &str) -> Result<()> {
+    sqlx::query("SELECT 1 AS sent FROM pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(exec)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+async fn migrate(dialect: Dialect, pool: &AnyPool, url: &str) -> Result<()> {
+    let migrated = match dialect {
+        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+        // Concurrent starts of several nodes are serialised by sqlx's advisory lock.
+        Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(pool).await,
+    };
+    migrated.map_err(|e| Error::internal(format!("cannot migrate database {}: {e}", redact(url))))
+}
+
+/// A database URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// Append one event inside the caller's transaction. The workspace's counter row is bumped in
 /// the same transaction, so cursors are dense and in commit order.
 async fn append_event(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
+    dialect: Dialect,
     ws: &WorkspaceId,
     actor: &Actor,
     payload: EventPayload,
@@ -109,10 +207,13 @@ async fn append_event(
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;
+    if dialect == Dialect::Postgres {
+        notify(&mut **tx, EVENTS_CHANNEL, &format!("{}:{cursor}", ws.as_str())).await?;
+    }
     Ok(event)
 }
 
-pub(crate) async fn insert_token(tx: &mut Transaction<'static, Sqlite>, t: &TokenRecord, hash: &str) -> Result<()> {
+pub(crate) async fn insert_token(tx: &mut Transaction<'static, Any>, t: &TokenRecord, hash: &str) -> Result<()> {
     let workspaces = t.workspaces.as_ref().map(to_json).transpose()?;
     sqlx::query(
         "INSERT INTO tokens (id, hash, kind, user_id, client_id, scopes, workspaces, expires_at, created_at, family_id)
@@ -139,9 +240,11 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Store for SqlStore {
     fn set_bus(&self, bus: std::sync::Arc<dyn Bus>) {
-        let _ = self.bus.set(bus);
+        if self.bus.set(bus.clone()).is_ok() && self.dialect == Dialect::Postgres {
+            crate::listen::spawn(self.url.clone(), bus);
+        }
     }
 
     async fn last_cursor(&self, ws: &WorkspaceId) -> Result<Option<i64>> {
@@ -313,7 +416,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         commit(tx).await?;
-        self.revoked();
+        self.revoked().await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -327,7 +430,7 @@ impl Store for SqliteStore {
         .bind(ws.org_id.as_str())
         .bind(&ws.name)
         .bind(&ws.description)
-        .bind(ws.is_public)
+        .bind(i64::from(ws.is_public))
         .bind(ws.owner_id.as_str())
         .bind(now_millis())
         .execute(&mut *tx)
@@ -374,7 +477,7 @@ impl Store for SqliteStore {
              FROM workspaces w
              LEFT JOIN collaborators c ON c.workspace_id = w.id AND c.user_id = $1
              LEFT JOIN org_members m ON m.org_id = w.org_id AND m.user_id = $1
-             WHERE c.user_id IS NOT NULL OR (w.is_public AND m.user_id IS NOT NULL)
+             WHERE c.user_id IS NOT NULL OR (w.is_public <> 0 AND m.user_id IS NOT NULL)
              ORDER BY w.created_at, w.id"
         ))
         .bind(user.as_str())
@@ -415,7 +518,7 @@ impl Store for SqliteStore {
         .await
         .map_err(db_err)?;
         let payload = EventPayload::CollaboratorAdded { user_id: user.clone(), role_id: role.to_string() };
-        let event = append_event(&mut tx, ws, actor, payload).await?;
+        let event = append_event(&mut tx, self.dialect, ws, actor, payload).await?;
         commit(tx).await?;
         self.committed(&event);
         Ok(event)
@@ -433,7 +536,8 @@ impl Store for SqliteStore {
             return Ok(None);
         }
         let event =
-            append_event(&mut tx, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() }).await?;
+            append_event(&mut tx, self.dialect, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() })
+                .await?;
         commit(tx).await?;
         self.committed(&event);
         Ok(Some(event))
@@ -450,9 +554,14 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let event =
-            append_event(&mut tx, &el.workspace_id, actor, EventPayload::ElementCreated { element: el.clone() })
-                .await?;
+        let event = append_event(
+            &mut tx,
+            self.dialect,
+            &el.workspace_id,
+            actor,
+            EventPayload::ElementCreated { element: el.clone() },
+        )
+        .await?;
         commit(tx).await?;
         self.committed(&event);
         Ok(event)
@@ -466,7 +575,8 @@ impl Store for SqliteStore {
         change: ElementChange<'_>,
     ) -> Result<Option<(Option<Element>, Event)>> {
         let mut tx = self.begin().await?;
-        let data: Option<String> = sqlx::query_scalar("SELECT data FROM elements WHERE workspace_id = $1 AND id = $2")
+        let sql = format!("SELECT data FROM elements WHERE workspace_id = $1 AND id = $2{}", self.for_update());
+        let data: Option<String> = sqlx::query_scalar(&sql)
             .bind(ws.as_str())
             .bind(id.as_str())
             .fetch_optional(&mut *tx)
@@ -487,28 +597,33 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let event = append_event(&mut tx, ws, actor, payload).await?;
+        let event = append_event(&mut tx, self.dialect, ws, actor, payload).await?;
         commit(tx).await?;
         self.committed(&event);
         Ok(Some((next, event)))
     }
 
     async fn elements(&self, ws: &WorkspaceId, id: Option<&ElementId>, types: &[ElementType]) -> Result<Vec<Element>> {
-        let mut qb = sqlx::QueryBuilder::<Sqlite>::new("SELECT data FROM elements WHERE workspace_id = ");
-        qb.push_bind(ws.as_str());
-        if let Some(id) = id {
-            qb.push(" AND id = ").push_bind(id.as_str());
+        // Numbered placeholders: sqlx's query builder writes `?` for `Any`, which PostgreSQL rejects.
+        let mut sql = String::from("SELECT data FROM elements WHERE workspace_id = $1");
+        let mut n = 1;
+        if id.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND id = ${n}"));
         }
         if !types.is_empty() {
-            qb.push(" AND type IN (");
-            let mut list = qb.separated(", ");
-            for t in types {
-                list.push_bind(t.as_str());
-            }
-            qb.push(")");
+            let list: Vec<String> = (n + 1..=n + types.len()).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(" AND type IN ({})", list.join(", ")));
         }
-        qb.push(" ORDER BY z_index, rowid");
-        let rows: Vec<String> = qb.build_query_scalar().fetch_all(&self.read).await.map_err(db_err)?;
+        sql.push_str(&format!(" ORDER BY z_index, {}", self.creation_order()));
+        let mut query = sqlx::query_scalar(&sql).bind(ws.as_str());
+        if let Some(id) = id {
+            query = query.bind(id.as_str());
+        }
+        for t in types {
+            query = query.bind(t.as_str());
+        }
+        let rows: Vec<String> = query.fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter().map(|d| element_from_json(d)).collect()
     }
 
@@ -526,8 +641,14 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let event =
-            append_event(&mut tx, &c.workspace_id, actor, EventPayload::CommentCreated { comment: c.clone() }).await?;
+        let event = append_event(
+            &mut tx,
+            self.dialect,
+            &c.workspace_id,
+            actor,
+            EventPayload::CommentCreated { comment: c.clone() },
+        )
+        .await?;
         commit(tx).await?;
         self.committed(&event);
         Ok(event)

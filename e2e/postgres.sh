@@ -1,0 +1,23 @@
+# Source this to start a throwaway PostgreSQL cluster on 127.0.0.1 for tests:
+#   . e2e/postgres.sh    → exports TESSERA_TEST_POSTGRES (a server URL) and defines pg_stop.
+# Installs Debian's postgresql when it is missing and we are root. Runs the server as the
+# `postgres` user when we are root (PostgreSQL refuses to run as root).
+pg_port=${TESSERA_PG_PORT:-55432}
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "postgres.sh: PostgreSQL is not installed (apt-get install postgresql)" >&2
+    return 1
+  fi
+fi
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pg_dir=$(mktemp -d /tmp/tessera-pg.XXXXXX)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
+as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB" >/dev/null
+export TESSERA_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port"
+pg_stop() { as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
+echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port ($pg_dir)"
