@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod cli_flow;
+mod cluster;
 mod crash;
 mod helpers;
 mod oauth_flow;
