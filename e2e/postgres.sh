@@ -2,7 +2,7 @@
 #   . e2e/postgres.sh    → exports TESSERA_TEST_POSTGRES (a server URL) and defines pg_stop.
 # Installs Debian's postgresql when it is missing and we are root. Runs the server as the
 # `postgres` user when we are root (PostgreSQL refuses to run as root).
-pg_port=${TESSERA_PG_PORT:-55432}
+pg_port=${TESSERA_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null

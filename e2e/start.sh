@@ -1,8 +1,7 @@
 # Source this file: it seeds a fresh database through the CLI, starts `tessera serve` on a free
 # loopback port, and exports what the real-client suites need. `e2e_stop` stops the server.
 #   TESSERA_BIN=target/debug/tessera . e2e/start.sh
-_e2e_opts=$(set +o)
-set -euo pipefail
+# It does not change shell options; run it under `set -euo pipefail` (as .ci/run does).
 : "${TESSERA_BIN:?set TESSERA_BIN to the tessera binary}"
 TESSERA_BIN=$(realpath "$TESSERA_BIN"); export TESSERA_BIN
 E2E_DIR=$(mktemp -d)
@@ -34,4 +33,3 @@ done
 export TESSERA_URL
 echo "e2e server at $TESSERA_URL (logs in $E2E_DIR/server.log)"
 e2e_stop() { kill "$E2E_SERVER_PID" 2>/dev/null || true; wait "$E2E_SERVER_PID" 2>/dev/null || true; }
-eval "$_e2e_opts"

@@ -29,8 +29,14 @@ function lineMatching(proc, re, ms = 15_000) {
   });
 }
 
+/** The environment without TESSERA_* settings (a caller's would change what the server does). */
+function cleanEnv(extra = {}) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')));
+  return { ...env, ...extra };
+}
+
 function start(cmd, args, env) {
-  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(cmd, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(proc);
   proc.on('exit', () => children.delete(proc));
   return proc;
@@ -65,7 +71,10 @@ export async function restartServer(server) {
 
 /** An admin command on the demo's database; returns its JSON output. */
 export function cli(server, ...args) {
-  const out = execFileSync(BIN, [...args, '--database-url', server.databaseUrl, '--json'], { encoding: 'utf8' });
+  const out = execFileSync(BIN, [...args, '--database-url', server.databaseUrl, '--json'], {
+    encoding: 'utf8',
+    env: cleanEnv(),
+  });
   return JSON.parse(out);
 }
 
