@@ -83,6 +83,10 @@ impl SqlStore {
                 (read, write)
             }
             Dialect::Postgres => {
+                // One plain connection first: an unreachable server fails now, not after the
+                // pool's acquire timeout.
+                let probe = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.map_err(cannot_open)?;
+                let _ = sqlx::Connection::close(probe).await;
                 let size = std::env::var("TESSERA_DB_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(PG_POOL);
                 let pool = AnyPoolOptions::new()
                     .max_connections(size)
@@ -665,5 +669,20 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         rows.into_iter().map(EventRow::into_event).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.internal:5432/tessera"),
+            "postgres://app:***@db.internal:5432/tessera"
+        );
+        assert_eq!(redact("postgres://app@db/tessera"), "postgres://app:***@db/tessera");
+        assert_eq!(redact("sqlite://./tessera-data/tessera.db"), "sqlite://./tessera-data/tessera.db");
     }
 }

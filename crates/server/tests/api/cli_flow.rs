@@ -187,6 +187,13 @@ async fn cli_errors_are_one_line_nonzero_and_write_nothing() {
     assert!(err.contains("own organization"), "{err}");
     let err = cli(&db, &["org", "create", "--name", "   "], None).expect_err("empty name");
     assert!(err.contains("must not be empty"), "{err}");
+    // An unreachable or unknown database: one clear line, and no password in it.
+    let err = cli("postgres://app:hunter2@127.0.0.1:1/tessera", &["org", "create", "--name", "X"], None)
+        .expect_err("unreachable");
+    assert!(err.contains("cannot open database postgres://app:***@127.0.0.1:1/tessera"), "{err}");
+    assert!(!err.contains("hunter2") && err.lines().count() == 1, "{err}");
+    let err = cli("mysql://db/x", &["org", "create", "--name", "X"], None).expect_err("unknown scheme");
+    assert!(err.contains("expected sqlite://PATH or postgres://"), "{err}");
 
     // None of the failures wrote anything.
     let app = spawn_app_on(&db).await;
