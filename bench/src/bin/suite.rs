@@ -1,0 +1,276 @@
+//! The benchmark suite behind `bench/run`: starts tessera (release build, fresh SQLite file) and
+//! the bare-axum ceiling on loopback, runs each HTTP workload with 64 closed-loop workers, times
+//! cold starts, runs the fan-out benchmark, and writes `<out>/<date>.json`, `.md` and `.svg`.
+//! Programs that print numbers; nothing here asserts a figure.
+//!
+//! usage: suite [--quick] [--bin target/release/tessera] [--out bench/results]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tessera_bench::{load, Stats};
+
+const CONCURRENCY: usize = 64;
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start a program that prints `… listening on http://ADDR` and wait for that line.
+fn spawn_server(program: &str, args: &[&str]) -> Server {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("TESSERA_RATE_LIMITS", "off")
+        .env("TESSERA_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let url = lines
+        .find_map(|l| l.ok()?.split_once("listening on ").map(|(_, u)| u.trim().to_string()))
+        .unwrap_or_else(|| panic!("{program} did not print its address"));
+    Server { child, url }
+}
+
+fn cli(bin: &str, db: &str, args: &[&str]) -> Value {
+    let out = Command::new(bin).args(args).args(["--json", "--database-url", db]).output().expect("tessera cli");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+async fn ok_json(res: Result<reqwest::Response, reqwest::Error>, check: fn(&Value) -> bool) -> bool {
+    match res {
+        Ok(r) if r.status().is_success() => r.json::<Value>().await.map(|v| check(&v)).unwrap_or(false),
+        _ => false,
+    }
+}
+
+struct Row {
+    workload: &'static str,
+    server: &'static str,
+    stats: Stats,
+}
+
+async fn cold_start_ms(bin: &str, db: &str, runs: usize) -> f64 {
+    let client = reqwest::Client::new();
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let server = spawn_server(bin, &["serve", "--listen", "127.0.0.1:0", "--database-url", db]);
+        loop {
+            if let Ok(r) = client.get(format!("{}/readyz", server.url)).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        drop(server);
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let flag = |name: &str, default: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.into())
+    };
+    let bin = flag("--bin", "target/release/tessera");
+    let out_dir = flag("--out", "bench/results");
+    let secs = Duration::from_secs(if quick { 3 } else { 10 });
+    let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = format!("sqlite://{}", dir.join("tessera.db").display());
+
+    // A bot with a workspace of 20 elements, and a bot-owned confidential app for client_credentials.
+    let org = cli(&bin, &db, &["org", "create", "--name", "Bench"])["id"].as_str().unwrap().to_string();
+    let bot = cli(&bin, &db, &["bot", "create", "--org", &org, "--name", "bench"]);
+    let (bot_id, bot_token) = (bot["id"].as_str().unwrap().to_string(), bot["token"].as_str().unwrap().to_string());
+    let ws = cli(&bin, &db, &["workspace", "create", "--org", &org, "--name", "Bench", "--owner", &bot_id])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let app = cli(
+        &bin,
+        &db,
+        &["app", "create", "--owner", &bot_id, "--name", "bench", "--redirect-uri", "https://bench.example/cb"],
+    );
+    let (client_id, secret) =
+        (app["client_id"].as_str().unwrap().to_string(), app["client_secret"].as_str().unwrap().to_string());
+
+    let tessera = spawn_server(&bin, &["serve", "--listen", "127.0.0.1:0", "--database-url", &db]);
+    let base = tessera.url.clone();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().expect("client");
+    let token_url = format!("{base}/v3/oauth2/token");
+    let graphql = format!("{base}/v3/graphql");
+    let grant = {
+        let (token_url, client_id, secret) = (token_url.clone(), client_id.clone(), secret.clone());
+        move |http: reqwest::Client| {
+            let (url, id, secret) = (token_url.clone(), client_id.clone(), secret.clone());
+            async move {
+                http.post(&url)
+                    .basic_auth(&id, Some(&secret))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("grant_type=client_credentials")
+                    .send()
+                    .await
+            }
+        }
+    };
+    let access: Value = grant(http.clone()).await.expect("grant").json().await.expect("json");
+    let access = access["access_token"].as_str().expect("access token").to_string();
+    let create = json!({"query": "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"bench\"}) { id } }", "variables": {"ws": ws}});
+    for _ in 0..20 {
+        http.post(&graphql).bearer_auth(&bot_token).json(&create).send().await.expect("seed element");
+    }
+
+    let mut rows = Vec::new();
+    println!(
+        "workloads: {CONCURRENCY} concurrent clients, {} s each{}",
+        secs.as_secs(),
+        if quick { " (quick)" } else { "" }
+    );
+    macro_rules! run {
+        ($name:expr, $server:expr, $body:expr) => {{
+            let stats = load(CONCURRENCY, secs, $body).await;
+            println!(
+                "{:<34} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                format!("{} ({})", $name, $server),
+                stats.per_sec(),
+                stats.p50_ms,
+                stats.p99_ms,
+                stats.errors
+            );
+            rows.push(Row { workload: $name, server: $server, stats });
+        }};
+    }
+    {
+        let (http, grant) = (http.clone(), grant.clone());
+        run!("client_credentials grant", "tessera", move |_, _| {
+            let f = grant(http.clone());
+            async move { ok_json(f.await, |v| v["access_token"].is_string()).await }
+        });
+    }
+    {
+        let (http, url, id, secret, access) =
+            (http.clone(), format!("{base}/v3/oauth2/introspect"), client_id.clone(), secret.clone(), access.clone());
+        run!("introspection", "tessera", move |_, _| {
+            let req = http.post(&url).basic_auth(&id, Some(&secret)).form(&[("token", access.as_str())]).send();
+            async move { ok_json(req.await, |v| v["active"] == true).await }
+        });
+    }
+    for (name, query) in [
+        ("GraphQL me", json!({"query": "{ me { profile { id } } }"})),
+        (
+            "GraphQL elements (20)",
+            json!({"query": "query($ws:String!){ elements(workspaceId:$ws) { id type } }", "variables": {"ws": ws}}),
+        ),
+        ("GraphQL createText", create.clone()),
+    ] {
+        let (http, url, access) = (http.clone(), graphql.clone(), access.clone());
+        let body = std::sync::Arc::new(query);
+        let name: &'static str = name;
+        let token = if name == "GraphQL createText" { bot_token.clone() } else { access };
+        run!(name, "tessera", move |_, _| {
+            let req = http.post(&url).bearer_auth(&token).json(&*body).send();
+            async move { ok_json(req.await, |v| v["errors"].is_null()).await }
+        });
+    }
+
+    let ceiling_bin = std::path::Path::new(&bin).with_file_name("ceiling");
+    let ceiling = spawn_server(ceiling_bin.to_str().unwrap(), &[]);
+    {
+        let (http, url) = (http.clone(), format!("{}/json", ceiling.url));
+        let body = std::sync::Arc::new(json!({"query": "{ me { profile { id } } }"}));
+        run!("bare axum POST JSON", "ceiling", move |_, _| {
+            let req = http.post(&url).json(&*body).send();
+            async move { ok_json(req.await, |v| v["data"].is_object()).await }
+        });
+    }
+    drop(ceiling);
+    drop(tessera);
+
+    let cold = cold_start_ms(&bin, &db, if quick { 3 } else { 7 }).await;
+    let binary = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
+    println!("cold start on an existing database (to /readyz 200): median {cold:.1} ms");
+    println!("release binary: {:.1} MiB", binary as f64 / 1048576.0);
+
+    let fan_args: &[&str] = if quick { &["300", "10", "5"] } else { &["1000", "10", "20"] };
+    let fan = Command::new("bench/fanout.sh").args(fan_args).output().expect("bench/fanout.sh");
+    let fan_out = String::from_utf8_lossy(&fan.stdout).to_string();
+    print!("fan-out ({} subscribers, {} events/s, {} s):\n{fan_out}", fan_args[0], fan_args[1], fan_args[2]);
+
+    write_results(&out_dir, quick, &rows, cold, binary, fan_args, &fan_out);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary: u64, fan_args: &[&str], fan: &str) {
+    let date = Command::new("date")
+        .arg("+%Y-%m-%dT%H%M%S")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let ceiling = rows.iter().find(|r| r.server == "ceiling").map(|r| r.stats.per_sec()).unwrap_or(0.0);
+    let workloads: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"workload": r.workload, "server": r.server, "requests_per_sec": r.stats.per_sec(), "p50_ms": r.stats.p50_ms, "p99_ms": r.stats.p99_ms, "ok": r.stats.ok, "errors": r.stats.errors, "vs_ceiling": r.stats.per_sec() / ceiling.max(1e-9)}))
+        .collect();
+    let doc = json!({
+        "date": date, "quick": quick, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "concurrency": CONCURRENCY, "workloads": workloads, "cold_start_ms": cold_ms, "binary_bytes": binary,
+        "fanout": {"subscribers": fan_args[0], "events_per_sec": fan_args[1], "seconds": fan_args[2], "output": fan},
+    });
+    std::fs::create_dir_all(out_dir).expect("results dir");
+    let stem = format!("{out_dir}/{date}{}", if quick { "-quick" } else { "" });
+    std::fs::write(format!("{stem}.json"), serde_json::to_string_pretty(&doc).unwrap()).expect("json");
+
+    let mut md = format!("# tessera benchmarks, {date}{}\n\n{CONCURRENCY} concurrent closed-loop clients on loopback; load generator on the same machine.\n\n| workload | server | req/s | p50 ms | p99 ms | vs bare axum |\n|---|---|---:|---:|---:|---:|\n", if quick { " (quick)" } else { "" });
+    for r in rows {
+        md += &format!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0}% |\n",
+            r.workload,
+            r.server,
+            r.stats.per_sec(),
+            r.stats.p50_ms,
+            r.stats.p99_ms,
+            100.0 * r.stats.per_sec() / ceiling.max(1e-9)
+        );
+    }
+    md += &format!("\nCold start on an existing database: {cold_ms:.1} ms (median). Release binary: {:.1} MiB.\n\n## Fan-out ({} subscribers, {} events/s, {} s)\n\n```\n{fan}```\n", binary as f64 / 1048576.0, fan_args[0], fan_args[1], fan_args[2]);
+    std::fs::write(format!("{stem}.md"), md).expect("md");
+    std::fs::write(format!("{stem}.svg"), svg(rows)).expect("svg");
+    println!("wrote {stem}.json, .md and .svg");
+}
+
+/// Horizontal bars of requests per second, labelled with p50/p99.
+fn svg(rows: &[Row]) -> String {
+    let max = rows.iter().map(|r| r.stats.per_sec()).fold(1.0, f64::max);
+    let (w, bar, left) = (900.0, 26.0, 250.0);
+    let h = 40.0 + rows.len() as f64 * (bar + 10.0);
+    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"13\">\n<text x=\"10\" y=\"20\" font-weight=\"bold\">requests/s (64 concurrent), p50/p99 latency</text>\n");
+    for (i, r) in rows.iter().enumerate() {
+        let y = 35.0 + i as f64 * (bar + 10.0);
+        let len = (w - left - 200.0) * r.stats.per_sec() / max;
+        let color = if r.server == "tessera" { "#3b6fd8" } else { "#9aa5b8" };
+        s += &format!(
+            "<text x=\"10\" y=\"{:.0}\">{} ({})</text><rect x=\"{left}\" y=\"{y:.0}\" width=\"{len:.0}\" height=\"{bar}\" fill=\"{color}\"/><text x=\"{:.0}\" y=\"{:.0}\">{:.0}/s · {:.1}/{:.1} ms</text>\n",
+            y + 18.0, r.workload, r.server, left + len + 6.0, y + 18.0, r.stats.per_sec(), r.stats.p50_ms, r.stats.p99_ms
+        );
+    }
+    s + "</svg>\n"
+}
