@@ -59,7 +59,7 @@ async fn subscriber(
                 let text = text.as_str();
                 // The load generator must cost little next to the server: no full JSON parse
                 // for events, only the two fields it measures.
-                if text.starts_with("{\"type\":\"next\"") {
+                if text.contains("\"type\":\"next\"") {
                     let cursor: i64 = field(text, "\"cursor\":\"").and_then(|s| s.parse().ok()).unwrap_or(-1);
                     let sent: u64 = field(text, "\"text\":\"").and_then(|s| s.parse().ok()).unwrap_or(0);
                     got.events.push((cursor, now_us().saturating_sub(sent)));

@@ -28,8 +28,13 @@ impl Drop for Server {
 
 /// Start a program that prints `… listening on http://ADDR` and wait for that line.
 fn spawn_server(program: &str, args: &[&str]) -> Server {
+    spawn_server_env(program, args, &[])
+}
+
+fn spawn_server_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .env("TESSERA_RATE_LIMITS", "off")
         .env("TESSERA_LOG", "warn")
         .stdout(Stdio::piped())
@@ -61,6 +66,46 @@ struct Row {
     server: &'static str,
     stats: Stats,
 }
+
+/// One fan-out run, read from the fanout program's output.
+struct Fan {
+    server: &'static str,
+    subscribers: String,
+    rate: String,
+    delivered_pct: f64,
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    kib_per_conn: f64,
+    output: String,
+}
+
+/// The number right after `key` in `text`.
+fn number_after(text: &str, key: &str) -> f64 {
+    let Some(i) = text.find(key) else { return f64::NAN };
+    let rest = text[i + key.len()..].trim_start();
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+    rest[..end].parse().unwrap_or(f64::NAN)
+}
+
+impl Fan {
+    fn parse(server: &'static str, subscribers: &str, rate: &str, output: String) -> Fan {
+        let delivered_line = output.lines().find(|l| l.starts_with("delivered:")).unwrap_or_default();
+        Fan {
+            server,
+            subscribers: subscribers.into(),
+            rate: rate.into(),
+            delivered_pct: number_after(delivered_line, "expected ("),
+            per_sec: number_after(delivered_line, "%),"),
+            p50_ms: number_after(&output, "p50"),
+            p99_ms: number_after(&output, "p99"),
+            kib_per_conn: number_after(&output, "subscriptions ("),
+            output,
+        }
+    }
+}
+
+const PEER_SECRET: &str = "bench-secret-bench-secret-bench-secret";
 
 async fn cold_start_ms(bin: &str, db: &str, runs: usize) -> f64 {
     let client = reqwest::Client::new();
@@ -174,6 +219,36 @@ async fn main() {
             async move { ok_json(req.await, |v| v["active"] == true).await }
         });
     }
+    {
+        let oidc = spawn_server_env(
+            "node",
+            &["bench/peers/oidc-provider.mjs"],
+            &[("CLIENT_ID", "bench"), ("CLIENT_SECRET", PEER_SECRET)],
+        );
+        let url = format!("{}/token", oidc.url);
+        let grant_peer = {
+            let (http, url) = (http.clone(), url.clone());
+            move || {
+                http.post(&url)
+                    .basic_auth("bench", Some(PEER_SECRET))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("grant_type=client_credentials")
+                    .send()
+            }
+        };
+        let g = grant_peer.clone();
+        run!("client_credentials grant", "oidc-provider", move |_, _| {
+            let f = g();
+            async move { ok_json(f.await, |v| v["access_token"].is_string()).await }
+        });
+        let token: Value = grant_peer().await.expect("peer grant").json().await.expect("json");
+        let token = token["access_token"].as_str().expect("peer token").to_string();
+        let (http, url) = (http.clone(), format!("{}/token/introspection", oidc.url));
+        run!("introspection", "oidc-provider", move |_, _| {
+            let req = http.post(&url).basic_auth("bench", Some(PEER_SECRET)).form(&[("token", token.as_str())]).send();
+            async move { ok_json(req.await, |v| v["active"] == true).await }
+        });
+    }
     for (name, query) in [
         ("GraphQL me", json!({"query": "{ me { profile { id } } }"})),
         (
@@ -210,16 +285,33 @@ async fn main() {
     println!("cold start on an existing database (to /readyz 200): median {cold:.1} ms");
     println!("release binary: {:.1} MiB", binary as f64 / 1048576.0);
 
-    let fan_args: &[&str] = if quick { &["300", "10", "5"] } else { &["1000", "10", "20"] };
-    let fan = Command::new("bench/fanout.sh").args(fan_args).output().expect("bench/fanout.sh");
-    let fan_out = String::from_utf8_lossy(&fan.stdout).to_string();
-    print!("fan-out ({} subscribers, {} events/s, {} s):\n{fan_out}", fan_args[0], fan_args[1], fan_args[2]);
+    let cases: &[[&str; 3]] =
+        if quick { &[["300", "10", "5"]] } else { &[["1000", "10", "20"], ["10000", "10", "20"]] };
+    let fanout_bin = std::path::Path::new(&bin).with_file_name("fanout");
+    let mut fans = Vec::new();
+    for [n, rate, secs] in cases {
+        let out = Command::new("bench/fanout.sh").args([n, rate, secs]).output().expect("bench/fanout.sh");
+        fans.push(Fan::parse("tessera", n, rate, String::from_utf8_lossy(&out.stdout).into()));
+        let peer = spawn_server_env("node", &["bench/peers/graphql-ws-server.mjs"], &[("TOKENS", "sub,writer")]);
+        let pid = peer.child.id().to_string();
+        let out = Command::new(&fanout_bin)
+            .args([peer.url.as_str(), "ws1", "sub", "writer", n, rate, secs, pid.as_str()])
+            .output()
+            .expect("fanout");
+        fans.push(Fan::parse("graphql-ws (Node)", n, rate, String::from_utf8_lossy(&out.stdout).into()));
+        for f in &fans[fans.len() - 2..] {
+            println!(
+                "fan-out {:<18} {:>6} subs × {} ev/s: {:>5.1}% delivered, {:>7.0} events/s, p50 {:.1} ms, p99 {:.1} ms, {:.1} KiB/idle subscription",
+                f.server, f.subscribers, f.rate, f.delivered_pct, f.per_sec, f.p50_ms, f.p99_ms, f.kib_per_conn
+            );
+        }
+    }
 
-    write_results(&out_dir, quick, &rows, cold, binary, fan_args, &fan_out);
+    write_results(&out_dir, quick, &rows, cold, binary, &fans);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary: u64, fan_args: &[&str], fan: &str) {
+fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary: u64, fans: &[Fan]) {
     let date = Command::new("date")
         .arg("+%Y-%m-%dT%H%M%S")
         .output()
@@ -233,7 +325,9 @@ fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary:
     let doc = json!({
         "date": date, "quick": quick, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "concurrency": CONCURRENCY, "workloads": workloads, "cold_start_ms": cold_ms, "binary_bytes": binary,
-        "fanout": {"subscribers": fan_args[0], "events_per_sec": fan_args[1], "seconds": fan_args[2], "output": fan},
+        "fanout": fans.iter().map(|f| json!({"server": f.server, "subscribers": f.subscribers, "events_per_sec_offered": f.rate,
+            "delivered_percent": f.delivered_pct, "delivered_per_sec": f.per_sec, "p50_ms": f.p50_ms, "p99_ms": f.p99_ms,
+            "kib_per_idle_subscription": f.kib_per_conn, "output": f.output})).collect::<Vec<_>>(),
     });
     std::fs::create_dir_all(out_dir).expect("results dir");
     let stem = format!("{out_dir}/{date}{}", if quick { "-quick" } else { "" });
@@ -251,7 +345,24 @@ fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary:
             100.0 * r.stats.per_sec() / ceiling.max(1e-9)
         );
     }
-    md += &format!("\nCold start on an existing database: {cold_ms:.1} ms (median). Release binary: {:.1} MiB.\n\n## Fan-out ({} subscribers, {} events/s, {} s)\n\n```\n{fan}```\n", binary as f64 / 1048576.0, fan_args[0], fan_args[1], fan_args[2]);
+    md += "\n| ratio | tessera / peer |\n|---|---:|\n";
+    for r in rows.iter().filter(|r| r.server == "tessera") {
+        for peer in rows.iter().filter(|p| p.workload == r.workload && p.server != "tessera") {
+            md += &format!(
+                "| {} vs {} | {:.2}× |\n",
+                r.workload,
+                peer.server,
+                r.stats.per_sec() / peer.stats.per_sec().max(1e-9)
+            );
+        }
+    }
+    md += &format!("\nCold start on an existing database: {cold_ms:.1} ms (median). Release binary: {:.1} MiB.\n\n## Fan-out\n\n| server | subscribers | events/s offered | delivered | delivered events/s | p50 ms | p99 ms | KiB per idle subscription |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", binary as f64 / 1048576.0);
+    for f in fans {
+        md += &format!(
+            "| {} | {} | {} | {:.1}% | {:.0} | {:.1} | {:.1} | {:.1} |\n",
+            f.server, f.subscribers, f.rate, f.delivered_pct, f.per_sec, f.p50_ms, f.p99_ms, f.kib_per_conn
+        );
+    }
     std::fs::write(format!("{stem}.md"), md).expect("md");
     std::fs::write(format!("{stem}.svg"), svg(rows)).expect("svg");
     println!("wrote {stem}.json, .md and .svg");
