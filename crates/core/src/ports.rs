@@ -134,6 +134,8 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     // tokens
     async fn insert_token(&self, token: &TokenRecord, hash: &str) -> Result<()>;
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// A token and the user it belongs to, in one read (every bearer request does this).
+    async fn find_token_with_user(&self, hash: &str) -> Result<Option<(TokenRecord, User)>>;
     async fn tokens_of(&self, user: &UserId) -> Result<Vec<TokenRecord>>;
     /// Marks a token revoked, and the tokens whose family is this token (exchanged for it);
     /// false if there was no such live token.

@@ -76,13 +76,13 @@ impl Core {
     /// Resolve a bearer token to a principal; anything unknown, revoked or expired is
     /// `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        let record = self.store.find_token(&hash_token(token)).await?.ok_or(Error::Unauthenticated)?;
+        let (record, user) =
+            self.store.find_token_with_user(&hash_token(token)).await?.ok_or(Error::Unauthenticated)?;
         // Only access and bot tokens are bearer credentials; refresh tokens are not.
         let usable = matches!(record.kind, TokenKind::Access | TokenKind::Bot);
         if !usable || record.revoked || record.expires_at.is_some_and(|t| t <= now_millis()) {
             return Err(Error::Unauthenticated);
         }
-        let user = self.store.user(&record.user_id).await?.ok_or(Error::Unauthenticated)?;
         Ok(Principal {
             user_id: user.id,
             kind: user.kind,

@@ -36,6 +36,7 @@ pub struct SqlStore {
     pub(crate) dialect: Dialect,
     pub(crate) url: String,
     pub(crate) bus: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn Bus>>>,
+    pub(crate) tokens: crate::batch::TokenBatcher,
 }
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id";
@@ -98,7 +99,8 @@ impl SqlStore {
                 (pool.clone(), pool)
             }
         };
-        Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default() })
+        let tokens = crate::batch::TokenBatcher::start(write.clone());
+        Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens })
     }
 
     /// Report a committed event to this node's subscribers (other nodes hear of it through the
@@ -380,9 +382,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_token(&self, t: &TokenRecord, hash: &str) -> Result<()> {
-        let mut tx = self.begin().await?;
-        insert_token(&mut tx, t, hash).await?;
-        commit(tx).await
+        self.tokens.insert(vec![(t.clone(), hash.to_string())]).await
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
@@ -392,6 +392,39 @@ impl Store for SqlStore {
             .await
             .map_err(db_err)?;
         row.map(TokenRow::into_record).transpose()
+    }
+
+    async fn find_token_with_user(&self, hash: &str) -> Result<Option<(TokenRecord, User)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            token: TokenRow,
+            user_kind: String,
+            email: Option<String>,
+            first_name: String,
+            last_name: String,
+            bot_org_id: Option<String>,
+        }
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT t.id, t.kind, t.user_id, t.client_id, t.scopes, t.workspaces, t.expires_at, t.revoked_at,
+                    t.created_at, t.family_id, t.rotated_at,
+                    u.kind AS user_kind, u.email, u.first_name, u.last_name, u.bot_org_id
+             FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = row else { return Ok(None) };
+        let user = UserRow {
+            id: r.token.user_id.clone(),
+            kind: r.user_kind,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            bot_org_id: r.bot_org_id,
+        };
+        Ok(Some((r.token.into_record()?, user.into_user()?)))
     }
 
     async fn tokens_of(&self, user: &UserId) -> Result<Vec<TokenRecord>> {

@@ -1,7 +1,7 @@
 //! The authorization server's storage (SQLite and PostgreSQL).
 
 use crate::rows::*;
-use crate::sql::{commit, insert_token, SqlStore, USER_COLUMNS};
+use crate::sql::{commit, SqlStore, USER_COLUMNS};
 use async_trait::async_trait;
 use tessera_core::auth::TokenRecord;
 use tessera_core::ids::{OrgId, TokenId, UserId};
@@ -228,11 +228,7 @@ impl OAuthStore for SqlStore {
     }
 
     async fn insert_tokens(&self, tokens: &[(TokenRecord, String)]) -> Result<()> {
-        let mut tx = self.begin().await?;
-        for (t, hash) in tokens {
-            insert_token(&mut tx, t, hash).await?;
-        }
-        commit(tx).await
+        self.tokens.insert(tokens.to_vec()).await
     }
 
     async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool> {

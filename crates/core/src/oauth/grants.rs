@@ -431,12 +431,11 @@ impl Core {
     /// RFC 7662: what a token of this client is, if it is active.
     pub async fn introspect(&self, client: &App, token: &str) -> Result<serde_json::Value> {
         let inactive = serde_json::json!({"active": false});
-        let Some(r) = self.store().find_token(&hash_token(token)).await? else { return Ok(inactive) };
+        let Some((r, user)) = self.store().find_token_with_user(&hash_token(token)).await? else { return Ok(inactive) };
         let live = !r.revoked && r.expires_at.is_none_or(|t| t > now_millis()) && r.rotated_at.is_none();
         if !live || r.client_id.as_deref() != Some(client.client_id.as_str()) {
             return Ok(inactive);
         }
-        let user = self.store().user(&r.user_id).await?;
         let mut out = serde_json::json!({
             "active": true,
             "scope": r.scopes,
@@ -449,7 +448,7 @@ impl Core {
         if let Some(exp) = r.expires_at {
             out["exp"] = serde_json::json!(exp / 1000);
         }
-        if let Some(email) = user.and_then(|u| u.email) {
+        if let Some(email) = user.email {
             out["username"] = serde_json::json!(email);
         }
         Ok(out)

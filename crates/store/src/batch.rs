@@ -1,0 +1,71 @@
+//! Group commit for token inserts. Issuing a token is one small durable write; with a full
+//! fsync per commit, committing each alone caps grants at the disk's commit rate. Concurrent
+//! inserts are queued and written together in one transaction (one fsync), and each caller is
+//! answered only after that commit. If a batch fails, its inserts are retried one by one, so
+//! one bad insert cannot fail the others.
+
+use crate::rows::db_err;
+use crate::sql::insert_token;
+use sqlx::AnyPool;
+use tessera_core::auth::TokenRecord;
+use tessera_core::{Error, Result};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most inserts one commit carries.
+const MAX_BATCH: usize = 256;
+
+type Tokens = Vec<(TokenRecord, String)>;
+
+struct Job {
+    tokens: Tokens,
+    done: oneshot::Sender<Result<()>>,
+}
+
+pub(crate) struct TokenBatcher {
+    queue: mpsc::UnboundedSender<Job>,
+}
+
+impl TokenBatcher {
+    pub(crate) fn start(pool: AnyPool) -> Self {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        tokio::spawn(run(pool, jobs));
+        TokenBatcher { queue }
+    }
+
+    /// Insert these tokens durably (returns after their commit).
+    pub(crate) async fn insert(&self, tokens: Tokens) -> Result<()> {
+        let (done, answer) = oneshot::channel();
+        self.queue.send(Job { tokens, done }).map_err(|_| Error::internal("the token writer has stopped"))?;
+        answer.await.map_err(|_| Error::internal("the token writer has stopped"))?
+    }
+}
+
+async fn run(pool: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let all: Vec<&(TokenRecord, String)> = batch.iter().flat_map(|j| j.tokens.iter()).collect();
+        let written = write(&pool, &all).await;
+        drop(all);
+        match written {
+            Ok(()) => batch.drain(..).for_each(|j| {
+                let _ = j.done.send(Ok(()));
+            }),
+            Err(_) => {
+                for j in batch.drain(..) {
+                    let one: Vec<&(TokenRecord, String)> = j.tokens.iter().collect();
+                    let written = write(&pool, &one).await;
+                    drop(one);
+                    let _ = j.done.send(written);
+                }
+            }
+        }
+    }
+}
+
+async fn write(pool: &AnyPool, tokens: &[&(TokenRecord, String)]) -> Result<()> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    for (t, hash) in tokens.iter().copied() {
+        insert_token(&mut tx, t, hash).await?;
+    }
+    tx.commit().await.map_err(db_err)
+}
