@@ -3,7 +3,7 @@
 //! cold starts, runs the fan-out benchmark, and writes `<out>/<date>.json`, `.md` and `.svg`.
 //! Programs that print numbers; nothing here asserts a figure.
 //!
-//! usage: suite [--quick] [--bin target/release/tessera] [--out bench/results]
+//! usage: suite [--quick] [--bin target/release/tessera] [--out bench/results] [--only WORKLOAD]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{json, Value};
@@ -59,6 +59,11 @@ async fn ok_json(res: Result<reqwest::Response, reqwest::Error>, check: fn(&Valu
         Ok(r) if r.status().is_success() => r.json::<Value>().await.map(|v| check(&v)).unwrap_or(false),
         _ => false,
     }
+}
+
+/// Another program of this crate, next to this one.
+fn sibling(name: &str) -> std::path::PathBuf {
+    std::env::current_exe().expect("current exe").with_file_name(name)
 }
 
 struct Row {
@@ -137,6 +142,9 @@ async fn main() {
     };
     let bin = flag("--bin", "target/release/tessera");
     let out_dir = flag("--out", "bench/results");
+    // `--only TEXT`: only the HTTP workloads whose name contains TEXT, no cold start or fan-out
+    // (for profiling one workload).
+    let only = flag("--only", "");
     let secs = Duration::from_secs(if quick { 3 } else { 10 });
     let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -192,16 +200,20 @@ async fn main() {
     );
     macro_rules! run {
         ($name:expr, $server:expr, $body:expr) => {{
-            let stats = load(CONCURRENCY, secs, $body).await;
-            println!(
-                "{:<34} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
-                format!("{} ({})", $name, $server),
-                stats.per_sec(),
-                stats.p50_ms,
-                stats.p99_ms,
-                stats.errors
-            );
-            rows.push(Row { workload: $name, server: $server, stats });
+            if !$name.contains(only.as_str()) {
+                // skipped by --only
+            } else {
+                let stats = load(CONCURRENCY, secs, $body).await;
+                println!(
+                    "{:<34} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                    format!("{} ({})", $name, $server),
+                    stats.per_sec(),
+                    stats.p50_ms,
+                    stats.p99_ms,
+                    stats.errors
+                );
+                rows.push(Row { workload: $name, server: $server, stats });
+            }
         }};
     }
     {
@@ -267,7 +279,7 @@ async fn main() {
         });
     }
 
-    let ceiling_bin = std::path::Path::new(&bin).with_file_name("ceiling");
+    let ceiling_bin = sibling("ceiling");
     let ceiling = spawn_server(ceiling_bin.to_str().unwrap(), &[]);
     {
         let (http, url) = (http.clone(), format!("{}/json", ceiling.url));
@@ -279,6 +291,9 @@ async fn main() {
     }
     drop(ceiling);
     drop(tessera);
+    if !only.is_empty() {
+        return;
+    }
 
     let cold = cold_start_ms(&bin, &db, if quick { 3 } else { 7 }).await;
     let binary = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
@@ -287,15 +302,20 @@ async fn main() {
 
     let cases: &[[&str; 3]] =
         if quick { &[["300", "10", "5"]] } else { &[["1000", "10", "20"], ["10000", "10", "20"]] };
-    let fanout_bin = std::path::Path::new(&bin).with_file_name("fanout");
+    let fanout_bin = sibling("fanout");
     let mut fans = Vec::new();
     for [n, rate, secs] in cases {
-        let out = Command::new("bench/fanout.sh").args([n, rate, secs]).output().expect("bench/fanout.sh");
+        let out = Command::new("bench/fanout.sh")
+            .args([n, rate, secs])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("bench/fanout.sh");
         fans.push(Fan::parse("tessera", n, rate, String::from_utf8_lossy(&out.stdout).into()));
         let peer = spawn_server_env("node", &["bench/peers/graphql-ws-server.mjs"], &[("TOKENS", "sub,writer")]);
         let pid = peer.child.id().to_string();
         let out = Command::new(&fanout_bin)
             .args([peer.url.as_str(), "ws1", "sub", "writer", n, rate, secs, pid.as_str()])
+            .stderr(Stdio::inherit())
             .output()
             .expect("fanout");
         fans.push(Fan::parse("graphql-ws (Node)", n, rate, String::from_utf8_lossy(&out.stdout).into()));
