@@ -4,11 +4,12 @@
 
 mod batch;
 mod listen;
+mod open;
 mod rows;
 mod sql;
 mod sql_oauth;
 
-pub use sql::{Dialect, SqlStore};
+pub use open::{Dialect, SqlStore};
 
 use std::sync::Arc;
 use tessera_core::ports::Store;
@@ -21,7 +22,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     } else {
         Err(Error::bad_input(format!(
             "unsupported database URL {:?}: expected sqlite://PATH or postgres://USER@HOST/DB",
-            sql::redact(url)
+            open::redact(url)
         )))
     }
 }

@@ -4,7 +4,7 @@
 //! (each workspace tail also looks at the log once a second), and after a lost connection the
 //! node re-reads everything.
 
-use crate::sql::{EVENTS_CHANNEL, REVOCATIONS_CHANNEL};
+use crate::open::{EVENTS_CHANNEL, REVOCATIONS_CHANNEL};
 use sqlx::postgres::PgListener;
 use std::sync::Arc;
 use std::time::Duration;

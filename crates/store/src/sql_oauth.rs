@@ -1,7 +1,8 @@
 //! The authorization server's storage (SQLite and PostgreSQL).
 
+use crate::open::{commit, SqlStore};
 use crate::rows::*;
-use crate::sql::{commit, SqlStore, USER_COLUMNS};
+use crate::sql::USER_COLUMNS;
 use async_trait::async_trait;
 use tessera_core::auth::TokenRecord;
 use tessera_core::ids::{OrgId, TokenId, UserId};

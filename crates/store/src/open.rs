@@ -1,0 +1,184 @@
+//! Opening the store: the SQL dialect (SQLite or PostgreSQL), connection pools, migrations,
+//! and the notifications other nodes listen for.
+
+use crate::rows::db_err;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::time::Duration;
+use tessera_core::event::Event;
+use tessera_core::ports::Bus;
+use tessera_core::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The notification channels other nodes listen on (PostgreSQL only).
+pub const EVENTS_CHANNEL: &str = "tessera_events";
+pub const REVOCATIONS_CHANNEL: &str = "tessera_revocations";
+
+pub struct SqlStore {
+    pub(crate) read: AnyPool,
+    pub(crate) write: AnyPool,
+    pub(crate) dialect: Dialect,
+    pub(crate) url: String,
+    pub(crate) bus: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn Bus>>>,
+    pub(crate) tokens: crate::batch::TokenBatcher,
+}
+
+const WRITER_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+const READER_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+type Setup<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<(), sqlx::Error>> + Send + 'c>>;
+
+fn pragmas<'c>(conn: &'c mut sqlx::AnyConnection, sql: &'static str) -> Setup<'c> {
+    Box::pin(async move { conn.execute(sql).await.map(|_| ()) })
+}
+
+/// Connections per node to PostgreSQL (`TESSERA_DB_POOL` overrides).
+const PG_POOL: u32 = 16;
+
+impl SqlStore {
+    /// Open (creating if missing) the database at `url`, and apply pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres };
+        let cannot_open = |e: sqlx::Error| Error::internal(format!("cannot open database {}: {e}", redact(url)));
+        let (read, write) = match dialect {
+            Dialect::Sqlite => {
+                let path = url.split_once('?').map_or(url, |(p, _)| p);
+                // WAL, full fsync on commit, foreign keys, and waiting (not failing) on a busy file.
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(move |conn, _| pragmas(conn, WRITER_PRAGMAS))
+                    .connect(&format!("{path}?mode=rwc"))
+                    .await
+                    .map_err(cannot_open)?;
+                migrate(dialect, &write, url).await?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(move |conn, _| pragmas(conn, READER_PRAGMAS))
+                    .connect(&format!("{path}?mode=ro"))
+                    .await
+                    .map_err(cannot_open)?;
+                (read, write)
+            }
+            Dialect::Postgres => {
+                // One plain connection first: an unreachable server fails now, not after the
+                // pool's acquire timeout.
+                let probe = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await.map_err(cannot_open)?;
+                let _ = sqlx::Connection::close(probe).await;
+                let size = std::env::var("TESSERA_DB_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(PG_POOL);
+                let pool = AnyPoolOptions::new()
+                    .max_connections(size)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(cannot_open)?;
+                migrate(dialect, &pool, url).await?;
+                (pool.clone(), pool)
+            }
+        };
+        let tokens = crate::batch::TokenBatcher::start(write.clone());
+        Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens })
+    }
+
+    /// Report a committed event to this node's subscribers (other nodes hear of it through the
+    /// notification sent in its transaction).
+    pub(crate) fn committed(&self, event: &Event) {
+        if let Some(bus) = self.bus.get() {
+            bus.appended(&event.workspace_id);
+        }
+    }
+
+    /// Report that some tokens were revoked, here and (PostgreSQL) on every other node.
+    pub(crate) async fn revoked(&self) {
+        if let Some(bus) = self.bus.get() {
+            bus.tokens_revoked();
+        }
+        if self.dialect == Dialect::Postgres {
+            if let Err(e) = notify(&self.write, REVOCATIONS_CHANNEL, "").await {
+                // Other nodes still see it within their revocation poll.
+                tracing::warn!(error = %e, "cannot notify other nodes of a revocation");
+            }
+        }
+    }
+
+    /// `ORDER BY` for elements in creation order.
+    pub(crate) fn creation_order(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "rowid",
+            Dialect::Postgres => "seq",
+        }
+    }
+
+    /// Row locking for a read that is followed by a write of the same row.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        self.write.begin().await.map_err(db_err)
+    }
+}
+
+pub(crate) async fn commit(tx: Transaction<'static, Any>) -> Result<()> {
+    tx.commit().await.map_err(db_err)
+}
+
+/// PostgreSQL `NOTIFY` (inside a transaction, it is delivered at commit, and only then).
+pub(crate) async fn notify<'e>(
+    exec: impl sqlx::Executor<'e, Database = Any>,
+    channel: &str,
+    payload: &str,
+) -> Result<()> {
+    sqlx::query("SELECT 1 AS sent FROM pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(exec)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+async fn migrate(dialect: Dialect, pool: &AnyPool, url: &str) -> Result<()> {
+    let migrated = match dialect {
+        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+        // Concurrent starts of several nodes are serialised by sqlx's advisory lock.
+        Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(pool).await,
+    };
+    migrated.map_err(|e| Error::internal(format!("cannot migrate database {}: {e}", redact(url))))
+}
+
+/// A database URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.internal:5432/tessera"),
+            "postgres://app:***@db.internal:5432/tessera"
+        );
+        assert_eq!(redact("postgres://app@db/tessera"), "postgres://app:***@db/tessera");
+        assert_eq!(redact("sqlite://./tessera-data/tessera.db"), "sqlite://./tessera-data/tessera.db");
+    }
+}
