@@ -25,42 +25,48 @@ pub(crate) const TOKEN_COLUMNS: &str =
     "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at, family_id, rotated_at";
 const EVENT_COLUMNS: &str = "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
 
-/// Append one event inside the caller's transaction. The workspace's counter row is bumped in
-/// the same transaction, so cursors are dense and in commit order.
-async fn append_event(
-    tx: &mut Transaction<'static, Any>,
-    dialect: Dialect,
-    ws: &WorkspaceId,
-    actor: &Actor,
-    payload: EventPayload,
-) -> Result<Event> {
-    let cursor: i64 =
-        sqlx::query_scalar("UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1 RETURNING last_cursor")
-            .bind(ws.as_str())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db_err)?
-            .ok_or(Error::NotFound("workspace"))?;
-    let event = Event { workspace_id: ws.clone(), cursor, actor: actor.clone(), payload, created_at: now_millis() };
-    sqlx::query(
-        "INSERT INTO events (workspace_id, cursor, kind, actor_id, actor_type, client_id, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(ws.as_str())
-    .bind(cursor)
-    .bind(event.payload.kind())
-    .bind(actor.id.as_str())
-    .bind(actor.kind.as_str())
-    .bind(actor.client_id.as_deref())
-    .bind(to_json(&event.payload)?)
-    .bind(event.created_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(db_err)?;
-    if dialect == Dialect::Postgres {
-        notify(&mut **tx, EVENTS_CHANNEL, &format!("{}:{cursor}", ws.as_str())).await?;
+impl SqlStore {
+    /// Append one event to the caller's transaction, commit it and tell this node's subscribers.
+    /// The workspace's counter row is bumped in the same transaction and stays locked until the
+    /// commit, so cursors are dense and in commit order.
+    async fn append(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        ws: &WorkspaceId,
+        actor: &Actor,
+        payload: EventPayload,
+    ) -> Result<Event> {
+        let cursor: i64 = sqlx::query_scalar(
+            "UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1 RETURNING last_cursor",
+        )
+        .bind(ws.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(Error::NotFound("workspace"))?;
+        let event = Event { workspace_id: ws.clone(), cursor, actor: actor.clone(), payload, created_at: now_millis() };
+        sqlx::query(
+            "INSERT INTO events (workspace_id, cursor, kind, actor_id, actor_type, client_id, payload, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(ws.as_str())
+        .bind(cursor)
+        .bind(event.payload.kind())
+        .bind(actor.id.as_str())
+        .bind(actor.kind.as_str())
+        .bind(actor.client_id.as_deref())
+        .bind(to_json(&event.payload)?)
+        .bind(event.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if self.dialect == Dialect::Postgres {
+            notify(&mut *tx, EVENTS_CHANNEL, &format!("{}:{cursor}", ws.as_str())).await?;
+        }
+        commit(tx).await?;
+        self.committed(&event);
+        Ok(event)
     }
-    Ok(event)
 }
 
 pub(crate) async fn insert_token(tx: &mut Transaction<'static, Any>, t: &TokenRecord, hash: &str) -> Result<()> {
@@ -399,9 +405,7 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         let payload = EventPayload::CollaboratorAdded { user_id: user.clone(), role_id: role.to_string() };
-        let event = append_event(&mut tx, self.dialect, ws, actor, payload).await?;
-        commit(tx).await?;
-        self.committed(&event);
+        let event = self.append(tx, ws, actor, payload).await?;
         Ok(event)
     }
 
@@ -416,11 +420,7 @@ impl Store for SqlStore {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let event =
-            append_event(&mut tx, self.dialect, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() })
-                .await?;
-        commit(tx).await?;
-        self.committed(&event);
+        let event = self.append(tx, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() }).await?;
         Ok(Some(event))
     }
 
@@ -435,16 +435,8 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let event = append_event(
-            &mut tx,
-            self.dialect,
-            &el.workspace_id,
-            actor,
-            EventPayload::ElementCreated { element: el.clone() },
-        )
-        .await?;
-        commit(tx).await?;
-        self.committed(&event);
+        let event =
+            self.append(tx, &el.workspace_id, actor, EventPayload::ElementCreated { element: el.clone() }).await?;
         Ok(event)
     }
 
@@ -478,9 +470,7 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let event = append_event(&mut tx, self.dialect, ws, actor, payload).await?;
-        commit(tx).await?;
-        self.committed(&event);
+        let event = self.append(tx, ws, actor, payload).await?;
         Ok(Some((next, event)))
     }
 
@@ -522,16 +512,8 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let event = append_event(
-            &mut tx,
-            self.dialect,
-            &c.workspace_id,
-            actor,
-            EventPayload::CommentCreated { comment: c.clone() },
-        )
-        .await?;
-        commit(tx).await?;
-        self.committed(&event);
+        let event =
+            self.append(tx, &c.workspace_id, actor, EventPayload::CommentCreated { comment: c.clone() }).await?;
         Ok(event)
     }
 
