@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{TokenId, UserId, WorkspaceId};
-use crate::model::ActorType;
+use crate::model::User;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
@@ -93,8 +93,8 @@ pub fn format_scopes(scopes: &Scopes) -> String {
 /// Who is making a request, and what their token lets them do.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: UserId,
-    pub kind: ActorType,
+    /// The user (or bot) the token acts for, as read when the token was authenticated.
+    pub user: std::sync::Arc<User>,
     pub token_id: TokenId,
     /// The OAuth client the token was issued to, if any.
     pub client_id: Option<String>,

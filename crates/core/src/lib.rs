@@ -5,6 +5,7 @@
 //! [`permission::decide`], and every use case is one method of [`service::Core`].
 
 pub mod auth;
+pub mod cache;
 pub mod element;
 pub mod error;
 pub mod event;

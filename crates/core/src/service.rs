@@ -1,6 +1,7 @@
 //! The use cases. Transports (GraphQL, HTTP, CLI) call one method here per request; each
 //! method authorizes through [`crate::permission`], validates, and calls the store.
 
+use crate::cache::{Credentials, TokenEntry};
 use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
 use crate::error::{Error, Result};
@@ -16,12 +17,18 @@ use crate::validate;
 use serde_json::Value as Json;
 use std::sync::Arc;
 
+/// Only access and bot tokens that are not revoked are bearer credentials.
+fn is_bearer(t: &TokenRecord) -> bool {
+    matches!(t.kind, TokenKind::Access | TokenKind::Bot) && !t.revoked
+}
+
 /// Everything the domain needs, shared by all requests.
 #[derive(Clone)]
 pub struct Core {
     store: Arc<dyn Store>,
     roles: Arc<RoleBook>,
     settings: Arc<OAuthSettings>,
+    credentials: Arc<Credentials>,
 }
 
 /// A new element: the common fields and its typed body.
@@ -56,7 +63,12 @@ impl Core {
     /// Loads the role data once; roles are built-in and seeded by migrations.
     pub async fn new(store: Arc<dyn Store>, settings: OAuthSettings) -> Result<Self> {
         let roles = Arc::new(RoleBook::new(store.roles().await?));
-        Ok(Core { store, roles, settings: Arc::new(settings) })
+        Ok(Core { store, roles, settings: Arc::new(settings), credentials: Arc::default() })
+    }
+
+    /// The credential cache; the server empties it whenever tokens are revoked anywhere.
+    pub fn credentials(&self) -> &Arc<Credentials> {
+        &self.credentials
     }
 
     pub fn settings(&self) -> &OAuthSettings {
@@ -76,39 +88,51 @@ impl Core {
     /// Resolve a bearer token to a principal; anything unknown, revoked or expired is
     /// `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        let (record, user) =
-            self.store.find_token_with_user(&hash_token(token)).await?.ok_or(Error::Unauthenticated)?;
-        // Only access and bot tokens are bearer credentials; refresh tokens are not.
-        let usable = matches!(record.kind, TokenKind::Access | TokenKind::Bot);
-        if !usable || record.revoked || record.expires_at.is_some_and(|t| t <= now_millis()) {
+        let entry = self.token(&hash_token(token)).await?.ok_or(Error::Unauthenticated)?;
+        let (record, user) = &*entry;
+        if !is_bearer(record) || record.expires_at.is_some_and(|t| t <= now_millis()) {
             return Err(Error::Unauthenticated);
         }
         Ok(Principal {
-            user_id: user.id,
-            kind: user.kind,
-            token_id: record.id,
-            client_id: record.client_id,
+            user: Arc::new(user.clone()),
+            token_id: record.id.clone(),
+            client_id: record.client_id.clone(),
             scopes: parse_scopes(&record.scopes).map_err(|_| Error::Unauthenticated)?,
-            workspaces: record.workspaces,
+            workspaces: record.workspaces.clone(),
             expires_at: record.expires_at,
         })
+    }
+
+    /// A token and its user, from the credential cache or the store. Only usable bearer
+    /// credentials are cached: refresh tokens change state (rotation) without a revocation.
+    pub(crate) async fn token(&self, hash: &str) -> Result<Option<TokenEntry>> {
+        let generation = match self.credentials.tokens.get(hash) {
+            Ok(entry) => return Ok(Some(entry)),
+            Err(generation) => generation,
+        };
+        let Some(found) = self.store.find_token_with_user(hash).await? else { return Ok(None) };
+        let entry = Arc::new(found);
+        if is_bearer(&entry.0) {
+            self.credentials.tokens.keep(generation, hash, entry.clone());
+        }
+        Ok(Some(entry))
     }
 
     // ---- reads ----
 
     pub async fn me(&self, p: &Principal) -> Result<User> {
-        self.store.user(&p.user_id).await?.ok_or(Error::Unauthenticated)
+        Ok((*p.user).clone())
     }
 
     pub async fn my_organizations(&self, p: &Principal) -> Result<Vec<Organization>> {
         if !crate::permission::scope_allows(p, Permission::OrgRead) {
             return Ok(vec![]);
         }
-        self.store.orgs_of(&p.user_id).await
+        self.store.orgs_of(&p.user.id).await
     }
 
     pub async fn organization(&self, p: &Principal, id: &OrgId) -> Result<Organization> {
-        let role = self.store.org_role(id, &p.user_id).await?;
+        let role = self.store.org_role(id, &p.user.id).await?;
         decide_org(&self.roles, p, role.as_deref(), Permission::OrgRead)?;
         self.store.org(id).await?.ok_or(Error::NotFound("organization"))
     }
@@ -119,7 +143,7 @@ impl Core {
     }
 
     pub async fn workspaces(&self, p: &Principal) -> Result<Vec<Workspace>> {
-        let all = self.store.visible_workspaces(&p.user_id).await?;
+        let all = self.store.visible_workspaces(&p.user.id).await?;
         Ok(all
             .into_iter()
             .filter(|f| decide(&self.roles, p, f, Permission::WorkspaceRead).is_ok())
@@ -164,7 +188,7 @@ impl Core {
     /// The single entry to a workspace-level decision: facts from the store, decision in
     /// [`decide`].
     pub async fn authorize(&self, p: &Principal, ws: &WorkspaceId, perm: Permission) -> Result<AccessFacts> {
-        let facts = self.store.access_facts(ws, &p.user_id).await?.ok_or(Error::NotFound("workspace"))?;
+        let facts = self.store.access_facts(ws, &p.user.id).await?.ok_or(Error::NotFound("workspace"))?;
         decide(&self.roles, p, &facts, perm)?;
         Ok(facts)
     }
@@ -172,9 +196,9 @@ impl Core {
     // ---- workspace mutations ----
 
     pub async fn create_workspace(&self, p: &Principal, input: NewWorkspace) -> Result<Workspace> {
-        let role = self.store.org_role(&input.org_id, &p.user_id).await?;
+        let role = self.store.org_role(&input.org_id, &p.user.id).await?;
         decide_org(&self.roles, p, role.as_deref(), Permission::WorkspaceCreate)?;
-        self.insert_workspace(input, p.user_id.clone()).await
+        self.insert_workspace(input, p.user.id.clone()).await
     }
 
     pub async fn add_collaborator(
@@ -292,7 +316,7 @@ impl Core {
             workspace_id: ws.clone(),
             element_id: element,
             text: text.to_string(),
-            author_id: p.user_id.clone(),
+            author_id: p.user.id.clone(),
             created_at: now_millis(),
         };
         self.store.insert_comment(&comment, &actor_of(p)).await?;
@@ -444,5 +468,5 @@ impl Core {
 
 /// The actor recorded in the event log for changes made by this principal.
 pub fn actor_of(p: &Principal) -> Actor {
-    Actor { id: p.user_id.clone(), kind: p.kind, client_id: p.client_id.clone() }
+    Actor { id: p.user.id.clone(), kind: p.user.kind, client_id: p.client_id.clone() }
 }

@@ -32,9 +32,9 @@ impl AppState {
     pub async fn open(config: Config) -> Result<Self, String> {
         config.prepare_storage()?;
         let store = tessera_store::open(&config.database_url).await.map_err(|e| e.to_string())?;
-        let hubs = Hubs::new(store.clone());
+        let core = Core::new(store.clone(), config.oauth.clone()).await.map_err(|e| e.to_string())?;
+        let hubs = Hubs::new(store.clone(), core.credentials().clone());
         store.set_bus(hubs.clone());
-        let core = Core::new(store, config.oauth.clone()).await.map_err(|e| e.to_string())?;
         Ok(AppState {
             schema: graphql::schema(core.clone(), hubs.clone()),
             core,

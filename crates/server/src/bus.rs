@@ -1,6 +1,6 @@
 //! The in-process bus: one tail task per workspace that has subscribers reads each new batch
-//! of events from the log once and fans it out; and a revocation signal that tells every
-//! connection to re-check its token.
+//! of events from the log once and fans it out; and a revocation signal that empties the
+//! credential cache and tells every connection to re-check its token.
 //!
 //! The log is the truth. A tail is woken by commits on this node, by other nodes' commits
 //! (PostgreSQL notifications, see `tessera_store`), and, as a catch-up, once a second (so
@@ -9,8 +9,9 @@
 //! Subscribers that fall behind the broadcast read the log themselves.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tessera_core::cache::Credentials;
 use tessera_core::event::Event;
 use tessera_core::ids::WorkspaceId;
 use tessera_core::ports::{Bus, Store};
@@ -63,17 +64,17 @@ pub struct Hubs {
     store: Arc<dyn Store>,
     hubs: Mutex<HashMap<WorkspaceId, Arc<Hub>>>,
     revocations: watch::Sender<u64>,
-    poller: OnceLock<()>,
+    /// Emptied on every revocation signal.
+    credentials: Arc<Credentials>,
 }
 
 impl Hubs {
-    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new(Hubs {
-            store,
-            hubs: Mutex::new(HashMap::new()),
-            revocations: watch::channel(0).0,
-            poller: OnceLock::new(),
-        })
+    /// The bus of one node; starts the revocation poll (needs a Tokio runtime).
+    pub fn new(store: Arc<dyn Store>, credentials: Arc<Credentials>) -> Arc<Self> {
+        let hubs =
+            Arc::new(Hubs { store, hubs: Mutex::new(HashMap::new()), revocations: watch::channel(0).0, credentials });
+        tokio::spawn(hubs.clone().poll_revocations());
+        hubs
     }
 
     /// Subscribe to a workspace's live events; starts its tail if none runs.
@@ -102,10 +103,7 @@ impl Hubs {
     }
 
     /// A signal that changes whenever tokens may have been revoked, on this node or elsewhere.
-    pub fn revocations(self: &Arc<Self>) -> watch::Receiver<u64> {
-        self.poller.get_or_init(|| {
-            tokio::spawn(self.clone().poll_revocations());
-        });
+    pub fn revocations(&self) -> watch::Receiver<u64> {
         self.revocations.subscribe()
     }
 
@@ -162,7 +160,7 @@ impl Hubs {
             match self.store.last_revocation().await {
                 Ok(at) if at != seen => {
                     seen = at;
-                    self.revocations.send_modify(|n| *n += 1);
+                    self.tokens_revoked();
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot poll revocations"),
@@ -181,6 +179,7 @@ impl Bus for Hubs {
     }
 
     fn tokens_revoked(&self) {
+        self.credentials.forget_all();
         self.revocations.send_modify(|n| *n += 1);
     }
 

@@ -69,6 +69,8 @@ impl OAuthStore for SqlStore {
             .execute(&self.write)
             .await
             .map_err(db_err)?;
+        // The old secret must stop working everywhere, as a revoked token does.
+        self.revoked().await;
         Ok(done.rows_affected() == 1)
     }
 

@@ -3,12 +3,14 @@
 
 use super::{redirect, App, CLIENT_ID_PREFIX, CLIENT_SECRET_PREFIX};
 use crate::auth::{generate_token, TokenKind, TokenRecord};
+use crate::cache::AppEntry;
 use crate::error::{Error, Result};
 use crate::ids::{new_id, OrgId, TokenId, UserId};
 use crate::model::{now_millis, Organization, User};
 use crate::permission::Permission;
 use crate::ports::Consent;
 use crate::service::Core;
+use std::sync::Arc;
 use crate::validate;
 
 pub const MAX_REDIRECT_URIS: usize = 10;
@@ -60,6 +62,19 @@ impl Core {
         };
         self.store().create_app(&app, hash.as_deref()).await?;
         Ok(NewApp { app, secret })
+    }
+
+    /// An app and its secret hash, from the credential cache or the store.
+    pub(crate) async fn app_with_secret(&self, client_id: &str) -> Result<Option<AppEntry>> {
+        let apps = &self.credentials().apps;
+        let generation = match apps.get(client_id) {
+            Ok(entry) => return Ok(Some(entry)),
+            Err(generation) => generation,
+        };
+        let Some(found) = self.store().app(client_id).await? else { return Ok(None) };
+        let entry = Arc::new(found);
+        apps.keep(generation, client_id, entry.clone());
+        Ok(Some(entry))
     }
 
     /// An app, if `user` owns it (others are `NOT_FOUND`).

@@ -174,10 +174,11 @@ impl Core {
         secret: Option<&str>,
     ) -> std::result::Result<App, OAuthError> {
         let invalid = || OAuthError::invalid_client("client authentication failed");
-        let (app, hash) = self.store().app(client_id).await?.ok_or_else(invalid)?;
+        let entry = self.app_with_secret(client_id).await?.ok_or_else(invalid)?;
+        let (app, hash) = &*entry;
         match (app.public, secret, hash) {
-            (true, None, _) => Ok(app),
-            (false, Some(secret), Some(hash)) if constant_time_eq(&hash_token(secret), &hash) => Ok(app),
+            (true, None, _) => Ok(app.clone()),
+            (false, Some(secret), Some(hash)) if constant_time_eq(&hash_token(secret), hash) => Ok(app.clone()),
             _ => Err(invalid()),
         }
     }
@@ -374,7 +375,7 @@ impl Core {
             return Err(OAuthError::invalid_scope("only elements:read may be asked for"));
         }
         let bot = match self.authenticate(subject).await {
-            Ok(p) if p.kind == ActorType::Bot && p.client_id.is_none() && p.workspaces.is_none() => p,
+            Ok(p) if p.user.kind == ActorType::Bot && p.client_id.is_none() && p.workspaces.is_none() => p,
             Ok(_) | Err(Error::Unauthenticated) => {
                 return Err(OAuthError::invalid_grant("subject_token must be a valid bot token"))
             }
@@ -389,7 +390,7 @@ impl Core {
         let record = TokenRecord {
             id: TokenId::generate(),
             kind: TokenKind::Access,
-            user_id: bot.user_id.clone(),
+            user_id: bot.user.id.clone(),
             client_id: None,
             scopes: format_scopes(&scopes),
             workspaces: Some(vec![ws]),
@@ -431,7 +432,8 @@ impl Core {
     /// RFC 7662: what a token of this client is, if it is active.
     pub async fn introspect(&self, client: &App, token: &str) -> Result<serde_json::Value> {
         let inactive = serde_json::json!({"active": false});
-        let Some((r, user)) = self.store().find_token_with_user(&hash_token(token)).await? else { return Ok(inactive) };
+        let Some(entry) = self.token(&hash_token(token)).await? else { return Ok(inactive) };
+        let (r, user) = &*entry;
         let live = !r.revoked && r.expires_at.is_none_or(|t| t > now_millis()) && r.rotated_at.is_none();
         if !live || r.client_id.as_deref() != Some(client.client_id.as_str()) {
             return Ok(inactive);
@@ -448,7 +450,7 @@ impl Core {
         if let Some(exp) = r.expires_at {
             out["exp"] = serde_json::json!(exp / 1000);
         }
-        if let Some(email) = user.email {
+        if let Some(email) = &user.email {
             out["username"] = serde_json::json!(email);
         }
         Ok(out)

@@ -253,7 +253,7 @@ impl Feed {
                     (
                         Source::Log { principal, .. },
                         EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id },
-                    ) => principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.user_id == *user_id,
+                    ) => principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.user.id == *user_id,
                     _ => false,
                 };
                 if membership_changed && !self.still_allowed().await? {

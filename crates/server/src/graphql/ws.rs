@@ -340,7 +340,7 @@ impl Connection {
     /// A fresh token on the open socket: same user, subscriptions go on.
     async fn reauthenticate(&mut self, payload: Option<&Value>) -> Option<(u16, &'static str)> {
         let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
-        let same_user = |p: &Principal| shared.read().is_ok_and(|cur| cur.user_id == p.user_id);
+        let same_user = |p: &Principal| shared.read().is_ok_and(|cur| cur.user.id == p.user.id);
         match self.authenticate(payload).await {
             Err(_) => Some((close::INTERNAL, "Internal server error")),
             Ok(Some((token, p))) if same_user(&p) => {

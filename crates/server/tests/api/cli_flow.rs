@@ -217,9 +217,20 @@ async fn bot_tokens_are_several_and_revocable() {
     let app = spawn_app_on(&db).await;
     let me = "{ me { profile { id } } }";
     assert_eq!(app.gql(&first, me, json!({})).await["data"]["me"]["profile"]["id"], bot.as_str());
+    // The server has just accepted (and cached) the second token; revoked by another process,
+    // it stops working within the revocation poll (500 ms).
+    assert_eq!(app.gql(&second_token, me, json!({})).await["data"]["me"]["profile"]["id"], bot.as_str());
     cli_ok(&db, &["bot", "token", "revoke", "--id", &id(&second)]);
-    let (status, body) = app.gql_status(&second_token, me, json!({})).await;
+    let revoked_at = std::time::Instant::now();
+    let (status, body) = loop {
+        let (status, body) = app.gql_status(&second_token, me, json!({})).await;
+        if status != 200 || revoked_at.elapsed() > std::time::Duration::from_secs(2) {
+            break (status, body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")));
+    assert!(revoked_at.elapsed() < std::time::Duration::from_secs(1), "took {:?}", revoked_at.elapsed());
     assert_eq!(app.gql(&first, me, json!({})).await["data"]["me"]["profile"]["id"], bot.as_str());
     // The store keeps only hashes: no stored byte (SQLite file and WAL) or value (PostgreSQL)
     // holds a token.

@@ -1,0 +1,118 @@
+//! Recently used credentials, kept in memory so that a bearer request or a client
+//! authentication needs no database read.
+//!
+//! Correctness rests on one signal: whenever a token is revoked or an app's credentials change
+//! (on this node, on another node, or from the command line) the server calls
+//! [`Credentials::forget_all`]. The signal reaches a node at once for its own changes and through
+//! PostgreSQL notifications for other nodes' changes; revocations made by another process are
+//! seen by the revocation poll (every 500 ms). Entries also expire after [`KEEP`], a bound on
+//! staleness should a signal ever be missed.
+//!
+//! A lookup that raced with a change must not re-insert what the change removed: readers take
+//! the generation before reading the database and [`Cache::keep`] drops the result if the
+//! generation moved meanwhile.
+
+use crate::auth::TokenRecord;
+use crate::model::User;
+use crate::oauth::App;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// The longest an entry is trusted without a fresh read.
+pub const KEEP: Duration = Duration::from_secs(60);
+/// Past this many entries the cache starts over (a bound on memory, not an eviction policy).
+const MAX_ENTRIES: usize = 50_000;
+
+/// A token and its user, as read together from the store.
+pub type TokenEntry = Arc<(TokenRecord, User)>;
+/// An app and its secret hash.
+pub type AppEntry = Arc<(App, Option<String>)>;
+
+pub struct Cache<V> {
+    inner: RwLock<Inner<V>>,
+}
+
+struct Inner<V> {
+    generation: u64,
+    entries: HashMap<String, (Instant, V)>,
+}
+
+impl<V: Clone> Default for Cache<V> {
+    fn default() -> Self {
+        Cache { inner: RwLock::new(Inner { generation: 0, entries: HashMap::new() }) }
+    }
+}
+
+impl<V: Clone> Cache<V> {
+    /// The value under `key` if it is fresh, else the generation to pass to [`Cache::keep`].
+    pub fn get(&self, key: &str) -> Result<V, u64> {
+        let Ok(inner) = self.inner.read() else { return Err(u64::MAX) };
+        match inner.entries.get(key) {
+            Some((at, v)) if at.elapsed() < KEEP => Ok(v.clone()),
+            _ => Err(inner.generation),
+        }
+    }
+
+    /// Remember a value read at `generation`, unless something was forgotten since.
+    pub fn keep(&self, generation: u64, key: &str, value: V) {
+        let Ok(mut inner) = self.inner.write() else { return };
+        if inner.generation != generation {
+            return;
+        }
+        if inner.entries.len() >= MAX_ENTRIES {
+            inner.entries.clear();
+        }
+        inner.entries.insert(key.to_string(), (Instant::now(), value));
+    }
+
+    fn clear(&self) {
+        if let Ok(mut inner) = self.inner.write() {
+            inner.generation += 1;
+            inner.entries.clear();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.read().map(|i| i.entries.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Bearer tokens (by hash) and apps (by client id).
+#[derive(Default)]
+pub struct Credentials {
+    pub tokens: Cache<TokenEntry>,
+    pub apps: Cache<AppEntry>,
+}
+
+impl Credentials {
+    /// Something was revoked or changed: trust nothing remembered.
+    pub fn forget_all(&self) {
+        self.tokens.clear();
+        self.apps.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_read_before_a_change_is_not_kept_after_it() {
+        let cache: Cache<u32> = Cache::default();
+        let Err(generation) = cache.get("k") else { panic!("empty cache has no value") };
+        cache.clear();
+        cache.keep(generation, "k", 1);
+        assert!(cache.get("k").is_err(), "a stale read must not be cached");
+        let Err(generation) = cache.get("k") else { panic!("still empty") };
+        cache.keep(generation, "k", 2);
+        assert_eq!(cache.get("k"), Ok(2));
+        cache.clear();
+        assert!(cache.get("k").is_err());
+        assert!(cache.is_empty());
+    }
+}
