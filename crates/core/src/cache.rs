@@ -46,7 +46,7 @@ impl<V: Clone> Default for Cache<V> {
 
 impl<V: Clone> Cache<V> {
     /// The value under `key` if it is fresh, else the generation to pass to [`Cache::keep`].
-    pub fn get(&self, key: &str) -> Result<V, u64> {
+    fn get(&self, key: &str) -> Result<V, u64> {
         let Ok(inner) = self.inner.read() else { return Err(u64::MAX) };
         match inner.entries.get(key) {
             Some((at, v)) if at.elapsed() < KEEP => Ok(v.clone()),
@@ -55,7 +55,7 @@ impl<V: Clone> Cache<V> {
     }
 
     /// Remember a value read at `generation`, unless something was forgotten since.
-    pub fn keep(&self, generation: u64, key: &str, value: V) {
+    fn keep(&self, generation: u64, key: &str, value: V) {
         let Ok(mut inner) = self.inner.write() else { return };
         if inner.generation != generation {
             return;
@@ -64,6 +64,24 @@ impl<V: Clone> Cache<V> {
             inner.entries.clear();
         }
         inner.entries.insert(key.to_string(), (Instant::now(), value));
+    }
+
+    /// The cached value, or `load`'s result, remembered when `keep_if` accepts it.
+    pub async fn get_or_load<E>(
+        &self,
+        key: &str,
+        load: impl std::future::Future<Output = Result<Option<V>, E>>,
+        keep_if: impl Fn(&V) -> bool,
+    ) -> Result<Option<V>, E> {
+        let generation = match self.get(key) {
+            Ok(value) => return Ok(Some(value)),
+            Err(generation) => generation,
+        };
+        let found = load.await?;
+        if let Some(value) = found.as_ref().filter(|v| keep_if(v)) {
+            self.keep(generation, key, value.clone());
+        }
+        Ok(found)
     }
 
     fn clear(&self) {
@@ -82,11 +100,13 @@ impl<V: Clone> Cache<V> {
     }
 }
 
-/// Bearer tokens (by hash) and apps (by client id).
+/// Bearer tokens (by hash), apps (by client id) and the users owning apps (by id; users are
+/// never changed or deleted today — a change to one must send the same signal).
 #[derive(Default)]
 pub struct Credentials {
     pub tokens: Cache<TokenEntry>,
     pub apps: Cache<AppEntry>,
+    pub users: Cache<Arc<User>>,
 }
 
 impl Credentials {
@@ -94,6 +114,7 @@ impl Credentials {
     pub fn forget_all(&self) {
         self.tokens.clear();
         self.apps.clear();
+        self.users.clear();
     }
 }
 

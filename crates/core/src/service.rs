@@ -106,16 +106,8 @@ impl Core {
     /// A token and its user, from the credential cache or the store. Only usable bearer
     /// credentials are cached: refresh tokens change state (rotation) without a revocation.
     pub(crate) async fn token(&self, hash: &str) -> Result<Option<TokenEntry>> {
-        let generation = match self.credentials.tokens.get(hash) {
-            Ok(entry) => return Ok(Some(entry)),
-            Err(generation) => generation,
-        };
-        let Some(found) = self.store.find_token_with_user(hash).await? else { return Ok(None) };
-        let entry = Arc::new(found);
-        if is_bearer(&entry.0) {
-            self.credentials.tokens.keep(generation, hash, entry.clone());
-        }
-        Ok(Some(entry))
+        let load = async { Ok(self.store.find_token_with_user(hash).await?.map(Arc::new)) };
+        self.credentials.tokens.get_or_load(hash, load, |entry| is_bearer(&entry.0)).await
     }
 
     // ---- reads ----

@@ -4,8 +4,7 @@
 //! answered only after that commit. If a batch fails, its inserts are retried one by one, so
 //! one bad insert cannot fail the others.
 
-use crate::rows::db_err;
-use crate::sql::insert_token;
+use crate::rows::{db_err, to_json};
 use sqlx::AnyPool;
 use tessera_core::auth::TokenRecord;
 use tessera_core::{Error, Result};
@@ -13,6 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most inserts one commit carries.
 const MAX_BATCH: usize = 256;
+/// Rows per `INSERT` statement (10 parameters each; well inside both databases' limits).
+const ROWS_PER_STATEMENT: usize = 64;
 
 type Tokens = Vec<(TokenRecord, String)>;
 
@@ -64,8 +65,33 @@ async fn run(pool: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
 
 async fn write(pool: &AnyPool, tokens: &[&(TokenRecord, String)]) -> Result<()> {
     let mut tx = pool.begin().await.map_err(db_err)?;
-    for (t, hash) in tokens.iter().copied() {
-        insert_token(&mut tx, t, hash).await?;
+    for chunk in tokens.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let n: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+                format!("({})", n.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO tokens (id, hash, kind, user_id, client_id, scopes, workspaces, expires_at, created_at, family_id)
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (t, hash) in chunk.iter().copied() {
+            query = query
+                .bind(t.id.as_str())
+                .bind(hash.as_str())
+                .bind(t.kind.as_str())
+                .bind(t.user_id.as_str())
+                .bind(t.client_id.as_deref())
+                .bind(t.scopes.as_str())
+                .bind(t.workspaces.as_ref().map(to_json).transpose()?)
+                .bind(t.expires_at)
+                .bind(t.created_at)
+                .bind(t.family_id.as_deref());
+        }
+        query.execute(&mut *tx).await.map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
 }

@@ -69,28 +69,6 @@ impl SqlStore {
     }
 }
 
-pub(crate) async fn insert_token(tx: &mut Transaction<'static, Any>, t: &TokenRecord, hash: &str) -> Result<()> {
-    let workspaces = t.workspaces.as_ref().map(to_json).transpose()?;
-    sqlx::query(
-        "INSERT INTO tokens (id, hash, kind, user_id, client_id, scopes, workspaces, expires_at, created_at, family_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(t.id.as_str())
-    .bind(hash)
-    .bind(t.kind.as_str())
-    .bind(t.user_id.as_str())
-    .bind(t.client_id.as_deref())
-    .bind(&t.scopes)
-    .bind(workspaces)
-    .bind(t.expires_at)
-    .bind(t.created_at)
-    .bind(t.family_id.as_deref())
-    .execute(&mut **tx)
-    .await
-    .map_err(db_err)?;
-    Ok(())
-}
-
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

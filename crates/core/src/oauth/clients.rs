@@ -66,15 +66,14 @@ impl Core {
 
     /// An app and its secret hash, from the credential cache or the store.
     pub(crate) async fn app_with_secret(&self, client_id: &str) -> Result<Option<AppEntry>> {
-        let apps = &self.credentials().apps;
-        let generation = match apps.get(client_id) {
-            Ok(entry) => return Ok(Some(entry)),
-            Err(generation) => generation,
-        };
-        let Some(found) = self.store().app(client_id).await? else { return Ok(None) };
-        let entry = Arc::new(found);
-        apps.keep(generation, client_id, entry.clone());
-        Ok(Some(entry))
+        let load = async { Ok(self.store().app(client_id).await?.map(Arc::new)) };
+        self.credentials().apps.get_or_load(client_id, load, |_| true).await
+    }
+
+    /// A user, from the credential cache or the store.
+    pub(crate) async fn user_cached(&self, id: &UserId) -> Result<Option<Arc<User>>> {
+        let load = async { Ok(self.store().user(id).await?.map(Arc::new)) };
+        self.credentials().users.get_or_load(id.as_str(), load, |_| true).await
     }
 
     /// An app, if `user` owns it (others are `NOT_FOUND`).

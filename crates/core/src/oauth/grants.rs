@@ -276,7 +276,7 @@ impl Core {
         if client.public {
             return Err(OAuthError::unauthorized_client("public clients cannot use client_credentials"));
         }
-        let owner = self.store().user(&client.owner_id).await?;
+        let owner = self.user_cached(&client.owner_id).await?;
         if owner.as_ref().map(|u| u.kind) != Some(ActorType::Bot) {
             return Err(OAuthError::unauthorized_client("client_credentials is only for apps owned by a bot"));
         }
