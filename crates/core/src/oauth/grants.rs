@@ -222,8 +222,8 @@ impl Core {
         self.issue_tokens(&record.user_id, client, &scopes, record.workspaces, &record.family_id, refresh).await
     }
 
-    /// `grant_type=refresh_token`: rotate on every use; a rotated token presented again after
-    /// the grace window revokes its whole family.
+    /// `grant_type=refresh_token`: rotate on every use. A rotated token presented again is
+    /// refused; after the grace window it also revokes its whole family.
     pub async fn refresh(
         &self,
         client: &App,
@@ -244,12 +244,14 @@ impl Core {
         let grace_ms = self.settings().refresh_reuse_grace_secs * 1000;
         let first_use = self.store().mark_rotated(&record.id, now).await?;
         if !first_use {
+            // Exactly one exchange of a refresh token wins. A second one within the grace window
+            // (two tabs refreshing at once) is refused; later, it is taken as theft.
             let rotated_at = self.store().find_token(&hash_token(token)).await?.and_then(|r| r.rotated_at).unwrap_or(0);
             if now - rotated_at > grace_ms {
                 let revoked = self.store().revoke_family(&family).await?;
                 tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; its family is revoked");
-                return Err(bad("the refresh token was already used"));
             }
+            return Err(bad("the refresh token was already used"));
         }
         let granted = parse_scopes(&record.scopes)?;
         let scopes = match scope.filter(|s| !s.trim().is_empty()) {

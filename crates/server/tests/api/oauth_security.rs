@@ -216,18 +216,25 @@ async fn refresh_rotation_reuse_detection_and_grace() {
     let (_, _, r) = token_request(&f.app, &[("grant_type", "refresh_token"), ("refresh_token", newer)], basic).await;
     assert_eq!(r["error"], "invalid_grant");
 
-    // Default grace window: two tabs refreshing at once both succeed.
+    // Default grace window: of two tabs refreshing at once one wins, and the loser's reuse is
+    // not taken for theft: the winner's tokens keep working.
     let mut g = fx().await;
     let t = g.tokens("v2legacy offline_access").await;
     let rt = t["refresh_token"].as_str().expect("refresh");
     let basic = Some((g.client_id.as_str(), g.secret.as_str()));
-    let (a, _, _) = token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", rt)], basic).await;
-    let (b, _, _) = token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", rt)], basic).await;
-    assert_eq!((a, b), (200, 200));
+    let (a, _, won) = token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", rt)], basic).await;
+    let (b, _, lost) = token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", rt)], basic).await;
+    assert_eq!((a, b, lost["error"].as_str()), (200, 400, Some("invalid_grant")));
+    assert_eq!(me_status(&g.app, won["access_token"].as_str().expect("access")).await, 200);
+    let next = won["refresh_token"].as_str().expect("refresh");
+    let (c, _, latest) =
+        token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", next)], basic).await;
+    assert_eq!(c, 200, "the family lives on");
     // A refresh cannot widen the scope.
+    let latest = latest["refresh_token"].as_str().expect("refresh");
     let (_, _, w) = token_request(
         &g.app,
-        &[("grant_type", "refresh_token"), ("refresh_token", rt), ("scope", "v2legacy org:admin")],
+        &[("grant_type", "refresh_token"), ("refresh_token", latest), ("scope", "v2legacy org:admin")],
         basic,
     )
     .await;
