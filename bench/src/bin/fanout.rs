@@ -28,6 +28,9 @@ fn rss_kib(pid: Option<u32>) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
+/// Connection attempts that had to be repeated.
+static RETRIES: AtomicUsize = AtomicUsize::new(0);
+
 struct Received {
     /// (cursor, latency µs) per event, in arrival order.
     events: Vec<(i64, u64)>,
@@ -41,9 +44,21 @@ async fn subscriber(
     counted: Arc<AtomicUsize>,
     stop: Arc<tokio::sync::Notify>,
 ) -> Received {
-    let mut req = url.into_client_request().expect("url");
-    req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
-    let (mut socket, _) = tokio_tungstenite::connect_async(req).await.expect("connect");
+    // A refused or reset connection attempt is retried, as real clients do; retries are counted.
+    let mut attempt = 0;
+    let mut socket = loop {
+        let mut req = url.as_str().into_client_request().expect("url");
+        req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((socket, _)) => break socket,
+            Err(_) if attempt < 10 => {
+                attempt += 1;
+                RETRIES.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => panic!("connect: {e}"),
+        }
+    };
     let init = json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
     socket.send(Message::Text(init.to_string().into())).await.expect("init");
     let query = "subscription($ws: String!) { commands(workspaceId: $ws) { cursor ... on CreateElementCommand { element { ... on Text { text } } } } }";
@@ -141,7 +156,11 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = rss_kib(pid);
-    println!("{n} subscribers connected and subscribed in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "{n} subscribers connected and subscribed in {:.1} s ({} connection attempts retried)",
+        started.elapsed().as_secs_f64(),
+        RETRIES.load(Ordering::Relaxed)
+    );
 
     // The writer: events at fixed intended times; the text is the intended time in µs.
     let client = reqwest::Client::new();
