@@ -36,7 +36,7 @@ impl AppState {
         let hubs = Hubs::new(store.clone(), core.credentials().clone());
         store.set_bus(hubs.clone());
         Ok(AppState {
-            schema: graphql::schema(core.clone(), hubs.clone()),
+            schema: graphql::schema(core.clone(), hubs.clone(), config.graphql_introspection),
             core,
             hubs,
             metrics: Arc::new(Metrics::default()),

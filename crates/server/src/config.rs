@@ -30,9 +30,10 @@ pub struct FileConfig {
     pub ws_queue: Option<usize>,
     pub ws_stall_timeout: Option<u64>,
     pub example_app: Option<String>,
+    pub graphql_introspection: Option<String>,
 }
 
-const KNOWN_KEYS: [&str; 16] = [
+const KNOWN_KEYS: [&str; 17] = [
     "listen",
     "database_url",
     "data_dir",
@@ -49,6 +50,7 @@ const KNOWN_KEYS: [&str; 16] = [
     "ws_queue",
     "ws_stall_timeout",
     "example_app",
+    "graphql_introspection",
 ];
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
@@ -105,6 +107,9 @@ pub struct Config {
     /// (`tessera demo` registers one and sets this; `TESSERA_EXAMPLE_APP=<client id>` serves it
     /// for an app you registered with redirect `<issuer>/examples/browser-app/`).
     pub example_app: Option<String>,
+    /// Whether the schema may be introspected (`__schema`, `__type`). Off, field suggestions in
+    /// error messages are off too, so the schema does not leak through them.
+    pub graphql_introspection: bool,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -182,6 +187,11 @@ impl Config {
         let ws_queue = env_or("ws_queue", file.ws_queue)?.unwrap_or(1024).clamp(1, 65_536);
         let stall = env_or("ws_stall_timeout", file.ws_stall_timeout)?.unwrap_or(10).clamp(1, 300);
         let ws_stall_timeout = std::time::Duration::from_secs(stall);
+        let graphql_introspection = match env_or("graphql_introspection", file.graphql_introspection)?.as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(format!("graphql_introspection must be \"on\" or \"off\", not {other:?}")),
+        };
         Ok(Config {
             listen,
             database_url,
@@ -193,6 +203,7 @@ impl Config {
             ws_queue,
             ws_stall_timeout,
             example_app: env_or("example_app", file.example_app)?.filter(|id| !id.is_empty()),
+            graphql_introspection,
         })
     }
 

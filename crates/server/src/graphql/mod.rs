@@ -21,15 +21,22 @@ pub type ApiSchema = Schema<query::Query, mutation::Mutation, subscription::Subs
 pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_BATCH: usize = 10;
+/// Directives on one field (two are ever useful: `@include` and `@skip`).
+pub const MAX_DIRECTIVES: usize = 8;
 
-pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>) -> ApiSchema {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>, introspection: bool) -> ApiSchema {
+    let builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .data(core)
         .data(hubs)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(64)
-        .finish()
+        .limit_directives(MAX_DIRECTIVES);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().disable_suggestions().finish()
+    }
 }
 
 /// A domain error as a GraphQL error: the public message and `extensions.code`.

@@ -92,6 +92,34 @@ async fn deep_and_complex_queries_are_refused() {
 }
 
 #[tokio::test]
+async fn repeated_directives_are_refused_and_introspection_can_be_turned_off() {
+    let f = fixture().await;
+    let q = format!("{{ __typename {} }}", "@include(if: true) ".repeat(50));
+    let body = f.app.gql(&f.token, &q, json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(body["data"], Value::Null);
+    // With introspection on (the default) the schema can be read and mistakes get suggestions.
+    let schema = "{ __schema { queryType { name } } }";
+    assert_eq!(f.app.gql(&f.token, schema, json!({})).await["data"]["__schema"]["queryType"]["name"], "Query");
+    let typo = f.app.gql(&f.token, "{ workspaec(workspaceId: \"x\") { id } }", json!({})).await;
+    assert!(typo.to_string().contains("Did you mean"), "{typo}");
+
+    let app = spawn_app_with(|c| c.graphql_introspection = false).await;
+    let org = app.core.admin_create_org("Closed").await.expect("org").id;
+    let (_, token) = app.core.admin_create_bot(&org, "b").await.expect("bot");
+    // Introspection answers null and names nothing.
+    let body = app.gql(&token, schema, json!({})).await;
+    assert!(body["data"]["__schema"].is_null() && !body.to_string().contains("Query"), "{body}");
+    let body = app.gql(&token, "{ __type(name: \"Query\") { fields { name } } }", json!({})).await;
+    assert!(body["data"]["__type"].is_null() && !body.to_string().contains("workspaces"), "{body}");
+    // …and no field names leak through suggestions.
+    let typo = app.gql(&token, "{ workspaec(workspaceId: \"x\") { id } }", json!({})).await;
+    assert!(typo["errors"][0]["message"].is_string(), "{typo}");
+    assert!(!typo.to_string().contains("Did you mean"), "{typo}");
+    assert_eq!(app.gql(&token, "{ me { profile { id } } }", json!({})).await["errors"], Value::Null);
+}
+
+#[tokio::test]
 async fn bad_http_requests_get_clear_statuses() {
     let f = fixture().await;
     let url = format!("{}/v3/graphql", f.app.base);
