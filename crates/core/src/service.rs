@@ -1,8 +1,8 @@
 //! The use cases. Transports (GraphQL, HTTP, CLI) call one method here per request; each
 //! method authorizes through [`crate::permission`], validates, and calls the store.
 
-use crate::cache::{Credentials, TokenEntry};
 use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
+use crate::cache::{Credentials, TokenEntry};
 use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
 use crate::error::{Error, Result};
 use crate::event::{Actor, EventPayload};

@@ -10,8 +10,8 @@ use crate::model::{now_millis, Organization, User};
 use crate::permission::Permission;
 use crate::ports::Consent;
 use crate::service::Core;
-use std::sync::Arc;
 use crate::validate;
+use std::sync::Arc;
 
 pub const MAX_REDIRECT_URIS: usize = 10;
 
