@@ -137,8 +137,43 @@ pub async fn post(
         })
         .collect();
     state.metrics.observe_graphql(responses.len(), &codes);
+    if single && wants_graphql_response(&headers) {
+        return graphql_response(responses.remove(0));
+    }
     let out = if single { BatchResponse::Single(responses.remove(0)) } else { BatchResponse::Batch(responses) };
     Json(out).into_response()
+}
+
+/// The client accepts `application/graphql-response+json` (GraphQL over HTTP).
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').any(|m| m.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case(GRAPHQL_RESPONSE)))
+    })
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// A response in the `application/graphql-response+json` media type: a request that could not
+/// be executed (syntax, validation, variables) is 400 without a `data` entry.
+fn graphql_response(res: GqlResponse) -> Response {
+    let rejected = is_request_error(&res);
+    let mut body = serde_json::to_value(&res).unwrap_or_else(|_| json!({"errors": [{"message": "internal error"}]}));
+    let status = if rejected {
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let content_type = HeaderValue::from_static("application/graphql-response+json; charset=utf-8");
+    (status, [(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
+}
+
+/// Errors of the request itself (syntax, validation, variables) rather than of a field: the
+/// operation never ran.
+pub(crate) fn is_request_error(res: &GqlResponse) -> bool {
+    !res.errors.is_empty() && res.data == async_graphql::Value::Null && res.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// Give every error an `extensions.code`: errors raised before execution (syntax, validation,
@@ -153,6 +188,19 @@ pub(crate) fn finish(mut res: GqlResponse) -> GqlResponse {
     res
 }
 
-pub async fn playground() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/v3/graphql").title("tessera GraphQL").finish())
+/// `GET /v3/graphql` without a WebSocket upgrade: the GraphiQL page for people; an operation in
+/// the query string is refused (nothing is ever executed over GET, so no mutation can be
+/// triggered by a link or an image).
+pub async fn playground(query_string: Option<&str>) -> Response {
+    let has_operation = query_string.is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some("query")));
+    if has_operation {
+        let mut res = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_USER_INPUT",
+            "GraphQL operations are not executed over GET: POST them as application/json",
+        );
+        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
+    Html(GraphiQLSource::build().endpoint("/v3/graphql").title("tessera GraphQL").finish()).into_response()
 }

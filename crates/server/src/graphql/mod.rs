@@ -3,6 +3,7 @@
 
 pub mod elements;
 pub mod http;
+pub mod limits;
 pub mod mutation;
 pub mod query;
 pub mod sse;
@@ -31,7 +32,8 @@ pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>, introspection:
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(64)
-        .limit_directives(MAX_DIRECTIVES);
+        .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::AliasLimit);
     if introspection {
         builder.finish()
     } else {

@@ -8,7 +8,7 @@
 //! `{"type":"ping","payload":{"Authorization":"Bearer …"}}` (legacy: a second
 //! `connection_init`) without dropping its subscriptions.
 
-use super::http::{bearer_token, finish};
+use super::http::{bearer_token, finish, is_request_error};
 use super::subscription::Direct;
 use super::subscription::SharedPrincipal;
 use crate::app::AppState;
@@ -17,9 +17,9 @@ use async_graphql::parser::types::{DocumentOperations, OperationDefinition, Oper
 use async_graphql::{Request, Response as GqlResponse};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -63,9 +63,10 @@ enum Proto {
 pub async fn upgrade_or_playground(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let Ok(ws) = ws else { return super::http::playground().await.into_response() };
+    let Ok(ws) = ws else { return super::http::playground(query.as_deref()).await };
     let header_token = bearer_token(&headers).map(str::to_string);
     ws.protocols([TRANSPORT_WS, LEGACY_WS])
         .max_message_size(MAX_MESSAGE_BYTES)
@@ -543,12 +544,6 @@ fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<u64> {
     request.operation_name.hash(&mut h);
     serde_json::to_string(&variables).unwrap_or_default().hash(&mut h);
     Some(h.finish())
-}
-
-/// Errors of the request itself (syntax, validation, variables) rather than of a field: the
-/// operation never ran, so the protocol's `error` message carries them.
-fn is_request_error(res: &GqlResponse) -> bool {
-    !res.errors.is_empty() && res.data == async_graphql::Value::Null && res.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// The token in a `connection_init` (or re-authentication) payload.

@@ -92,6 +92,20 @@ async fn deep_and_complex_queries_are_refused() {
 }
 
 #[tokio::test]
+async fn aliases_are_limited_per_document_fragments_included() {
+    let f = fixture().await;
+    let aliases = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}: __typename ")).collect::<String>();
+    let ok = f.app.gql(&f.token, &format!("{{ {} }}", aliases("a", 100)), json!({})).await;
+    assert_eq!(ok["errors"], Value::Null, "100 aliases are allowed");
+    assert_eq!(ok["data"]["a99"], "Query");
+    let q = format!("{{ ...F {} }} fragment F on Query {{ {} }}", aliases("a", 60), aliases("b", 41));
+    let refused = f.app.gql(&f.token, &q, json!({})).await;
+    assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+    assert!(refused["errors"][0]["message"].as_str().unwrap_or_default().contains("101 aliases"), "{refused}");
+    assert_eq!(refused["data"], Value::Null);
+}
+
+#[tokio::test]
 async fn repeated_directives_are_refused_and_introspection_can_be_turned_off() {
     let f = fixture().await;
     let q = format!("{{ __typename {} }}", "@include(if: true) ".repeat(50));
