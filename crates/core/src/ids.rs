@@ -1,16 +1,27 @@
 //! Identifiers. Each kind of entity has its own newtype so that a workspace id cannot be
-//! passed where a user id is expected. Ids are 20 random lowercase base-32 characters (100 bits).
+//! passed where a user id is expected. Ids are 24 lowercase base-32 characters: the creation
+//! time in milliseconds (9 characters), then 75 random bits. Time first keeps new rows at the
+//! end of every index on an id (one page touched per insert, not a random one), which is most
+//! of what writing a token costs.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-const LEN: usize = 20;
+const TIME_CHARS: u32 = 9;
+const RANDOM_CHARS: usize = 15;
 
-/// A fresh random id string.
+/// A fresh id: time-ordered, unguessable.
 pub fn new_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let mut id: String =
+        (0..TIME_CHARS).rev().map(|i| ALPHABET[((millis >> (5 * i)) & 31) as usize] as char).collect();
     let mut rng = rand::thread_rng();
-    (0..LEN).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    id.extend((0..RANDOM_CHARS).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char));
+    id
 }
 
 /// Whether `s` has the shape of an id (any kind); used to reject junk early.
@@ -58,7 +69,10 @@ mod tests {
         let a = new_id();
         let b = new_id();
         assert_ne!(a, b);
-        assert_eq!(a.len(), LEN);
+        assert_eq!(a.len(), TIME_CHARS as usize + RANDOM_CHARS);
+        // Later ids sort after earlier ones (millisecond resolution).
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(new_id() > b, "ids are time-ordered");
         assert!(looks_like_id(&a));
         assert!(!looks_like_id(""));
         assert!(!looks_like_id("a b"));
