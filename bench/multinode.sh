@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Several nodes on one PostgreSQL: bench/src/bin/multinode.rs against a fresh database.
 #   bench/multinode.sh [subscribers=300] [events=10000] [nodes=3]
+#   MULTINODE_FAULT=pg-restart bench/multinode.sh …   stop PostgreSQL for 2 s at 40% instead of
+#                                                     killing a node (needs TESSERA_PG_RESTART,
+#                                                     which e2e/postgres.sh provides)
 # Uses $TESSERA_TEST_POSTGRES (postgres://USER@HOST:PORT) if set, else starts a throwaway
 # cluster (e2e/postgres.sh). TESSERA_PROFILE=debug uses debug builds (CI); default release.
 set -euo pipefail
@@ -23,5 +26,6 @@ for i in 1 2 3; do
   $bin workspace add-collaborator --workspace "$ws" --user "$(echo "$reader" | json id)" --role viewer --json >/dev/null
   spaces+=("$ws")
 done
+if [ "${MULTINODE_FAULT:-kill}" = pg-restart ]; then export FAULT_CMD="$TESSERA_PG_RESTART 2"; fi
 target/$profile/multinode "$bin" "$TESSERA_DATABASE_URL" "$(echo "$reader" | json token)" "$(echo "$writer" | json token)" \
   "$(IFS=,; echo "${spaces[*]}")" "${1:-300}" "${2:-10000}" "${3:-3}"

@@ -3,6 +3,9 @@
 //! every acknowledged event of its workspace exactly once with strictly increasing cursors
 //! (subscribers of the killed node resume on another node from their last cursor), and prints
 //! throughput and cross-node delivery latency. Exits 1 if anything was lost or duplicated.
+//! With `FAULT_CMD` set, that command runs instead of the kill (bench/multinode.sh uses it to
+//! stop PostgreSQL for two seconds under load): writes refused meanwhile must carry an error
+//! code that says so (not `INTERNAL`), and are retried.
 //!
 //! usage: multinode TESSERA_BIN DATABASE_URL READER_TOKEN WRITER_TOKEN WS1,WS2,… [subscribers=300] [events=10000] [nodes=3]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -185,12 +188,20 @@ async fn main() {
     // through and the send time.
     let next_seq = Arc::new(AtomicUsize::new(0));
     let acked: Arc<Mutex<HashMap<String, HashSet<u64>>>> = Arc::default();
+    let refusals: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let client = reqwest::Client::new();
     let started = Instant::now();
     let mut writers = Vec::new();
     for w in 0..n_nodes * WRITERS_PER_NODE {
-        let (nodes, next_seq, acked, client, writer, workspaces) =
-            (nodes.clone(), next_seq.clone(), acked.clone(), client.clone(), writer.clone(), workspaces.clone());
+        let (nodes, next_seq, acked, client, writer, workspaces, refusals) = (
+            nodes.clone(),
+            next_seq.clone(),
+            acked.clone(),
+            client.clone(),
+            writer.clone(),
+            workspaces.clone(),
+            refusals.clone(),
+        );
         writers.push(tokio::spawn(async move {
             let home = w % nodes.urls.len();
             loop {
@@ -205,24 +216,42 @@ async fn main() {
                                       "variables": {"ws": ws, "t": text_of(seq, node)}});
                     let res = client.post(format!("{}/v3/graphql", nodes.urls[node])).bearer_auth(&writer).json(&body).send().await;
                     let Ok(res) = res else { continue }; // the node died mid-request: write again elsewhere
+                    let status = res.status().as_u16();
                     let v: Value = res.json().await.unwrap_or(Value::Null);
                     if v["data"]["createText"]["id"].is_string() {
                         acked.lock().unwrap().entry(ws.clone()).or_default().insert(seq);
                         break;
                     }
-                    eprintln!("write failed: {v}");
+                    // A refused write must say why: an HTTP status and a GraphQL error code.
+                    let code = v["errors"][0]["extensions"]["code"].as_str().unwrap_or("(no code)");
+                    *refusals.lock().unwrap().entry(format!("{status} {code}")).or_default() += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
         }));
     }
-    // Kill one node with SIGKILL once 40% of the events are written.
+    // Once 40% of the events are written: kill one node with SIGKILL, or (FAULT_CMD set) run
+    // that command instead, e.g. a PostgreSQL restart, with every node staying up.
     while (next_seq.load(Ordering::SeqCst) as u64) < n_events * 2 / 5 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    nodes.dead[KILLED].store(true, Ordering::SeqCst);
-    children[KILLED].kill().expect("SIGKILL");
-    let killed_at = started.elapsed();
+    let fault_at = started.elapsed();
+    let fault = match std::env::var("FAULT_CMD") {
+        Ok(cmd) => {
+            let done = tokio::process::Command::new("sh").args(["-c", &cmd]).status().await.expect("FAULT_CMD");
+            assert!(done.success(), "FAULT_CMD failed: {cmd}");
+            format!(
+                "`{cmd}` ran at {:.1} s for {:.1} s",
+                fault_at.as_secs_f64(),
+                (started.elapsed() - fault_at).as_secs_f64()
+            )
+        }
+        Err(_) => {
+            nodes.dead[KILLED].store(true, Ordering::SeqCst);
+            children[KILLED].kill().expect("SIGKILL");
+            format!("node {KILLED} killed at {:.1} s", fault_at.as_secs_f64())
+        }
+    };
     for w in writers {
         w.await.expect("writer");
     }
@@ -274,8 +303,17 @@ async fn main() {
     }
     lat_all.sort_unstable();
     lat_cross.sort_unstable();
-    println!("events: {total_acked} acknowledged of {n_events} in {write_secs:.1} s ({:.0} writes/s on {} writers); node {KILLED} killed at {:.1} s", total_acked as f64 / write_secs, n_nodes * WRITERS_PER_NODE, killed_at.as_secs_f64());
-    println!("delivered: {delivered} to {n_subs} subscribers ({expected} expected) in {deliver_secs:.1} s = {:.0} events/s; {reconnects} resumed after the kill", delivered as f64 / deliver_secs);
+    println!(
+        "events: {total_acked} acknowledged of {n_events} in {write_secs:.1} s ({:.0} writes/s on {} writers); {fault}",
+        total_acked as f64 / write_secs,
+        n_nodes * WRITERS_PER_NODE
+    );
+    let refusals = std::mem::take(&mut *refusals.lock().unwrap());
+    println!("refused writes (retried): {refusals:?}");
+    if refusals.keys().any(|k| k.ends_with("(no code)") || k.ends_with("INTERNAL")) {
+        failures.push(format!("a refused write did not say why: {refusals:?}"));
+    }
+    println!("delivered: {delivered} to {n_subs} subscribers ({expected} expected) in {deliver_secs:.1} s = {:.0} events/s; {reconnects} resumed after a disconnect", delivered as f64 / deliver_secs);
     println!(
         "latency all   p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
         pct(&lat_all, 0.5),

@@ -16,6 +16,9 @@ pub enum Error {
     Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The database cannot be reached (down, restarting, overloaded): worth retrying.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl Error {
@@ -34,12 +37,24 @@ impl Error {
             Error::BadInput(_) => "BAD_USER_INPUT",
             Error::Conflict(_) => "CONFLICT",
             Error::Internal(_) => "INTERNAL",
+            Error::Unavailable(_) => "UNAVAILABLE",
+        }
+    }
+    /// Log what only operators may see: internal detail, and why the database is unavailable.
+    pub fn log(&self, context: &str) {
+        match self {
+            Error::Internal(detail) => tracing::error!(error = %detail, "{context}"),
+            Error::Unavailable(detail) => tracing::warn!(error = %detail, "{context}"),
+            _ => {}
         }
     }
     /// The message a client may see: everything but internal detail.
     pub fn public_message(&self) -> String {
         match self {
             Error::Internal(_) => "internal error".to_string(),
+            Error::Unavailable(_) => {
+                "temporarily unavailable: the database cannot be reached; try again shortly".to_string()
+            }
             other => other.to_string(),
         }
     }

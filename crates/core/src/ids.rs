@@ -13,12 +13,9 @@ const RANDOM_CHARS: usize = 15;
 
 /// A fresh id: time-ordered, unguessable.
 pub fn new_id() -> String {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let mut id: String =
-        (0..TIME_CHARS).rev().map(|i| ALPHABET[((millis >> (5 * i)) & 31) as usize] as char).collect();
+    let millis =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let mut id: String = (0..TIME_CHARS).rev().map(|i| ALPHABET[((millis >> (5 * i)) & 31) as usize] as char).collect();
     let mut rng = rand::thread_rng();
     id.extend((0..RANDOM_CHARS).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char));
     id

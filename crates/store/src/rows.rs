@@ -9,8 +9,23 @@ use tessera_core::oauth::App;
 use tessera_core::ports::{AuthCode, Consent};
 use tessera_core::{Error, Result};
 
+/// A database error as a domain error: losing the database (connection refused or cut, pool
+/// exhausted, server shutting down, SQLite busy) is `Unavailable`; anything else is `Internal`.
 pub fn db_err(e: sqlx::Error) -> Error {
-    Error::internal(format!("database: {e}"))
+    let unavailable = match &e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL classes 08 (connection exception) and 57 (operator intervention: shutdown,
+        // cannot connect now); SQLite BUSY (5) and LOCKED (6).
+        sqlx::Error::Database(d) => {
+            d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57") || c == "5" || c == "6")
+        }
+        _ => false,
+    };
+    if unavailable {
+        Error::Unavailable(format!("database: {e}"))
+    } else {
+        Error::internal(format!("database: {e}"))
+    }
 }
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> Error {
@@ -260,5 +275,23 @@ impl CodeRow {
             expires_at: self.expires_at,
         };
         Ok((code, used))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losing_the_database_is_unavailable_and_other_failures_are_internal() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+        ] {
+            assert_eq!(db_err(e).code(), "UNAVAILABLE");
+        }
+        assert_eq!(db_err(sqlx::Error::RowNotFound).code(), "INTERNAL");
+        assert_eq!(db_err(sqlx::Error::ColumnNotFound("x".into())).code(), "INTERNAL");
     }
 }

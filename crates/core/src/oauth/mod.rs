@@ -59,13 +59,15 @@ pub const SESSION_PREFIX: &str = "tsr_ss_";
 pub struct OAuthError {
     pub code: &'static str,
     pub description: String,
+    /// The server cannot serve anyone right now (its database is unreachable): HTTP 503.
+    pub outage: bool,
 }
 
 macro_rules! oauth_codes {
     ($($fn:ident => $code:literal),* $(,)?) => {
         impl OAuthError {
             $(pub fn $fn(description: impl Into<String>) -> Self {
-                OAuthError { code: $code, description: description.into() }
+                OAuthError { code: $code, description: description.into(), outage: false }
             })*
         }
     };
@@ -89,10 +91,13 @@ oauth_codes! {
 
 impl From<crate::Error> for OAuthError {
     fn from(e: crate::Error) -> Self {
-        if let crate::Error::Internal(detail) = &e {
-            tracing::error!(error = %detail, "internal error in the authorization server");
+        e.log("authorization server");
+        match e {
+            crate::Error::Unavailable(_) => {
+                OAuthError { outage: true, ..OAuthError::temporarily_unavailable(e.public_message()) }
+            }
+            _ => OAuthError::server_error(e.public_message()),
         }
-        OAuthError::server_error(e.public_message())
     }
 }
 

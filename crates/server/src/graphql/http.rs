@@ -67,8 +67,12 @@ pub async fn post(
             Ok(p) => (token.to_string(), p),
             Err(Error::Unauthenticated) => return unauthorized(true),
             Err(e) => {
-                tracing::error!(error = %e, "authentication failed");
-                return request_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
+                e.log("authentication failed");
+                let status = match e {
+                    Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                return request_error(status, e.code(), &e.public_message());
             }
         },
     };

@@ -44,9 +44,7 @@ pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>, introspection:
 /// A domain error as a GraphQL error: the public message and `extensions.code`.
 /// Internal detail is logged (inside the request's span, so with its id), never returned.
 pub fn gql_error(e: tessera_core::Error) -> async_graphql::Error {
-    if let tessera_core::Error::Internal(detail) = &e {
-        tracing::error!(error = %detail, "internal error");
-    }
+    e.log("GraphQL request failed");
     async_graphql::Error::new(e.public_message()).extend_with(|_, ext| ext.set("code", e.code()))
 }
 

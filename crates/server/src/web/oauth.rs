@@ -267,6 +267,7 @@ pub async fn consent(State(state): State<AppState>, headers: HeaderMap, body: By
 /// An RFC 6749 §5.2 error response; `invalid_client` is 401 with a challenge.
 fn token_error(e: &OAuthError) -> Response {
     let status = match e.code {
+        _ if e.outage => StatusCode::SERVICE_UNAVAILABLE,
         "invalid_client" => StatusCode::UNAUTHORIZED,
         "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
         "temporarily_unavailable" => StatusCode::TOO_MANY_REQUESTS,

@@ -46,9 +46,13 @@ fn failed(e: tessera_core::Error) -> Response {
     let status = match e {
         tessera_core::Error::NotFound(_) => StatusCode::NOT_FOUND,
         tessera_core::Error::BadInput(_) | tessera_core::Error::Conflict(_) => StatusCode::BAD_REQUEST,
-        tessera_core::Error::Internal(ref d) => {
-            tracing::error!(error = %d, "portal action failed");
-            StatusCode::INTERNAL_SERVER_ERROR
+        tessera_core::Error::Internal(_) | tessera_core::Error::Unavailable(_) => {
+            e.log("portal action failed");
+            if matches!(e, tessera_core::Error::Unavailable(_)) {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
         _ => StatusCode::FORBIDDEN,
     };
