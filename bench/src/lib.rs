@@ -1,6 +1,8 @@
 //! Shared by the benchmark programs: a closed-loop load generator (N workers, each sending its
 //! next request when the previous one is answered) and latency percentiles.
 
+pub mod signin;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,7 @@
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tessera_bench::{load, Stats};
 
@@ -49,7 +50,21 @@ fn spawn_server_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Serve
 }
 
 fn cli(bin: &str, db: &str, args: &[&str]) -> Value {
-    let out = Command::new(bin).args(args).args(["--json", "--database-url", db]).output().expect("tessera cli");
+    cli_with_input(bin, db, args, "")
+}
+
+fn cli_with_input(bin: &str, db: &str, args: &[&str], input: &str) -> Value {
+    use std::io::Write;
+    let mut child = Command::new(bin)
+        .args(args)
+        .args(["--json", "--database-url", db])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tessera cli");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("tessera cli");
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("json")
 }
@@ -165,6 +180,10 @@ async fn main() {
     );
     let (client_id, secret) =
         (app["client_id"].as_str().unwrap().to_string(), app["client_secret"].as_str().unwrap().to_string());
+    // A person for the refresh_token workload.
+    let (email, password) = ("bench@example.test", "bench password 123");
+    let args = ["user", "create", "--email", email, "--password-stdin", "--org", &org, "--org-role", "user"];
+    cli_with_input(&bin, &db, &args, &format!("{password}\n"));
 
     let tessera = spawn_server(&bin, &["serve", "--listen", "127.0.0.1:0", "--database-url", &db]);
     let base = tessera.url.clone();
@@ -221,6 +240,41 @@ async fn main() {
         run!("client_credentials grant", "tessera", move |_, _| {
             let f = grant(http.clone());
             async move { ok_json(f.await, |v| v["access_token"].is_string()).await }
+        });
+    }
+    if "refresh_token grant".contains(only.as_str()) {
+        // One refresh chain per worker: each request rotates the worker's refresh token.
+        let signin = tessera_bench::signin::Client {
+            base: &base,
+            client_id: &client_id,
+            secret: &secret,
+            redirect: "https://bench.example/cb",
+        };
+        let chains =
+            tessera_bench::signin::refresh_tokens(&signin, email, password, CONCURRENCY).await.expect("sign in");
+        let chains: Arc<Vec<Mutex<String>>> = Arc::new(chains.into_iter().map(Mutex::new).collect());
+        let (http, url, id, secret) = (http.clone(), token_url.clone(), client_id.clone(), secret.clone());
+        run!("refresh_token grant", "tessera", move |w, _| {
+            let (http, url, id, secret, chains) =
+                (http.clone(), url.clone(), id.clone(), secret.clone(), chains.clone());
+            async move {
+                let current = chains[w].lock().unwrap().clone();
+                let res = http
+                    .post(&url)
+                    .basic_auth(&id, Some(&secret))
+                    .form(&[("grant_type", "refresh_token"), ("refresh_token", current.as_str())])
+                    .send()
+                    .await;
+                let Ok(res) = res else { return false };
+                let Ok(v) = res.json::<Value>().await else { return false };
+                match v["refresh_token"].as_str() {
+                    Some(next) => {
+                        *chains[w].lock().unwrap() = next.to_string();
+                        true
+                    }
+                    None => false,
+                }
+            }
         });
     }
     {
@@ -319,7 +373,16 @@ async fn main() {
             .output()
             .expect("fanout");
         fans.push(Fan::parse("graphql-ws (Node)", n, rate, String::from_utf8_lossy(&out.stdout).into()));
-        for f in &fans[fans.len() - 2..] {
+        let ceiling = spawn_server(ceiling_bin.to_str().unwrap(), &[]);
+        let pid = ceiling.child.id().to_string();
+        let out = Command::new(&fanout_bin)
+            .args([ceiling.url.as_str(), "ws1", "sub", "writer", n, rate, secs, pid.as_str()])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("fanout");
+        drop(ceiling);
+        fans.push(Fan::parse("bare WebSocket (ceiling)", n, rate, String::from_utf8_lossy(&out.stdout).into()));
+        for f in &fans[fans.len() - 3..] {
             println!(
                 "fan-out {:<18} {:>6} subs × {} ev/s: {:>5.1}% delivered, {:>7.0} events/s, p50 {:.1} ms, p99 {:.1} ms, {:.1} KiB/idle subscription",
                 f.server, f.subscribers, f.rate, f.delivered_pct, f.per_sec, f.p50_ms, f.p99_ms, f.kib_per_conn
