@@ -16,7 +16,7 @@ pub enum Error {
     Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
-    /// The database cannot be reached (down, restarting, overloaded): worth retrying.
+    /// The database cannot be used (down, restarting, overloaded, disk full): worth retrying.
     #[error("unavailable: {0}")]
     Unavailable(String),
 }
@@ -53,7 +53,7 @@ impl Error {
         match self {
             Error::Internal(_) => "internal error".to_string(),
             Error::Unavailable(_) => {
-                "temporarily unavailable: the database cannot be reached; try again shortly".to_string()
+                "temporarily unavailable: the database cannot be used right now; try again shortly".to_string()
             }
             other => other.to_string(),
         }

@@ -10,15 +10,12 @@ use tessera_core::ports::{AuthCode, Consent};
 use tessera_core::{Error, Result};
 
 /// A database error as a domain error: losing the database (connection refused or cut, pool
-/// exhausted, server shutting down, SQLite busy) is `Unavailable`; anything else is `Internal`.
+/// exhausted, server shutting down, disk full or failing, SQLite busy) is `Unavailable`;
+/// anything else is `Internal`.
 pub fn db_err(e: sqlx::Error) -> Error {
     let unavailable = match &e {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
-        // PostgreSQL classes 08 (connection exception) and 57 (operator intervention: shutdown,
-        // cannot connect now); SQLite BUSY (5) and LOCKED (6).
-        sqlx::Error::Database(d) => {
-            d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57") || c == "5" || c == "6")
-        }
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| unavailable_code(&c)),
         _ => false,
     };
     if unavailable {
@@ -26,6 +23,17 @@ pub fn db_err(e: sqlx::Error) -> Error {
     } else {
         Error::internal(format!("database: {e}"))
     }
+}
+
+/// PostgreSQL SQLSTATE classes 08 (connection exception), 53 (insufficient resources: disk full,
+/// out of memory, too many connections), 57 (operator intervention: shutdown) and 25006 (a
+/// read-only transaction: a standby, or the database set read-only); SQLite's (extended) result
+/// codes BUSY 5, LOCKED 6, READONLY 8, IOERR 10 and FULL 13.
+fn unavailable_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return code == "25006" || ["08", "53", "57"].iter().any(|class| code.starts_with(class));
+    }
+    code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13))
 }
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> Error {
@@ -292,6 +300,12 @@ mod tests {
             assert_eq!(db_err(e).code(), "UNAVAILABLE");
         }
         assert_eq!(db_err(sqlx::Error::RowNotFound).code(), "INTERNAL");
+        for code in ["08006", "57P01", "53100", "25006", "5", "8", "778", "13"] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        for code in ["23505", "42P01", "19", "2067", "1"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
         assert_eq!(db_err(sqlx::Error::ColumnNotFound("x".into())).code(), "INTERNAL");
     }
 }

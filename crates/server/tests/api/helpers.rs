@@ -185,9 +185,30 @@ pub async fn spawn_binary(
     env: &[(&str, &str)],
     stderr: std::process::Stdio,
 ) -> (tokio::process::Child, String, Vec<String>) {
+    start_binary(tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera")).args(args), env, stderr).await
+}
+
+/// The binary, unable to grow any file past `max_bytes` (a full disk, as far as it can tell):
+/// `ulimit -f` with SIGXFSZ ignored, so a write past the limit fails with an error.
+pub async fn spawn_binary_with_file_limit(
+    args: &[&str],
+    env: &[(&str, &str)],
+    max_bytes: u64,
+) -> (tokio::process::Child, String, Vec<String>) {
+    // dash's `ulimit -f` counts 512-byte blocks.
+    let script = format!("trap '' XFSZ; ulimit -f {}; exec \"$0\" \"$@\"", max_bytes / 512);
+    let mut command = tokio::process::Command::new("sh");
+    command.args(["-c", &script, env!("CARGO_BIN_EXE_tessera")]).args(args);
+    start_binary(&mut command, env, std::process::Stdio::null()).await
+}
+
+async fn start_binary(
+    command: &mut tokio::process::Command,
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+) -> (tokio::process::Child, String, Vec<String>) {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(args)
+    let mut child = command
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(stderr)
