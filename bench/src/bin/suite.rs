@@ -365,23 +365,20 @@ async fn main() {
             .output()
             .expect("bench/fanout.sh");
         fans.push(Fan::parse("tessera", n, rate, String::from_utf8_lossy(&out.stdout).into()));
-        let peer = spawn_server_env("node", &["bench/peers/graphql-ws-server.mjs"], &[("TOKENS", "sub,writer")]);
-        let pid = peer.child.id().to_string();
-        let out = Command::new(&fanout_bin)
-            .args([peer.url.as_str(), "ws1", "sub", "writer", n, rate, secs, pid.as_str()])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("fanout");
-        fans.push(Fan::parse("graphql-ws (Node)", n, rate, String::from_utf8_lossy(&out.stdout).into()));
+        // The same client against the in-memory peers (workspace "ws1", tokens "sub"/"writer").
+        let measure = |server: Server| {
+            let pid = server.child.id().to_string();
+            let out = Command::new(&fanout_bin)
+                .args([server.url.as_str(), "ws1", "sub", "writer", n, rate, secs, pid.as_str()])
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("fanout");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let node = spawn_server_env("node", &["bench/peers/graphql-ws-server.mjs"], &[("TOKENS", "sub,writer")]);
+        fans.push(Fan::parse("graphql-ws (Node)", n, rate, measure(node)));
         let ceiling = spawn_server(ceiling_bin.to_str().unwrap(), &[]);
-        let pid = ceiling.child.id().to_string();
-        let out = Command::new(&fanout_bin)
-            .args([ceiling.url.as_str(), "ws1", "sub", "writer", n, rate, secs, pid.as_str()])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("fanout");
-        drop(ceiling);
-        fans.push(Fan::parse("bare WebSocket (ceiling)", n, rate, String::from_utf8_lossy(&out.stdout).into()));
+        fans.push(Fan::parse("bare WebSocket (ceiling)", n, rate, measure(ceiling)));
         for f in &fans[fans.len() - 3..] {
             println!(
                 "fan-out {:<18} {:>6} subs × {} ev/s: {:>5.1}% delivered, {:>7.0} events/s, p50 {:.1} ms, p99 {:.1} ms, {:.1} KiB/idle subscription",
