@@ -16,10 +16,16 @@ pub fn now_us() -> u64 {
 
 /// Resident memory of process `pid` in KiB (`VmRSS` in /proc/PID/status).
 pub fn rss_kib(pid: Option<u32>) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    status_kib(pid?, "VmRSS:")
+}
+
+/// A KiB figure of /proc/PID/status, e.g. `RssAnon:` (the heap and stacks, as opposed to
+/// `RssFile:`, pages of the binary and other mapped files).
+pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 

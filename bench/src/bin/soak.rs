@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tessera_bench::ledger::{Faults, Ledger};
-use tessera_bench::{now_us, open_fds, open_sockets, rss_kib, signin, Histogram};
+use tessera_bench::{now_us, open_fds, open_sockets, rss_kib, signin, status_kib, Histogram};
 
 #[path = "soak/subscriber.rs"]
 mod subscriber;
@@ -153,6 +153,8 @@ impl Rng {
 pub struct Sample {
     pub t: f64,
     pub rss_kib: u64,
+    /// The anonymous part of RSS (heap, stacks), without pages of mapped files.
+    pub anon_kib: u64,
     pub fds: usize,
     /// This program's sockets: each is one of the server's descriptors too (loopback).
     pub client_sockets: usize,
@@ -174,6 +176,7 @@ async fn sample(shared: &Shared, pid: u32, t: f64) -> Sample {
     Sample {
         t,
         rss_kib: rss_kib(Some(pid)).unwrap_or(0),
+        anon_kib: status_kib(pid, "RssAnon:").unwrap_or(0),
         fds: open_fds(pid).unwrap_or(0),
         client_sockets: open_sockets(std::process::id()).unwrap_or(0),
         server_5xx: sum("tessera_http_responses_total{class=\"5xx\"}"),
@@ -365,7 +368,7 @@ async fn churn(shared: Arc<Shared>, plan: Arc<Plan>, members: Arc<Mutex<subscrib
                     m.done.push(leaving);
                     let id = m.next_id;
                     m.next_id += 1;
-                    let start = if id % 2 == 0 { Start::Zero } else { Start::Live };
+                    let start = if id.is_multiple_of(2) { Start::Zero } else { Start::Live };
                     let counter = if start == Start::Zero { &shared.n.joins_zero } else { &shared.n.joins_live };
                     counter.fetch_add(1, Relaxed);
                     m.live.push(Member::spawn(shared.clone(), id, ws, start));
@@ -482,7 +485,7 @@ async fn run() -> Result<bool, String> {
             let (errors, delivered) = (shared.errors.all.count(), shared.n.delivered.load(Relaxed));
             intervals.push(errors - errors_seen);
             println!(
-                "t={:>4.0}s  subscribers {} connected  writes {}  delivered {} ({:.0}/s)  reconnects {}  joins {}  refreshes {}  reauths {}  errors {} (+{})  rss {:.1} MiB  fds {}",
+                "t={:>4.0}s  subscribers {} connected  writes {}  delivered {} ({:.0}/s)  reconnects {}  joins {}  refreshes {}  reauths {}  errors {} (+{})  rss {:.1} MiB (anon {:.1})  fds {}",
                 s.t,
                 shared.n.connected.load(Relaxed),
                 shared.n.written.load(Relaxed) - prefilled,
@@ -495,6 +498,7 @@ async fn run() -> Result<bool, String> {
                 errors,
                 errors - errors_seen,
                 s.rss_kib as f64 / 1024.0,
+                s.anon_kib as f64 / 1024.0,
                 s.fds
             );
             (errors_seen, delivered_seen, last_report) = (errors, delivered, s.t);

@@ -95,12 +95,13 @@ impl Member {
             id,
             ws,
             start,
-            person: id % 4 == 0,
+            person: id.is_multiple_of(4),
             shared,
             connected: connected.clone(),
             last: last.clone(),
             track: Track::default(),
             leaving: None,
+            born_us: now_us(),
         };
         let person = sub.person;
         Member { ws, start, person, born: Instant::now(), connected, last, tx, task: tokio::spawn(sub.run(rx)) }
@@ -172,6 +173,7 @@ struct Subscriber {
     last: Arc<AtomicI64>,
     track: Track,
     leaving: Option<(Arc<Vec<u64>>, Instant)>,
+    born_us: u64,
 }
 
 fn text(v: Value) -> Message {
@@ -202,8 +204,16 @@ async fn open(url: &str, token: &str) -> Result<Socket, String> {
 }
 
 impl Subscriber {
+    /// The cursor its first subscription gives.
+    fn start_cursor(&self) -> Option<i64> {
+        match self.start {
+            Start::Zero => Some(0),
+            Start::After(c) => Some(c),
+            Start::Live => None,
+        }
+    }
+
     async fn run(mut self, mut rx: mpsc::Receiver<Cmd>) -> Report {
-        let born_us = now_us();
         let mut pause = Duration::ZERO;
         let mut reconnects = 0u64;
         let left = loop {
@@ -237,12 +247,7 @@ impl Subscriber {
                     continue;
                 }
             };
-            let start = match self.start {
-                Start::Zero => Some(0),
-                Start::After(c) => Some(c),
-                Start::Live => None,
-            };
-            let cursor = self.track.resume(start).map(|c| c.to_string());
+            let cursor = self.track.resume(self.start_cursor()).map(|c| c.to_string());
             let subscribe = json!({"type": "subscribe", "id": "1", "payload": {"query": QUERY, "variables": {"ws": self.shared.workspaces[self.ws], "c": cursor}}});
             if let Err(e) = socket.send(text(subscribe)).await {
                 self.shared.errors.add("connect", format!("subscriber {}: subscribe: {e}", self.id));
@@ -259,7 +264,7 @@ impl Subscriber {
                     reconnects += 1;
                     self.shared.n.reconnects.fetch_add(1, Relaxed);
                     // Every other time with a close frame, else the TCP connection just goes.
-                    if reconnects % 2 == 0 {
+                    if reconnects.is_multiple_of(2) {
                         let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
                     }
                     drop(socket);
@@ -278,7 +283,7 @@ impl Subscriber {
                 }
             }
         };
-        Report { id: self.id, ws: self.ws, start: self.start, born_us, track: self.track, left }
+        Report { id: self.id, ws: self.ws, start: self.start, born_us: self.born_us, track: self.track, left }
     }
 
     async fn follow(&mut self, socket: &mut Socket, rx: &mut mpsc::Receiver<Cmd>, since: u64) -> Outcome {
@@ -315,10 +320,13 @@ impl Subscriber {
                 }
             }
             if let Some((acked, deadline)) = &self.leaving {
-                let done = match self.shared.ledger.last_cursor_of(acked) {
-                    Ok(None) => true,
-                    Ok(Some(target)) => self.track.last.is_some_and(|l| l >= target),
-                    Err(_) => false,
+                // Where it stands: its last cursor, else where it subscribed; a live
+                // subscriber with nothing yet owes only writes acknowledged 10 s after it began.
+                let done = match (self.shared.ledger.last_cursor_of(acked), self.track.resume(self.start_cursor())) {
+                    (Ok(None), _) => true,
+                    (Ok(Some(target)), Some(at)) => at >= target,
+                    (Ok(Some(_)), None) => self.shared.last_ack_us[self.ws].load(Relaxed) <= self.born_us + 10_000_000,
+                    (Err(_), _) => false,
                 };
                 if done || Instant::now() > *deadline {
                     return Outcome::Leave(done);

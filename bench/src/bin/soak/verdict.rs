@@ -141,6 +141,8 @@ pub fn judge(shared: &Shared, plan: &Plan, run: &Run) -> bool {
         median(&mut w.iter().map(|s| s.fds.saturating_sub(s.client_sockets) as u64).collect::<Vec<_>>())
     };
     let (rss_base, rss_end) = (rss(&base), rss(&end));
+    let anon = |w: &[&Sample]| median(&mut w.iter().map(|s| s.anon_kib).collect::<Vec<_>>());
+    let (anon_base, anon_end) = (anon(&base), anon(&end));
     let (fd_base, fd_end) = (fds(&base), fds(&end));
     let (other_base, other_end) = (other(&base), other(&end));
     let rss_max = run.samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
@@ -214,12 +216,14 @@ pub fn judge(shared: &Shared, plan: &Plan, run: &Run) -> bool {
         (
             "server RSS MiB",
             format!(
-                "before subscribers {:.1}, start {:.1}, after warm-up {:.1}, end {:.1}, max {:.1}",
+                "before subscribers {:.1}, start {:.1}, after warm-up {:.1}, end {:.1}, max {:.1}; anonymous (heap, stacks) after warm-up {:.1}, end {:.1}",
                 mib(run.before.rss_kib),
                 mib(first.rss_kib),
                 mib(rss_base),
                 mib(rss_end),
-                mib(rss_max)
+                mib(rss_max),
+                mib(anon_base),
+                mib(anon_end)
             ),
         ),
         (
