@@ -25,7 +25,7 @@ pub const KEEP: Duration = Duration::from_secs(60);
 const MAX_ENTRIES: usize = 50_000;
 
 /// A token and its user, as read together from the store.
-pub type TokenEntry = Arc<(TokenRecord, User)>;
+pub type TokenEntry = Arc<(TokenRecord, Arc<User>)>;
 /// An app and its secret hash.
 pub type AppEntry = Arc<(App, Option<String>)>;
 

@@ -1,11 +1,13 @@
-//! Group commit for token inserts. Issuing a token is one small durable write; with a full
-//! fsync per commit, committing each alone caps grants at the disk's commit rate. Concurrent
-//! inserts are queued and written together in one transaction (one fsync), and each caller is
-//! answered only after that commit. If a batch fails, its inserts are retried one by one, so
-//! one bad insert cannot fail the others.
+//! Group commit for token inserts and security events. Issuing a token is one small durable
+//! write; with a full fsync per commit, committing each alone caps grants at the disk's commit
+//! rate. Concurrent inserts are queued and written together in one transaction (one fsync),
+//! and each caller is answered only after that commit. A job's tokens and its security events
+//! commit together. If a batch fails, its jobs are retried one by one, so one bad insert cannot
+//! fail the others.
 
 use crate::rows::{db_err, to_json};
 use sqlx::AnyPool;
+use tessera_core::audit::NewSecurityEvent;
 use tessera_core::auth::TokenRecord;
 use tessera_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot};
@@ -19,6 +21,7 @@ type Tokens = Vec<(TokenRecord, String)>;
 
 struct Job {
     tokens: Tokens,
+    events: Vec<NewSecurityEvent>,
     done: oneshot::Sender<Result<()>>,
 }
 
@@ -27,35 +30,31 @@ pub(crate) struct TokenBatcher {
 }
 
 impl TokenBatcher {
-    pub(crate) fn start(pool: AnyPool) -> Self {
+    /// The writer for `pool`; with `postgres`, security events notify other nodes.
+    pub(crate) fn start(pool: AnyPool, postgres: bool) -> Self {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, jobs));
+        tokio::spawn(run(pool, postgres, jobs));
         TokenBatcher { queue }
     }
 
-    /// Insert these tokens durably (returns after their commit).
-    pub(crate) async fn insert(&self, tokens: Tokens) -> Result<()> {
+    /// Insert these tokens and events durably (returns after their commit).
+    pub(crate) async fn insert(&self, tokens: Tokens, events: Vec<NewSecurityEvent>) -> Result<()> {
         let (done, answer) = oneshot::channel();
-        self.queue.send(Job { tokens, done }).map_err(|_| Error::internal("the token writer has stopped"))?;
+        self.queue.send(Job { tokens, events, done }).map_err(|_| Error::internal("the token writer has stopped"))?;
         answer.await.map_err(|_| Error::internal("the token writer has stopped"))?
     }
 }
 
-async fn run(pool: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+async fn run(pool: AnyPool, postgres: bool, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let all: Vec<&(TokenRecord, String)> = batch.iter().flat_map(|j| j.tokens.iter()).collect();
-        let written = write(&pool, &all).await;
-        drop(all);
-        match written {
+        match write(&pool, postgres, &batch).await {
             Ok(()) => batch.drain(..).for_each(|j| {
                 let _ = j.done.send(Ok(()));
             }),
             Err(_) => {
                 for j in batch.drain(..) {
-                    let one: Vec<&(TokenRecord, String)> = j.tokens.iter().collect();
-                    let written = write(&pool, &one).await;
-                    drop(one);
+                    let written = write(&pool, postgres, std::slice::from_ref(&j)).await;
                     let _ = j.done.send(written);
                 }
             }
@@ -63,7 +62,9 @@ async fn run(pool: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
-async fn write(pool: &AnyPool, tokens: &[&(TokenRecord, String)]) -> Result<()> {
+async fn write(pool: &AnyPool, postgres: bool, jobs: &[Job]) -> Result<()> {
+    let tokens: Vec<&(TokenRecord, String)> = jobs.iter().flat_map(|j| j.tokens.iter()).collect();
+    let events: Vec<&NewSecurityEvent> = jobs.iter().flat_map(|j| j.events.iter()).collect();
     let mut tx = pool.begin().await.map_err(db_err)?;
     for chunk in tokens.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
@@ -93,5 +94,7 @@ async fn write(pool: &AnyPool, tokens: &[&(TokenRecord, String)]) -> Result<()> 
         }
         query.execute(&mut *tx).await.map_err(db_err)?;
     }
+    // Last, so the organizations' counter rows are locked only until the commit.
+    crate::audit::write(&mut tx, &events, postgres).await?;
     tx.commit().await.map_err(db_err)
 }

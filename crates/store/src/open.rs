@@ -18,6 +18,7 @@ pub enum Dialect {
 /// The notification channels other nodes listen on (PostgreSQL only).
 pub const EVENTS_CHANNEL: &str = "tessera_events";
 pub const REVOCATIONS_CHANNEL: &str = "tessera_revocations";
+pub const SECURITY_CHANNEL: &str = "tessera_security";
 
 pub struct SqlStore {
     pub(crate) read: AnyPool,
@@ -82,7 +83,7 @@ impl SqlStore {
                 (pool.clone(), pool)
             }
         };
-        let tokens = crate::batch::TokenBatcher::start(write.clone());
+        let tokens = crate::batch::TokenBatcher::start(write.clone(), dialect == Dialect::Postgres);
         Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens })
     }
 

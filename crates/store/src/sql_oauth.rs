@@ -4,6 +4,7 @@ use crate::open::{commit, SqlStore};
 use crate::rows::*;
 use crate::sql::USER_COLUMNS;
 use async_trait::async_trait;
+use tessera_core::audit::{NewSecurityEvent, SecurityEvent};
 use tessera_core::auth::TokenRecord;
 use tessera_core::ids::{OrgId, TokenId, UserId};
 use tessera_core::model::{now_millis, User};
@@ -230,8 +231,22 @@ impl OAuthStore for SqlStore {
         Ok(Redemption::Fresh(code))
     }
 
-    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)]) -> Result<()> {
-        self.tokens.insert(tokens.to_vec()).await
+    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)], events: &[NewSecurityEvent]) -> Result<()> {
+        self.tokens.insert(tokens.to_vec(), events.to_vec()).await?;
+        if !events.is_empty() {
+            if let Some(bus) = self.bus.get() {
+                bus.security_recorded();
+            }
+        }
+        Ok(())
+    }
+
+    async fn security_events(&self, org: &OrgId, after: Option<i64>, limit: u32) -> Result<Vec<SecurityEvent>> {
+        self.read_security_events(org, after, limit).await
+    }
+
+    async fn last_security_cursor(&self, org: &OrgId) -> Result<Option<i64>> {
+        self.last_security_cursor_of(org).await
     }
 
     async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool> {

@@ -6,6 +6,7 @@ pub mod http;
 pub mod limits;
 pub mod mutation;
 pub mod query;
+pub mod security;
 pub mod sse;
 pub mod subscription;
 pub mod types;

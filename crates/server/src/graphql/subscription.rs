@@ -82,6 +82,17 @@ impl Subscription {
         };
         Ok(stream::unfold(feed, |mut feed: Feed| async move { feed.next().await.map(|item| (item, feed)) }))
     }
+
+    /// An organization's security log (owners and admins, with `org:admin`), in cursor order.
+    /// With `cursor`, first every later event, then live ones; without it, from now on.
+    async fn security_events(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: String,
+        cursor: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<super::security::SecurityEvent>>> {
+        super::security::follow(ctx, organization_id, cursor).await
+    }
 }
 
 /// Authorize, join the workspace's broadcast, and check the cursor.
