@@ -13,7 +13,7 @@ use async_graphql::futures_util::stream::{self, Stream};
 use async_graphql::{Context, Enum, Json, Object, ID};
 use std::collections::VecDeque;
 use std::sync::{Arc, RwLock};
-use tessera_core::audit::{SecurityEvent as Event, SecurityKind};
+use tessera_core::audit::SecurityEvent as Event;
 use tessera_core::auth::Principal;
 use tessera_core::ids::OrgId;
 use tessera_core::service::Core;
@@ -23,9 +23,9 @@ use tokio::sync::watch;
 /// Events read at a time while following.
 const PAGE: u32 = 200;
 
-/// What happened.
+/// What happened (the domain's kinds, as a GraphQL enum).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(name = "SecurityEventKind")]
+#[graphql(name = "SecurityEventKind", remote = "tessera_core::audit::SecurityKind")]
 pub enum Kind {
     LoginSucceeded,
     LoginFailed,
@@ -37,23 +37,6 @@ pub enum Kind {
     AppSecretRegenerated,
     AppDeleted,
     BotCreated,
-}
-
-impl From<SecurityKind> for Kind {
-    fn from(k: SecurityKind) -> Self {
-        match k {
-            SecurityKind::LoginSucceeded => Kind::LoginSucceeded,
-            SecurityKind::LoginFailed => Kind::LoginFailed,
-            SecurityKind::TokenIssued => Kind::TokenIssued,
-            SecurityKind::TokenRevoked => Kind::TokenRevoked,
-            SecurityKind::ConsentGranted => Kind::ConsentGranted,
-            SecurityKind::ConsentWithdrawn => Kind::ConsentWithdrawn,
-            SecurityKind::AppCreated => Kind::AppCreated,
-            SecurityKind::AppSecretRegenerated => Kind::AppSecretRegenerated,
-            SecurityKind::AppDeleted => Kind::AppDeleted,
-            SecurityKind::BotCreated => Kind::BotCreated,
-        }
-    }
 }
 
 /// One entry of an organization's security log. It never holds a secret.

@@ -273,12 +273,7 @@ async fn futures_join(a: Vec<impl std::future::Future<Output = ()>>, b: Vec<impl
 /// after the last cursor it saw, so no event can appear behind a reader's back.
 #[tokio::test]
 async fn security_cursors_are_in_commit_order_across_nodes() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = fresh_db(dir.path()).await;
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        nodes.push(spawn_app_on(&db).await);
-    }
+    let (nodes, _dir) = nodes_on_one_database(3).await;
     let core = &nodes[0].core;
     let org = core.admin_create_org("Cluster").await.expect("org").id;
     let (bot, _) = core.admin_create_bot(&org, "Issuer").await.expect("bot");
