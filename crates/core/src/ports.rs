@@ -97,8 +97,15 @@ pub trait OAuthStore: Send + Sync {
     async fn security_events(&self, org: &OrgId, after: Option<i64>, limit: u32) -> Result<Vec<SecurityEvent>>;
     /// The newest cursor of an organization's security log (`None`: no such organization).
     async fn last_security_cursor(&self, org: &OrgId) -> Result<Option<i64>>;
-    /// Marks a refresh token as exchanged; `None` if it already was, else the time it was.
-    async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool>;
+    /// Exchanges a refresh token: marks `rotated` as rotated at `at` and inserts the new tokens
+    /// and their events, in one transaction; false (nothing written) if it already was rotated.
+    async fn rotate_tokens(
+        &self,
+        rotated: &TokenId,
+        at: i64,
+        tokens: &[(TokenRecord, String)],
+        events: &[NewSecurityEvent],
+    ) -> Result<bool>;
     /// Revokes every token of a family; returns how many were live.
     async fn revoke_family(&self, family_id: &str) -> Result<u64>;
     /// The bots that are members of an organization.

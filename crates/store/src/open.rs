@@ -95,6 +95,13 @@ impl SqlStore {
         }
     }
 
+    /// Wake this node's security-log followers after `events` were committed.
+    pub(crate) fn security_recorded(&self, events: &[tessera_core::audit::NewSecurityEvent]) {
+        if let (false, Some(bus)) = (events.is_empty(), self.bus.get()) {
+            bus.security_recorded();
+        }
+    }
+
     /// Report that some tokens were revoked, here and (PostgreSQL) on every other node.
     pub(crate) async fn revoked(&self) {
         if let Some(bus) = self.bus.get() {

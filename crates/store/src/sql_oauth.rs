@@ -233,11 +233,7 @@ impl OAuthStore for SqlStore {
 
     async fn insert_tokens(&self, tokens: &[(TokenRecord, String)], events: &[NewSecurityEvent]) -> Result<()> {
         self.tokens.insert(tokens.to_vec(), events.to_vec()).await?;
-        if !events.is_empty() {
-            if let Some(bus) = self.bus.get() {
-                bus.security_recorded();
-            }
-        }
+        self.security_recorded(events);
         Ok(())
     }
 
@@ -249,14 +245,18 @@ impl OAuthStore for SqlStore {
         self.last_security_cursor_of(org).await
     }
 
-    async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL")
-            .bind(at)
-            .bind(id.as_str())
-            .execute(&self.write)
-            .await
-            .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+    async fn rotate_tokens(
+        &self,
+        rotated: &TokenId,
+        at: i64,
+        tokens: &[(TokenRecord, String)],
+        events: &[NewSecurityEvent],
+    ) -> Result<bool> {
+        let won = self.tokens.rotate(rotated.as_str(), at, tokens.to_vec(), events.to_vec()).await?;
+        if won {
+            self.security_recorded(events);
+        }
+        Ok(won)
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<u64> {

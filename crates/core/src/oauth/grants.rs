@@ -35,6 +35,13 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
 }
 
+/// Tokens about to be issued: rows (record and hash) to write, the event, the response.
+struct NewTokens {
+    rows: Vec<(TokenRecord, String)>,
+    event: NewSecurityEvent,
+    response: TokenResponse,
+}
+
 /// The body of a successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TokenResponse {
@@ -248,22 +255,6 @@ impl Core {
             return Err(bad("the refresh token is expired or revoked"));
         }
         let family = record.family_id.clone().unwrap_or_default();
-        let now = now_millis();
-        let grace_ms = self.settings().refresh_reuse_grace_secs * 1000;
-        let first_use = self.store().mark_rotated(&record.id, now).await?;
-        if !first_use {
-            // Exactly one exchange of a refresh token wins. A second one within the grace window
-            // (two tabs refreshing at once) is refused; later, it is taken as theft.
-            let rotated_at = self.store().find_token(&hash_token(token)).await?.and_then(|r| r.rotated_at).unwrap_or(0);
-            if now - rotated_at > grace_ms {
-                let revoked = self.store().revoke_family(&family).await?;
-                tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; its family is revoked");
-                let (user, client_id) = (&record.user_id, Some(client.client_id.as_str()));
-                self.record(&[NewSecurityEvent::tokens_revoked(user, client_id, "refresh token reused", revoked)])
-                    .await;
-            }
-            return Err(bad("the refresh token was already used"));
-        }
         let granted = parse_scopes(&record.scopes)?;
         let scopes = match scope.filter(|s| !s.trim().is_empty()) {
             Some(s) => {
@@ -276,8 +267,26 @@ impl Core {
             None => granted.clone(),
         };
         // The new refresh token keeps the original grant, even if this access token is narrower.
-        self.issue_tokens("refresh_token", &record.user_id, client, &scopes, record.workspaces, &family, Some(granted))
-            .await
+        let user = &record.user_id;
+        let new = self.new_tokens("refresh_token", user, client, &scopes, record.workspaces, &family, Some(granted));
+        let now = now_millis();
+        // The old token is marked rotated and the new pair written in one commit, if it wins.
+        if record.rotated_at.is_none() && self.store().rotate_tokens(&record.id, now, &new.rows, &[new.event]).await? {
+            return Ok(new.response);
+        }
+        // Exactly one exchange of a refresh token wins. A second one within the grace window
+        // (two tabs refreshing at once) is refused; later, it is taken as theft.
+        let rotated_at = match record.rotated_at {
+            Some(at) => at,
+            None => self.store().find_token(&hash_token(token)).await?.and_then(|r| r.rotated_at).unwrap_or(0),
+        };
+        if now - rotated_at > self.settings().refresh_reuse_grace_secs * 1000 {
+            let revoked = self.store().revoke_family(&family).await?;
+            tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; its family is revoked");
+            let (user, client_id) = (&record.user_id, Some(client.client_id.as_str()));
+            self.record(&[NewSecurityEvent::tokens_revoked(user, client_id, "refresh token reused", revoked)]).await;
+        }
+        Err(bad("the refresh token was already used"))
     }
 
     /// `grant_type=client_credentials`, for a confidential app owned by a bot: the token acts
@@ -331,8 +340,8 @@ impl Core {
         }
     }
 
-    /// An access token with `scopes`, plus a refresh token carrying `refresh_scopes` if given;
-    /// both in one family, written in one transaction with the event recording their issue.
+    /// Issue new tokens (see [`Self::new_tokens`]), written in one transaction with the event
+    /// recording their issue.
     #[allow(clippy::too_many_arguments)]
     async fn issue_tokens(
         &self,
@@ -344,6 +353,24 @@ impl Core {
         family: &str,
         refresh_scopes: Option<Scopes>,
     ) -> std::result::Result<TokenResponse, OAuthError> {
+        let new = self.new_tokens(grant, user, client, scopes, workspaces, family, refresh_scopes);
+        self.store().insert_tokens(&new.rows, &[new.event]).await?;
+        Ok(new.response)
+    }
+
+    /// An access token with `scopes`, plus a refresh token carrying `refresh_scopes` if given,
+    /// both in one family: the rows to write, the event, and the response (nothing written yet).
+    #[allow(clippy::too_many_arguments)]
+    fn new_tokens(
+        &self,
+        grant: &str,
+        user: &UserId,
+        client: &App,
+        scopes: &Scopes,
+        workspaces: Option<Vec<WorkspaceId>>,
+        family: &str,
+        refresh_scopes: Option<Scopes>,
+    ) -> NewTokens {
         let (access, access_hash) = generate_token(ACCESS_TOKEN_PREFIX);
         let mut rows =
             vec![(self.token_record(TokenKind::Access, user, client, scopes, workspaces.clone(), family), access_hash)];
@@ -354,17 +381,16 @@ impl Core {
             refresh_token = Some(refresh);
         }
         let ids: Vec<&TokenId> = rows.iter().map(|(r, _)| &r.id).collect();
-        let issued =
-            NewSecurityEvent::tokens_issued(user, Some(&client.client_id), grant, &format_scopes(scopes), &ids);
-        self.store().insert_tokens(&rows, &[issued]).await?;
-        Ok(TokenResponse {
+        let event = NewSecurityEvent::tokens_issued(user, Some(&client.client_id), grant, &format_scopes(scopes), &ids);
+        let response = TokenResponse {
             access_token: access,
             token_type: "Bearer",
             expires_in: self.settings().access_token_ttl_secs,
             refresh_token,
             scope: format_scopes(scopes),
             issued_token_type: None,
-        })
+        };
+        NewTokens { rows, event, response }
     }
 
     /// RFC 8693 token exchange for a backend holding a bot token: a short-lived, read-only
