@@ -309,3 +309,45 @@ async fn security_cursors_are_in_commit_order_across_nodes() {
     // BOT_CREATED, the bot's token, APP_CREATED, then one TOKEN_ISSUED per grant.
     assert_eq!(reader.await.expect("reader"), 3 + 3 * PER_NODE as i64);
 }
+
+/// What an attacker does shows up for the admins: a replayed code and a reused refresh token
+/// revoke their families, and say so.
+#[tokio::test]
+async fn replayed_codes_and_reused_refresh_tokens_are_in_the_log() {
+    let app = spawn_app_with(|c| c.oauth.refresh_reuse_grace_secs = 0).await;
+    let (org, user, email, _) = person_with_workspaces(&app).await;
+    person(&app, &org, "watch@sec.test", "admin").await;
+    let (cid, secret) = confidential_app(&app, &user).await;
+    let mut b = Browser::new();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", cid.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "v2legacy offline_access"),
+    ];
+    let q = authorize(&app, &mut b, &email, &params).await;
+    let form = [("grant_type", "authorization_code"), ("code", q["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let (first, _, _) = token_request(&app, &form, Some((&cid, &secret))).await;
+    let (again, _, _) = token_request(&app, &form, Some((&cid, &secret))).await;
+    assert_eq!((first, again), (200, 400));
+    let t2 = tokens_for(&app, &email, (&cid, &secret), "v2legacy offline_access").await;
+    let rt = t2["refresh_token"].as_str().expect("refresh");
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", rt)];
+    assert_eq!(token_request(&app, &refresh, Some((&cid, &secret))).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(token_request(&app, &refresh, Some((&cid, &secret))).await.0, 400);
+
+    let (wid, wsecret) = confidential_app(&app, &person_id(&app, "watch@sec.test").await).await;
+    let watcher = tokens_for(&app, "watch@sec.test", (&wid, &wsecret), "org:admin").await;
+    let all = log(&app, watcher["access_token"].as_str().expect("t"), &org, None).await;
+    let revoked: Vec<(&str, u64)> = all["data"]["securityEvents"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|e| e["kind"] == "TOKEN_REVOKED" && e["subjectId"] == user.0)
+        .map(|e| (e["detail"]["reason"].as_str().expect("reason"), e["detail"]["count"].as_u64().expect("n")))
+        .collect();
+    // The code's access and refresh token; then the second family's two access tokens, its
+    // rotated refresh token and the new one.
+    assert_eq!(revoked, [("authorization code replayed", 2), ("refresh token reused", 4)], "{all}");
+}
