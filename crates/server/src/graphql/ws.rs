@@ -9,8 +9,8 @@
 //! `connection_init`) without dropping its subscriptions.
 
 use super::http::{bearer_token, finish, is_request_error};
-use super::subscription::Direct;
 use super::subscription::SharedPrincipal;
+use super::subscription::{Capture, Direct};
 use crate::app::AppState;
 use async_graphql::futures_util::{SinkExt, StreamExt};
 use async_graphql::parser::types::{DocumentOperations, OperationDefinition, OperationType, Selection};
@@ -444,6 +444,34 @@ impl Operation {
         json!({"type": "error", "id": self.id, "payload": finish(res).errors})
     }
 
+    /// A `commands` subscription on the fast path: async-graphql validates the request and the
+    /// resolver authorizes and opens the feed, which is then captured and run here.
+    async fn run_direct(&self, request: Request, shape: u64) -> bool {
+        let direct = self.direct(&request, shape);
+        let capture = Arc::new(Capture::default());
+        let mut stream = self.schema.execute_stream(request.data(direct.clone()).data(capture.clone()));
+        // Anything the stream yields was refused before the feed opened (an invalid request,
+        // no right to read, a bad cursor).
+        let mut first = true;
+        while let Some(res) = stream.next().await {
+            if first && is_request_error(&res) {
+                self.send(self.failure(res)).await;
+                return false;
+            }
+            first = false;
+            if !self.send(self.result(res)).await {
+                return false;
+            }
+        }
+        drop(stream);
+        let Some(feed) = capture.take() else { return true };
+        match feed.run().await {
+            None => true,
+            // Rendered by the schema, exactly as an error item of the stream would be.
+            Some(e) => (direct.deliver)(direct.render_error(e).await).await,
+        }
+    }
+
     async fn run(self, request: Request) {
         let (is_subscription, shape) = match async_graphql::parser::parse_query(&request.query) {
             Ok(doc) => {
@@ -461,14 +489,9 @@ impl Operation {
             }
             Err(_) => (false, None),
         };
-        let completed = if is_subscription {
-            let request = match shape {
-                Some(shape) => {
-                    let direct = self.direct(&request, shape);
-                    request.data(direct)
-                }
-                None => request,
-            };
+        let completed = if let Some(shape) = shape {
+            self.run_direct(request, shape).await
+        } else if is_subscription {
             let mut stream = self.schema.execute_stream(request);
             let mut first = true;
             let mut ok = true;
