@@ -10,6 +10,7 @@ pub mod sse;
 pub mod subscription;
 pub mod types;
 pub mod ws;
+pub mod ws_message;
 
 use async_graphql::{Context, ErrorExtensions, Schema};
 use tessera_core::auth::Principal;
