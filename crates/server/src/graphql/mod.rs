@@ -42,6 +42,7 @@ pub fn schema_builder(
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSION)
         .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::FragmentLimit)
         .extension(limits::AliasLimit);
     if introspection {
         builder
