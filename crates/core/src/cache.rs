@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 pub const KEEP: Duration = Duration::from_secs(60);
 /// Past this many entries the cache starts over (a bound on memory, not an eviction policy).
 const MAX_ENTRIES: usize = 50_000;
+/// Entries past [`KEEP`] are dropped once the cache holds this many, or twice as many as were
+/// fresh at the last sweep: memory follows the credentials in use, not every one ever seen.
+const SWEEP_AT_LEAST: usize = 1024;
 
 /// A token and its user, as read together from the store.
 pub type TokenEntry = Arc<(TokenRecord, Arc<User>)>;
@@ -36,11 +39,13 @@ pub struct Cache<V> {
 struct Inner<V> {
     generation: u64,
     entries: HashMap<String, (Instant, V)>,
+    /// The size at which stale entries are dropped next.
+    sweep_at: usize,
 }
 
 impl<V: Clone> Default for Cache<V> {
     fn default() -> Self {
-        Cache { inner: RwLock::new(Inner { generation: 0, entries: HashMap::new() }) }
+        Cache { inner: RwLock::new(Inner { generation: 0, entries: HashMap::new(), sweep_at: SWEEP_AT_LEAST }) }
     }
 }
 
@@ -59,6 +64,10 @@ impl<V: Clone> Cache<V> {
         let Ok(mut inner) = self.inner.write() else { return };
         if inner.generation != generation {
             return;
+        }
+        if inner.entries.len() >= inner.sweep_at {
+            inner.entries.retain(|_, (at, _)| at.elapsed() < KEEP);
+            inner.sweep_at = (inner.entries.len() * 2).max(SWEEP_AT_LEAST);
         }
         if inner.entries.len() >= MAX_ENTRIES {
             inner.entries.clear();
@@ -126,5 +135,23 @@ mod tests {
         assert_eq!(cache.get("k"), Ok(2));
         cache.clear();
         assert!(cache.get("k").is_err());
+    }
+
+    #[test]
+    fn stale_entries_do_not_pile_up() {
+        let cache: Cache<u32> = Cache::default();
+        let Some(long_ago) = Instant::now().checked_sub(KEEP * 2) else { return };
+        if let Ok(mut inner) = cache.inner.write() {
+            for i in 0..SWEEP_AT_LEAST - 1 {
+                inner.entries.insert(format!("old{i}"), (long_ago, 0));
+            }
+        }
+        for i in 0..10 {
+            let Err(generation) = cache.get(&format!("new{i}")) else { panic!("not cached yet") };
+            cache.keep(generation, &format!("new{i}"), i);
+        }
+        let len = cache.inner.read().map(|inner| inner.entries.len()).unwrap_or(0);
+        assert_eq!(len, 10, "only the fresh entries are left");
+        assert_eq!(cache.get("new9"), Ok(9));
     }
 }
