@@ -28,7 +28,7 @@ const MAX_ENTRIES: usize = 50_000;
 const SWEEP_AT_LEAST: usize = 1024;
 
 /// A token and its user, as read together from the store.
-pub type TokenEntry = Arc<(TokenRecord, User)>;
+pub type TokenEntry = Arc<(TokenRecord, Arc<User>)>;
 /// An app and its secret hash.
 pub type AppEntry = Arc<(App, Option<String>)>;
 

@@ -3,6 +3,7 @@
 //! Every method that changes a workspace appends its event to the log in the same
 //! transaction, and returns it.
 
+use crate::audit::{NewSecurityEvent, SecurityEvent};
 use crate::auth::TokenRecord;
 use crate::element::{Element, ElementType};
 use crate::error::Result;
@@ -84,10 +85,27 @@ pub trait OAuthStore: Send + Sync {
     /// Atomically marks the code used; tells whether this was its first use.
     async fn redeem_code(&self, hash: &str) -> Result<Redemption>;
 
-    /// Inserts several tokens in one transaction (an access token and its refresh token).
-    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)]) -> Result<()>;
-    /// Marks a refresh token as exchanged; `None` if it already was, else the time it was.
-    async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool>;
+    /// Inserts several tokens (an access token and its refresh token) and the security events
+    /// that record their issue, in one transaction.
+    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)], events: &[NewSecurityEvent]) -> Result<()>;
+    /// Records security events in the logs of their subjects' organizations.
+    async fn record_security(&self, events: &[NewSecurityEvent]) -> Result<()> {
+        self.insert_tokens(&[], events).await
+    }
+    /// An organization's security events after `after`, in cursor order; with `None`, the
+    /// newest `limit` of them.
+    async fn security_events(&self, org: &OrgId, after: Option<i64>, limit: u32) -> Result<Vec<SecurityEvent>>;
+    /// The newest cursor of an organization's security log (`None`: no such organization).
+    async fn last_security_cursor(&self, org: &OrgId) -> Result<Option<i64>>;
+    /// Exchanges a refresh token: marks `rotated` as rotated at `at` and inserts the new tokens
+    /// and their events, in one transaction; false (nothing written) if it already was rotated.
+    async fn rotate_tokens(
+        &self,
+        rotated: &TokenId,
+        at: i64,
+        tokens: &[(TokenRecord, String)],
+        events: &[NewSecurityEvent],
+    ) -> Result<bool>;
     /// Revokes every token of a family; returns how many were live.
     async fn revoke_family(&self, family_id: &str) -> Result<u64>;
     /// The bots that are members of an organization.
@@ -104,6 +122,8 @@ pub trait Bus: Send + Sync {
     fn appended(&self, ws: &WorkspaceId);
     /// Tokens may have been revoked (on this node or another).
     fn tokens_revoked(&self);
+    /// Security events were committed (on this node or another).
+    fn security_recorded(&self);
     /// Wake-ups may have been lost (a dropped notification channel): look at everything again.
     fn resync(&self);
 }
@@ -132,14 +152,13 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>>;
 
     // tokens
-    async fn insert_token(&self, token: &TokenRecord, hash: &str) -> Result<()>;
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>>;
     /// A token and the user it belongs to, in one read (every bearer request does this).
     async fn find_token_with_user(&self, hash: &str) -> Result<Option<(TokenRecord, User)>>;
     async fn tokens_of(&self, user: &UserId) -> Result<Vec<TokenRecord>>;
     /// Marks a token revoked, and the tokens whose family is this token (exchanged for it);
-    /// false if there was no such live token.
-    async fn revoke_token(&self, id: &TokenId) -> Result<bool>;
+    /// returns its user, or `None` if there was no such live token.
+    async fn revoke_token(&self, id: &TokenId) -> Result<Option<UserId>>;
 
     // workspaces
     /// Inserts the workspace and makes its owner a collaborator with the `owner` role.

@@ -1,6 +1,7 @@
 //! The use cases. Transports (GraphQL, HTTP, CLI) call one method here per request; each
 //! method authorizes through [`crate::permission`], validates, and calls the store.
 
+use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::cache::{Credentials, TokenEntry};
 use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
@@ -14,7 +15,7 @@ use crate::oauth::OAuthSettings;
 use crate::permission::{decide, decide_org, Permission, RoleBook, ORG_ROLES};
 use crate::ports::{NewUser, Store};
 use crate::validate;
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 use std::sync::Arc;
 
 /// Only access and bot tokens that are not revoked are bearer credentials.
@@ -94,7 +95,7 @@ impl Core {
             return Err(Error::Unauthenticated);
         }
         Ok(Principal {
-            user: Arc::new(user.clone()),
+            user: Arc::clone(user),
             token_id: record.id.clone(),
             client_id: record.client_id.clone(),
             scopes: parse_scopes(&record.scopes).map_err(|_| Error::Unauthenticated)?,
@@ -106,7 +107,7 @@ impl Core {
     /// A token and its user, from the credential cache or the store. Only usable bearer
     /// credentials are cached: refresh tokens change state (rotation) without a revocation.
     pub(crate) async fn token(&self, hash: &str) -> Result<Option<TokenEntry>> {
-        let load = async { Ok(self.store.find_token_with_user(hash).await?.map(Arc::new)) };
+        let load = async { Ok(self.store.find_token_with_user(hash).await?.map(|(t, u)| Arc::new((t, Arc::new(u))))) };
         self.credentials.tokens.get_or_load(hash, load, |entry| is_bearer(&entry.0)).await
     }
 
@@ -360,6 +361,8 @@ impl Core {
         };
         self.store.create_user(&NewUser { user: user.clone(), password_hash: None }).await?;
         self.store.set_org_member(org, &user.id, "user").await?;
+        let created = NewSecurityEvent::by(SecurityKind::BotCreated, &user.id, None, json!({"name": user.first_name}));
+        self.record(&[created.acted_by(None)]).await;
         let (_, token) = self.admin_create_bot_token(&user.id).await?;
         Ok((user, token))
     }
@@ -384,16 +387,23 @@ impl Core {
             family_id: None,
             rotated_at: None,
         };
-        self.store.insert_token(&record, &hash).await?;
+        let issued = NewSecurityEvent::tokens_issued(&record.user_id, None, "bot token", &record.scopes, &[&record.id]);
+        self.store.insert_tokens(&[(record.clone(), hash)], &[issued.acted_by(None)]).await?;
         Ok((record.id, token))
     }
 
+    /// The operator revokes a token (the command line).
     pub async fn admin_revoke_token(&self, id: &TokenId) -> Result<()> {
-        if self.store.revoke_token(id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound("token"))
-        }
+        self.revoke_token_by(id, None, "revoked by an operator").await
+    }
+
+    /// Revoke one token (and what was exchanged for it), recording who did it and why.
+    pub(crate) async fn revoke_token_by(&self, id: &TokenId, actor: Option<&UserId>, reason: &str) -> Result<()> {
+        let owner = self.store.revoke_token(id).await?.ok_or(Error::NotFound("token"))?;
+        let mut event = NewSecurityEvent::tokens_revoked(&owner, None, reason, 1);
+        event.detail["tokenId"] = json!(id.as_str());
+        self.record(&[event.acted_by(actor)]).await;
+        Ok(())
     }
 
     pub async fn admin_tokens(&self, user: &UserId) -> Result<Vec<TokenRecord>> {

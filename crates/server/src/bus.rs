@@ -86,6 +86,8 @@ pub struct Hubs {
     store: Arc<dyn Store>,
     hubs: Mutex<HashMap<WorkspaceId, Arc<Hub>>>,
     revocations: watch::Sender<u64>,
+    /// Changes whenever security events were committed (any organization, any node).
+    security: watch::Sender<u64>,
     /// Emptied on every revocation signal.
     credentials: Arc<Credentials>,
 }
@@ -93,8 +95,13 @@ pub struct Hubs {
 impl Hubs {
     /// The bus of one node; starts the revocation poll (needs a Tokio runtime).
     pub fn new(store: Arc<dyn Store>, credentials: Arc<Credentials>) -> Arc<Self> {
-        let hubs =
-            Arc::new(Hubs { store, hubs: Mutex::new(HashMap::new()), revocations: watch::channel(0).0, credentials });
+        let hubs = Arc::new(Hubs {
+            store,
+            hubs: Mutex::new(HashMap::new()),
+            revocations: watch::channel(0).0,
+            security: watch::channel(0).0,
+            credentials,
+        });
         tokio::spawn(hubs.clone().poll_revocations());
         hubs
     }
@@ -120,6 +127,12 @@ impl Hubs {
     /// A signal that changes whenever tokens may have been revoked, on this node or elsewhere.
     pub fn revocations(&self) -> watch::Receiver<u64> {
         self.revocations.subscribe()
+    }
+
+    /// A signal that changes whenever security events were recorded (followers of an
+    /// organization's security log re-read it; they also look once a second regardless).
+    pub fn security(&self) -> watch::Receiver<u64> {
+        self.security.subscribe()
     }
 
     async fn tail(self: Arc<Self>, ws: WorkspaceId, hub: Arc<Hub>) {
@@ -200,10 +213,15 @@ impl Bus for Hubs {
         self.revocations.send_modify(|n| *n += 1);
     }
 
+    fn security_recorded(&self) {
+        self.security.send_modify(|n| *n += 1);
+    }
+
     fn resync(&self) {
         if let Ok(hubs) = self.hubs.lock() {
             hubs.values().for_each(|hub| hub.wake.notify_one());
         }
+        self.security_recorded();
         self.tokens_revoked();
     }
 }

@@ -353,7 +353,7 @@ async fn bot(core: Core, c: BotCommand) -> tessera_core::Result<(Value, String)>
 async fn app(core: Core, c: AppCommand) -> tessera_core::Result<(Value, String)> {
     match c {
         AppCommand::Create { owner, name, redirect_uris, public } => {
-            let new = core.create_app(&UserId(owner), &name, &redirect_uris, public).await?;
+            let new = core.create_app(None, &UserId(owner), &name, &redirect_uris, public).await?;
             let id = new.app.client_id;
             match new.secret {
                 Some(secret) => Ok((

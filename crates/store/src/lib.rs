@@ -2,6 +2,7 @@
 //! SQLite (the embedded default) and PostgreSQL (several nodes sharing one database).
 //! Migrations for each are compiled into the binary and applied on open.
 
+mod audit;
 mod batch;
 mod listen;
 mod open;

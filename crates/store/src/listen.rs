@@ -4,7 +4,7 @@
 //! (each workspace tail also looks at the log once a second), and after a lost connection the
 //! node re-reads everything.
 
-use crate::open::{EVENTS_CHANNEL, REVOCATIONS_CHANNEL};
+use crate::open::{EVENTS_CHANNEL, REVOCATIONS_CHANNEL, SECURITY_CHANNEL};
 use sqlx::postgres::PgListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub(crate) fn spawn(url: String, bus: Arc<dyn Bus>) {
 
 async fn listen(url: &str, bus: &dyn Bus) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
-    listener.listen_all([EVENTS_CHANNEL, REVOCATIONS_CHANNEL]).await?;
+    listener.listen_all([EVENTS_CHANNEL, REVOCATIONS_CHANNEL, SECURITY_CHANNEL]).await?;
     // Anything committed before LISTEN took effect is picked up by reading the log now.
     bus.resync();
     loop {
@@ -34,6 +34,7 @@ async fn listen(url: &str, bus: &dyn Bus) -> Result<(), sqlx::Error> {
                 let ws = n.payload().split_once(':').map_or(n.payload(), |(ws, _)| ws);
                 bus.appended(&WorkspaceId(ws.to_string()));
             }
+            Some(n) if n.channel() == SECURITY_CHANNEL => bus.security_recorded(),
             Some(_) => bus.tokens_revoked(),
             // The connection dropped (the listener reconnects on the next call): notifications
             // sent meanwhile are lost, so look at everything again.

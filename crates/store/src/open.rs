@@ -18,6 +18,7 @@ pub enum Dialect {
 /// The notification channels other nodes listen on (PostgreSQL only).
 pub const EVENTS_CHANNEL: &str = "tessera_events";
 pub const REVOCATIONS_CHANNEL: &str = "tessera_revocations";
+pub const SECURITY_CHANNEL: &str = "tessera_security";
 
 pub struct SqlStore {
     pub(crate) read: AnyPool,
@@ -82,7 +83,7 @@ impl SqlStore {
                 (pool.clone(), pool)
             }
         };
-        let tokens = crate::batch::TokenBatcher::start(write.clone());
+        let tokens = crate::batch::TokenBatcher::start(write.clone(), dialect == Dialect::Postgres);
         Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens })
     }
 
@@ -91,6 +92,13 @@ impl SqlStore {
     pub(crate) fn committed(&self, event: &Event) {
         if let Some(bus) = self.bus.get() {
             bus.appended(&event.workspace_id);
+        }
+    }
+
+    /// Wake this node's security-log followers after `events` were committed.
+    pub(crate) fn security_recorded(&self, events: &[tessera_core::audit::NewSecurityEvent]) {
+        if let (false, Some(bus)) = (events.is_empty(), self.bus.get()) {
+            bus.security_recorded();
         }
     }
 

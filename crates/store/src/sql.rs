@@ -209,10 +209,6 @@ impl Store for SqlStore {
         row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
     }
 
-    async fn insert_token(&self, t: &TokenRecord, hash: &str) -> Result<()> {
-        self.tokens.insert(vec![(t.clone(), hash.to_string())]).await
-    }
-
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
         let row: Option<TokenRow> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1"))
             .bind(hash)
@@ -265,14 +261,16 @@ impl Store for SqlStore {
         rows.into_iter().map(TokenRow::into_record).collect()
     }
 
-    async fn revoke_token(&self, id: &TokenId) -> Result<bool> {
+    async fn revoke_token(&self, id: &TokenId) -> Result<Option<UserId>> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now_millis())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let owner: Option<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING user_id",
+        )
+        .bind(now_millis())
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
         // Tokens derived from this one (exchanged for it) go with it.
         sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
             .bind(now_millis())
@@ -282,7 +280,7 @@ impl Store for SqlStore {
             .map_err(db_err)?;
         commit(tx).await?;
         self.revoked().await;
-        Ok(done.rows_affected() == 1)
+        Ok(owner.map(UserId))
     }
 
     async fn create_workspace(&self, ws: &Workspace) -> Result<()> {

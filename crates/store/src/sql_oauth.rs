@@ -4,6 +4,7 @@ use crate::open::{commit, SqlStore};
 use crate::rows::*;
 use crate::sql::USER_COLUMNS;
 use async_trait::async_trait;
+use tessera_core::audit::{NewSecurityEvent, SecurityEvent};
 use tessera_core::auth::TokenRecord;
 use tessera_core::ids::{OrgId, TokenId, UserId};
 use tessera_core::model::{now_millis, User};
@@ -230,18 +231,32 @@ impl OAuthStore for SqlStore {
         Ok(Redemption::Fresh(code))
     }
 
-    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)]) -> Result<()> {
-        self.tokens.insert(tokens.to_vec()).await
+    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)], events: &[NewSecurityEvent]) -> Result<()> {
+        self.tokens.insert(tokens.to_vec(), events.to_vec()).await?;
+        self.security_recorded(events);
+        Ok(())
     }
 
-    async fn mark_rotated(&self, id: &TokenId, at: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL")
-            .bind(at)
-            .bind(id.as_str())
-            .execute(&self.write)
-            .await
-            .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+    async fn security_events(&self, org: &OrgId, after: Option<i64>, limit: u32) -> Result<Vec<SecurityEvent>> {
+        self.read_security_events(org, after, limit).await
+    }
+
+    async fn last_security_cursor(&self, org: &OrgId) -> Result<Option<i64>> {
+        self.last_security_cursor_of(org).await
+    }
+
+    async fn rotate_tokens(
+        &self,
+        rotated: &TokenId,
+        at: i64,
+        tokens: &[(TokenRecord, String)],
+        events: &[NewSecurityEvent],
+    ) -> Result<bool> {
+        let won = self.tokens.rotate(rotated.as_str(), at, tokens.to_vec(), events.to_vec()).await?;
+        if won {
+            self.security_recorded(events);
+        }
+        Ok(won)
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<u64> {

@@ -2,6 +2,7 @@
 //! deletion, the "authorized apps" list, and bot tokens as org admins see them.
 
 use super::{redirect, App, CLIENT_ID_PREFIX, CLIENT_SECRET_PREFIX};
+use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{generate_token, TokenKind, TokenRecord};
 use crate::cache::AppEntry;
 use crate::error::{Error, Result};
@@ -11,6 +12,7 @@ use crate::permission::Permission;
 use crate::ports::Consent;
 use crate::service::Core;
 use crate::validate;
+use serde_json::json;
 use std::sync::Arc;
 
 pub const MAX_REDIRECT_URIS: usize = 10;
@@ -29,9 +31,11 @@ pub struct OrgBots {
 }
 
 impl Core {
-    /// Register an app. The owner may be a person or a bot.
+    /// Register an app. The owner may be a person or a bot; `actor` is who registers it
+    /// (`None`: the command line).
     pub async fn create_app(
         &self,
+        actor: Option<&UserId>,
         owner: &UserId,
         name: &str,
         redirect_uris: &[String],
@@ -61,6 +65,9 @@ impl Core {
             (Some(s), Some(h))
         };
         self.store().create_app(&app, hash.as_deref()).await?;
+        let detail = serde_json::json!({"name": app.name, "public": public, "redirectUris": app.redirect_uris});
+        let event = NewSecurityEvent::by(SecurityKind::AppCreated, owner, Some(&app.client_id), detail);
+        self.record(&[event.acted_by(actor)]).await;
         Ok(NewApp { app, secret })
     }
 
@@ -96,13 +103,17 @@ impl Core {
         }
         let (secret, hash) = generate_token(CLIENT_SECRET_PREFIX);
         self.store().set_app_secret(client_id, &hash).await?;
+        let event = NewSecurityEvent::by(SecurityKind::AppSecretRegenerated, user, Some(client_id), json!({}));
+        self.record(&[event]).await;
         Ok(secret)
     }
 
     /// Delete an app; all its tokens die with it.
     pub async fn delete_app(&self, user: &UserId, client_id: &str) -> Result<()> {
-        self.owned_app(user, client_id).await?;
+        let app = self.owned_app(user, client_id).await?;
         self.store().delete_app(client_id).await?;
+        let event = NewSecurityEvent::by(SecurityKind::AppDeleted, user, Some(client_id), json!({"name": app.name}));
+        self.record(&[event]).await;
         Ok(())
     }
 
@@ -120,6 +131,8 @@ impl Core {
     /// Withdraw a grant: the consent is forgotten and every token of it dies at once.
     pub async fn revoke_app_grant(&self, user: &UserId, client_id: &str) -> Result<()> {
         if self.store().revoke_grant(user, client_id).await? {
+            self.record(&[NewSecurityEvent::by(SecurityKind::ConsentWithdrawn, user, Some(client_id), json!({}))])
+                .await;
             Ok(())
         } else {
             Err(Error::NotFound("grant"))
@@ -151,7 +164,7 @@ impl Core {
         for org in &orgs {
             for bot in self.store().bots_of_org(org).await? {
                 if self.store().tokens_of(&bot.id).await?.iter().any(|t| t.id == *token && t.kind == TokenKind::Bot) {
-                    return self.admin_revoke_token(token).await;
+                    return self.revoke_token_by(token, Some(admin), "revoked by an organization admin").await;
                 }
             }
         }

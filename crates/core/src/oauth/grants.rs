@@ -5,6 +5,7 @@ use super::{
     constant_time_eq, pkce, redirect, App, OAuthError, ACCESS_TOKEN_PREFIX, CODE_PREFIX, REFRESH_TOKEN_PREFIX,
     SESSION_PREFIX,
 };
+use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{
     format_scopes, generate_token, hash_token, parse_scopes, verify_password, Scope, Scopes, TokenKind, TokenRecord,
 };
@@ -32,6 +33,13 @@ pub struct AuthorizeParams {
     pub state: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+}
+
+/// Tokens about to be issued: rows (record and hash) to write, the event, the response.
+struct NewTokens {
+    rows: Vec<(TokenRecord, String)>,
+    event: NewSecurityEvent,
+    response: TokenResponse,
 }
 
 /// The body of a successful token response (RFC 6749 §5.1).
@@ -141,6 +149,9 @@ impl Core {
             created_at: now_millis(),
         };
         self.store().set_consent(&consent).await?;
+        let detail = serde_json::json!({"scope": consent.scopes, "workspaces": workspaces});
+        self.record(&[NewSecurityEvent::by(SecurityKind::ConsentGranted, user, Some(&req.app.client_id), detail)])
+            .await;
         self.issue_code(user, req, workspaces).await
     }
 
@@ -197,6 +208,8 @@ impl Core {
             Redemption::AlreadyUsed(r) => {
                 let revoked = self.store().revoke_family(&r.family_id).await?;
                 tracing::warn!(client_id = %r.client_id, revoked, "authorization code replayed; its tokens are revoked");
+                let reason = "authorization code replayed";
+                self.record(&[NewSecurityEvent::tokens_revoked(&r.user_id, Some(&r.client_id), reason, revoked)]).await;
                 return Err(bad("the authorization code was already used"));
             }
             Redemption::Unknown => return Err(bad("the authorization code is invalid")),
@@ -219,7 +232,9 @@ impl Core {
         }
         let scopes = parse_scopes(&record.scopes)?;
         let refresh = scopes.contains(&Scope::OfflineAccess).then(|| scopes.clone());
-        self.issue_tokens(&record.user_id, client, &scopes, record.workspaces, &record.family_id, refresh).await
+        let family = &record.family_id;
+        self.issue_tokens("authorization_code", &record.user_id, client, &scopes, record.workspaces, family, refresh)
+            .await
     }
 
     /// `grant_type=refresh_token`: rotate on every use. A rotated token presented again is
@@ -240,19 +255,6 @@ impl Core {
             return Err(bad("the refresh token is expired or revoked"));
         }
         let family = record.family_id.clone().unwrap_or_default();
-        let now = now_millis();
-        let grace_ms = self.settings().refresh_reuse_grace_secs * 1000;
-        let first_use = self.store().mark_rotated(&record.id, now).await?;
-        if !first_use {
-            // Exactly one exchange of a refresh token wins. A second one within the grace window
-            // (two tabs refreshing at once) is refused; later, it is taken as theft.
-            let rotated_at = self.store().find_token(&hash_token(token)).await?.and_then(|r| r.rotated_at).unwrap_or(0);
-            if now - rotated_at > grace_ms {
-                let revoked = self.store().revoke_family(&family).await?;
-                tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; its family is revoked");
-            }
-            return Err(bad("the refresh token was already used"));
-        }
         let granted = parse_scopes(&record.scopes)?;
         let scopes = match scope.filter(|s| !s.trim().is_empty()) {
             Some(s) => {
@@ -265,7 +267,26 @@ impl Core {
             None => granted.clone(),
         };
         // The new refresh token keeps the original grant, even if this access token is narrower.
-        self.issue_tokens(&record.user_id, client, &scopes, record.workspaces, &family, Some(granted)).await
+        let user = &record.user_id;
+        let new = self.new_tokens("refresh_token", user, client, &scopes, record.workspaces, &family, Some(granted));
+        let now = now_millis();
+        // The old token is marked rotated and the new pair written in one commit, if it wins.
+        if record.rotated_at.is_none() && self.store().rotate_tokens(&record.id, now, &new.rows, &[new.event]).await? {
+            return Ok(new.response);
+        }
+        // Exactly one exchange of a refresh token wins. A second one within the grace window
+        // (two tabs refreshing at once) is refused; later, it is taken as theft.
+        let rotated_at = match record.rotated_at {
+            Some(at) => at,
+            None => self.store().find_token(&hash_token(token)).await?.and_then(|r| r.rotated_at).unwrap_or(0),
+        };
+        if now - rotated_at > self.settings().refresh_reuse_grace_secs * 1000 {
+            let revoked = self.store().revoke_family(&family).await?;
+            tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; its family is revoked");
+            let (user, client_id) = (&record.user_id, Some(client.client_id.as_str()));
+            self.record(&[NewSecurityEvent::tokens_revoked(user, client_id, "refresh token reused", revoked)]).await;
+        }
+        Err(bad("the refresh token was already used"))
     }
 
     /// `grant_type=client_credentials`, for a confidential app owned by a bot: the token acts
@@ -287,7 +308,7 @@ impl Core {
         if scopes.contains(&Scope::OfflineAccess) {
             return Err(OAuthError::invalid_scope("offline_access is not available with client_credentials"));
         }
-        self.issue_tokens(&client.owner_id, client, &scopes, None, &new_id(), None).await
+        self.issue_tokens("client_credentials", &client.owner_id, client, &scopes, None, &new_id(), None).await
     }
 
     fn token_record(
@@ -319,10 +340,12 @@ impl Core {
         }
     }
 
-    /// An access token with `scopes`, plus a refresh token carrying `refresh_scopes` if given;
-    /// both in one family, written in one transaction.
+    /// Issue new tokens (see [`Self::new_tokens`]), written in one transaction with the event
+    /// recording their issue.
+    #[allow(clippy::too_many_arguments)]
     async fn issue_tokens(
         &self,
+        grant: &str,
         user: &UserId,
         client: &App,
         scopes: &Scopes,
@@ -330,6 +353,24 @@ impl Core {
         family: &str,
         refresh_scopes: Option<Scopes>,
     ) -> std::result::Result<TokenResponse, OAuthError> {
+        let new = self.new_tokens(grant, user, client, scopes, workspaces, family, refresh_scopes);
+        self.store().insert_tokens(&new.rows, &[new.event]).await?;
+        Ok(new.response)
+    }
+
+    /// An access token with `scopes`, plus a refresh token carrying `refresh_scopes` if given,
+    /// both in one family: the rows to write, the event, and the response (nothing written yet).
+    #[allow(clippy::too_many_arguments)]
+    fn new_tokens(
+        &self,
+        grant: &str,
+        user: &UserId,
+        client: &App,
+        scopes: &Scopes,
+        workspaces: Option<Vec<WorkspaceId>>,
+        family: &str,
+        refresh_scopes: Option<Scopes>,
+    ) -> NewTokens {
         let (access, access_hash) = generate_token(ACCESS_TOKEN_PREFIX);
         let mut rows =
             vec![(self.token_record(TokenKind::Access, user, client, scopes, workspaces.clone(), family), access_hash)];
@@ -339,15 +380,17 @@ impl Core {
             rows.push((self.token_record(TokenKind::Refresh, user, client, &rs, workspaces, family), refresh_hash));
             refresh_token = Some(refresh);
         }
-        self.store().insert_tokens(&rows).await?;
-        Ok(TokenResponse {
+        let ids: Vec<&TokenId> = rows.iter().map(|(r, _)| &r.id).collect();
+        let event = NewSecurityEvent::tokens_issued(user, Some(&client.client_id), grant, &format_scopes(scopes), &ids);
+        let response = TokenResponse {
             access_token: access,
             token_type: "Bearer",
             expires_in: self.settings().access_token_ttl_secs,
             refresh_token,
             scope: format_scopes(scopes),
             issued_token_type: None,
-        })
+        };
+        NewTokens { rows, event, response }
     }
 
     /// RFC 8693 token exchange for a backend holding a bot token: a short-lived, read-only
@@ -402,7 +445,9 @@ impl Core {
             family_id: Some(bot.token_id.0.clone()),
             rotated_at: None,
         };
-        self.store().insert_tokens(&[(record, hash)]).await?;
+        let issued =
+            NewSecurityEvent::tokens_issued(&record.user_id, None, "token-exchange", &record.scopes, &[&record.id]);
+        self.store().insert_tokens(&[(record, hash)], &[issued]).await?;
         Ok(TokenResponse {
             access_token: access,
             token_type: "Bearer",
@@ -420,13 +465,13 @@ impl Core {
         if record.client_id.as_deref() != Some(client.client_id.as_str()) {
             return Ok(());
         }
-        match (record.kind, &record.family_id) {
-            (TokenKind::Refresh, Some(family)) => {
-                self.store().revoke_family(family).await?;
-            }
-            _ => {
-                self.store().revoke_token(&record.id).await?;
-            }
+        let count = match (record.kind, &record.family_id) {
+            (TokenKind::Refresh, Some(family)) => self.store().revoke_family(family).await?,
+            _ => u64::from(self.store().revoke_token(&record.id).await?.is_some()),
+        };
+        if count > 0 {
+            let (user, client_id) = (&record.user_id, Some(client.client_id.as_str()));
+            self.record(&[NewSecurityEvent::tokens_revoked(user, client_id, "revoked by the app", count)]).await;
         }
         Ok(())
     }
@@ -460,14 +505,24 @@ impl Core {
 
     // ---- people signing in to the pages ----
 
-    /// Check an email and password. Every failure is the same `Unauthenticated`, and takes
-    /// the same time whether or not the account exists.
-    pub async fn login(&self, email: &str, password: &str) -> Result<User> {
+    /// Check an email and password, from this network address. Every failure is the same
+    /// `Unauthenticated`, and takes the same time whether or not the account exists. Both
+    /// outcomes go to the security log when the account exists.
+    pub async fn login(&self, email: &str, password: &str, address: &str) -> Result<User> {
         let found = self.store().user_by_email(email).await?;
         let hash = found.as_ref().and_then(|(_, h)| h.clone());
         let ok = verify_password(password, hash.as_deref().unwrap_or(dummy_hash())) && hash.is_some();
         match found {
-            Some((user, _)) if ok && user.kind == ActorType::User => Ok(user),
+            Some((user, _)) if user.kind == ActorType::User => {
+                let kind = if ok { SecurityKind::LoginSucceeded } else { SecurityKind::LoginFailed };
+                let detail = serde_json::json!({"address": address});
+                self.record(&[NewSecurityEvent::by(kind, &user.id, None, detail)]).await;
+                if ok {
+                    Ok(user)
+                } else {
+                    Err(Error::Unauthenticated)
+                }
+            }
             _ => Err(Error::Unauthenticated),
         }
     }

@@ -176,13 +176,13 @@ fn graphql_response(res: GqlResponse) -> Response {
 
 /// Errors of the request itself (syntax, validation, variables) rather than of a field: the
 /// operation never ran.
-pub(crate) fn is_request_error(res: &GqlResponse) -> bool {
+pub fn is_request_error(res: &GqlResponse) -> bool {
     !res.errors.is_empty() && res.data == async_graphql::Value::Null && res.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// Give every error an `extensions.code`: errors raised before execution (syntax, validation,
 /// variable coercion, depth and complexity limits) are the client's: `BAD_USER_INPUT`.
-pub(crate) fn finish(mut res: GqlResponse) -> GqlResponse {
+pub fn finish(mut res: GqlResponse) -> GqlResponse {
     for err in &mut res.errors {
         let ext = err.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {

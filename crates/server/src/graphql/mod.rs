@@ -6,12 +6,14 @@ pub mod http;
 pub mod limits;
 pub mod mutation;
 pub mod query;
+pub mod security;
 pub mod sse;
 pub mod subscription;
 pub mod types;
 pub mod ws;
+pub mod ws_message;
 
-use async_graphql::{Context, ErrorExtensions, Schema};
+use async_graphql::{Context, ErrorExtensions, Schema, SchemaBuilder};
 use tessera_core::auth::Principal;
 use tessera_core::ids::{self, ElementId, OrgId, UserId, WorkspaceId};
 use tessera_core::service::Core;
@@ -24,20 +26,29 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_BATCH: usize = 10;
 /// Directives on one field (two are ever useful: `@include` and `@skip`).
 pub const MAX_DIRECTIVES: usize = 8;
+/// Nesting of selection sets and fragment spreads, as async-graphql's recursion limit counts it.
+pub const MAX_RECURSION: usize = 64;
 
 pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>, introspection: bool) -> ApiSchema {
+    schema_builder(introspection).data(core).data(hubs).finish()
+}
+
+/// The schema with its limits, before the data its resolvers need is added: [`schema`] adds
+/// the core and the hubs; the fuzz target of GraphQL validation adds neither and runs nothing.
+pub fn schema_builder(
+    introspection: bool,
+) -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     let builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .data(core)
-        .data(hubs)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(64)
+        .limit_recursive_depth(MAX_RECURSION)
         .limit_directives(MAX_DIRECTIVES)
+        .extension(limits::FragmentLimit)
         .extension(limits::AliasLimit);
     if introspection {
-        builder.finish()
+        builder
     } else {
-        builder.disable_introspection().disable_suggestions().finish()
+        builder.disable_introspection().disable_suggestions()
     }
 }
 

@@ -1,9 +1,10 @@
 //! Queries.
 
 use super::elements::{Element, ElementType};
+use super::security::SecurityEvent;
 use super::types::{Me, Organization, ResourceType, Role, Workspace};
 use super::{core, element_id, org_id, principal, workspace_id, Gql};
-use async_graphql::{Context, Object};
+use async_graphql::{Context, Object, ID};
 
 pub struct Query;
 
@@ -30,6 +31,18 @@ impl Query {
     async fn organization(&self, ctx: &Context<'_>, organization_id: String) -> async_graphql::Result<Organization> {
         let id = org_id(organization_id)?;
         core(ctx).organization(principal(ctx)?, &id).await.gql().map(Organization)
+    }
+
+    /// An organization's security log (owners and admins, with `org:admin`): events after
+    /// `after` in order, or without it the newest `limit` (1–1000), oldest first.
+    async fn security_events(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: String,
+        after: Option<ID>,
+        #[graphql(default = 100)] limit: i32,
+    ) -> async_graphql::Result<Vec<SecurityEvent>> {
+        super::security::list(ctx, organization_id, after, limit).await
     }
 
     /// The built-in roles, optionally of one resource type.

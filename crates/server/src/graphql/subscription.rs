@@ -29,6 +29,39 @@ pub type SharedPrincipal = Arc<RwLock<Principal>>;
 /// Marks a request that renders one already-authorized event (see [`Direct`]).
 pub struct OneEvent(pub Arc<Event>);
 
+/// Marks a request that renders the error that ended a captured feed (see [`Capture`]).
+pub struct OneError(pub async_graphql::Error);
+
+/// Set by the WebSocket transport beside a [`Direct`]: the `commands` resolver authorizes and
+/// opens its feed as usual, then hands it over here and returns an empty stream, so the
+/// transport runs the feed itself without keeping async-graphql's per-subscription stream
+/// (about 20 KiB and several layers of polling per subscriber).
+#[derive(Default)]
+pub struct Capture(std::sync::Mutex<Option<Feed>>);
+
+impl Capture {
+    pub fn take(&self) -> Option<CapturedFeed> {
+        self.0.lock().ok()?.take().map(CapturedFeed)
+    }
+}
+
+/// An authorized `commands` feed on the fast path.
+pub struct CapturedFeed(Feed);
+
+impl CapturedFeed {
+    /// Deliver until the client goes or the feed ends; the error that ended it, if one did.
+    pub async fn run(mut self) -> Option<async_graphql::Error> {
+        loop {
+            match self.0.step().await {
+                Ok(None) => return None,
+                // With a `Direct`, commands are delivered inside `step`; nothing else is yielded.
+                Ok(Some(_)) => continue,
+                Err(e) => return Some(super::gql_error(e)),
+            }
+        }
+    }
+}
+
 /// The fan-out fast path of a WebSocket subscription: instead of resolving every event's
 /// selection for every subscriber, the feed renders each event once per query shape (shared
 /// through the workspace hub) and hands the bytes to `deliver`. Authorization and filtering
@@ -48,8 +81,16 @@ pub struct Direct {
 impl Direct {
     /// The `payload` of a `next` message for this event, rendered by the real schema.
     async fn render(&self, event: Arc<Event>) -> Arc<str> {
-        let mut request =
-            async_graphql::Request::new(self.query.clone()).variables(self.variables.clone()).data(OneEvent(event));
+        self.render_with(OneEvent(event)).await
+    }
+
+    /// The `payload` of the `next` message for the error that ended a captured feed.
+    pub async fn render_error(&self, e: async_graphql::Error) -> Arc<str> {
+        self.render_with(OneError(e)).await
+    }
+
+    async fn render_with(&self, data: impl std::any::Any + Send + Sync) -> Arc<str> {
+        let mut request = async_graphql::Request::new(self.query.clone()).variables(self.variables.clone()).data(data);
         if let Some(op) = &self.operation_name {
             request = request.operation_name(op.clone());
         }
@@ -76,11 +117,32 @@ impl Subscription {
         element_id: Option<String>,
         element_type: Option<Vec<ElementType>>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<HistoryCommand>>> {
-        let feed = match ctx.data_opt::<OneEvent>() {
-            Some(OneEvent(e)) => Feed::single(e.clone()),
-            None => open_feed(ctx, workspace_id, cursor, element_id, element_type).await?,
+        let feed = match (ctx.data_opt::<OneEvent>(), ctx.data_opt::<OneError>()) {
+            (Some(OneEvent(e)), _) => Feed::single(Source::Single(Some(e.clone()))),
+            (_, Some(OneError(e))) => Feed::single(Source::Failed(Some(e.clone()))),
+            _ => {
+                let feed = open_feed(ctx, workspace_id, cursor, element_id, element_type).await?;
+                match ctx.data_opt::<Arc<Capture>>().and_then(|c| c.0.lock().ok()) {
+                    Some(mut slot) => {
+                        *slot = Some(feed);
+                        Feed::single(Source::Single(None))
+                    }
+                    None => feed,
+                }
+            }
         };
         Ok(stream::unfold(feed, |mut feed: Feed| async move { feed.next().await.map(|item| (item, feed)) }))
+    }
+
+    /// An organization's security log (owners and admins, with `org:admin`), in cursor order.
+    /// With `cursor`, first every later event, then live ones; without it, from now on.
+    async fn security_events(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: String,
+        cursor: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<super::security::SecurityEvent>>> {
+        super::security::follow(ctx, organization_id, cursor).await
     }
 }
 
@@ -167,6 +229,8 @@ enum Source {
         direct: Option<Arc<Direct>>,
     },
     Single(Option<Arc<Event>>),
+    /// Rendering the error that ended a captured feed.
+    Failed(Option<async_graphql::Error>),
 }
 
 struct Feed {
@@ -180,10 +244,10 @@ struct Feed {
 }
 
 impl Feed {
-    /// A feed of exactly one event, for rendering it.
-    fn single(event: Arc<Event>) -> Self {
+    /// A feed of at most one given item, for rendering it.
+    fn single(source: Source) -> Self {
         Feed {
-            source: Source::Single(Some(event)),
+            source,
             cursor: 0,
             pending: VecDeque::new(),
             replaying: false,
@@ -213,8 +277,10 @@ impl Feed {
     }
 
     async fn next(&mut self) -> Option<async_graphql::Result<HistoryCommand>> {
-        if let Source::Single(one) = &mut self.source {
-            return one.take().map(|e| Ok(HistoryCommand::from(e)));
+        match &mut self.source {
+            Source::Single(one) => return one.take().map(|e| Ok(HistoryCommand::from(e))),
+            Source::Failed(e) => return e.take().map(Err),
+            Source::Log { .. } => {}
         }
         match self.step().await {
             Ok(Some(cmd)) => Some(Ok(cmd)),

@@ -9,8 +9,9 @@
 //! `connection_init`) without dropping its subscriptions.
 
 use super::http::{bearer_token, finish, is_request_error};
-use super::subscription::Direct;
 use super::subscription::SharedPrincipal;
+use super::subscription::{Capture, Direct};
+use super::ws_message::{decode, ClientMessage, Proto};
 use crate::app::AppState;
 use async_graphql::futures_util::{SinkExt, StreamExt};
 use async_graphql::parser::types::{DocumentOperations, OperationDefinition, OperationType, Selection};
@@ -53,12 +54,6 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Protocol replies queued for a connection before it counts as a slow consumer.
 const CONTROL_QUEUE: usize = 64;
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Proto {
-    Transport,
-    Legacy,
-}
 
 pub async fn upgrade_or_playground(
     State(state): State<AppState>,
@@ -252,8 +247,8 @@ impl Connection {
     }
 
     /// `Ok(None)`: no token or a bad one. `Err`: the server failed (close 4500, not 4403).
-    async fn authenticate(&self, payload: Option<&Value>) -> Result<Option<(String, Principal)>, tessera_core::Error> {
-        let Some(token) = token_in(payload).or_else(|| self.header_token.clone()) else { return Ok(None) };
+    async fn authenticate(&self, token: Option<String>) -> Result<Option<(String, Principal)>, tessera_core::Error> {
+        let Some(token) = token.or_else(|| self.header_token.clone()) else { return Ok(None) };
         match self.state.core.authenticate(&token).await {
             Ok(p) => Ok(Some((token, p))),
             Err(tessera_core::Error::Unauthenticated) => Ok(None),
@@ -266,37 +261,29 @@ impl Connection {
 
     /// Handle one client message; `Some` closes the connection.
     async fn handle(&mut self, text: &str) -> Option<(u16, &'static str)> {
-        let Ok(msg) = serde_json::from_str::<Value>(text) else {
-            return Some((close::BAD_REQUEST, "Invalid message received"));
+        let msg = match decode(self.proto, text) {
+            Ok(msg) => msg,
+            Err(end) => return Some(end),
         };
-        let kind = msg.get("type").and_then(Value::as_str).unwrap_or_default();
-        let id = msg.get("id").and_then(Value::as_str);
-        let payload = msg.get("payload").filter(|p| !p.is_null());
-        match (self.proto, kind) {
-            (_, "connection_init") => self.init(payload).await,
-            (Proto::Transport, "ping") => {
-                if payload.is_some_and(|p| token_in(Some(p)).is_some()) {
-                    return self.reauthenticate(payload).await;
-                }
+        match msg {
+            ClientMessage::Init { token } => self.init(token).await,
+            ClientMessage::Ping { token: Some(token) } => self.reauthenticate(Some(token)).await,
+            ClientMessage::Ping { token: None } => {
                 self.send(json!({"type": "pong"}));
                 None
             }
-            (Proto::Transport, "pong") => None,
-            (Proto::Transport, "subscribe") | (Proto::Legacy, "start") => {
-                let Some(id) = id.filter(|i| !i.is_empty()) else {
-                    return Some((close::BAD_REQUEST, "Invalid message received"));
-                };
+            ClientMessage::Pong => None,
+            ClientMessage::Subscribe { id, request } => {
                 if self.auth.is_none() {
                     return Some((close::UNAUTHORIZED, "Unauthorized"));
                 }
-                let Some(request) = payload.and_then(|p| serde_json::from_value::<Request>(p.clone()).ok()) else {
+                let Some(request) = request else {
                     return Some((close::BAD_REQUEST, "Invalid message received"));
                 };
-                self.subscribe(id.to_string(), request)
+                self.subscribe(id, *request)
             }
-            (Proto::Transport, "complete") | (Proto::Legacy, "stop") => {
-                let Some(id) = id else { return Some((close::BAD_REQUEST, "Invalid message received")) };
-                let stopped = self.subs.lock().ok().and_then(|mut s| s.remove(id));
+            ClientMessage::Complete { id } => {
+                let stopped = self.subs.lock().ok().and_then(|mut s| s.remove(&id));
                 if let Some(h) = stopped {
                     h.abort();
                     if self.proto == Proto::Legacy {
@@ -305,21 +292,20 @@ impl Connection {
                 }
                 None
             }
-            (Proto::Legacy, "connection_terminate") => Some((1000, "Normal Closure")),
-            _ => Some((close::BAD_REQUEST, "Invalid message received")),
+            ClientMessage::Terminate => Some((1000, "Normal Closure")),
         }
     }
 
-    async fn init(&mut self, payload: Option<&Value>) -> Option<(u16, &'static str)> {
+    async fn init(&mut self, token: Option<String>) -> Option<(u16, &'static str)> {
         self.inits += 1;
         if self.inits > 1 {
             if self.proto == Proto::Legacy {
                 // The legacy protocol has no ping: a second init re-authenticates.
-                return self.reauthenticate(payload).await;
+                return self.reauthenticate(token).await;
             }
             return Some((close::TOO_MANY_INITS, "Too many initialisation requests"));
         }
-        match self.authenticate(payload).await {
+        match self.authenticate(token).await {
             Err(_) => Some((close::INTERNAL, "Internal server error")),
             Ok(Some((token, p))) => {
                 self.auth = Some((token, Arc::new(RwLock::new(p))));
@@ -339,10 +325,10 @@ impl Connection {
     }
 
     /// A fresh token on the open socket: same user, subscriptions go on.
-    async fn reauthenticate(&mut self, payload: Option<&Value>) -> Option<(u16, &'static str)> {
+    async fn reauthenticate(&mut self, token: Option<String>) -> Option<(u16, &'static str)> {
         let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
         let same_user = |p: &Principal| shared.read().is_ok_and(|cur| cur.user.id == p.user.id);
-        match self.authenticate(payload).await {
+        match self.authenticate(token).await {
             Err(_) => Some((close::INTERNAL, "Internal server error")),
             Ok(Some((token, p))) if same_user(&p) => {
                 if let Ok(mut slot) = shared.write() {
@@ -444,31 +430,39 @@ impl Operation {
         json!({"type": "error", "id": self.id, "payload": finish(res).errors})
     }
 
-    async fn run(self, request: Request) {
-        let (is_subscription, shape) = match async_graphql::parser::parse_query(&request.query) {
-            Ok(doc) => {
-                let op = match (&doc.operations, request.operation_name.as_deref()) {
-                    (DocumentOperations::Single(op), _) => Some(op),
-                    (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-                    // A single named operation may be run without its name.
-                    (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-                    (DocumentOperations::Multiple(_), None) => None,
-                };
-                match op.filter(|o| o.node.ty == OperationType::Subscription) {
-                    Some(op) => (true, commands_shape(&op.node, &request)),
-                    None => (false, None),
-                }
+    /// A `commands` subscription on the fast path: async-graphql validates the request and the
+    /// resolver authorizes and opens the feed, which is then captured and run here.
+    async fn run_direct(&self, request: Request, shape: u64) -> bool {
+        let direct = self.direct(&request, shape);
+        let capture = Arc::new(Capture::default());
+        let mut stream = self.schema.execute_stream(request.data(direct.clone()).data(capture.clone()));
+        // Anything the stream yields was refused before the feed opened (an invalid request,
+        // no right to read, a bad cursor).
+        let mut first = true;
+        while let Some(res) = stream.next().await {
+            if first && is_request_error(&res) {
+                self.send(self.failure(res)).await;
+                return false;
             }
-            Err(_) => (false, None),
-        };
-        let completed = if is_subscription {
-            let request = match shape {
-                Some(shape) => {
-                    let direct = self.direct(&request, shape);
-                    request.data(direct)
-                }
-                None => request,
-            };
+            first = false;
+            if !self.send(self.result(res)).await {
+                return false;
+            }
+        }
+        drop(stream);
+        let Some(feed) = capture.take() else { return true };
+        match feed.run().await {
+            None => true,
+            // Rendered by the schema, exactly as an error item of the stream would be.
+            Some(e) => (direct.deliver)(direct.render_error(e).await).await,
+        }
+    }
+
+    async fn run(self, request: Request) {
+        let (is_subscription, shape) = plan(&request);
+        let completed = if let Some(shape) = shape {
+            self.run_direct(request, shape).await
+        } else if is_subscription {
             let mut stream = self.schema.execute_stream(request);
             let mut first = true;
             let mut ok = true;
@@ -502,6 +496,23 @@ impl Operation {
         if completed {
             self.send(json!({"type": "complete", "id": self.id})).await;
         }
+    }
+}
+
+/// Whether a request runs a subscription, and for a `commands` subscription its shape (see
+/// [`commands_shape`]). A document that does not parse is no subscription: executing it reports why.
+pub fn plan(request: &Request) -> (bool, Option<u64>) {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return (false, None) };
+    let op = match (&doc.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        // A single named operation may be run without its name.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    match op.filter(|o| o.node.ty == OperationType::Subscription) {
+        Some(op) => (true, commands_shape(&op.node, request)),
+        None => (false, None),
     }
 }
 
@@ -544,17 +555,6 @@ fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<u64> {
     request.operation_name.hash(&mut h);
     serde_json::to_string(&variables).unwrap_or_default().hash(&mut h);
     Some(h.finish())
-}
-
-/// The token in a `connection_init` (or re-authentication) payload.
-fn token_in(payload: Option<&Value>) -> Option<String> {
-    let obj = payload?.as_object()?;
-    let value = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization"))?.1.as_str()?.trim();
-    let token = match value.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-        _ => value,
-    };
-    (!token.is_empty()).then(|| token.to_string())
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {

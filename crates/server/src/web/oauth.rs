@@ -293,7 +293,7 @@ fn no_store(body: serde_json::Value) -> Response {
 }
 
 /// The parameters of a form POST: the right content type, each parameter once.
-fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+pub fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
         v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
     });
@@ -314,11 +314,21 @@ async fn client_request(
     authenticated_client(state, headers, p).await
 }
 
-async fn authenticated_client(
-    state: &AppState,
+/// The credentials a client presents, taken out of its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<String>,
+    /// The other parameters: never `client_id` or `client_secret`.
+    pub params: HashMap<String, String>,
+}
+
+/// Read the client's credentials from the `Authorization: Basic` header or the form
+/// (`client_id`, `client_secret`): exactly one method, nothing checked against the store yet.
+pub fn client_credentials(
     headers: &HeaderMap,
     mut p: HashMap<String, String>,
-) -> Result<(App, HashMap<String, String>), OAuthError> {
+) -> Result<ClientCredentials, OAuthError> {
     let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         Some(v) => {
             let (scheme, cred) =
@@ -356,12 +366,21 @@ async fn authenticated_client(
             (id, p.remove("client_secret"))
         }
     };
+    p.remove("client_id");
+    Ok(ClientCredentials { client_id, secret, params: p })
+}
+
+async fn authenticated_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    p: HashMap<String, String>,
+) -> Result<(App, HashMap<String, String>), OAuthError> {
+    let ClientCredentials { client_id, secret, params } = client_credentials(headers, p)?;
     if !state.limits.token_allowed(&client_id) {
         return Err(OAuthError::temporarily_unavailable("too many requests from this client; retry later"));
     }
     let app = state.core.authenticate_client(&client_id, secret.as_deref()).await?;
-    p.remove("client_id");
-    Ok((app, p))
+    Ok((app, params))
 }
 
 /// `POST /v3/oauth2/token`.

@@ -227,7 +227,7 @@ pub async fn login_submit(
         tracing::warn!(ip = %peer.ip(), "login rate limit reached");
         return again(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts. Wait a few minutes and try again.");
     }
-    match state.core.login(&f.email, &f.password).await {
+    match state.core.login(&f.email, &f.password, &peer.ip().to_string()).await {
         Ok(user) => match state.core.start_session(&user.id).await {
             Ok(session) => {
                 tracing::info!(user = %user.id, "signed in");

@@ -114,7 +114,7 @@ pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, Form(
         Err(r) => return r,
     };
     let uris: Vec<String> = f.redirect_uris.lines().map(str::to_string).collect();
-    match state.core.create_app(&user.id, &f.name, &uris, f.kind == "public").await {
+    match state.core.create_app(Some(&user.id), &user.id, &f.name, &uris, f.kind == "public").await {
         Ok(new) => {
             tracing::info!(user = %user.id, client_id = %new.app.client_id, "app registered");
             let (csrf, set) = csrf(&state, &headers);

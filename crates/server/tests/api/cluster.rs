@@ -15,12 +15,7 @@ use tessera_core::service::{NewElement, NewWorkspace};
 
 /// Three nodes on one fresh database, with an org, a workspace and an editor bot.
 async fn three_nodes() -> (Vec<TestApp>, WorkspaceId, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = fresh_db(dir.path()).await;
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        nodes.push(spawn_app_on(&db).await);
-    }
+    let (nodes, dir) = nodes_on_one_database(3).await;
     let core = &nodes[0].core;
     let org = core.admin_create_org("Cluster").await.expect("org").id;
     let (bot, token) = core.admin_create_bot(&org, "writer").await.expect("bot");

@@ -56,6 +56,17 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 /// A server on port 0 using an existing database URL.
+/// `n` nodes sharing one fresh database (kept while the directory lives).
+pub async fn nodes_on_one_database(n: usize) -> (Vec<TestApp>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = fresh_db(dir.path()).await;
+    let mut nodes = Vec::new();
+    for _ in 0..n {
+        nodes.push(spawn_app_on(&db).await);
+    }
+    (nodes, dir)
+}
+
 pub async fn spawn_app_on(db_url: &str) -> TestApp {
     start(db_url, |_| {}).await
 }

@@ -14,6 +14,7 @@ mod oauth_tokens;
 mod ops;
 mod portal;
 mod roles;
+mod security_log;
 mod subscriptions;
 mod token_exchange;
 mod wsclient;

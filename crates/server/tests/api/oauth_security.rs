@@ -239,6 +239,9 @@ async fn refresh_rotation_reuse_detection_and_grace() {
     )
     .await;
     assert_eq!(w["error"], "invalid_scope");
+    // A refused request does not spend the refresh token.
+    let (s, _, ok) = token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", latest)], basic).await;
+    assert_eq!(s, 200, "{ok}");
 }
 
 #[tokio::test]

@@ -54,7 +54,8 @@ fn subscribe(id: &str, ws: &WorkspaceId, cursor: Option<i64>) -> Value {
 
 /// A short-lived access token for a bot (client_credentials through a bot-owned app).
 async fn access_token(app: &TestApp, bot: &UserId) -> String {
-    let new = app.core.create_app(bot, "bot app", &["https://b.example.test/cb".into()], false).await.expect("app");
+    let new =
+        app.core.create_app(None, bot, "bot app", &["https://b.example.test/cb".into()], false).await.expect("app");
     let secret = new.secret.expect("secret");
     let (s, _, t) = crate::browser::token_request(
         app,
@@ -314,8 +315,12 @@ async fn expiry_and_revocation_close_the_socket_within_a_second() {
     assert!(started.elapsed() < Duration::from_millis(2_600), "closed {:?} after subscribing", started.elapsed());
 
     // Revocation through the revocation endpoint (in this process).
-    let new =
-        f.app.core.create_app(&f.reader_id, "r", &["https://r.example.test/cb".into()], false).await.expect("app");
+    let new = f
+        .app
+        .core
+        .create_app(None, &f.reader_id, "r", &["https://r.example.test/cb".into()], false)
+        .await
+        .expect("app");
     let secret = new.secret.expect("secret");
     let (_, _, t) = crate::browser::token_request(
         &f.app,
