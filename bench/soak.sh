@@ -5,13 +5,19 @@
 #   bench/soak.sh            the full run: 10 minutes
 #   bench/soak.sh --quick    1 minute (as .ci/run does)
 # Further arguments go to the program (--seconds N, --subscribers N, --rate N).
+# TESSERA_BIN=path runs that server binary instead of building target/release/tessera.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each of the two processes holds one descriptor per subscriber connection.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge 4096 ] || { echo "soak: needs 4096 open files per process, ulimit -n allows $(ulimit -n)" >&2; exit 1; }
-cargo build --release -q -p tessera -p tessera-bench
-bin=target/release/tessera
+if [ -n "${TESSERA_BIN:-}" ]; then
+  cargo build --release -q -p tessera-bench
+  bin=$TESSERA_BIN
+else
+  cargo build --release -q -p tessera -p tessera-bench
+  bin=target/release/tessera
+fi
 dir=$(mktemp -d)
 export TESSERA_DATABASE_URL="sqlite://$dir/tessera.db" TESSERA_RATE_LIMITS=off TESSERA_LOG=warn TESSERA_LOG_FORMAT=json
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
