@@ -9,6 +9,7 @@
 //! Subscribers that fall behind the broadcast read the log themselves.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tessera_core::cache::Credentials;
@@ -31,6 +32,8 @@ pub struct Hub {
     wake: Notify,
     /// Each event rendered once per query shape, shared by every subscriber of that shape.
     renders: Mutex<HashMap<(u64, i64), Rendering>>,
+    /// The newest cursor known in this workspace; only renderings near it are kept.
+    newest: AtomicI64,
 }
 
 /// One event rendered for one query shape, filled by the first subscriber that needs it.
@@ -40,12 +43,31 @@ type Rendering = Arc<OnceCell<Arc<str>>>;
 const RENDERS_KEPT: i64 = 4096;
 
 impl Hub {
+    fn new() -> Arc<Hub> {
+        Arc::new(Hub {
+            tx: broadcast::channel(BROADCAST_CAPACITY).0,
+            wake: Notify::new(),
+            renders: Mutex::default(),
+            newest: AtomicI64::new(0),
+        })
+    }
+
+    /// `cursor` exists in this workspace's log.
+    pub fn saw(&self, cursor: i64) {
+        self.newest.fetch_max(cursor, Ordering::Relaxed);
+    }
+
     /// The result of `render` for (query shape, event cursor): computed by the first subscriber
-    /// that needs it, shared with the rest.
+    /// that needs it, shared with the rest. Events older than the last `RENDERS_KEPT` (a
+    /// replay of history) are rendered but not kept: the tail prunes only as new events come,
+    /// so keeping them would hold a rendering of every replayed event.
     pub async fn rendered<F>(&self, shape: u64, cursor: i64, render: F) -> Arc<str>
     where
         F: std::future::Future<Output = Arc<str>>,
     {
+        if cursor < self.newest.load(Ordering::Relaxed) - RENDERS_KEPT {
+            return render.await;
+        }
         let cell = match self.renders.lock() {
             Ok(mut map) => map.entry((shape, cursor)).or_default().clone(),
             Err(_) => Arc::new(OnceCell::new()),
@@ -86,23 +108,16 @@ impl Hubs {
 
     /// Subscribe to a workspace's live events; starts its tail if none runs.
     pub fn join(self: &Arc<Self>, ws: &WorkspaceId) -> (Arc<Hub>, broadcast::Receiver<Arc<Event>>) {
-        let new_hub = || {
-            Arc::new(Hub {
-                tx: broadcast::channel(BROADCAST_CAPACITY).0,
-                wake: Notify::new(),
-                renders: Mutex::default(),
-            })
-        };
         let Ok(mut hubs) = self.hubs.lock() else {
             // A poisoned lock means a panic elsewhere; serve from a fresh, private hub.
-            let hub = new_hub();
+            let hub = Hub::new();
             let rx = hub.tx.subscribe();
             return (hub, rx);
         };
         if let Some(hub) = hubs.get(ws) {
             return (hub.clone(), hub.tx.subscribe());
         }
-        let hub = new_hub();
+        let hub = Hub::new();
         let rx = hub.tx.subscribe();
         hubs.insert(ws.clone(), hub.clone());
         tokio::spawn(self.clone().tail(ws.clone(), hub.clone()));
@@ -129,6 +144,7 @@ impl Hubs {
                 0
             }
         };
+        hub.saw(last);
         loop {
             tokio::select! {
                 _ = hub.wake.notified() => {}
@@ -148,6 +164,7 @@ impl Hubs {
                         let full = batch.len() as u32 == PAGE;
                         for e in batch {
                             last = e.cursor;
+                            hub.saw(last);
                             let _ = hub.tx.send(Arc::new(e));
                             if last % 256 == 0 {
                                 hub.prune(last - RENDERS_KEPT);
@@ -206,5 +223,21 @@ impl Bus for Hubs {
         }
         self.security_recorded();
         self.tokens_revoked();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_replay_of_old_events_is_rendered_but_not_kept() {
+        let hub = Hub::new();
+        hub.saw(10_000);
+        let old = hub.rendered(1, 10, async { Arc::from("old") }).await;
+        let recent = hub.rendered(1, 9_000, async { Arc::from("recent") }).await;
+        assert_eq!((&*old, &*recent), ("old", "recent"));
+        let kept: Vec<i64> = hub.renders.lock().map(|m| m.keys().map(|k| k.1).collect()).unwrap_or_default();
+        assert_eq!(kept, vec![9_000], "only renderings near the newest event are kept");
     }
 }

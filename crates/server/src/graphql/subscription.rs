@@ -167,6 +167,7 @@ async fn open_feed(
         // Join before reading anything, so nothing committed from now on can be missed.
         let (hub, rx) = hubs.join(&ws);
         let last = core.store().last_cursor(&ws).await.gql()?.unwrap_or(0);
+        hub.saw(last);
         let start = match cursor {
             None => last,
             Some(c) => match c.parse::<i64>() {
