@@ -158,6 +158,12 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(c.secret, Some(secret));
             }
         }
+        (Authorization::Raw(_), None) => {
+            // A header that is not visible ASCII is malformed, never taken for an absent one.
+            if headers.get(header::AUTHORIZATION).is_some_and(|v| v.to_str().is_err()) {
+                assert_eq!(result.map_err(|e| e.code), Err("invalid_client"));
+            }
+        }
         (_, None) => {}
     }
 });

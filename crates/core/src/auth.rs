@@ -86,6 +86,13 @@ pub fn parse_scopes(s: &str) -> Result<Scopes> {
         .collect()
 }
 
+/// A `scope` parameter, or `None` when it is absent or only spaces. Scope tokens are separated
+/// by spaces (RFC 6749 §3.3); any other character, other whitespace included, belongs to a
+/// token, so a scope of only tabs or U+3000 is an unknown scope, not a request for the default.
+pub fn requested_scope(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| s.bytes().any(|b| b != b' '))
+}
+
 pub fn format_scopes(scopes: &Scopes) -> String {
     scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
 }
@@ -232,5 +239,17 @@ mod tests {
         let s = parse_scopes("elements:read  v2legacy").expect("parse");
         assert_eq!(format_scopes(&s), "v2legacy elements:read");
         assert!(parse_scopes("elements:read admin").is_err());
+    }
+
+    #[test]
+    fn only_spaces_mean_no_scope_other_whitespace_is_a_scope() {
+        assert_eq!(requested_scope(None), None);
+        assert_eq!(requested_scope(Some("")), None);
+        assert_eq!(requested_scope(Some("   ")), None);
+        for odd in ["\t", "\u{3000}", " \n "] {
+            let asked = requested_scope(Some(odd));
+            assert_eq!(asked, Some(odd));
+            assert!(parse_scopes(odd).is_err(), "{odd:?} is not a known scope");
+        }
     }
 }

@@ -7,7 +7,8 @@ use super::{
 };
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{
-    format_scopes, generate_token, hash_token, parse_scopes, verify_password, Scope, Scopes, TokenKind, TokenRecord,
+    format_scopes, generate_token, hash_token, parse_scopes, requested_scope, verify_password, Scope, Scopes,
+    TokenKind, TokenRecord,
 };
 use crate::error::{Error, Result};
 use crate::ids::{new_id, TokenId, UserId, WorkspaceId};
@@ -105,7 +106,7 @@ impl Core {
             None => return Err(OAuthError::invalid_request("response_type is required")),
             Some(_) => return Err(OAuthError::unsupported_response_type("only response_type=code is supported")),
         }
-        let scope_text = p.scope.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or(DEFAULT_SCOPE);
+        let scope_text = requested_scope(p.scope.as_deref()).unwrap_or(DEFAULT_SCOPE);
         let scopes = parse_scopes(scope_text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
         let code_challenge = match p.code_challenge.as_deref() {
             Some(c) => {
@@ -256,7 +257,7 @@ impl Core {
         }
         let family = record.family_id.clone().unwrap_or_default();
         let granted = parse_scopes(&record.scopes)?;
-        let scopes = match scope.filter(|s| !s.trim().is_empty()) {
+        let scopes = match requested_scope(scope) {
             Some(s) => {
                 let asked = parse_scopes(s).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
                 if !asked.is_subset(&granted) {
@@ -303,7 +304,7 @@ impl Core {
         if owner.as_ref().map(|u| u.kind) != Some(ActorType::Bot) {
             return Err(OAuthError::unauthorized_client("client_credentials is only for apps owned by a bot"));
         }
-        let text = scope.filter(|s| !s.trim().is_empty()).unwrap_or(DEFAULT_SCOPE);
+        let text = requested_scope(scope).unwrap_or(DEFAULT_SCOPE);
         let scopes = parse_scopes(text).map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
         if scopes.contains(&Scope::OfflineAccess) {
             return Err(OAuthError::invalid_scope("offline_access is not available with client_credentials"));
@@ -414,7 +415,7 @@ impl Core {
             .filter(|id| crate::ids::looks_like_id(id))
             .map(|id| WorkspaceId(id.to_string()))
             .ok_or_else(|| OAuthError::invalid_target("resource must be urn:tessera:workspace:<workspace id>"))?;
-        let scopes = parse_scopes(scope.filter(|s| !s.trim().is_empty()).unwrap_or("elements:read"))
+        let scopes = parse_scopes(requested_scope(scope).unwrap_or("elements:read"))
             .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
         if scopes.iter().any(|s| *s != Scope::ElementsRead) {
             return Err(OAuthError::invalid_scope("only elements:read may be asked for"));

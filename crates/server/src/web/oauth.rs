@@ -329,8 +329,11 @@ pub fn client_credentials(
     headers: &HeaderMap,
     mut p: HashMap<String, String>,
 ) -> Result<ClientCredentials, OAuthError> {
-    let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    let basic = match headers.get(header::AUTHORIZATION) {
         Some(v) => {
+            // Not visible ASCII: a malformed header, never an absent one (which would let the
+            // form's credentials be used instead).
+            let v = v.to_str().map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?;
             let (scheme, cred) =
                 v.split_once(' ').ok_or_else(|| OAuthError::invalid_client("malformed Authorization header"))?;
             if !scheme.eq_ignore_ascii_case("basic") {
@@ -504,4 +507,25 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "service_documentation": format!("{iss}/v3/graphql"),
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_ascii_authorization_header_is_refused_not_ignored() {
+        let mut headers = HeaderMap::new();
+        let raw = HeaderValue::from_bytes(b"Basic \xe9\xe9").expect("obs-text is a valid header value");
+        headers.insert(header::AUTHORIZATION, raw);
+        let form = HashMap::from([
+            ("client_id".to_string(), "app".to_string()),
+            ("client_secret".to_string(), "s".to_string()),
+        ]);
+        let e = client_credentials(&headers, form.clone()).err().map(|e| e.code);
+        assert_eq!(e, Some("invalid_client"));
+        // Without the header, the same form authenticates by its own credentials.
+        let c = client_credentials(&HeaderMap::new(), form).map(|c| (c.client_id, c.secret));
+        assert_eq!(c.ok(), Some(("app".to_string(), Some("s".to_string()))));
+    }
 }

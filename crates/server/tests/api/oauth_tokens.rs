@@ -208,6 +208,13 @@ async fn client_credentials_for_a_bot_owned_app_act_as_the_bot() {
     )
     .await;
     assert_eq!(e["error"], "invalid_scope");
+    // Scope tokens are separated by spaces only: other whitespace is an unknown scope, not
+    // an absent one that would get the default.
+    for odd in ["\t", "\u{3000}"] {
+        let (status, _, e) =
+            token_request(&app, &[("grant_type", "client_credentials"), ("scope", odd)], Some((&cid, &secret))).await;
+        assert_eq!((status, e["error"].as_str()), (400, Some("invalid_scope")), "{odd:?}");
+    }
 }
 
 #[tokio::test]
