@@ -112,7 +112,7 @@ fuzz_target!(|data: &[u8]| {
     let p = match parsed {
         Ok(p) => p,
         Err(e) => {
-            assert_eq!(e.code, "invalid_request");
+            assert_eq!(e.code.as_str(), "invalid_request");
             return;
         }
     };
@@ -135,7 +135,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(c.params.len() + taken, p.len());
     }
     if let Err(e) = &result {
-        assert!(matches!(e.code, "invalid_client" | "invalid_request"), "{e:?}");
+        assert!(matches!(e.code.as_str(), "invalid_client" | "invalid_request"), "{e:?}");
     }
     match (&input.authorization, basic) {
         (Authorization::None, _) => match p.get("client_id") {
@@ -144,13 +144,13 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(&c.client_id, id);
                 assert_eq!(c.secret.as_ref(), p.get("client_secret"));
             }
-            None => assert_eq!(result.map_err(|e| e.code), Err("invalid_client")),
+            None => assert_eq!(result.map_err(|e| e.code.as_str()), Err("invalid_client")),
         },
         (_, Some((id, secret))) => {
             let two_methods = p.contains_key("client_secret");
             let mismatch = p.get("client_id").is_some_and(|c| *c != id);
             if two_methods || mismatch {
-                assert_eq!(result.map_err(|e| e.code), Err("invalid_request"));
+                assert_eq!(result.map_err(|e| e.code.as_str()), Err("invalid_request"));
             } else {
                 // Basic credentials round-trip whatever characters they hold.
                 let c = result.unwrap_or_else(|e| panic!("Basic credentials refused: {e:?}"));
@@ -161,7 +161,7 @@ fuzz_target!(|data: &[u8]| {
         (Authorization::Raw(_), None) => {
             // A header that is not visible ASCII is malformed, never taken for an absent one.
             if headers.get(header::AUTHORIZATION).is_some_and(|v| v.to_str().is_err()) {
-                assert_eq!(result.map_err(|e| e.code), Err("invalid_client"));
+                assert_eq!(result.map_err(|e| e.code.as_str()), Err("invalid_client"));
             }
         }
         (_, None) => {}

@@ -74,6 +74,12 @@ impl Scope {
     pub fn is_workspace_scoped(self) -> bool {
         matches!(self, Scope::WorkspacesRead | Scope::WorkspacesWrite | Scope::ElementsRead | Scope::ElementsWrite)
     }
+
+    /// Whether a token with this scope can do anything inside a workspace (the workspace
+    /// scopes, and `v2legacy`, which can do everything): what a workspace narrowing limits.
+    pub fn reaches_workspaces(self) -> bool {
+        self.is_workspace_scoped() || self == Scope::V2Legacy
+    }
 }
 
 /// A set of scopes, parsed from and printed as a space-separated string (RFC 6749 §3.3).

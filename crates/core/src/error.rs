@@ -19,6 +19,9 @@ pub enum Error {
     /// The database cannot be used (down, restarting, overloaded, disk full): worth retrying.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Too much at once (sign-ins queued for password hashing): retry in a moment.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl Error {
@@ -38,6 +41,7 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::Internal(_) => "INTERNAL",
             Error::Unavailable(_) => "UNAVAILABLE",
+            Error::Busy(_) => "TOO_MANY_REQUESTS",
         }
     }
     /// Log what only operators may see: internal detail, and why the database is unavailable.

@@ -13,6 +13,7 @@ pub mod event;
 pub mod ids;
 pub mod model;
 pub mod oauth;
+pub mod passwords;
 pub mod permission;
 pub mod ports;
 pub mod service;

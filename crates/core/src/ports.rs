@@ -24,15 +24,20 @@ pub struct NewUser {
 /// the change; run inside the writing transaction.
 pub type ElementChange<'a> = &'a (dyn Fn(Element) -> Result<(Option<Element>, EventPayload)> + Send + Sync);
 
-/// A user's remembered consent to an app.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Consent {
-    pub user_id: UserId,
-    pub client_id: String,
-    pub scopes: String,
-    /// `Some` when the user narrowed the app to these workspaces.
-    pub workspaces: Option<Vec<WorkspaceId>>,
-    pub created_at: i64,
+pub use crate::oauth::consent::Consent;
+
+/// Tokens to write in one commit, with the security events recording their issue, and the
+/// conditions under which they are written at all.
+#[derive(Debug, Clone, Default)]
+pub struct TokenWrite {
+    pub tokens: Vec<(TokenRecord, String)>,
+    pub events: Vec<NewSecurityEvent>,
+    /// A refresh token to mark rotated at this time: written only if it was neither rotated
+    /// nor revoked before (exactly one exchange of a refresh token wins).
+    pub rotates: Option<(TokenId, i64)>,
+    /// The user's grant to an app the tokens come from: written only if its consent still
+    /// stands, so that nothing issued after a withdrawal survives it.
+    pub grant: Option<(UserId, String)>,
 }
 
 /// An authorization code as stored (the code itself only as a hash).
@@ -85,27 +90,18 @@ pub trait OAuthStore: Send + Sync {
     /// Atomically marks the code used; tells whether this was its first use.
     async fn redeem_code(&self, hash: &str) -> Result<Redemption>;
 
-    /// Inserts several tokens (an access token and its refresh token) and the security events
-    /// that record their issue, in one transaction.
-    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)], events: &[NewSecurityEvent]) -> Result<()>;
+    /// Writes tokens and their security events in one transaction, if the write's conditions
+    /// hold (see [`TokenWrite`]); false when one failed and nothing was written.
+    async fn write_tokens(&self, write: TokenWrite) -> Result<bool>;
     /// Records security events in the logs of their subjects' organizations.
     async fn record_security(&self, events: &[NewSecurityEvent]) -> Result<()> {
-        self.insert_tokens(&[], events).await
+        self.write_tokens(TokenWrite { events: events.to_vec(), ..Default::default() }).await.map(|_| ())
     }
     /// An organization's security events after `after`, in cursor order; with `None`, the
     /// newest `limit` of them.
     async fn security_events(&self, org: &OrgId, after: Option<i64>, limit: u32) -> Result<Vec<SecurityEvent>>;
     /// The newest cursor of an organization's security log (`None`: no such organization).
     async fn last_security_cursor(&self, org: &OrgId) -> Result<Option<i64>>;
-    /// Exchanges a refresh token: marks `rotated` as rotated at `at` and inserts the new tokens
-    /// and their events, in one transaction; false (nothing written) if it already was rotated.
-    async fn rotate_tokens(
-        &self,
-        rotated: &TokenId,
-        at: i64,
-        tokens: &[(TokenRecord, String)],
-        events: &[NewSecurityEvent],
-    ) -> Result<bool>;
     /// Revokes every token of a family; returns how many were live.
     async fn revoke_family(&self, family_id: &str) -> Result<u64>;
     /// The bots that are members of an organization.

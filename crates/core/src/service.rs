@@ -12,8 +12,9 @@ use crate::model::{
     now_millis, AccessFacts, ActorType, Collaborator, Comment, Organization, ResourceType, Role, User, Workspace,
 };
 use crate::oauth::OAuthSettings;
+use crate::passwords::Passwords;
 use crate::permission::{decide, decide_org, Permission, RoleBook, ORG_ROLES};
-use crate::ports::{NewUser, Store};
+use crate::ports::{NewUser, Store, TokenWrite};
 use crate::validate;
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub struct Core {
     roles: Arc<RoleBook>,
     settings: Arc<OAuthSettings>,
     credentials: Arc<Credentials>,
+    passwords: Arc<Passwords>,
 }
 
 /// A new element: the common fields and its typed body.
@@ -64,12 +66,17 @@ impl Core {
     /// Loads the role data once; roles are built-in and seeded by migrations.
     pub async fn new(store: Arc<dyn Store>, settings: OAuthSettings) -> Result<Self> {
         let roles = Arc::new(RoleBook::new(store.roles().await?));
-        Ok(Core { store, roles, settings: Arc::new(settings), credentials: Arc::default() })
+        Ok(Core { store, roles, settings: Arc::new(settings), credentials: Arc::default(), passwords: Arc::default() })
     }
 
     /// The credential cache; the server empties it whenever tokens are revoked anywhere.
     pub fn credentials(&self) -> &Arc<Credentials> {
         &self.credentials
+    }
+
+    /// Password hashing, on the blocking pool with a bounded queue.
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
     }
 
     pub fn settings(&self) -> &OAuthSettings {
@@ -332,7 +339,7 @@ impl Core {
             self.check_org_role(role)?;
             self.store.org(org).await?.ok_or(Error::NotFound("organization"))?;
         }
-        let password_hash = auth::hash_password(&person.password)?;
+        let password_hash = self.passwords.hash(&person.password).await?;
         let user = User {
             id: UserId::generate(),
             kind: ActorType::User,
@@ -388,7 +395,12 @@ impl Core {
             rotated_at: None,
         };
         let issued = NewSecurityEvent::tokens_issued(&record.user_id, None, "bot token", &record.scopes, &[&record.id]);
-        self.store.insert_tokens(&[(record.clone(), hash)], &[issued.acted_by(None)]).await?;
+        let write = TokenWrite {
+            tokens: vec![(record.clone(), hash)],
+            events: vec![issued.acted_by(None)],
+            ..Default::default()
+        };
+        self.store.write_tokens(write).await?;
         Ok((record.id, token))
     }
 

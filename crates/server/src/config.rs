@@ -31,9 +31,11 @@ pub struct FileConfig {
     pub ws_stall_timeout: Option<u64>,
     pub example_app: Option<String>,
     pub graphql_introspection: Option<String>,
+    pub trusted_proxies: Option<String>,
+    pub metrics_token: Option<String>,
 }
 
-const KNOWN_KEYS: [&str; 17] = [
+const KNOWN_KEYS: [&str; 19] = [
     "listen",
     "database_url",
     "data_dir",
@@ -51,6 +53,8 @@ const KNOWN_KEYS: [&str; 17] = [
     "ws_stall_timeout",
     "example_app",
     "graphql_introspection",
+    "trusted_proxies",
+    "metrics_token",
 ];
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
@@ -67,10 +71,27 @@ fn env_or<T: std::str::FromStr>(key: &str, file: Option<T>) -> Result<Option<T>,
 #[derive(Debug, Clone)]
 pub struct RateLimits {
     pub enabled: bool,
-    /// Login attempts per account, and (five times as many) per client address, per 15 minutes.
+    /// Sign-in attempts per account and client address, and (five times as many) per client
+    /// address, per 15 minutes; past this many for one account from everywhere, attempts are
+    /// slowed down (never refused).
     pub login_attempts_per_15min: u32,
-    /// Token-endpoint requests per client per minute.
+    /// Token-endpoint requests per minute: per confidential client, per public client and
+    /// address, and failed client authentications per address.
     pub token_requests_per_minute: u32,
+    /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` headers name the client's address
+    /// (`trusted_proxies = "10.0.0.1, 10.0.0.0/8"`); from any other peer they are ignored.
+    pub trusted_proxies: Vec<crate::web::limits::Net>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            enabled: true,
+            login_attempts_per_15min: 10,
+            token_requests_per_minute: 600,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 impl FileConfig {
@@ -110,6 +131,8 @@ pub struct Config {
     /// Whether the schema may be introspected (`__schema`, `__type`). Off, field suggestions in
     /// error messages are off too, so the schema does not leak through them.
     pub graphql_introspection: bool,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -178,6 +201,13 @@ impl Config {
             login_attempts_per_15min: env_or("login_attempts_per_15min", file.login_attempts_per_15min)?.unwrap_or(10),
             token_requests_per_minute: env_or("token_requests_per_minute", file.token_requests_per_minute)?
                 .unwrap_or(600),
+            trusted_proxies: env_or("trusted_proxies", file.trusted_proxies)?
+                .unwrap_or_default()
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(crate::web::limits::Net::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("trusted_proxies: {e}"))?,
         };
         let ws_init = env_or("ws_init_timeout", file.ws_init_timeout)?.unwrap_or(3);
         if !(1..=60).contains(&ws_init) {
@@ -204,6 +234,7 @@ impl Config {
             ws_stall_timeout,
             example_app: env_or("example_app", file.example_app)?.filter(|id| !id.is_empty()),
             graphql_introspection,
+            metrics_token: env_or("metrics_token", file.metrics_token)?.filter(|t| !t.is_empty()),
         })
     }
 

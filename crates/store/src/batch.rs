@@ -2,8 +2,9 @@
 //! write; with a full fsync per commit, committing each alone caps grants at the disk's commit
 //! rate. Concurrent inserts are queued and written together in one transaction (one fsync),
 //! and each caller is answered only after that commit. A job's tokens and its security events
-//! commit together. A refresh-token exchange is a job too: its old token is marked rotated in
-//! the same transaction, and only if that wins are its new tokens written. If a batch fails,
+//! commit together. A job may carry conditions, checked in the same transaction: a refresh-token
+//! exchange marks its old token rotated, and is written only if that wins; tokens of a user's
+//! grant are written only if the grant's consent still stands (not withdrawn). If a batch fails,
 //! its jobs are retried one by one, so one bad insert cannot fail the others.
 
 use crate::rows::{db_err, to_json};
@@ -11,6 +12,8 @@ use sqlx::AnyPool;
 use std::collections::HashSet;
 use tessera_core::audit::NewSecurityEvent;
 use tessera_core::auth::TokenRecord;
+use tessera_core::ids::{TokenId, UserId};
+use tessera_core::ports::TokenWrite;
 use tessera_core::{Error, Result};
 use tokio::sync::{mpsc, oneshot};
 
@@ -19,14 +22,9 @@ const MAX_BATCH: usize = 256;
 /// Rows per `INSERT` statement (10 parameters each; well inside both databases' limits).
 const ROWS_PER_STATEMENT: usize = 64;
 
-type Tokens = Vec<(TokenRecord, String)>;
-
 struct Job {
-    /// A refresh token to mark rotated at this time; the job is written only if it was not yet.
-    rotate: Option<(String, i64)>,
-    tokens: Tokens,
-    events: Vec<NewSecurityEvent>,
-    /// Whether the job was written (false: its token had already been rotated).
+    write: TokenWrite,
+    /// Whether the job was written (false: a condition of it failed).
     done: oneshot::Sender<Result<bool>>,
 }
 
@@ -35,39 +33,19 @@ pub(crate) struct TokenBatcher {
 }
 
 impl TokenBatcher {
-    /// The writer for `pool`; with `postgres`, security events notify other nodes.
+    /// The writer for `pool`; with `postgres`, security events notify other nodes and rows
+    /// read for a condition are locked.
     pub(crate) fn start(pool: AnyPool, postgres: bool) -> Self {
         let (queue, jobs) = mpsc::unbounded_channel();
         tokio::spawn(run(pool, postgres, jobs));
         TokenBatcher { queue }
     }
 
-    /// Insert these tokens and events durably (returns after their commit).
-    pub(crate) async fn insert(&self, tokens: Tokens, events: Vec<NewSecurityEvent>) -> Result<()> {
-        self.submit(None, tokens, events).await.map(|_| ())
-    }
-
-    /// Mark the refresh token `id` rotated and insert these tokens and events, in one commit;
-    /// false (nothing written) if `id` had already been rotated.
-    pub(crate) async fn rotate(
-        &self,
-        id: &str,
-        at: i64,
-        tokens: Tokens,
-        events: Vec<NewSecurityEvent>,
-    ) -> Result<bool> {
-        self.submit(Some((id.to_string(), at)), tokens, events).await
-    }
-
-    async fn submit(
-        &self,
-        rotate: Option<(String, i64)>,
-        tokens: Tokens,
-        events: Vec<NewSecurityEvent>,
-    ) -> Result<bool> {
+    /// Write durably (returns after the commit); false when a condition failed and nothing
+    /// of this write was written.
+    pub(crate) async fn submit(&self, write: TokenWrite) -> Result<bool> {
         let (done, answer) = oneshot::channel();
-        let job = Job { rotate, tokens, events, done };
-        self.queue.send(job).map_err(|_| Error::internal("the token writer has stopped"))?;
+        self.queue.send(Job { write, done }).map_err(|_| Error::internal("the token writer has stopped"))?;
         answer.await.map_err(|_| Error::internal("the token writer has stopped"))?
     }
 }
@@ -92,10 +70,11 @@ async fn run(pool: AnyPool, postgres: bool, mut jobs: mpsc::UnboundedReceiver<Jo
 /// Write the jobs in one transaction; tells, per job, whether it was written.
 async fn write(pool: &AnyPool, postgres: bool, jobs: &[Job]) -> Result<Vec<bool>> {
     let mut tx = pool.begin().await.map_err(db_err)?;
-    let won = rotate(&mut tx, jobs).await?;
-    let written = || jobs.iter().zip(&won).filter(|(_, w)| **w).map(|(j, _)| j);
-    let tokens: Vec<&(TokenRecord, String)> = written().flat_map(|j| j.tokens.iter()).collect();
-    let events: Vec<&NewSecurityEvent> = written().flat_map(|j| j.events.iter()).collect();
+    let granted = consents_stand(&mut tx, postgres, jobs).await?;
+    let won = rotate(&mut tx, jobs, &granted).await?;
+    let written = || jobs.iter().zip(&won).filter(|(_, w)| **w).map(|(j, _)| &j.write);
+    let tokens: Vec<&(TokenRecord, String)> = written().flat_map(|w| w.tokens.iter()).collect();
+    let events: Vec<&NewSecurityEvent> = written().flat_map(|w| w.events.iter()).collect();
     for chunk in tokens.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {
@@ -130,15 +109,42 @@ async fn write(pool: &AnyPool, postgres: bool, jobs: &[Job]) -> Result<Vec<bool>
     Ok(won)
 }
 
-/// Mark the jobs' refresh tokens rotated (one statement); a job wins if its token was not
-/// rotated before and no earlier job of the batch took it.
-async fn rotate(conn: &mut sqlx::AnyConnection, jobs: &[Job]) -> Result<Vec<bool>> {
-    let wanted: Vec<&(String, i64)> = jobs.iter().filter_map(|j| j.rotate.as_ref()).collect();
+/// Per job: whether the grant its tokens come from still stands (its consent exists). On
+/// PostgreSQL the consent rows are locked (in key order, so two batches cannot deadlock) until
+/// the commit: a withdrawal (which deletes the row first) either waits for this commit and then
+/// revokes these tokens too, or commits first and this job is not written.
+async fn consents_stand(conn: &mut sqlx::AnyConnection, postgres: bool, jobs: &[Job]) -> Result<Vec<bool>> {
+    let wanted: Vec<&(UserId, String)> = jobs.iter().filter_map(|j| j.write.grant.as_ref()).collect();
+    let mut standing: HashSet<(String, String)> = HashSet::new();
+    if !wanted.is_empty() {
+        let pairs: Vec<String> = (0..wanted.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+        let lock = if postgres { " ORDER BY user_id, client_id FOR UPDATE" } else { "" };
+        let sql = format!(
+            "SELECT user_id, client_id FROM consents WHERE (user_id, client_id) IN ({}){lock}",
+            pairs.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+        for (user, client) in &wanted {
+            query = query.bind(user.as_str()).bind(client.as_str());
+        }
+        standing = query.fetch_all(&mut *conn).await.map_err(db_err)?.into_iter().collect();
+    }
+    Ok(jobs
+        .iter()
+        .map(|j| j.write.grant.as_ref().is_none_or(|(u, c)| standing.contains(&(u.0.clone(), c.clone()))))
+        .collect())
+}
+
+/// Mark the jobs' refresh tokens rotated (one statement); a job wins if its grant stands, its
+/// token was neither rotated nor revoked before, and no earlier job of the batch took it.
+async fn rotate(conn: &mut sqlx::AnyConnection, jobs: &[Job], granted: &[bool]) -> Result<Vec<bool>> {
+    let wanted: Vec<&(TokenId, i64)> =
+        jobs.iter().zip(granted).filter(|(_, g)| **g).filter_map(|(j, _)| j.write.rotates.as_ref()).collect();
     let mut fresh: HashSet<String> = HashSet::new();
     if !wanted.is_empty() {
         let marks: Vec<String> = (2..wanted.len() + 2).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "UPDATE tokens SET rotated_at = $1 WHERE rotated_at IS NULL AND id IN ({}) RETURNING id",
+            "UPDATE tokens SET rotated_at = $1 WHERE rotated_at IS NULL AND revoked_at IS NULL AND id IN ({}) RETURNING id",
             marks.join(", ")
         );
         // One time for the statement: the earliest of the batch (within milliseconds of each).
@@ -149,5 +155,9 @@ async fn rotate(conn: &mut sqlx::AnyConnection, jobs: &[Job]) -> Result<Vec<bool
         }
         fresh = query.fetch_all(&mut *conn).await.map_err(db_err)?.into_iter().collect();
     }
-    Ok(jobs.iter().map(|j| j.rotate.as_ref().is_none_or(|(id, _)| fresh.remove(id))).collect())
+    Ok(jobs
+        .iter()
+        .zip(granted)
+        .map(|(j, g)| *g && j.write.rotates.as_ref().is_none_or(|(id, _)| fresh.remove(id.as_str())))
+        .collect())
 }

@@ -1,6 +1,7 @@
 //! Row types as stored, and their conversion into domain types.
 
-use tessera_core::auth::{TokenKind, TokenRecord};
+use std::collections::BTreeMap;
+use tessera_core::auth::{parse_scopes, TokenKind, TokenRecord};
 use tessera_core::element::Element;
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{OrgId, TokenId, UserId, WorkspaceId};
@@ -244,16 +245,43 @@ pub struct ConsentRow {
     pub created_at: i64,
 }
 
+/// The `workspaces` column of a consent: each scope's workspaces (`null`: all). Rows written
+/// before scopes kept their own workspaces hold one list for all scopes (or `NULL`).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum ConsentReach {
+    PerScope(BTreeMap<String, Option<Vec<WorkspaceId>>>),
+    Shared(Vec<WorkspaceId>),
+}
+
 impl ConsentRow {
     pub fn into_consent(self) -> Result<Consent> {
-        Ok(Consent {
-            workspaces: workspaces_from_json(self.workspaces.as_deref())?,
-            user_id: UserId(self.user_id),
-            client_id: self.client_id,
-            scopes: self.scopes,
-            created_at: self.created_at,
-        })
+        let scopes = parse_scopes(&self.scopes).map_err(|e| corrupt("consent scopes", e))?;
+        let reach = self
+            .workspaces
+            .as_deref()
+            .map(serde_json::from_str::<ConsentReach>)
+            .transpose()
+            .map_err(|e| corrupt("consent workspaces", e))?;
+        let mut consent = Consent::new(UserId(self.user_id), self.client_id, self.created_at);
+        match reach {
+            None => consent.approve(&scopes, &None),
+            Some(ConsentReach::Shared(list)) => consent.approve(&scopes, &Some(list)),
+            Some(ConsentReach::PerScope(map)) => {
+                for s in scopes {
+                    let reach = map.get(s.as_str()).cloned().flatten();
+                    consent.approve(&[s].into_iter().collect(), &reach);
+                }
+            }
+        }
+        Ok(consent)
     }
+}
+
+/// The `workspaces` column for a consent (see [`ConsentReach`]).
+pub fn consent_reach_json(c: &Consent) -> Result<String> {
+    let map: BTreeMap<&str, &Option<Vec<WorkspaceId>>> = c.grants.iter().map(|(s, r)| (s.as_str(), r)).collect();
+    to_json(&map)
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,12 +4,11 @@ use crate::open::{commit, SqlStore};
 use crate::rows::*;
 use crate::sql::USER_COLUMNS;
 use async_trait::async_trait;
-use tessera_core::audit::{NewSecurityEvent, SecurityEvent};
-use tessera_core::auth::TokenRecord;
-use tessera_core::ids::{OrgId, TokenId, UserId};
+use tessera_core::audit::SecurityEvent;
+use tessera_core::ids::{OrgId, UserId};
 use tessera_core::model::{now_millis, User};
 use tessera_core::oauth::App;
-use tessera_core::ports::{AuthCode, Consent, OAuthStore, Redemption};
+use tessera_core::ports::{AuthCode, Consent, OAuthStore, Redemption, TokenWrite};
 use tessera_core::Result;
 
 const APP_COLUMNS: &str = "client_id, name, owner_id, public, secret_hash, redirect_uris, created_at";
@@ -76,16 +75,17 @@ impl OAuthStore for SqlStore {
     }
 
     async fn delete_app(&self, client_id: &str) -> Result<bool> {
+        // Consents before tokens, in the order token writes lock them (see `revoke_grant`).
         let mut tx = self.begin().await?;
+        for sql in ["DELETE FROM consents WHERE client_id = $1", "DELETE FROM auth_codes WHERE client_id = $1"] {
+            sqlx::query(sql).bind(client_id).execute(&mut *tx).await.map_err(db_err)?;
+        }
         sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
             .bind(now_millis())
             .bind(client_id)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        for sql in ["DELETE FROM consents WHERE client_id = $1", "DELETE FROM auth_codes WHERE client_id = $1"] {
-            sqlx::query(sql).bind(client_id).execute(&mut *tx).await.map_err(db_err)?;
-        }
         let done = sqlx::query("DELETE FROM apps WHERE client_id = $1")
             .bind(client_id)
             .execute(&mut *tx)
@@ -142,8 +142,8 @@ impl OAuthStore for SqlStore {
         )
         .bind(c.user_id.as_str())
         .bind(&c.client_id)
-        .bind(&c.scopes)
-        .bind(c.workspaces.as_ref().map(to_json).transpose()?)
+        .bind(c.scope_text())
+        .bind(consent_reach_json(c)?)
         .bind(c.created_at)
         .execute(&self.write)
         .await
@@ -163,8 +163,17 @@ impl OAuthStore for SqlStore {
     }
 
     async fn revoke_grant(&self, user: &UserId, client_id: &str) -> Result<bool> {
+        // The consent row goes first: a token write for this grant holds it locked until its
+        // commit (see `batch`), so the revocation below sees every token that write made.
         let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user.as_str())
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        // Codes not yet redeemed die with the grant, so a later consent cannot revive them.
+        sqlx::query("DELETE FROM auth_codes WHERE user_id = $1 AND client_id = $2")
             .bind(user.as_str())
             .bind(client_id)
             .execute(&mut *tx)
@@ -231,10 +240,13 @@ impl OAuthStore for SqlStore {
         Ok(Redemption::Fresh(code))
     }
 
-    async fn insert_tokens(&self, tokens: &[(TokenRecord, String)], events: &[NewSecurityEvent]) -> Result<()> {
-        self.tokens.insert(tokens.to_vec(), events.to_vec()).await?;
-        self.security_recorded(events);
-        Ok(())
+    async fn write_tokens(&self, write: TokenWrite) -> Result<bool> {
+        let events = write.events.clone();
+        let written = self.tokens.submit(write).await?;
+        if written {
+            self.security_recorded(&events);
+        }
+        Ok(written)
     }
 
     async fn security_events(&self, org: &OrgId, after: Option<i64>, limit: u32) -> Result<Vec<SecurityEvent>> {
@@ -243,20 +255,6 @@ impl OAuthStore for SqlStore {
 
     async fn last_security_cursor(&self, org: &OrgId) -> Result<Option<i64>> {
         self.last_security_cursor_of(org).await
-    }
-
-    async fn rotate_tokens(
-        &self,
-        rotated: &TokenId,
-        at: i64,
-        tokens: &[(TokenRecord, String)],
-        events: &[NewSecurityEvent],
-    ) -> Result<bool> {
-        let won = self.tokens.rotate(rotated.as_str(), at, tokens.to_vec(), events.to_vec()).await?;
-        if won {
-            self.security_recorded(events);
-        }
-        Ok(won)
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<u64> {

@@ -7,14 +7,15 @@ use super::{
 };
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{
-    format_scopes, generate_token, hash_token, parse_scopes, requested_scope, verify_password, Scope, Scopes,
-    TokenKind, TokenRecord,
+    format_scopes, generate_token, hash_token, parse_scopes, requested_scope, Scope, Scopes, TokenKind, TokenRecord,
 };
 use crate::error::{Error, Result};
 use crate::ids::{new_id, TokenId, UserId, WorkspaceId};
 use crate::model::{now_millis, ActorType, User};
-use crate::ports::{AuthCode, Consent, Redemption};
+use crate::oauth::consent::{Consent, Reach};
+use crate::ports::{AuthCode, Redemption, TokenWrite};
 use crate::service::Core;
+use std::sync::Arc;
 
 /// A validated authorization request, ready for login and consent.
 #[derive(Debug, Clone)]
@@ -36,10 +37,9 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
 }
 
-/// Tokens about to be issued: rows (record and hash) to write, the event, the response.
+/// Tokens about to be issued: what to write (rows and the event), and the response.
 struct NewTokens {
-    rows: Vec<(TokenRecord, String)>,
-    event: NewSecurityEvent,
+    write: TokenWrite,
     response: TokenResponse,
 }
 
@@ -65,13 +65,6 @@ pub const EXCHANGED_TOKEN_MAX_SECS: i64 = 900;
 
 /// The default scope when an authorization request names none: the platform's legacy scope.
 pub const DEFAULT_SCOPE: &str = "v2legacy";
-
-/// An Argon2id hash to verify against when the account does not exist, so that a login
-/// takes as long for a missing account as for a wrong password.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| crate::auth::hash_password("no such account, no such password").unwrap_or_default())
-}
 
 impl Core {
     /// Step one of `/authorize`: the client and redirect URI. A failure here must be shown to
@@ -124,33 +117,22 @@ impl Core {
         Ok(AuthorizeRequest { app, redirect_uri, scopes, state: p.state, code_challenge })
     }
 
-    /// A remembered consent that covers these scopes, if the user gave one.
-    pub async fn covering_consent(&self, user: &UserId, client_id: &str, scopes: &Scopes) -> Result<Option<Consent>> {
-        let Some(c) = self.store().consent(user, client_id).await? else { return Ok(None) };
-        let granted = parse_scopes(&c.scopes)?;
-        Ok(scopes.is_subset(&granted).then_some(c))
+    /// The workspaces a code for these scopes may reach under the user's remembered consent,
+    /// if it covers them (see [`Consent::covers`]).
+    pub async fn covering_consent(&self, user: &UserId, client_id: &str, scopes: &Scopes) -> Result<Option<Reach>> {
+        Ok(self.store().consent(user, client_id).await?.and_then(|c| c.covers(scopes)))
     }
 
-    /// Record consent (widening a remembered one) and issue a code for it.
-    pub async fn grant(
-        &self,
-        user: &UserId,
-        req: &AuthorizeRequest,
-        workspaces: Option<Vec<WorkspaceId>>,
-    ) -> Result<String> {
-        let mut scopes = req.scopes.clone();
-        if let Some(old) = self.store().consent(user, &req.app.client_id).await? {
-            scopes.extend(parse_scopes(&old.scopes)?);
-        }
-        let consent = Consent {
-            user_id: user.clone(),
-            client_id: req.app.client_id.clone(),
-            scopes: format_scopes(&scopes),
-            workspaces: workspaces.clone(),
-            created_at: now_millis(),
+    /// Record the user's approval of this request for `workspaces` (changing only the requested
+    /// scopes of a remembered consent) and issue a code for it.
+    pub async fn grant(&self, user: &UserId, req: &AuthorizeRequest, workspaces: Reach) -> Result<String> {
+        let mut consent = match self.store().consent(user, &req.app.client_id).await? {
+            Some(c) => c,
+            None => Consent::new(user.clone(), req.app.client_id.clone(), now_millis()),
         };
+        consent.approve(&req.scopes, &workspaces);
         self.store().set_consent(&consent).await?;
-        let detail = serde_json::json!({"scope": consent.scopes, "workspaces": workspaces});
+        let detail = serde_json::json!({"scope": format_scopes(&req.scopes), "workspaces": workspaces});
         self.record(&[NewSecurityEvent::by(SecurityKind::ConsentGranted, user, Some(&req.app.client_id), detail)])
             .await;
         self.issue_code(user, req, workspaces).await
@@ -234,8 +216,14 @@ impl Core {
         let scopes = parse_scopes(&record.scopes)?;
         let refresh = scopes.contains(&Scope::OfflineAccess).then(|| scopes.clone());
         let family = &record.family_id;
-        self.issue_tokens("authorization_code", &record.user_id, client, &scopes, record.workspaces, family, refresh)
-            .await
+        let mut new =
+            self.new_tokens("authorization_code", &record.user_id, client, &scopes, record.workspaces, family, refresh);
+        // Written only if the user has not withdrawn the grant meanwhile.
+        new.write.grant = Some((record.user_id.clone(), client.client_id.clone()));
+        if !self.store().write_tokens(new.write).await? {
+            return Err(bad("the user withdrew this grant"));
+        }
+        Ok(new.response)
     }
 
     /// `grant_type=refresh_token`: rotate on every use. A rotated token presented again is
@@ -269,17 +257,27 @@ impl Core {
         };
         // The new refresh token keeps the original grant, even if this access token is narrower.
         let user = &record.user_id;
-        let new = self.new_tokens("refresh_token", user, client, &scopes, record.workspaces, &family, Some(granted));
+        let mut new =
+            self.new_tokens("refresh_token", user, client, &scopes, record.workspaces, &family, Some(granted));
         let now = now_millis();
-        // The old token is marked rotated and the new pair written in one commit, if it wins.
-        if record.rotated_at.is_none() && self.store().rotate_tokens(&record.id, now, &new.rows, &[new.event]).await? {
+        // The old token is marked rotated and the new pair written in one commit, if it wins
+        // and the user has not withdrawn the grant meanwhile.
+        new.write.rotates = Some((record.id.clone(), now));
+        new.write.grant = Some((record.user_id.clone(), client.client_id.clone()));
+        if record.rotated_at.is_none() && self.store().write_tokens(new.write).await? {
             return Ok(new.response);
         }
         // Exactly one exchange of a refresh token wins. A second one within the grace window
-        // (two tabs refreshing at once) is refused; later, it is taken as theft.
+        // (two tabs refreshing at once) is refused; later, it is taken as theft. A token that
+        // lost because it was revoked meanwhile (the grant withdrawn) is simply refused.
         let rotated_at = match record.rotated_at {
             Some(at) => at,
-            None => self.store().find_token(&hash_token(token)).await?.and_then(|r| r.rotated_at).unwrap_or(0),
+            None => match self.store().find_token(&hash_token(token)).await? {
+                Some(r) if r.rotated_at.is_none() || r.revoked => {
+                    return Err(bad("the refresh token is expired or revoked"))
+                }
+                r => r.and_then(|r| r.rotated_at).unwrap_or(0),
+            },
         };
         if now - rotated_at > self.settings().refresh_reuse_grace_secs * 1000 {
             let revoked = self.store().revoke_family(&family).await?;
@@ -355,7 +353,7 @@ impl Core {
         refresh_scopes: Option<Scopes>,
     ) -> std::result::Result<TokenResponse, OAuthError> {
         let new = self.new_tokens(grant, user, client, scopes, workspaces, family, refresh_scopes);
-        self.store().insert_tokens(&new.rows, &[new.event]).await?;
+        self.store().write_tokens(new.write).await?;
         Ok(new.response)
     }
 
@@ -391,7 +389,7 @@ impl Core {
             scope: format_scopes(scopes),
             issued_token_type: None,
         };
-        NewTokens { rows, event, response }
+        NewTokens { write: TokenWrite { tokens: rows, events: vec![event], ..Default::default() }, response }
     }
 
     /// RFC 8693 token exchange for a backend holding a bot token: a short-lived, read-only
@@ -448,7 +446,8 @@ impl Core {
         };
         let issued =
             NewSecurityEvent::tokens_issued(&record.user_id, None, "token-exchange", &record.scopes, &[&record.id]);
-        self.store().insert_tokens(&[(record, hash)], &[issued]).await?;
+        let write = TokenWrite { tokens: vec![(record, hash)], events: vec![issued], ..Default::default() };
+        self.store().write_tokens(write).await?;
         Ok(TokenResponse {
             access_token: access,
             token_type: "Bearer",
@@ -507,23 +506,24 @@ impl Core {
     // ---- people signing in to the pages ----
 
     /// Check an email and password, from this network address. Every failure is the same
-    /// `Unauthenticated`, and takes the same time whether or not the account exists. Both
-    /// outcomes go to the security log when the account exists.
+    /// `Unauthenticated` and does the same work whether or not the account exists: one password
+    /// hash (a dummy for a missing account) and one trip through the security log's writer — a
+    /// missing account belongs to no organization, so its failure is written nowhere, but the
+    /// answer waits for the same commit. `Busy` when too many sign-ins wait for hashing.
     pub async fn login(&self, email: &str, password: &str, address: &str) -> Result<User> {
         let found = self.store().user_by_email(email).await?;
-        let hash = found.as_ref().and_then(|(_, h)| h.clone());
-        let ok = verify_password(password, hash.as_deref().unwrap_or(dummy_hash())) && hash.is_some();
-        match found {
-            Some((user, _)) if user.kind == ActorType::User => {
-                let kind = if ok { SecurityKind::LoginSucceeded } else { SecurityKind::LoginFailed };
-                let detail = serde_json::json!({"address": address});
-                self.record(&[NewSecurityEvent::by(kind, &user.id, None, detail)]).await;
-                if ok {
-                    Ok(user)
-                } else {
-                    Err(Error::Unauthenticated)
-                }
-            }
+        let person = found.filter(|(user, _)| user.kind == ActorType::User);
+        let stored = person.as_ref().and_then(|(_, h)| h.as_deref()).map(Arc::from);
+        let ok = self.passwords().verify(password, stored).await?;
+        let subject = match &person {
+            Some((user, _)) => user.id.clone(),
+            None => UserId(String::new()),
+        };
+        let kind = if ok { SecurityKind::LoginSucceeded } else { SecurityKind::LoginFailed };
+        let detail = serde_json::json!({"address": address});
+        self.record(&[NewSecurityEvent::by(kind, &subject, None, detail)]).await;
+        match person {
+            Some((user, _)) if ok => Ok(user),
             _ => Err(Error::Unauthenticated),
         }
     }

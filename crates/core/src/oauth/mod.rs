@@ -3,6 +3,7 @@
 //! [`clients`] as methods of [`crate::service::Core`].
 
 pub mod clients;
+pub mod consent;
 pub mod grants;
 pub mod pkce;
 pub mod redirect;
@@ -53,40 +54,99 @@ pub const CLIENT_SECRET_PREFIX: &str = "tsr_cs_";
 pub const CLIENT_ID_PREFIX: &str = "app_";
 pub const SESSION_PREFIX: &str = "tsr_ss_";
 
+/// The error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 8693 and OpenID Connect that tessera
+/// answers with, each with the HTTP status the token endpoint gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+    InvalidScope,
+    InvalidTarget,
+    AccessDenied,
+    LoginRequired,
+    ConsentRequired,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl OAuthCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthCode::InvalidRequest => "invalid_request",
+            OAuthCode::InvalidClient => "invalid_client",
+            OAuthCode::InvalidGrant => "invalid_grant",
+            OAuthCode::UnauthorizedClient => "unauthorized_client",
+            OAuthCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthCode::UnsupportedResponseType => "unsupported_response_type",
+            OAuthCode::InvalidScope => "invalid_scope",
+            OAuthCode::InvalidTarget => "invalid_target",
+            OAuthCode::AccessDenied => "access_denied",
+            OAuthCode::LoginRequired => "login_required",
+            OAuthCode::ConsentRequired => "consent_required",
+            OAuthCode::ServerError => "server_error",
+            OAuthCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An OAuth protocol error: an RFC error code and a description safe to show the client.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{code}: {description}")]
 pub struct OAuthError {
-    pub code: &'static str,
+    pub code: OAuthCode,
     pub description: String,
     /// The server cannot serve anyone right now (its database is unreachable): HTTP 503.
     pub outage: bool,
 }
 
+impl OAuthError {
+    /// The HTTP status of this error at the token, revocation and introspection endpoints:
+    /// `invalid_client` is 401, a busy server 429, an outage 503, a failure 500, the rest 400.
+    pub fn http_status(&self) -> u16 {
+        match self.code {
+            _ if self.outage => 503,
+            OAuthCode::InvalidClient => 401,
+            OAuthCode::ServerError => 500,
+            OAuthCode::TemporarilyUnavailable => 429,
+            _ => 400,
+        }
+    }
+}
+
 macro_rules! oauth_codes {
-    ($($fn:ident => $code:literal),* $(,)?) => {
+    ($($fn:ident => $code:ident),* $(,)?) => {
         impl OAuthError {
             $(pub fn $fn(description: impl Into<String>) -> Self {
-                OAuthError { code: $code, description: description.into(), outage: false }
+                OAuthError { code: OAuthCode::$code, description: description.into(), outage: false }
             })*
         }
     };
 }
 
 oauth_codes! {
-    invalid_request => "invalid_request",
-    invalid_client => "invalid_client",
-    invalid_grant => "invalid_grant",
-    unauthorized_client => "unauthorized_client",
-    unsupported_grant_type => "unsupported_grant_type",
-    unsupported_response_type => "unsupported_response_type",
-    invalid_scope => "invalid_scope",
-    invalid_target => "invalid_target",
-    access_denied => "access_denied",
-    login_required => "login_required",
-    consent_required => "consent_required",
-    server_error => "server_error",
-    temporarily_unavailable => "temporarily_unavailable",
+    invalid_request => InvalidRequest,
+    invalid_client => InvalidClient,
+    invalid_grant => InvalidGrant,
+    unauthorized_client => UnauthorizedClient,
+    unsupported_grant_type => UnsupportedGrantType,
+    unsupported_response_type => UnsupportedResponseType,
+    invalid_scope => InvalidScope,
+    invalid_target => InvalidTarget,
+    access_denied => AccessDenied,
+    login_required => LoginRequired,
+    consent_required => ConsentRequired,
+    server_error => ServerError,
+    temporarily_unavailable => TemporarilyUnavailable,
 }
 
 impl From<crate::Error> for OAuthError {
@@ -96,6 +156,7 @@ impl From<crate::Error> for OAuthError {
             crate::Error::Unavailable(_) => {
                 OAuthError { outage: true, ..OAuthError::temporarily_unavailable(e.public_message()) }
             }
+            crate::Error::Busy(_) => OAuthError::temporarily_unavailable(e.public_message()),
             _ => OAuthError::server_error(e.public_message()),
         }
     }

@@ -1,12 +1,14 @@
 //! Plain HTTP endpoints and the middleware every request passes through.
 
 pub mod cors;
+pub mod error;
 pub mod examples;
 pub mod health;
 pub mod limits;
 pub mod oauth;
 pub mod pages;
 pub mod portal;
+pub mod session;
 
 use crate::app::AppState;
 use axum::extract::{Request, State};

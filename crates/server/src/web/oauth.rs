@@ -1,21 +1,24 @@
 //! The OAuth 2.1 endpoints: `/v3/oauth2/authorize` (login and consent pages around the core's
 //! rules), `/token`, `/revoke`, `/introspect`, and the RFC 8414 metadata document.
 
-use super::pages::{self, csrf, csrf_ok, current_user, error_page, render, ConsentPage, LoginPage};
+use super::error::OAuthResponse;
+use super::pages::{error_page, render, ConsentPage, LoginPage};
+use super::session::{login_csrf, SessionForm, SignedIn};
 use crate::app::AppState;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use base64::Engine;
 use serde_json::json;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use tessera_core::auth::Scope;
 use tessera_core::ids::WorkspaceId;
 use tessera_core::model::User;
 use tessera_core::oauth::grants::{self, AuthorizeParams, AuthorizeRequest};
-use tessera_core::oauth::{App, OAuthError};
+use tessera_core::oauth::{App, OAuthCode, OAuthError};
 
 /// Form or query parameters, refusing any that appear twice (RFC 6749 §3.1, §3.2).
 fn params(raw: &[u8]) -> Result<HashMap<String, String>, String> {
@@ -49,7 +52,7 @@ fn redirect_error(state: &AppState, redirect_uri: &str, e: &OAuthError, st: Opti
     redirect_to_client(
         state,
         redirect_uri,
-        &[("error", Some(e.code)), ("error_description", Some(&e.description)), ("state", st)],
+        &[("error", Some(e.code.as_str())), ("error_description", Some(&e.description)), ("state", st)],
     )
 }
 
@@ -120,9 +123,9 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         Ok(v) => v,
         Err(res) => return res,
     };
-    let user = current_user(&state, &headers).await.map(|(u, _)| u);
-    let user = match user {
-        Some(u) if !prompt.login => u,
+    let who = SignedIn::of(&state, &headers).await;
+    let who = match who {
+        Some(w) if !prompt.login => w,
         _ if prompt.none => {
             return redirect_error(
                 &state,
@@ -132,19 +135,19 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
             )
         }
         _ => {
-            let (csrf, set) = csrf(&state, &headers);
+            let (csrf, set) = login_csrf(&state, &headers);
             let next = format!("/v3/oauth2/authorize?{raw}");
             let page =
                 LoginPage { csrf, next, email: String::new(), error: None, app_name: Some(req.app.name.clone()) };
             return render(StatusCode::OK, &page, set);
         }
     };
-    let remembered = match state.core.covering_consent(&user.id, &req.app.client_id, &req.scopes).await {
+    let remembered = match state.core.covering_consent(&who.user.id, &req.app.client_id, &req.scopes).await {
         Ok(c) => c,
         Err(e) => return server_error(&state, &req, e),
     };
     match remembered {
-        Some(consent) if !prompt.consent => match state.core.issue_code(&user.id, &req, consent.workspaces).await {
+        Some(reach) if !prompt.consent => match state.core.issue_code(&who.user.id, &req, reach).await {
             Ok(code) => code_redirect(&state, &req, &code),
             Err(e) => server_error(&state, &req, e),
         },
@@ -154,17 +157,17 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
             &OAuthError::consent_required("the user has not approved this app"),
             req.state.as_deref(),
         ),
-        _ => consent_page(&state, &headers, &req, &p, &user).await,
+        _ => consent_page(&state, &req, &p, &who).await,
     }
 }
 
 async fn consent_page(
     state: &AppState,
-    headers: &HeaderMap,
     req: &AuthorizeRequest,
     p: &HashMap<String, String>,
-    user: &User,
+    who: &SignedIn,
 ) -> Response {
+    let user = &who.user;
     let owner_name = match state.core.store().user(&req.app.owner_id).await {
         Ok(Some(o)) => format!("{} {}", o.first_name, o.last_name).trim().to_string(),
         _ => "an unknown developer".into(),
@@ -179,9 +182,8 @@ async fn consent_page(
             .into_iter()
             .filter_map(|k| p.get(k).map(|v| (k, v.clone())))
             .collect();
-    let (csrf, set) = csrf(state, headers);
     let page = ConsentPage {
-        csrf,
+        csrf: who.csrf(),
         app_name: req.app.name.clone(),
         owner_name,
         user_email: user.email.clone().unwrap_or_default(),
@@ -189,7 +191,7 @@ async fn consent_page(
         scopes: req.scopes.iter().map(|s| (s.as_str(), s.describe())).collect(),
         workspaces,
     };
-    render(StatusCode::OK, &page, set)
+    render(StatusCode::OK, &page, None)
 }
 
 /// The workspaces the user can reach with all their permissions: (id, name).
@@ -203,33 +205,21 @@ async fn reachable_workspaces(state: &AppState, user: &User) -> Vec<(String, Str
     }
 }
 
-/// `POST /v3/oauth2/authorize`: the consent form.
-pub async fn consent(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /v3/oauth2/authorize`: the consent form, posted by the signed-in person from our page.
+pub async fn consent(State(state): State<AppState>, form: SessionForm) -> Response {
     // Checkbox lists repeat `workspace`; every other field must appear once.
-    let mut chosen: Vec<String> = Vec::new();
-    let mut single = Vec::new();
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        if k == "workspace" {
-            chosen.push(v.into_owned());
-        } else {
-            single.push((k.into_owned(), v.into_owned()));
-        }
-    }
+    let (chosen, single): (Vec<_>, Vec<_>) = form.fields.iter().cloned().partition(|(k, _)| k == "workspace");
+    let chosen: Vec<String> = chosen.into_iter().map(|(_, v)| v).collect();
     let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&single).finish();
     let p = match params(encoded.as_bytes()) {
         Ok(p) => p,
         Err(msg) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &msg),
     };
-    if !csrf_ok(&headers, p.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return pages::csrf_refused();
-    }
     let (req, _) = match validate(&state, &p).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    let Some((user, _)) = current_user(&state, &headers).await else {
-        return error_page(StatusCode::UNAUTHORIZED, "Signed out", "Your session has ended. Start again from the app.");
-    };
+    let user = &form.who.user;
     match p.get("decision").map(String::as_str) {
         Some("allow") => {}
         Some("deny") => {
@@ -240,7 +230,7 @@ pub async fn consent(State(state): State<AppState>, headers: HeaderMap, body: By
         _ => return error_page(StatusCode::BAD_REQUEST, "Invalid request", "Choose Allow or Deny."),
     }
     let narrowed = if p.get("workspace_mode").map(String::as_str) == Some("some") {
-        let reachable: Vec<String> = reachable_workspaces(&state, &user).await.into_iter().map(|(id, _)| id).collect();
+        let reachable: Vec<String> = reachable_workspaces(&state, user).await.into_iter().map(|(id, _)| id).collect();
         let picked: Vec<WorkspaceId> = chosen.into_iter().filter(|c| reachable.contains(c)).map(WorkspaceId).collect();
         if picked.is_empty() {
             return error_page(
@@ -264,25 +254,8 @@ pub async fn consent(State(state): State<AppState>, headers: HeaderMap, body: By
 
 // ---- the token, revocation and introspection endpoints ----
 
-/// An RFC 6749 §5.2 error response; `invalid_client` is 401 with a challenge.
 fn token_error(e: &OAuthError) -> Response {
-    let status = match e.code {
-        _ if e.outage => StatusCode::SERVICE_UNAVAILABLE,
-        "invalid_client" => StatusCode::UNAUTHORIZED,
-        "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
-        "temporarily_unavailable" => StatusCode::TOO_MANY_REQUESTS,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let mut res = (status, Json(json!({"error": e.code, "error_description": e.description}))).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if status == StatusCode::UNAUTHORIZED {
-        h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Basic realm="tessera""#));
-    }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        h.insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-    }
-    res
+    OAuthResponse(e.clone()).into_response()
 }
 
 fn no_store(body: serde_json::Value) -> Response {
@@ -307,11 +280,12 @@ pub fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, S
 /// `client_secret_post`, or `none` for public clients).
 async fn client_request(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(App, HashMap<String, String>), OAuthError> {
     let p = form_params(headers, body)?;
-    authenticated_client(state, headers, p).await
+    authenticated_client(state, peer, headers, p).await
 }
 
 /// The credentials a client presents, taken out of its parameters.
@@ -373,21 +347,33 @@ pub fn client_credentials(
     Ok(ClientCredentials { client_id, secret, params: p })
 }
 
+/// Authenticate the client, then count the request against the abuse limits: per
+/// confidential client, per public client and address (anyone may act as a public client), and
+/// failed authentications per address, so that nobody can spend someone else's allowance.
 async fn authenticated_client(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     p: HashMap<String, String>,
 ) -> Result<(App, HashMap<String, String>), OAuthError> {
+    let too_many = || OAuthError::temporarily_unavailable("too many requests; retry later");
     let ClientCredentials { client_id, secret, params } = client_credentials(headers, p)?;
-    if !state.limits.token_allowed(&client_id) {
-        return Err(OAuthError::temporarily_unavailable("too many requests from this client; retry later"));
+    let address = state.limits.client_address(peer.ip(), headers);
+    match state.core.authenticate_client(&client_id, secret.as_deref()).await {
+        Ok(app) if state.limits.token_allowed(&app.client_id, app.public, address) => Ok((app, params)),
+        Ok(_) => Err(too_many()),
+        Err(e) if e.code == OAuthCode::InvalidClient && !state.limits.failed_client_allowed(address) => Err(too_many()),
+        Err(e) => Err(e),
     }
-    let app = state.core.authenticate_client(&client_id, secret.as_deref()).await?;
-    Ok((app, params))
 }
 
 /// `POST /v3/oauth2/token`.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = match form_params(&headers, &body) {
         Ok(p) => p,
         Err(e) => return token_error(&e),
@@ -395,7 +381,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
     if p.get("grant_type").map(String::as_str) == Some(grants::TOKEN_EXCHANGE) {
         return exchange(&state, p).await;
     }
-    let (client, p) = match authenticated_client(&state, &headers, p).await {
+    let (client, p) = match authenticated_client(&state, peer, &headers, p).await {
         Ok(v) => v,
         Err(e) => return token_error(&e),
     };
@@ -419,7 +405,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
             no_store(serde_json::to_value(tokens).unwrap_or_default())
         }
         Err(e) => {
-            tracing::info!(client_id = %client.client_id, error = e.code, "token request refused");
+            tracing::info!(client_id = %client.client_id, error = %e.code, "token request refused");
             token_error(&e)
         }
     }
@@ -428,8 +414,8 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
 /// Token exchange (RFC 8693): the subject token is the credential, no client authentication.
 async fn exchange(state: &AppState, p: HashMap<String, String>) -> Response {
     let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let limit_key = format!("exchange:{}", tessera_core::auth::hash_token(get("subject_token").unwrap_or_default()));
-    if !state.limits.token_allowed(&limit_key) {
+    let subject = tessera_core::auth::hash_token(get("subject_token").unwrap_or_default());
+    if !state.limits.exchange_allowed(&subject) {
         return token_error(&OAuthError::temporarily_unavailable(
             "too many requests for this subject token; retry later",
         ));
@@ -444,15 +430,20 @@ async fn exchange(state: &AppState, p: HashMap<String, String>) -> Response {
             no_store(serde_json::to_value(tokens).unwrap_or_default())
         }
         Err(e) => {
-            tracing::info!(error = e.code, "token exchange refused");
+            tracing::info!(error = %e.code, "token exchange refused");
             token_error(&e)
         }
     }
 }
 
 /// `POST /v3/oauth2/revoke` (RFC 7009): 200 whether or not the token was known.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (client, p) = match client_request(&state, &headers, &body).await {
+pub async fn revoke(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (client, p) = match client_request(&state, peer, &headers, &body).await {
         Ok(v) => v,
         Err(e) => return token_error(&e),
     };
@@ -469,8 +460,13 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
 }
 
 /// `POST /v3/oauth2/introspect` (RFC 7662), for confidential clients.
-pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (client, p) = match client_request(&state, &headers, &body).await {
+pub async fn introspect(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (client, p) = match client_request(&state, peer, &headers, &body).await {
         Ok(v) => v,
         Err(e) => return token_error(&e),
     };
@@ -523,7 +519,7 @@ mod tests {
             ("client_secret".to_string(), "s".to_string()),
         ]);
         let e = client_credentials(&headers, form.clone()).err().map(|e| e.code);
-        assert_eq!(e, Some("invalid_client"));
+        assert_eq!(e, Some(OAuthCode::InvalidClient));
         // Without the header, the same form authenticates by its own credentials.
         let c = client_credentials(&HeaderMap::new(), form).map(|c| (c.client_id, c.secret));
         assert_eq!(c.ok(), Some(("app".to_string(), Some("s".to_string()))));

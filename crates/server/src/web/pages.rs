@@ -7,14 +7,12 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use rand::RngCore;
 use serde::Deserialize;
 use std::net::SocketAddr;
-use tessera_core::model::User;
-use tessera_core::oauth::{constant_time_eq, App};
+use tessera_core::oauth::App;
 
-pub const SESSION_COOKIE: &str = "tessera_session";
-pub const CSRF_COOKIE: &str = "tessera_csrf";
+use super::limits::Admission;
+use super::session::{csrf_refused, login_csrf, login_csrf_ok, session_cookie, set_cookie, with_cookie, SessionForm};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -75,11 +73,7 @@ pub fn render(status: StatusCode, page: &impl Template, csrf_cookie: Option<Stri
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
         }
     };
-    let mut res = (status, Html(body)).into_response();
-    if let Some(c) = csrf_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
+    with_cookie((status, Html(body)).into_response(), csrf_cookie)
 }
 
 /// Headers for every HTML page: no framing (clickjacking), no referrer (codes and states in
@@ -102,60 +96,10 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     render(status, &ErrorPage { title: title.into(), message: message.into() }, None)
 }
 
-/// The value of a cookie in the request.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64, same_site: &str) -> String {
-    let secure = if state.config.https() { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}{secure}")
-}
-
-/// The CSRF token for the forms of this response (double-submit cookie): the request's if it
-/// has one, else a new one with the cookie that sets it.
-pub fn csrf(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
-    if let Some(v) = cookie(headers, CSRF_COOKIE).filter(|v| v.len() == 43) {
-        return (v.to_string(), None);
-    }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    use base64::Engine;
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let set = set_cookie(state, CSRF_COOKIE, &token, 12 * 3600, "Strict");
-    (token, Some(set))
-}
-
-/// Whether a form's CSRF field matches the cookie.
-pub fn csrf_ok(headers: &HeaderMap, field: &str) -> bool {
-    cookie(headers, CSRF_COOKIE).is_some_and(|c| !field.is_empty() && constant_time_eq(c, field))
-}
-
-pub fn csrf_refused() -> Response {
-    error_page(
-        StatusCode::FORBIDDEN,
-        "Request refused",
-        "This form was not sent from a page of this site, or it has expired. Go back, reload the page and try again.",
-    )
-}
-
-/// The signed-in user of this request, if any.
-pub async fn current_user(state: &AppState, headers: &HeaderMap) -> Option<(User, String)> {
-    let cookie = cookie(headers, SESSION_COOKIE)?;
-    match state.core.session_user(cookie).await {
-        Ok(u) => u.map(|u| (u, cookie.to_string())),
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            None
-        }
-    }
+/// A domain error as a page for people, with its status.
+pub fn failed(e: tessera_core::Error) -> Response {
+    e.log("page action failed");
+    error_page(super::error::status(&e), "That did not work", &e.public_message())
 }
 
 /// A `next` target must be a path on this site; anything else goes to the portal.
@@ -189,7 +133,7 @@ pub struct LoginQuery {
 }
 
 pub async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
-    let (csrf, set) = csrf(&state, &headers);
+    let (csrf, set) = login_csrf(&state, &headers);
     let next = safe_next(q.next.as_deref().unwrap_or("/portal"));
     render(StatusCode::OK, &LoginPage { csrf, next, email: String::new(), error: None, app_name: None }, set)
 }
@@ -212,68 +156,62 @@ pub async fn login_submit(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
+    if !login_csrf_ok(&state, &headers, &f.csrf) {
         return csrf_refused();
     }
     let next = safe_next(&f.next);
     let again = |status: StatusCode, error: &str| {
-        let (csrf, set) = csrf(&state, &headers);
+        let (csrf, set) = login_csrf(&state, &headers);
         let page =
             LoginPage { csrf, next: next.clone(), email: f.email.clone(), error: Some(error.into()), app_name: None };
         render(status, &page, set)
     };
+    let client = state.limits.client_address(peer.ip(), &headers);
     let account = f.email.trim().to_lowercase();
-    if !state.limits.login_allowed(&account, peer.ip()) {
-        tracing::warn!(ip = %peer.ip(), "login rate limit reached");
-        return again(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts. Wait a few minutes and try again.");
+    match state.limits.login(&account, client) {
+        Admission::Refused => {
+            tracing::warn!(ip = %client, "login rate limit reached");
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-in attempts. Wait a few minutes and try again.",
+            );
+        }
+        Admission::After(delay) => tokio::time::sleep(delay).await,
+        Admission::Now => {}
     }
-    match state.core.login(&f.email, &f.password, &peer.ip().to_string()).await {
+    match state.core.login(&f.email, &f.password, &client.to_string()).await {
         Ok(user) => match state.core.start_session(&user.id).await {
             Ok(session) => {
                 tracing::info!(user = %user.id, "signed in");
-                let cookie = set_cookie(&state, SESSION_COOKIE, &session, state.config.oauth.session_ttl_secs, "Lax");
-                let mut res = Redirect::to(&without_prompt_login(&next)).into_response();
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    res.headers_mut().append(header::SET_COOKIE, v);
-                }
-                res
+                let ttl = state.config.oauth.session_ttl_secs;
+                let cookie = set_cookie(&state, session_cookie(&state), &session, ttl, "Lax");
+                with_cookie(Redirect::to(&without_prompt_login(&next)).into_response(), Some(cookie))
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot start a session");
+                e.log("cannot start a session");
                 again(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Try again.")
             }
         },
         Err(tessera_core::Error::Unauthenticated) => {
-            tracing::info!(ip = %peer.ip(), "failed sign-in");
+            tracing::info!(ip = %client, "failed sign-in");
             again(StatusCode::UNAUTHORIZED, "The email or password is not correct.")
         }
+        Err(tessera_core::Error::Busy(_)) => {
+            again(StatusCode::TOO_MANY_REQUESTS, "Too many people are signing in right now. Try again in a moment.")
+        }
         Err(e) => {
-            tracing::error!(error = %e, "sign-in failed");
+            e.log("sign-in failed");
             again(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Try again.")
         }
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
-}
-
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
-    if !csrf_ok(&headers, &f.csrf) {
-        return csrf_refused();
+pub async fn logout(State(state): State<AppState>, form: SessionForm) -> Response {
+    if let Err(e) = state.core.end_session(&form.who.session).await {
+        e.log("cannot end session");
     }
-    if let Some(c) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(e) = state.core.end_session(c).await {
-            tracing::error!(error = %e, "cannot end session");
-        }
-    }
-    let mut res = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(&state, SESSION_COOKIE, "", 0, "Lax")) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+    let cleared = set_cookie(&state, session_cookie(&state), "", 0, "Lax");
+    with_cookie(Redirect::to("/login").into_response(), Some(cleared))
 }
 
 pub async fn stylesheet() -> impl IntoResponse {

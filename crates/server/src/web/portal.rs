@@ -1,35 +1,14 @@
 //! The developer portal for signed-in people: their apps (register, secret shown once,
 //! regenerate, delete), the apps they have authorized (revoke), and — for organization
-//! admins — their bots' tokens (revoke).
+//! admins — their bots' tokens (revoke). Pages take a [`SignedIn`], forms a [`SessionForm`].
 
-use super::pages::{csrf, csrf_ok, csrf_refused, current_user, error_page, render, AppPage, CsrfForm, PortalPage};
+use super::pages::{failed, render, AppPage, PortalPage};
+use super::session::{SessionForm, SignedIn};
 use crate::app::AppState;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
-use serde::Deserialize;
 use tessera_core::ids::TokenId;
-use tessera_core::model::User;
-
-async fn signed_in(state: &AppState, headers: &HeaderMap, back: &str) -> Result<User, Response> {
-    match current_user(state, headers).await {
-        Some((u, _)) => Ok(u),
-        None => Err(Redirect::to(&format!(
-            "/login?next={}",
-            url::form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()
-        ))
-        .into_response()),
-    }
-}
-
-/// The signed-in user behind a portal form post whose CSRF token checks out.
-async fn form_user(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<User, Response> {
-    if !csrf_ok(headers, csrf) {
-        return Err(csrf_refused());
-    }
-    signed_in(state, headers, "/portal").await
-}
 
 /// Back to the portal after an action, or an error page.
 fn back_to_portal(result: tessera_core::Result<()>, done: impl FnOnce()) -> Response {
@@ -42,29 +21,9 @@ fn back_to_portal(result: tessera_core::Result<()>, done: impl FnOnce()) -> Resp
     }
 }
 
-fn failed(e: tessera_core::Error) -> Response {
-    let status = match e {
-        tessera_core::Error::NotFound(_) => StatusCode::NOT_FOUND,
-        tessera_core::Error::BadInput(_) | tessera_core::Error::Conflict(_) => StatusCode::BAD_REQUEST,
-        tessera_core::Error::Internal(_) | tessera_core::Error::Unavailable(_) => {
-            e.log("portal action failed");
-            if matches!(e, tessera_core::Error::Unavailable(_)) {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        }
-        _ => StatusCode::FORBIDDEN,
-    };
-    error_page(status, "That did not work", &e.public_message())
-}
-
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let user = match signed_in(&state, &headers, "/portal").await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
     let core = &state.core;
+    let user = &who.user;
     let (apps, grants, orgs) = match (
         core.apps_of(&user.id).await,
         core.authorized_apps(&user.id).await,
@@ -73,12 +32,11 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
         (Ok(a), Ok(g), Ok(o)) => (a, g, o),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e),
     };
-    let (csrf, set) = csrf(&state, &headers);
     let page = PortalPage {
-        csrf,
-        user_email: user.email.unwrap_or_default(),
+        csrf: who.csrf(),
+        user_email: user.email.clone().unwrap_or_default(),
         apps,
-        grants: grants.into_iter().map(|(app, c)| (app.client_id, app.name, c.scopes)).collect(),
+        grants: grants.into_iter().map(|(app, c)| (app.client_id, app.name, c.describe())).collect(),
         orgs: orgs
             .into_iter()
             .map(|o| {
@@ -93,61 +51,36 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
             })
             .collect(),
     };
-    render(StatusCode::OK, &page, set)
+    render(StatusCode::OK, &page, None)
 }
 
-#[derive(Deserialize)]
-pub struct NewAppForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    redirect_uris: String,
-    #[serde(default)]
-    kind: String,
-}
-
-pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<NewAppForm>) -> Response {
-    let user = match form_user(&state, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let uris: Vec<String> = f.redirect_uris.lines().map(str::to_string).collect();
-    match state.core.create_app(Some(&user.id), &user.id, &f.name, &uris, f.kind == "public").await {
+pub async fn create_app(State(state): State<AppState>, form: SessionForm) -> Response {
+    let user = &form.who.user;
+    let uris: Vec<String> = form.get("redirect_uris").unwrap_or_default().lines().map(str::to_string).collect();
+    let name = form.get("name").unwrap_or_default();
+    let public = form.get("kind") == Some("public");
+    match state.core.create_app(Some(&user.id), &user.id, name, &uris, public).await {
         Ok(new) => {
             tracing::info!(user = %user.id, client_id = %new.app.client_id, "app registered");
-            let (csrf, set) = csrf(&state, &headers);
-            render(StatusCode::CREATED, &AppPage { csrf, app: new.app, secret: new.secret }, set)
+            render(StatusCode::CREATED, &AppPage { csrf: form.who.csrf(), app: new.app, secret: new.secret }, None)
         }
         Err(e) => failed(e),
     }
 }
 
-pub async fn show_app(State(state): State<AppState>, headers: HeaderMap, Path(client_id): Path<String>) -> Response {
-    let user = match signed_in(&state, &headers, &format!("/portal/apps/{client_id}")).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    match state.core.owned_app(&user.id, &client_id).await {
-        Ok(app) => {
-            let (csrf, set) = csrf(&state, &headers);
-            render(StatusCode::OK, &AppPage { csrf, app, secret: None }, set)
-        }
+pub async fn show_app(State(state): State<AppState>, who: SignedIn, Path(client_id): Path<String>) -> Response {
+    match state.core.owned_app(&who.user.id, &client_id).await {
+        Ok(app) => render(StatusCode::OK, &AppPage { csrf: who.csrf(), app, secret: None }, None),
         Err(e) => failed(e),
     }
 }
 
 pub async fn regenerate_secret(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(client_id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    form: SessionForm,
 ) -> Response {
-    let user = match form_user(&state, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+    let user = &form.who.user;
     let result = async {
         let secret = state.core.regenerate_secret(&user.id, &client_id).await?;
         let app = state.core.owned_app(&user.id, &client_id).await?;
@@ -156,51 +89,30 @@ pub async fn regenerate_secret(
     match result.await {
         Ok((app, secret)) => {
             tracing::info!(user = %user.id, client_id = %client_id, "client secret regenerated");
-            let (csrf, set) = csrf(&state, &headers);
-            render(StatusCode::OK, &AppPage { csrf, app, secret: Some(secret) }, set)
+            render(StatusCode::OK, &AppPage { csrf: form.who.csrf(), app, secret: Some(secret) }, None)
         }
         Err(e) => failed(e),
     }
 }
 
-pub async fn delete_app(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(client_id): Path<String>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    let user = match form_user(&state, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+pub async fn delete_app(State(state): State<AppState>, Path(client_id): Path<String>, form: SessionForm) -> Response {
+    let user = &form.who.user;
     let result = state.core.delete_app(&user.id, &client_id).await;
     back_to_portal(result, || tracing::info!(user = %user.id, client_id = %client_id, "app deleted"))
 }
 
-pub async fn revoke_grant(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(client_id): Path<String>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    let user = match form_user(&state, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+pub async fn revoke_grant(State(state): State<AppState>, Path(client_id): Path<String>, form: SessionForm) -> Response {
+    let user = &form.who.user;
     let result = state.core.revoke_app_grant(&user.id, &client_id).await;
     back_to_portal(result, || tracing::info!(user = %user.id, client_id = %client_id, "app grant revoked"))
 }
 
 pub async fn revoke_bot_token(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(token_id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    form: SessionForm,
 ) -> Response {
-    let user = match form_user(&state, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+    let user = &form.who.user;
     let result = state.core.admin_revoke_bot_token(&user.id, &TokenId(token_id.clone())).await;
     back_to_portal(
         result,

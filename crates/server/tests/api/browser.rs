@@ -10,6 +10,8 @@ use tessera_core::service::{NewPerson, NewWorkspace};
 pub struct Browser {
     client: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
+    /// Sent with every request (`X-Forwarded-For` through a trusted proxy, say).
+    pub headers: Vec<(String, String)>,
 }
 
 pub struct Page {
@@ -67,7 +69,7 @@ impl Default for Browser {
 impl Browser {
     pub fn new() -> Self {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Browser { client, cookies: BTreeMap::new() }
+        Browser { client, cookies: BTreeMap::new(), headers: Vec::new() }
     }
 
     fn cookie_header(&self) -> String {
@@ -93,21 +95,26 @@ impl Browser {
     }
 
     pub async fn get(&mut self, url: &str) -> Page {
-        let res = self.client.get(url).header("cookie", self.cookie_header()).send().await.expect("GET");
+        let mut req = self.client.get(url).header("cookie", self.cookie_header());
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let res = req.send().await.expect("GET");
         self.keep(res).await
     }
 
     pub async fn post(&mut self, url: &str, form: &[(String, String)]) -> Page {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let res = self
+        let mut req = self
             .client
             .post(url)
             .header("cookie", self.cookie_header())
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .expect("POST");
+            .body(body);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let res = req.send().await.expect("POST");
         self.keep(res).await
     }
 

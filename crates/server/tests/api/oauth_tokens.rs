@@ -293,6 +293,58 @@ async fn forms_need_csrf_tokens_and_pages_refuse_framing() {
     assert!(set.starts_with("tessera_csrf=") && set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
 }
 
+/// A form's CSRF token is bound to the session: a token planted in a cookie, another person's
+/// token, or a post the browser marks as cross-site is refused; the session's own goes through.
+#[tokio::test]
+async fn csrf_tokens_are_bound_to_the_session_and_cross_site_posts_are_refused() {
+    let app = spawn_app().await;
+    let (_org, user, email, _) = person_with_workspaces(&app).await;
+    let (_, _, attacker_email, _) = person_with_workspaces(&app).await;
+    let (cid, _) = confidential_app(&app, &user).await;
+    let url = authorize_url(&app.base, &params(&cid, "v2legacy"));
+    let mut victim = Browser::new();
+    let page = victim.get(&url).await;
+    let consent = victim.sign_in(&app.base, &page, &email, PASSWORD).await;
+    let mut attacker = Browser::new();
+    let page = attacker.get(&url).await;
+    let attackers_page = attacker.sign_in(&app.base, &page, &attacker_email, PASSWORD).await;
+    let attackers_token = attackers_page.field("csrf").expect("csrf");
+    let allow = |csrf: &str| {
+        let mut f: Vec<(String, String)> = consent.hidden_fields().into_iter().filter(|(k, _)| k != "csrf").collect();
+        f.push(("csrf".into(), csrf.to_string()));
+        f.push(("decision".into(), "allow".into()));
+        f
+    };
+    let post = format!("{}/v3/oauth2/authorize", app.base);
+    // A cookie planted by a sibling subdomain or on plain http, with the matching field.
+    let planted = "planted-planted-planted-planted-planted-pla";
+    victim.cookies.insert("tessera_csrf".into(), planted.into());
+    let refused = victim.post(&post, &allow(planted)).await;
+    assert_eq!((refused.status, refused.location()), (403, None), "a planted cookie");
+    // Another person's valid token, in the victim's session.
+    let refused = victim.post(&post, &allow(&attackers_token)).await;
+    assert_eq!((refused.status, refused.location()), (403, None), "someone else's token");
+    // The right token, but the browser says another site sent the form.
+    let own = consent.field("csrf").expect("csrf");
+    let cookie: String = victim.cookies.iter().map(|(k, v)| format!("{k}={v}; ")).collect();
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(allow(&own)).finish();
+    let res = app
+        .client
+        .post(&post)
+        .header("cookie", cookie)
+        .header("sec-fetch-site", "same-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403, "a post from a sibling subdomain");
+    // The session's own token works.
+    let ok = victim.post(&post, &allow(&own)).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(query_of(&ok.location().expect("location")).contains_key("code"));
+}
+
 #[tokio::test]
 async fn cors_only_for_registered_origins_and_metadata_is_complete() {
     let app = spawn_app().await;
@@ -337,22 +389,88 @@ async fn cors_only_for_registered_origins_and_metadata_is_complete() {
     }
 }
 
+/// Sign-in limits stop a guesser, not the account's owner: past the allowance an address is
+/// refused for that account, while the owner, from elsewhere, still signs in (slowed down).
+/// Behind a trusted proxy the forwarded address counts; from anyone else the header is ignored.
 #[tokio::test]
-async fn sign_in_attempts_are_limited() {
+async fn sign_in_limits_stop_the_guesser_not_the_account_owner() {
     let app = spawn_app_with(|c| {
         c.rate_limits.enabled = true;
         c.rate_limits.login_attempts_per_15min = 3;
+        c.rate_limits.trusted_proxies = vec![tessera::web::limits::Net::parse("127.0.0.1").expect("net")];
     })
     .await;
     let (_org, _user, email, _) = person_with_workspaces(&app).await;
-    let mut browser = Browser::new();
+    let from = |address: &str| {
+        let mut b = Browser::new();
+        b.headers.push(("x-forwarded-for".into(), address.into()));
+        b
+    };
+    let mut guesser = from("203.0.113.9");
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let res = browser.log_in(&app.base, &email, "wrong password").await;
+        let res = guesser.log_in(&app.base, &email, "wrong password").await;
         statuses.push(res.status);
         if res.status == 429 {
             assert!(res.body.contains("Too many"));
         }
     }
     assert_eq!(statuses, [401, 401, 401, 429]);
+    // The owner, from their own address, is not locked out.
+    let mut owner = from("198.51.100.7");
+    let res = owner.log_in(&app.base, &email, PASSWORD).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+}
+
+/// The token endpoint counts after client authentication: one caller cannot spend a public
+/// client's allowance for its other users, nor a confidential client's by failing to authenticate.
+#[tokio::test]
+async fn token_limits_cannot_be_spent_by_someone_else() {
+    let app = spawn_app_with(|c| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.token_requests_per_minute = 2;
+        c.rate_limits.trusted_proxies = vec![tessera::web::limits::Net::parse("127.0.0.1").expect("net")];
+    })
+    .await;
+    let (_org, user, _, _) = person_with_workspaces(&app).await;
+    let public = public_app(&app, &user, REDIRECT).await;
+    let (cid, secret) = confidential_app(&app, &user).await;
+    let post = |address: &'static str, form: Vec<(&'static str, String)>, basic: Option<(String, String)>| {
+        let app = &app;
+        async move {
+            let mut req = app
+                .client
+                .post(format!("{}/v3/oauth2/token", app.base))
+                .header("x-forwarded-for", address)
+                .form_body(&form.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+            if let Some((id, secret)) = basic {
+                req = req.basic_auth(id, Some(secret));
+            }
+            req.send().await.expect("token request").status().as_u16()
+        }
+    };
+    let bad_code = |client: &str| {
+        vec![("grant_type", "authorization_code".to_string()), ("code", "nope".into()), ("client_id", client.into())]
+    };
+    // Someone hammers the public client from one address: that address is limited…
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(post("203.0.113.9", bad_code(&public), None).await);
+    }
+    assert_eq!(statuses, [400, 400, 429]);
+    // …and the app's users elsewhere are not.
+    assert_eq!(post("198.51.100.7", bad_code(&public), None).await, 400);
+    // Failed authentications count against the address that failed, not the client.
+    let wrong = Some((cid.clone(), "wrong secret".to_string()));
+    let cc = || vec![("grant_type", "client_credentials".to_string())];
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(post("203.0.113.9", cc(), wrong.clone()).await);
+    }
+    assert_eq!(statuses, [401, 401, 429]);
+    let right = Some((cid.clone(), secret.clone()));
+    assert_eq!(post("198.51.100.7", cc(), right.clone()).await, 400, "unauthorized_client, not 429");
+    assert_eq!(post("198.51.100.8", cc(), right.clone()).await, 400);
+    // A confidential client's own requests share one allowance, wherever they come from.
+    assert_eq!(post("198.51.100.9", cc(), right).await, 429);
 }

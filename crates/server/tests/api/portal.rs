@@ -346,7 +346,10 @@ async fn https_issuers_get_secure_cookies_and_sign_out_ends_the_session() {
     let mut b = Browser::new();
     let res = b.log_in(&app.base, &email, PASSWORD).await;
     let cookies: Vec<&str> = res.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
-    assert!(cookies.iter().any(|c| c.starts_with("tessera_session=") && c.contains("; Secure")), "{cookies:?}");
+    // `__Host-` cookies: only this host, over https, can set them (no sibling subdomain).
+    let session = cookies.iter().find(|c| c.starts_with("__Host-tessera_session=")).expect("session cookie");
+    assert!(session.contains("; Secure") && session.contains("; Path=/") && !session.contains("Domain"), "{session}");
+    assert!(!cookies.iter().any(|c| c.starts_with("tessera_session=")), "{cookies:?}");
     let portal = b.get(&format!("{}/portal", app.base)).await;
     assert_eq!(portal.status, 200);
     let out =
