@@ -7,7 +7,6 @@ import base64
 import hashlib
 import os
 import secrets
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -229,25 +228,6 @@ def test_public_clients_cannot_be_impersonated_and_confidential_ones_need_their_
         data = {"grant_type": "client_credentials"} if auth else {"grant_type": "client_credentials", "client_id": PUBLIC}
         r = requests.post(TOKEN, data=data, auth=auth)
         assert r.status_code in (400, 401) and r.json()["error"] in ("invalid_client", "unauthorized_client"), r.text
-
-
-def test_secret_comparison_time_does_not_depend_on_how_much_of_the_secret_is_right():
-    cid, secret = CONFIDENTIAL
-    near = secret[:-1] + ("A" if secret[-1] != "A" else "B")      # all but the last character right
-    far = "".join("A" if c != "A" else "B" for c in secret)        # every character wrong
-    session = requests.Session()
-    timings = {near: [], far: []}
-    for _ in range(150):
-        for candidate in (near, far):
-            started = time.perf_counter()
-            r = session.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(cid, candidate))
-            timings[candidate].append(time.perf_counter() - started)
-            assert r.status_code == 401
-    near_ms, far_ms = (statistics.median(timings[c]) * 1000 for c in (near, far))
-    print(f"median 401 time: nearly right secret {near_ms:.3f} ms, wholly wrong {far_ms:.3f} ms")
-    # A byte-by-byte comparison would make the nearly-right secret measurably slower; allow
-    # scheduling noise only.
-    assert abs(near_ms - far_ms) < max(0.25, 0.2 * far_ms), (near_ms, far_ms)
 
 
 # ---- pages: CSRF, clickjacking, referrer leakage, mix-up ----
