@@ -5,11 +5,13 @@ and checks that the attack gets a clear refusal and changes nothing.
 """
 import base64
 import hashlib
+import html
 import os
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs, urlencode, urlparse
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import pytest
 import requests
@@ -69,6 +71,34 @@ def signed_in_session():
     return s
 
 
+class PageUrls(HTMLParser):
+    """Every URL in a page that a browser follows or loads: link, form and resource attributes,
+    and a meta refresh."""
+
+    ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "poster", "data", "ping", "background"}
+
+    def __init__(self, text):
+        super().__init__()
+        self.urls = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value and (name in self.ATTRIBUTES or (tag == "meta" and name == "content" and "url=" in value.lower())):
+                self.urls.append(value)
+
+
+def assert_not_reflected(r, uri):
+    """An error page for an unregistered redirect URI sends the browser nowhere: no redirect, no
+    link, form or resource off this server, and the URI not echoed unescaped into the page."""
+    assert "Location" not in r.headers and "Refresh" not in r.headers, (uri, dict(r.headers))
+    own = urlparse(BASE)[:2]
+    for url in PageUrls(r.text).urls:
+        assert urlparse(urljoin(r.url, url))[:2] == own and uri not in url, (uri, url)
+    if html.escape(uri) != uri:  # otherwise an escaped echo (plain text) looks the same
+        assert uri not in r.text, (uri, r.text)
+
+
 # ---- redirect-URI manipulation: never a redirect to anything but the registered URI ----
 
 MANIPULATED = [
@@ -91,6 +121,7 @@ MANIPULATED = [
     "http://127.0.0.1:3001/auth/callback",                # loopback by another name
     "//evil.example/auth/callback",                       # scheme-relative
     "https://evil.example/auth/callback",                 # another origin
+    REDIRECT + '?"><a href="https://evil.example/">x</a>',  # markup, if echoed unescaped
 ]
 
 
@@ -100,8 +131,7 @@ def test_manipulated_redirect_uris_get_an_error_page_never_a_redirect(uri):
         _, challenge = pkce()
         r = requests.get(authorize_url(client_id, challenge, redirect_uri=uri), allow_redirects=False)
         assert r.status_code == 400, (uri, r.status_code)
-        assert "Location" not in r.headers
-        assert "evil.example" not in r.text or "evil.example" in uri
+        assert_not_reflected(r, uri)
 
 
 def test_errors_never_open_redirect_for_unknown_clients_or_bad_requests():
@@ -113,7 +143,8 @@ def test_errors_never_open_redirect_for_unknown_clients_or_bad_requests():
     ]
     for url in cases:
         r = requests.get(url, allow_redirects=False)
-        assert r.status_code == 400 and "Location" not in r.headers, url
+        assert r.status_code == 400, url
+        assert_not_reflected(r, "https://evil.example/cb")
     # With the registered URI, protocol errors go back to the client (RFC 6749 §4.1.2.1),
     # never anywhere else, and carry the issuer (mix-up defence).
     r = requests.get(authorize_url(CONFIDENTIAL[0], challenge, response_type="token"), allow_redirects=False)
