@@ -1,6 +1,6 @@
 # Source this file: it seeds a fresh database through the CLI, starts `tessera serve` on a free
 # loopback port, and exports what the real-client suites need. `e2e_stop` stops the server.
-#   TESSERA_BIN=target/debug/tessera . e2e/start.sh
+#   export TESSERA_BIN=target/debug/tessera; . e2e/start.sh
 # It does not change shell options; run it under `set -euo pipefail` (as .ci/run does).
 : "${TESSERA_BIN:?set TESSERA_BIN to the tessera binary}"
 TESSERA_BIN=$(realpath "$TESSERA_BIN"); export TESSERA_BIN
