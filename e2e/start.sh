@@ -1,12 +1,19 @@
 # Source this file: it seeds a fresh database through the CLI, starts `tessera serve` on a free
 # loopback port, and exports what the real-client suites need. `e2e_stop` stops the server.
-#   TESSERA_BIN=target/debug/tessera . e2e/start.sh
+#   export TESSERA_BIN=target/debug/tessera; . e2e/start.sh
 # It does not change shell options; run it under `set -euo pipefail` (as .ci/run does).
+# The abuse limits are off unless E2E_RATE_LIMITS=on: then they are on as in production, with a
+# sign-in budget of 100 per account (TESSERA_LOGIN_ATTEMPTS_PER_15MIN, if not set already) that
+# the suites' own sign-ins, about 25 as one user from one address, fit in.
 : "${TESSERA_BIN:?set TESSERA_BIN to the tessera binary}"
 TESSERA_BIN=$(realpath "$TESSERA_BIN"); export TESSERA_BIN
 E2E_DIR=$(mktemp -d)
 export TESSERA_DATABASE_URL="sqlite://$E2E_DIR/tessera.db"
-export TESSERA_RATE_LIMITS=off
+case "${E2E_RATE_LIMITS:-off}" in
+  off) export TESSERA_RATE_LIMITS=off ;;
+  on) export TESSERA_RATE_LIMITS=on TESSERA_LOGIN_ATTEMPTS_PER_15MIN="${TESSERA_LOGIN_ATTEMPTS_PER_15MIN:-100}" ;;
+  *) echo "E2E_RATE_LIMITS must be on or off, not $E2E_RATE_LIMITS"; exit 1 ;;
+esac
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 ORG=$("$TESSERA_BIN" org create --name "E2E" --json | json id)
 export TESSERA_EMAIL="e2e-user@example.test" TESSERA_PASSWORD="e2e password 123"

@@ -49,7 +49,14 @@ test('mutations are never executed over GET', async () => {
 });
 
 test('form-encoded and text/plain POSTs (cross-site forms) are refused without executing', async () => {
-  const mutation = `mutation { createText(workspaceId: "${WS}", input: {text: "csrf"}) { id } }`;
+  const marker = `csrf ${Date.now()} ${Math.random()}`;
+  const texts = async () => {
+    const r = await post({ query: 'query($ws:String!){ elements(workspaceId:$ws){ id ... on Text { text } } }', variables: { ws: WS } });
+    assert.equal(r.status, 200, r.text);
+    return r.json.data.elements;
+  };
+  const before = await texts();
+  const mutation = `mutation { createText(workspaceId: "${WS}", input: {text: ${JSON.stringify(marker)}}) { id } }`;
   for (const [type, body] of [
     ['application/x-www-form-urlencoded', `query=${encodeURIComponent(mutation)}`],
     ['text/plain', JSON.stringify({ query: mutation })],
@@ -59,6 +66,15 @@ test('form-encoded and text/plain POSTs (cross-site forms) are refused without e
     assert.equal(r.status, 415, `${type}: ${r.status}`);
     assert.equal(r.json?.data, undefined);
   }
+  const after = await texts();
+  assert.deepEqual(after.map((e) => e.id), before.map((e) => e.id), 'nothing was written');
+  // The same mutation as JSON is executed, and the count above sees it: the check can fail.
+  const legit = await post({ query: mutation });
+  const id = legit.json?.data?.createText?.id;
+  assert.ok(id, legit.text);
+  const written = await texts();
+  assert.equal(written.length, after.length + 1);
+  assert.deepEqual(written.filter((e) => e.text === marker).map((e) => e.id), [id]);
 });
 
 test('depth, complexity, alias, batch and body-size limits', async () => {

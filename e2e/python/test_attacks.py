@@ -5,12 +5,13 @@ and checks that the attack gets a clear refusal and changes nothing.
 """
 import base64
 import hashlib
+import html
 import os
 import secrets
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs, urlencode, urlparse
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import pytest
 import requests
@@ -70,6 +71,34 @@ def signed_in_session():
     return s
 
 
+class PageUrls(HTMLParser):
+    """Every URL in a page that a browser follows or loads: link, form and resource attributes,
+    and a meta refresh."""
+
+    ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "poster", "data", "ping", "background"}
+
+    def __init__(self, text):
+        super().__init__()
+        self.urls = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value and (name in self.ATTRIBUTES or (tag == "meta" and name == "content" and "url=" in value.lower())):
+                self.urls.append(value)
+
+
+def assert_not_reflected(r, uri):
+    """An error page for an unregistered redirect URI sends the browser nowhere: no redirect, no
+    link, form or resource off this server, and the URI not echoed unescaped into the page."""
+    assert "Location" not in r.headers and "Refresh" not in r.headers, (uri, dict(r.headers))
+    own = urlparse(BASE)[:2]
+    for url in PageUrls(r.text).urls:
+        assert urlparse(urljoin(r.url, url))[:2] == own and uri not in url, (uri, url)
+    if html.escape(uri) != uri:  # otherwise an escaped echo (plain text) looks the same
+        assert uri not in r.text, (uri, r.text)
+
+
 # ---- redirect-URI manipulation: never a redirect to anything but the registered URI ----
 
 MANIPULATED = [
@@ -92,6 +121,7 @@ MANIPULATED = [
     "http://127.0.0.1:3001/auth/callback",                # loopback by another name
     "//evil.example/auth/callback",                       # scheme-relative
     "https://evil.example/auth/callback",                 # another origin
+    REDIRECT + '?"><a href="https://evil.example/">x</a>',  # markup, if echoed unescaped
 ]
 
 
@@ -101,8 +131,7 @@ def test_manipulated_redirect_uris_get_an_error_page_never_a_redirect(uri):
         _, challenge = pkce()
         r = requests.get(authorize_url(client_id, challenge, redirect_uri=uri), allow_redirects=False)
         assert r.status_code == 400, (uri, r.status_code)
-        assert "Location" not in r.headers
-        assert "evil.example" not in r.text or "evil.example" in uri
+        assert_not_reflected(r, uri)
 
 
 def test_errors_never_open_redirect_for_unknown_clients_or_bad_requests():
@@ -114,7 +143,8 @@ def test_errors_never_open_redirect_for_unknown_clients_or_bad_requests():
     ]
     for url in cases:
         r = requests.get(url, allow_redirects=False)
-        assert r.status_code == 400 and "Location" not in r.headers, url
+        assert r.status_code == 400, url
+        assert_not_reflected(r, "https://evil.example/cb")
     # With the registered URI, protocol errors go back to the client (RFC 6749 §4.1.2.1),
     # never anywhere else, and carry the issuer (mix-up defence).
     r = requests.get(authorize_url(CONFIDENTIAL[0], challenge, response_type="token"), allow_redirects=False)
@@ -229,25 +259,6 @@ def test_public_clients_cannot_be_impersonated_and_confidential_ones_need_their_
         data = {"grant_type": "client_credentials"} if auth else {"grant_type": "client_credentials", "client_id": PUBLIC}
         r = requests.post(TOKEN, data=data, auth=auth)
         assert r.status_code in (400, 401) and r.json()["error"] in ("invalid_client", "unauthorized_client"), r.text
-
-
-def test_secret_comparison_time_does_not_depend_on_how_much_of_the_secret_is_right():
-    cid, secret = CONFIDENTIAL
-    near = secret[:-1] + ("A" if secret[-1] != "A" else "B")      # all but the last character right
-    far = "".join("A" if c != "A" else "B" for c in secret)        # every character wrong
-    session = requests.Session()
-    timings = {near: [], far: []}
-    for _ in range(150):
-        for candidate in (near, far):
-            started = time.perf_counter()
-            r = session.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(cid, candidate))
-            timings[candidate].append(time.perf_counter() - started)
-            assert r.status_code == 401
-    near_ms, far_ms = (statistics.median(timings[c]) * 1000 for c in (near, far))
-    print(f"median 401 time: nearly right secret {near_ms:.3f} ms, wholly wrong {far_ms:.3f} ms")
-    # A byte-by-byte comparison would make the nearly-right secret measurably slower; allow
-    # scheduling noise only.
-    assert abs(near_ms - far_ms) < max(0.25, 0.2 * far_ms), (near_ms, far_ms)
 
 
 # ---- pages: CSRF, clickjacking, referrer leakage, mix-up ----
