@@ -1,12 +1,12 @@
 //! Recently used credentials, kept in memory so that a bearer request or a client
 //! authentication needs no database read.
 //!
-//! Correctness rests on one signal: whenever a token is revoked or an app's credentials change
+//! Correctness rests on one signal: whenever tokens are revoked or an app's credentials change
 //! (on this node, on another node, or from the command line) the server calls
-//! [`Credentials::forget_all`]. The signal reaches a node at once for its own changes and through
-//! PostgreSQL notifications for other nodes' changes; revocations made by another process are
-//! seen by the revocation poll (every 500 ms). Entries also expire after [`KEEP`], a bound on
-//! staleness should a signal ever be missed.
+//! [`Credentials::forget`] with what changed, and only those entries go. The signal reaches a
+//! node at once for its own changes and through PostgreSQL notifications for other nodes'
+//! changes; revocations made by another process are seen by the revocation poll (every 500 ms).
+//! Entries also expire after [`KEEP`], a bound on staleness should a signal ever be missed.
 //!
 //! A lookup that raced with a change must not re-insert what the change removed: readers take
 //! the generation before reading the database and [`Cache::keep`] drops the result if the
@@ -15,6 +15,7 @@
 use crate::auth::TokenRecord;
 use crate::model::User;
 use crate::oauth::App;
+use crate::ports::Revoked;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -94,9 +95,14 @@ impl<V: Clone> Cache<V> {
     }
 
     fn clear(&self) {
+        self.forget_where(|_, _| true);
+    }
+
+    /// Drop the entries `gone` picks; reads in flight are not kept either.
+    fn forget_where(&self, gone: impl Fn(&str, &V) -> bool) {
         if let Ok(mut inner) = self.inner.write() {
             inner.generation += 1;
-            inner.entries.clear();
+            inner.entries.retain(|k, (_, v)| !gone(k, v));
         }
     }
 }
@@ -111,11 +117,17 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Something was revoked or changed: trust nothing remembered.
-    pub fn forget_all(&self) {
-        self.tokens.clear();
-        self.apps.clear();
-        self.users.clear();
+    /// Forget what was revoked or changed.
+    pub fn forget(&self, what: &Revoked) {
+        match what {
+            Revoked::Tokens(ids) => self.tokens.forget_where(|_, entry| ids.contains(&entry.0.id)),
+            Revoked::App(client_id) => self.apps.forget_where(|key, _| key == client_id),
+            Revoked::Everything => {
+                self.tokens.clear();
+                self.apps.clear();
+                self.users.clear();
+            }
+        }
     }
 }
 
@@ -135,6 +147,45 @@ mod tests {
         assert_eq!(cache.get("k"), Ok(2));
         cache.clear();
         assert!(cache.get("k").is_err());
+    }
+
+    #[test]
+    fn a_revocation_forgets_only_what_it_names() {
+        use crate::auth::TokenKind;
+        use crate::ids::{TokenId, UserId};
+        let record = |id: &str| TokenRecord {
+            id: TokenId(id.into()),
+            kind: TokenKind::Access,
+            user_id: UserId("u".into()),
+            client_id: None,
+            scopes: String::new(),
+            workspaces: None,
+            expires_at: None,
+            revoked: false,
+            created_at: 0,
+            family_id: None,
+            rotated_at: None,
+        };
+        let user = Arc::new(User {
+            id: UserId("u".into()),
+            kind: crate::model::ActorType::User,
+            email: None,
+            first_name: String::new(),
+            last_name: String::new(),
+            bot_org: None,
+        });
+        let c = Credentials::default();
+        for (hash, id) in [("ha", "a"), ("hb", "b")] {
+            let Err(g) = c.tokens.get(hash) else { panic!("empty") };
+            c.tokens.keep(g, hash, Arc::new((record(id), user.clone())));
+        }
+        c.forget(&Revoked::Tokens(vec![TokenId("a".into())]));
+        assert!(c.tokens.get("ha").is_err(), "the revoked token is forgotten");
+        assert!(c.tokens.get("hb").is_ok(), "another token stays cached");
+        c.forget(&Revoked::App("app_x".into()));
+        assert!(c.tokens.get("hb").is_ok(), "an app's change leaves tokens alone");
+        c.forget(&Revoked::Everything);
+        assert!(c.tokens.get("hb").is_err());
     }
 
     #[test]

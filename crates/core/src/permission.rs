@@ -154,6 +154,26 @@ impl RoleBook {
     }
 }
 
+/// What a workspace holds that a token may read: its content, or the people in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceData {
+    /// Elements, comments and the event log: an element scope.
+    Elements,
+    /// Collaborators and their profiles (e-mail addresses): a workspace scope. A token meant
+    /// for content only — a kiosk's exchanged `elements:read` token — sees no personal data.
+    People,
+}
+
+/// Whether the token's scopes say it may read this kind of workspace data (`v2legacy` may).
+pub fn scope_allows_reading(principal: &Principal, what: WorkspaceData) -> bool {
+    use Scope::*;
+    let needed: &[Scope] = match what {
+        WorkspaceData::Elements => &[ElementsRead, ElementsWrite],
+        WorkspaceData::People => &[WorkspacesRead, WorkspacesWrite],
+    };
+    principal.scopes.contains(&V2Legacy) || needed.iter().any(|s| principal.scopes.contains(s))
+}
+
 /// Whether the token's scopes allow `perm` at all.
 pub fn scope_allows(principal: &Principal, perm: Permission) -> bool {
     principal.scopes.contains(&Scope::V2Legacy) || perm.scopes().iter().any(|s| principal.scopes.contains(s))
@@ -174,6 +194,21 @@ pub fn decide(book: &RoleBook, principal: &Principal, facts: &AccessFacts, perm:
     }
     if !book.workspace_allows(facts, perm) || !scope_allows(principal, perm) {
         return Err(Error::Forbidden(perm.verb()));
+    }
+    Ok(())
+}
+
+/// The decision for giving someone a workspace role (`new`), or taking theirs away (`new` is
+/// `None`), by a collaborator whose own role is `actor` and who may manage collaborators at all:
+/// nobody gives a role above their own, and only owners make, change or remove owners.
+pub fn decide_role_change(actor: Option<&str>, current: Option<&str>, new: Option<&str>) -> Result<()> {
+    let rank = |role: &str| WORKSPACE_ROLES.iter().position(|r| *r == role).unwrap_or(usize::MAX);
+    let is_owner = |role: Option<&str>| role == Some("owner");
+    if (is_owner(current) || is_owner(new)) && !is_owner(actor) {
+        return Err(Error::Forbidden("change who owns this workspace"));
+    }
+    if new.is_some_and(|n| rank(n) < actor.map(rank).unwrap_or(usize::MAX)) {
+        return Err(Error::Forbidden("give a role above your own"));
     }
     Ok(())
 }

@@ -106,9 +106,33 @@ pub trait OAuthStore: Send + Sync {
     async fn revoke_family(&self, family_id: &str) -> Result<u64>;
     /// The bots that are members of an organization.
     async fn bots_of_org(&self, org: &OrgId) -> Result<Vec<User>>;
-    /// When the most recent revocation happened (epoch ms, 0 if never): lets every node notice
-    /// revocations made elsewhere (another node, the command line).
+    /// When the most recent revocation happened (epoch ms, 0 if never).
     async fn last_revocation(&self) -> Result<i64>;
+    /// Tokens revoked after `after` (epoch ms), with when, oldest first: lets every node notice
+    /// revocations made elsewhere (another process, such as the command line).
+    async fn revoked_since(&self, after: i64) -> Result<Vec<(TokenId, i64)>>;
+}
+
+/// What stopped being valid: what caches must forget and open connections re-check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Revoked {
+    /// These tokens (and only these) were revoked.
+    Tokens(Vec<TokenId>),
+    /// An app's credentials changed (a new secret, or the app is gone).
+    App(String),
+    /// Not known (notifications may have been lost): trust nothing remembered.
+    Everything,
+}
+
+impl Revoked {
+    /// Whether a connection authenticated with this token must check it again.
+    pub fn affects(&self, token: &TokenId) -> bool {
+        match self {
+            Revoked::Tokens(ids) => ids.contains(token),
+            Revoked::App(_) => false,
+            Revoked::Everything => true,
+        }
+    }
 }
 
 /// Told about changes once they are committed, to wake subscribers. It only wakes: the event
@@ -116,8 +140,9 @@ pub trait OAuthStore: Send + Sync {
 pub trait Bus: Send + Sync {
     /// New events were committed to this workspace's log (on this node or another).
     fn appended(&self, ws: &WorkspaceId);
-    /// Tokens may have been revoked (on this node or another).
-    fn tokens_revoked(&self);
+    /// Credentials were revoked or changed (on this node or another). Only sent when something
+    /// actually was.
+    fn revoked(&self, what: &Revoked);
     /// Security events were committed (on this node or another).
     fn security_recorded(&self);
     /// Wake-ups may have been lost (a dropped notification channel): look at everything again.

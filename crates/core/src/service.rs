@@ -13,7 +13,9 @@ use crate::model::{
 };
 use crate::oauth::OAuthSettings;
 use crate::passwords::Passwords;
-use crate::permission::{decide, decide_org, Permission, RoleBook, ORG_ROLES};
+use crate::permission::{
+    decide, decide_org, decide_role_change, scope_allows_reading, Permission, RoleBook, WorkspaceData, ORG_ROLES,
+};
 use crate::ports::{NewUser, Store, TokenWrite};
 use crate::validate;
 use serde_json::{json, Value as Json};
@@ -151,8 +153,12 @@ impl Core {
             .collect())
     }
 
+    /// The people in a workspace: personal data, so the token needs a workspace scope.
     pub async fn collaborators(&self, p: &Principal, ws: &WorkspaceId) -> Result<Vec<Collaborator>> {
         self.authorize(p, ws, Permission::WorkspaceRead).await?;
+        if !scope_allows_reading(p, WorkspaceData::People) {
+            return Err(Error::Forbidden("see who works in this workspace with this token's scopes"));
+        }
         self.store.collaborators(ws).await
     }
 
@@ -175,11 +181,7 @@ impl Core {
     /// not only a workspace one.
     pub async fn authorize_elements_read(&self, p: &Principal, ws: &WorkspaceId) -> Result<AccessFacts> {
         let facts = self.authorize(p, ws, Permission::WorkspaceRead).await?;
-        let scoped = p
-            .scopes
-            .iter()
-            .any(|s| matches!(s, auth::Scope::V2Legacy | auth::Scope::ElementsRead | auth::Scope::ElementsWrite));
-        if !scoped {
+        if !scope_allows_reading(p, WorkspaceData::Elements) {
             return Err(Error::Forbidden("read elements with this token's scopes"));
         }
         Ok(facts)
@@ -209,6 +211,8 @@ impl Core {
         role: &str,
     ) -> Result<Collaborator> {
         let facts = self.authorize(p, ws, Permission::CollaboratorManage).await?;
+        let current = self.workspace_role_of(ws, user).await?;
+        decide_role_change(facts.workspace_role.as_deref(), current.as_deref(), Some(role))?;
         self.put_collaborator(&facts.workspace, user, role, &actor_of(p)).await
     }
 
@@ -217,7 +221,14 @@ impl Core {
         if facts.workspace.owner_id == *user {
             return Err(Error::bad_input("the workspace owner cannot be removed"));
         }
+        let current = self.workspace_role_of(ws, user).await?;
+        decide_role_change(facts.workspace_role.as_deref(), current.as_deref(), None)?;
         self.store.remove_collaborator(ws, user, &actor_of(p)).await?.map(|_| ()).ok_or(Error::NotFound("collaborator"))
+    }
+
+    /// Someone's collaborator role in a workspace, if they have one.
+    async fn workspace_role_of(&self, ws: &WorkspaceId, user: &UserId) -> Result<Option<String>> {
+        Ok(self.store.access_facts(ws, user).await?.and_then(|f| f.workspace_role))
     }
 
     // ---- element mutations ----

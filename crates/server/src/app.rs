@@ -33,13 +33,14 @@ impl AppState {
         config.prepare_storage()?;
         let store = tessera_store::open(&config.database_url).await.map_err(|e| e.to_string())?;
         let core = Core::new(store.clone(), config.oauth.clone()).await.map_err(|e| e.to_string())?;
-        let hubs = Hubs::new(store.clone(), core.credentials().clone());
+        let metrics = Arc::new(Metrics::default());
+        let hubs = Hubs::new(store.clone(), core.credentials().clone(), metrics.clone());
         store.set_bus(hubs.clone());
         Ok(AppState {
             schema: graphql::schema(core.clone(), hubs.clone(), config.graphql_introspection),
             core,
             hubs,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             limits: Arc::new(web::limits::Limits::new(&config.rate_limits)),
             config: Arc::new(config),
         })
@@ -76,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/oauth2/introspect", post(oauth::introspect))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
         .route("/assets/tessera.css", get(pages::stylesheet))
+        .route("/assets/graphiql-init.js", get(graphql::http::playground_script))
+        .route("/assets/tessera-graphiql.css", get(graphql::http::playground_style))
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
         .route("/metrics", get(web::health::metrics))

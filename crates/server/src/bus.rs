@@ -1,6 +1,7 @@
 //! The in-process bus: one tail task per workspace that has subscribers reads each new batch
-//! of events from the log once and fans it out; and a revocation signal that empties the
-//! credential cache and tells every connection to re-check its token.
+//! of events from the log once and fans it out; and a revocation signal, naming what was
+//! revoked, that makes the credential cache forget exactly that and the connections whose token
+//! it names re-check it.
 //!
 //! The log is the truth. A tail is woken by commits on this node, by other nodes' commits
 //! (PostgreSQL notifications, see `tessera_store`), and, as a catch-up, once a second (so
@@ -8,22 +9,31 @@
 //! second).
 //! Subscribers that fall behind the broadcast read the log themselves.
 
+use crate::graphql::subscription::Shape;
+use crate::metrics::Metrics;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tessera_core::cache::Credentials;
 use tessera_core::event::Event;
-use tessera_core::ids::WorkspaceId;
-use tessera_core::ports::{Bus, Store};
+use tessera_core::ids::{TokenId, WorkspaceId};
+use tessera_core::model::now_millis;
+use tessera_core::ports::{Bus, Revoked, Store};
 use tokio::sync::{broadcast, watch, Notify, OnceCell};
 
 /// Events buffered per workspace for subscribers that are momentarily slower than the tail.
 const BROADCAST_CAPACITY: usize = 4096;
 /// How often a tail looks at the log even without a wake-up.
 pub const CATCH_UP: Duration = Duration::from_secs(1);
-/// How often the newest revocation time is polled.
+/// How often revocations made by other processes are polled.
 const REVOCATION_POLL: Duration = Duration::from_millis(500);
+/// How far back each poll looks again: a revocation's time is taken before its commit, so one
+/// may become visible after a later one was already seen.
+const REVOCATION_OVERLAP_MS: i64 = 5_000;
+/// Revocation signals buffered for connections that are momentarily busy (a connection that
+/// falls further behind re-checks its token anyway).
+const REVOCATION_CAPACITY: usize = 256;
 const PAGE: u32 = 1000;
 
 /// One workspace's fan-out point.
@@ -31,7 +41,7 @@ pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
     wake: Notify,
     /// Each event rendered once per query shape, shared by every subscriber of that shape.
-    renders: Mutex<HashMap<(u64, i64), Rendering>>,
+    renders: Mutex<HashMap<(Shape, i64), Rendering>>,
     /// The newest cursor known in this workspace; only renderings near it are kept.
     newest: AtomicI64,
 }
@@ -61,7 +71,7 @@ impl Hub {
     /// that needs it, shared with the rest. Events older than the last `RENDERS_KEPT` (a
     /// replay of history) are rendered but not kept: the tail prunes only as new events come,
     /// so keeping them would hold a rendering of every replayed event.
-    pub async fn rendered<F>(&self, shape: u64, cursor: i64, render: F) -> Arc<str>
+    pub async fn rendered<F>(&self, shape: &Shape, cursor: i64, render: F) -> Arc<str>
     where
         F: std::future::Future<Output = Arc<str>>,
     {
@@ -69,7 +79,7 @@ impl Hub {
             return render.await;
         }
         let cell = match self.renders.lock() {
-            Ok(mut map) => map.entry((shape, cursor)).or_default().clone(),
+            Ok(mut map) => map.entry((shape.clone(), cursor)).or_default().clone(),
             Err(_) => Arc::new(OnceCell::new()),
         };
         cell.get_or_init(|| render).await.clone()
@@ -85,22 +95,28 @@ impl Hub {
 pub struct Hubs {
     store: Arc<dyn Store>,
     hubs: Mutex<HashMap<WorkspaceId, Arc<Hub>>>,
-    revocations: watch::Sender<u64>,
+    revocations: broadcast::Sender<Arc<Revoked>>,
     /// Changes whenever security events were committed (any organization, any node).
     security: watch::Sender<u64>,
-    /// Emptied on every revocation signal.
+    /// Forgets what each revocation signal names.
     credentials: Arc<Credentials>,
+    metrics: Arc<Metrics>,
+    /// Tokens already signalled as revoked (by this node, another's notification, or the
+    /// poll), with when: each revocation is signalled once.
+    signalled: Mutex<HashMap<TokenId, i64>>,
 }
 
 impl Hubs {
     /// The bus of one node; starts the revocation poll (needs a Tokio runtime).
-    pub fn new(store: Arc<dyn Store>, credentials: Arc<Credentials>) -> Arc<Self> {
+    pub fn new(store: Arc<dyn Store>, credentials: Arc<Credentials>, metrics: Arc<Metrics>) -> Arc<Self> {
         let hubs = Arc::new(Hubs {
             store,
             hubs: Mutex::new(HashMap::new()),
-            revocations: watch::channel(0).0,
+            revocations: broadcast::channel(REVOCATION_CAPACITY).0,
             security: watch::channel(0).0,
             credentials,
+            metrics,
+            signalled: Mutex::default(),
         });
         tokio::spawn(hubs.clone().poll_revocations());
         hubs
@@ -124,8 +140,8 @@ impl Hubs {
         (hub, rx)
     }
 
-    /// A signal that changes whenever tokens may have been revoked, on this node or elsewhere.
-    pub fn revocations(&self) -> watch::Receiver<u64> {
+    /// What is revoked from now on, on this node or elsewhere.
+    pub fn revocations(&self) -> broadcast::Receiver<Arc<Revoked>> {
         self.revocations.subscribe()
     }
 
@@ -183,19 +199,37 @@ impl Hubs {
         }
     }
 
+    /// Revocations made by other processes (the command line on SQLite; on PostgreSQL other
+    /// nodes also notify): each poll reads the tokens revoked since the newest one seen, looking
+    /// [`REVOCATION_OVERLAP_MS`] further back; those not signalled yet are.
     async fn poll_revocations(self: Arc<Self>) {
-        let mut seen = self.store.last_revocation().await.unwrap_or(0);
+        let mut newest = self.store.last_revocation().await.unwrap_or(0);
         loop {
             tokio::time::sleep(REVOCATION_POLL).await;
-            match self.store.last_revocation().await {
-                Ok(at) if at != seen => {
-                    seen = at;
-                    self.tokens_revoked();
+            let rows = match self.store.revoked_since(newest - REVOCATION_OVERLAP_MS).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot poll revocations");
+                    continue;
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "cannot poll revocations"),
+            };
+            if rows.len() >= 10_000 {
+                self.revoked(&Revoked::Everything);
+            }
+            newest = rows.iter().map(|(_, at)| *at).fold(newest, i64::max);
+            self.revoked(&Revoked::Tokens(rows.into_iter().map(|(id, _)| id).collect()));
+            if let Ok(mut signalled) = self.signalled.lock() {
+                let keep_after = newest.min(now_millis()) - 2 * REVOCATION_OVERLAP_MS;
+                signalled.retain(|_, at| *at > keep_after);
             }
         }
+    }
+
+    /// The tokens of `ids` not signalled before (now marked signalled).
+    fn not_yet_signalled(&self, ids: &[TokenId]) -> Vec<TokenId> {
+        let Ok(mut signalled) = self.signalled.lock() else { return ids.to_vec() };
+        let now = now_millis();
+        ids.iter().filter(|id| signalled.insert((*id).clone(), now).is_none()).cloned().collect()
     }
 }
 
@@ -208,9 +242,17 @@ impl Bus for Hubs {
         }
     }
 
-    fn tokens_revoked(&self) {
-        self.credentials.forget_all();
-        self.revocations.send_modify(|n| *n += 1);
+    fn revoked(&self, what: &Revoked) {
+        let what = match what {
+            Revoked::Tokens(ids) => match self.not_yet_signalled(ids) {
+                fresh if fresh.is_empty() => return,
+                fresh => Revoked::Tokens(fresh),
+            },
+            other => other.clone(),
+        };
+        self.metrics.revocations.fetch_add(1, Ordering::Relaxed);
+        self.credentials.forget(&what);
+        let _ = self.revocations.send(Arc::new(what));
     }
 
     fn security_recorded(&self) {
@@ -222,7 +264,7 @@ impl Bus for Hubs {
             hubs.values().for_each(|hub| hub.wake.notify_one());
         }
         self.security_recorded();
-        self.tokens_revoked();
+        self.revoked(&Revoked::Everything);
     }
 }
 
@@ -234,10 +276,25 @@ mod tests {
     async fn a_replay_of_old_events_is_rendered_but_not_kept() {
         let hub = Hub::new();
         hub.saw(10_000);
-        let old = hub.rendered(1, 10, async { Arc::from("old") }).await;
-        let recent = hub.rendered(1, 9_000, async { Arc::from("recent") }).await;
+        let shape: Shape = Arc::from("subscription { commands { cursor } }");
+        let old = hub.rendered(&shape, 10, async { Arc::from("old") }).await;
+        let recent = hub.rendered(&shape, 9_000, async { Arc::from("recent") }).await;
         assert_eq!((&*old, &*recent), ("old", "recent"));
         let kept: Vec<i64> = hub.renders.lock().map(|m| m.keys().map(|k| k.1).collect()).unwrap_or_default();
         assert_eq!(kept, vec![9_000], "only renderings near the newest event are kept");
+    }
+
+    #[tokio::test]
+    async fn renderings_are_shared_only_by_identical_shapes() {
+        let hub = Hub::new();
+        hub.saw(1);
+        let a: Shape =
+            Arc::from(r#"[null,{"ws":"w"},"subscription($ws:String!){ commands(workspaceId:$ws) { cursor } }"]"#);
+        let same: Shape = Arc::from(a.to_string());
+        let other: Shape =
+            Arc::from(r#"[null,{"ws":"w"},"subscription($ws:String!){ commands(workspaceId:$ws) { id } }"]"#);
+        assert_eq!(&*hub.rendered(&a, 1, async { Arc::from("A") }).await, "A");
+        assert_eq!(&*hub.rendered(&same, 1, async { Arc::from("not rendered again") }).await, "A");
+        assert_eq!(&*hub.rendered(&other, 1, async { Arc::from("B") }).await, "B");
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use std::io::BufRead;
 use std::path::PathBuf;
 use tessera_core::ids::{OrgId, TokenId, UserId, WorkspaceId};
+use tessera_core::oauth::clients::ClientType;
 use tessera_core::service::{Core, NewPerson, NewWorkspace};
 
 #[derive(Parser, Debug)]
@@ -81,8 +82,12 @@ pub enum AppCommand {
         #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
         /// A public client (browser or native app): no secret, PKCE required.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pkce_optional")]
         public: bool,
+        /// A confidential client that may omit PKCE (a server written for the platform, which
+        /// never sent a code_challenge). By default every new app must use PKCE.
+        #[arg(long)]
+        pkce_optional: bool,
     },
 }
 
@@ -352,8 +357,10 @@ async fn bot(core: Core, c: BotCommand) -> tessera_core::Result<(Value, String)>
 
 async fn app(core: Core, c: AppCommand) -> tessera_core::Result<(Value, String)> {
     match c {
-        AppCommand::Create { owner, name, redirect_uris, public } => {
-            let new = core.create_app(None, &UserId(owner), &name, &redirect_uris, public).await?;
+        AppCommand::Create { owner, name, redirect_uris, public, pkce_optional } => {
+            let kind =
+                if public { ClientType::Public } else { ClientType::Confidential { require_pkce: !pkce_optional } };
+            let new = core.create_app(None, &UserId(owner), &name, &redirect_uris, kind).await?;
             let id = new.app.client_id;
             match new.secret {
                 Some(secret) => Ok((

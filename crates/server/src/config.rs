@@ -124,6 +124,9 @@ pub struct Config {
     pub ws_queue: usize,
     /// How long a WebSocket client may take no message while its queue is full (close 4413).
     pub ws_stall_timeout: std::time::Duration,
+    /// How long a WebSocket stays open while re-checking its revoked-or-not token keeps failing
+    /// (the database is down) before it is closed with 4500.
+    pub ws_recheck_grace: std::time::Duration,
     /// The client id of the sample browser app to serve at `/examples/browser-app/`
     /// (`tessera demo` registers one and sets this; `TESSERA_EXAMPLE_APP=<client id>` serves it
     /// for an app you registered with redirect `<issuer>/examples/browser-app/`).
@@ -232,6 +235,7 @@ impl Config {
             ws_init_timeout,
             ws_queue,
             ws_stall_timeout,
+            ws_recheck_grace: std::time::Duration::from_secs(10),
             example_app: env_or("example_app", file.example_app)?.filter(|id| !id.is_empty()),
             graphql_introspection,
             metrics_token: env_or("metrics_token", file.metrics_token)?.filter(|t| !t.is_empty()),

@@ -8,6 +8,7 @@ use crate::config::{Config, Overrides};
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::json;
 use tessera_core::element::{ElementBody, Point, ShapeKind, Size, Transform};
+use tessera_core::oauth::clients::ClientType;
 use tessera_core::service::{Core, NewElement, NewPerson, NewWorkspace};
 
 pub const DEMO_EMAIL: &str = "demo@tessera.test";
@@ -65,8 +66,9 @@ async fn seed(core: &Core, base: &str) -> tessera_core::Result<serde_json::Value
     core.admin_add_collaborator(&ws.id, &bot.id, "editor").await?;
     // A public browser app (no secret; PKCE), for trying the sign-in flow.
     let redirect = format!("{base}/examples/browser-app/");
-    let browser_app =
-        core.create_app(None, &user.id, "Demo browser app", std::slice::from_ref(&redirect), true).await?;
+    let browser_app = core
+        .create_app(None, &user.id, "Demo browser app", std::slice::from_ref(&redirect), ClientType::Public)
+        .await?;
 
     let principal = core.authenticate(&token).await?;
     let at = |x: f64, y: f64| NewElement {

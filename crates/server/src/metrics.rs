@@ -21,6 +21,12 @@ pub struct Metrics {
     /// Subscription results rendered (once per event and query shape) and delivered (per subscriber).
     pub renders: AtomicU64,
     pub deliveries: AtomicU64,
+    /// Revocation signals handled (each names what was revoked), and connections that checked
+    /// their token again because one named it.
+    pub revocations: AtomicU64,
+    pub token_rechecks: AtomicU64,
+    /// WebSocket connections closed because they took no messages for the stall limit.
+    pub slow_consumers: AtomicU64,
 }
 
 impl Metrics {
@@ -88,6 +94,21 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE tessera_subscription_deliveries_total counter");
         let _ = writeln!(out, "tessera_subscription_deliveries_total {}", self.deliveries.load(Relaxed));
+        let _ = writeln!(out, "# HELP tessera_revocation_signals_total Revocations (or credential changes) handled.");
+        let _ = writeln!(out, "# TYPE tessera_revocation_signals_total counter");
+        let _ = writeln!(out, "tessera_revocation_signals_total {}", self.revocations.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tessera_token_rechecks_total Open connections that checked their token again after a revocation named it."
+        );
+        let _ = writeln!(out, "# TYPE tessera_token_rechecks_total counter");
+        let _ = writeln!(out, "tessera_token_rechecks_total {}", self.token_rechecks.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tessera_ws_slow_consumers_total WebSocket connections closed as slow consumers (4413)."
+        );
+        let _ = writeln!(out, "# TYPE tessera_ws_slow_consumers_total counter");
+        let _ = writeln!(out, "tessera_ws_slow_consumers_total {}", self.slow_consumers.load(Relaxed));
         out
     }
 }

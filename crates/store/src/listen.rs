@@ -35,7 +35,7 @@ async fn listen(url: &str, bus: &dyn Bus) -> Result<(), sqlx::Error> {
                 bus.appended(&WorkspaceId(ws.to_string()));
             }
             Some(n) if n.channel() == SECURITY_CHANNEL => bus.security_recorded(),
-            Some(_) => bus.tokens_revoked(),
+            Some(n) => bus.revoked(&crate::open::parse_revocation(n.payload())),
             // The connection dropped (the listener reconnects on the next call): notifications
             // sent meanwhile are lost, so look at everything again.
             None => bus.resync(),

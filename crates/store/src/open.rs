@@ -6,7 +6,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::time::Duration;
 use tessera_core::event::Event;
-use tessera_core::ports::Bus;
+use tessera_core::ids::TokenId;
+use tessera_core::ports::{Bus, Revoked};
 use tessera_core::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,14 +103,28 @@ impl SqlStore {
         }
     }
 
-    /// Report that some tokens were revoked, here and (PostgreSQL) on every other node.
-    pub(crate) async fn revoked(&self) {
+    /// Report that these tokens were revoked, here and (PostgreSQL) on every other node;
+    /// nothing when there are none.
+    pub(crate) async fn revoked(&self, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let payload = revocation_payload(&ids);
+        self.changed(&Revoked::Tokens(ids.into_iter().map(TokenId).collect()), &payload).await;
+    }
+
+    /// Report that an app's credentials changed (new secret, or deleted).
+    pub(crate) async fn app_changed(&self, client_id: &str) {
+        self.changed(&Revoked::App(client_id.to_string()), &format!("a:{client_id}")).await;
+    }
+
+    async fn changed(&self, what: &Revoked, payload: &str) {
         if let Some(bus) = self.bus.get() {
-            bus.tokens_revoked();
+            bus.revoked(what);
         }
         if self.dialect == Dialect::Postgres {
-            if let Err(e) = notify(&self.write, REVOCATIONS_CHANNEL, "").await {
-                // Other nodes still see it within their revocation poll.
+            if let Err(e) = notify(&self.write, REVOCATIONS_CHANNEL, payload).await {
+                // Other nodes still see revoked tokens within their revocation poll.
                 tracing::warn!(error = %e, "cannot notify other nodes of a revocation");
             }
         }
@@ -138,6 +153,28 @@ impl SqlStore {
 
 pub(crate) async fn commit(tx: Transaction<'static, Any>) -> Result<()> {
     tx.commit().await.map_err(db_err)
+}
+
+/// The notification of revoked tokens: `t:` and their ids, or `*` (everything) when they would
+/// not fit in one notification.
+fn revocation_payload(ids: &[String]) -> String {
+    let payload = format!("t:{}", ids.join(","));
+    if payload.len() < 7000 {
+        payload
+    } else {
+        "*".to_string()
+    }
+}
+
+/// What another node's revocation notification says (see [`revocation_payload`]).
+pub(crate) fn parse_revocation(payload: &str) -> Revoked {
+    if let Some(ids) = payload.strip_prefix("t:") {
+        Revoked::Tokens(ids.split(',').filter(|id| !id.is_empty()).map(|id| TokenId(id.to_string())).collect())
+    } else if let Some(client_id) = payload.strip_prefix("a:") {
+        Revoked::App(client_id.to_string())
+    } else {
+        Revoked::Everything
+    }
 }
 
 /// PostgreSQL `NOTIFY` (inside a transaction, it is delivered at commit, and only then).

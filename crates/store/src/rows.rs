@@ -220,6 +220,7 @@ pub struct AppRow {
     pub secret_hash: Option<String>,
     pub redirect_uris: String,
     pub created_at: i64,
+    pub require_pkce: i64,
 }
 
 impl AppRow {
@@ -230,6 +231,7 @@ impl AppRow {
             name: self.name,
             owner_id: UserId(self.owner_id),
             public: self.public != 0,
+            require_pkce: self.public != 0 || self.require_pkce != 0,
             created_at: self.created_at,
         };
         Ok((app, self.secret_hash))

@@ -272,14 +272,19 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         // Tokens derived from this one (exchanged for it) go with it.
-        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-            .bind(now_millis())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let mut revoked: Vec<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL RETURNING id",
+        )
+        .bind(now_millis())
+        .bind(id.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         commit(tx).await?;
-        self.revoked().await;
+        if owner.is_some() {
+            revoked.push(id.0.clone());
+        }
+        self.revoked(revoked).await;
         Ok(owner.map(UserId))
     }
 

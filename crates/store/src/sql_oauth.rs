@@ -5,20 +5,20 @@ use crate::rows::*;
 use crate::sql::USER_COLUMNS;
 use async_trait::async_trait;
 use tessera_core::audit::SecurityEvent;
-use tessera_core::ids::{OrgId, UserId};
+use tessera_core::ids::{OrgId, TokenId, UserId};
 use tessera_core::model::{now_millis, User};
 use tessera_core::oauth::App;
 use tessera_core::ports::{AuthCode, Consent, OAuthStore, Redemption, TokenWrite};
 use tessera_core::Result;
 
-const APP_COLUMNS: &str = "client_id, name, owner_id, public, secret_hash, redirect_uris, created_at";
+const APP_COLUMNS: &str = "client_id, name, owner_id, public, secret_hash, redirect_uris, created_at, require_pkce";
 const CODE_COLUMNS: &str =
     "client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, used_at";
 
 #[async_trait]
 impl OAuthStore for SqlStore {
     async fn create_app(&self, app: &App, secret_hash: Option<&str>) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+        sqlx::query(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
             .bind(&app.client_id)
             .bind(&app.name)
             .bind(app.owner_id.as_str())
@@ -26,6 +26,7 @@ impl OAuthStore for SqlStore {
             .bind(secret_hash)
             .bind(to_json(&app.redirect_uris)?)
             .bind(app.created_at)
+            .bind(i64::from(app.require_pkce))
             .execute(&self.write)
             .await
             .map_err(db_err)?;
@@ -70,7 +71,7 @@ impl OAuthStore for SqlStore {
             .await
             .map_err(db_err)?;
         // The old secret must stop working everywhere, as a revoked token does.
-        self.revoked().await;
+        self.app_changed(client_id).await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -80,19 +81,22 @@ impl OAuthStore for SqlStore {
         for sql in ["DELETE FROM consents WHERE client_id = $1", "DELETE FROM auth_codes WHERE client_id = $1"] {
             sqlx::query(sql).bind(client_id).execute(&mut *tx).await.map_err(db_err)?;
         }
-        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
-            .bind(now_millis())
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let revoked: Vec<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL RETURNING id",
+        )
+        .bind(now_millis())
+        .bind(client_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let done = sqlx::query("DELETE FROM apps WHERE client_id = $1")
             .bind(client_id)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         commit(tx).await?;
-        self.revoked().await;
+        self.app_changed(client_id).await;
+        self.revoked(revoked).await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -179,18 +183,19 @@ impl OAuthStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let tokens = sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        let revoked: Vec<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL RETURNING id",
         )
         .bind(now_millis())
         .bind(user.as_str())
         .bind(client_id)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
         commit(tx).await?;
-        self.revoked().await;
-        Ok(done.rows_affected() + tokens.rows_affected() > 0)
+        let any = done.rows_affected() > 0 || !revoked.is_empty();
+        self.revoked(revoked).await;
+        Ok(any)
     }
 
     async fn insert_code(&self, hash: &str, c: &AuthCode) -> Result<()> {
@@ -258,20 +263,33 @@ impl OAuthStore for SqlStore {
     }
 
     async fn revoke_family(&self, family_id: &str) -> Result<u64> {
-        let done = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-            .bind(now_millis())
-            .bind(family_id)
-            .execute(&self.write)
-            .await
-            .map_err(db_err)?;
-        self.revoked().await;
-        Ok(done.rows_affected())
+        let revoked: Vec<String> = sqlx::query_scalar(
+            "UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL RETURNING id",
+        )
+        .bind(now_millis())
+        .bind(family_id)
+        .fetch_all(&self.write)
+        .await
+        .map_err(db_err)?;
+        let count = revoked.len() as u64;
+        self.revoked(revoked).await;
+        Ok(count)
     }
 
     async fn last_revocation(&self) -> Result<i64> {
         let at: Option<i64> =
             sqlx::query_scalar("SELECT MAX(revoked_at) FROM tokens").fetch_one(&self.read).await.map_err(db_err)?;
         Ok(at.unwrap_or(0))
+    }
+
+    async fn revoked_since(&self, after: i64) -> Result<Vec<(TokenId, i64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, revoked_at FROM tokens WHERE revoked_at > $1 ORDER BY revoked_at LIMIT 10000")
+                .bind(after)
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(id, at)| (TokenId(id), at)).collect())
     }
 
     async fn bots_of_org(&self, org: &OrgId) -> Result<Vec<User>> {

@@ -17,6 +17,20 @@ use std::sync::Arc;
 
 pub const MAX_REDIRECT_URIS: usize = 10;
 
+/// What kind of client an app is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    /// A browser or native app: no secret, PKCE always.
+    Public,
+    /// A server that keeps a secret; PKCE required unless `require_pkce` is false.
+    Confidential { require_pkce: bool },
+}
+
+impl ClientType {
+    /// A confidential client with the default: PKCE required.
+    pub const CONFIDENTIAL: ClientType = ClientType::Confidential { require_pkce: true };
+}
+
 /// A new app as registered: the app and its client secret (confidential apps only), which is
 /// shown only now.
 pub struct NewApp {
@@ -39,8 +53,12 @@ impl Core {
         owner: &UserId,
         name: &str,
         redirect_uris: &[String],
-        public: bool,
+        kind: ClientType,
     ) -> Result<NewApp> {
+        let (public, require_pkce) = match kind {
+            ClientType::Public => (true, true),
+            ClientType::Confidential { require_pkce } => (false, require_pkce),
+        };
         self.store().user(owner).await?.ok_or(Error::NotFound("user"))?;
         let name = validate::name("name", name)?;
         let uris: Vec<String> = redirect_uris.iter().map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
@@ -55,6 +73,7 @@ impl Core {
             name,
             owner_id: owner.clone(),
             public,
+            require_pkce,
             redirect_uris: uris,
             created_at: now_millis(),
         };
@@ -65,7 +84,9 @@ impl Core {
             (Some(s), Some(h))
         };
         self.store().create_app(&app, hash.as_deref()).await?;
-        let detail = serde_json::json!({"name": app.name, "public": public, "redirectUris": app.redirect_uris});
+        let detail = serde_json::json!({
+            "name": app.name, "public": public, "requirePkce": require_pkce, "redirectUris": app.redirect_uris
+        });
         let event = NewSecurityEvent::by(SecurityKind::AppCreated, owner, Some(&app.client_id), detail);
         self.record(&[event.acted_by(actor)]).await;
         Ok(NewApp { app, secret })

@@ -109,6 +109,9 @@ impl Core {
             None if app.public => {
                 return Err(OAuthError::invalid_request("public clients must use PKCE (code_challenge with S256)"))
             }
+            None if app.require_pkce => {
+                return Err(OAuthError::invalid_request("this app requires PKCE (code_challenge with S256)"))
+            }
             None if p.code_challenge_method.is_some() => {
                 return Err(OAuthError::invalid_request("code_challenge_method without code_challenge"))
             }

@@ -19,6 +19,10 @@ pub struct App {
     pub owner_id: UserId,
     /// Public clients (browser and native apps) have no secret and must use PKCE.
     pub public: bool,
+    /// Whether every authorization request must carry a PKCE challenge: always for public
+    /// clients; for confidential ones the default for apps registered now (it can be turned off
+    /// for servers written for the platform, which never sent one).
+    pub require_pkce: bool,
     pub redirect_uris: Vec<String>,
     pub created_at: i64,
 }

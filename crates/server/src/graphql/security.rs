@@ -7,14 +7,14 @@
 //! each follower reads for itself; no fan-out hub is needed. Its reader's right is checked
 //! again before every batch it delivers.
 
+use super::subscription::{fixed_principal, replaced, was_replaced, SharedPrincipal};
 use super::{core, gql_error, org_id, principal, Gql};
 use crate::bus::{Hubs, CATCH_UP};
 use async_graphql::futures_util::stream::{self, Stream};
 use async_graphql::{Context, Enum, Json, Object, ID};
 use std::collections::VecDeque;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tessera_core::audit::SecurityEvent as Event;
-use tessera_core::auth::Principal;
 use tessera_core::ids::OrgId;
 use tessera_core::service::Core;
 use tessera_core::Error;
@@ -124,11 +124,11 @@ pub async fn follow(
 ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SecurityEvent>>> {
     let org = org_id(organization_id)?;
     let core = core(ctx).clone();
-    let shared = match ctx.data_opt::<super::subscription::SharedPrincipal>() {
+    let mut shared = match ctx.data_opt::<SharedPrincipal>() {
         Some(s) => s.clone(),
-        None => Arc::new(RwLock::new(principal(ctx)?.clone())),
+        None => fixed_principal(principal(ctx)?.clone()),
     };
-    let p = snapshot(&shared).gql()?;
+    let p = shared.borrow_and_update().clone();
     core.authorize_security_log(&p, &org).await.gql()?;
     // Watch for wake-ups before reading, so nothing committed from now on can be missed.
     let wake = ctx.data_unchecked::<Arc<Hubs>>().security();
@@ -150,14 +150,10 @@ pub async fn follow(
     Ok(stream::unfold(follower, |mut f| async move { f.next().await.map(|item| (item, f)) }))
 }
 
-fn snapshot(shared: &super::subscription::SharedPrincipal) -> Result<Principal, Error> {
-    Ok(shared.read().map_err(|_| Error::internal("principal lock poisoned"))?.clone())
-}
-
 struct Follower {
     core: Core,
     org: OrgId,
-    principal: super::subscription::SharedPrincipal,
+    principal: SharedPrincipal,
     wake: watch::Receiver<u64>,
     cursor: i64,
     pending: VecDeque<Event>,
@@ -165,6 +161,11 @@ struct Follower {
 }
 
 impl Follower {
+    async fn authorize(&self) -> Result<(), Error> {
+        let p = self.principal.borrow().clone();
+        self.core.authorize_security_log(&p, &self.org).await
+    }
+
     async fn next(&mut self) -> Option<async_graphql::Result<SecurityEvent>> {
         if self.done {
             return None;
@@ -180,6 +181,9 @@ impl Follower {
 
     async fn step(&mut self) -> Result<Event, Error> {
         loop {
+            if was_replaced(&mut self.principal) {
+                self.authorize().await?;
+            }
             if let Some(e) = self.pending.pop_front() {
                 self.cursor = e.cursor;
                 return Ok(e);
@@ -191,11 +195,13 @@ impl Follower {
                         tokio::time::sleep(CATCH_UP).await;
                     },
                     _ = tokio::time::sleep(CATCH_UP) => {}
+                    // Another token on the connection: may it still read the log?
+                    _ = replaced(&mut self.principal) => self.authorize().await?,
                 }
                 continue;
             }
             // The reader may have lost the right to see the log (demoted, removed).
-            self.core.authorize_security_log(&snapshot(&self.principal)?, &self.org).await?;
+            self.authorize().await?;
             self.pending.extend(batch);
         }
     }

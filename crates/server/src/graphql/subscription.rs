@@ -14,17 +14,42 @@ use async_graphql::futures_util::stream::{self, Stream, StreamExt};
 use async_graphql::{Context, Interface, Json, Object, Subscription, ID};
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tessera_core::auth::Principal;
 use tessera_core::element::ElementType as DomainType;
 use tessera_core::event::{Event, EventPayload};
 use tessera_core::ids::{ElementId, WorkspaceId};
 use tessera_core::service::Core;
 use tessera_core::Error;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
-/// The principal of a long-lived connection; replaced when the client re-authenticates.
-pub type SharedPrincipal = Arc<RwLock<Principal>>;
+/// The principal of a long-lived connection, as each of its operations sees it: replaced when
+/// the client re-authenticates, and every running operation then authorizes itself again.
+pub type SharedPrincipal = watch::Receiver<Arc<Principal>>;
+
+/// A principal that is never replaced (one request, or a transport without re-authentication).
+pub fn fixed_principal(p: Principal) -> SharedPrincipal {
+    watch::channel(Arc::new(p)).1
+}
+
+/// Resolves when the principal is replaced; never, once nothing can replace it.
+pub async fn replaced(p: &mut SharedPrincipal) {
+    if p.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Whether the principal was replaced since this operation last looked (marking it seen).
+pub fn was_replaced(p: &mut SharedPrincipal) -> bool {
+    let changed = p.has_changed().unwrap_or(false);
+    if changed {
+        p.borrow_and_update();
+    }
+    changed
+}
+
+/// What makes subscribers' results identical (see `ws::commands_shape`): compared whole.
+pub type Shape = Arc<str>;
 
 /// Marks a request that renders one already-authorized event (see [`Direct`]).
 pub struct OneEvent(pub Arc<Event>);
@@ -67,8 +92,8 @@ impl CapturedFeed {
 /// through the workspace hub) and hands the bytes to `deliver`. Authorization and filtering
 /// stay per subscriber.
 pub struct Direct {
-    /// Identifies the query shape: the document, operation and variables other than the cursor.
-    pub shape: u64,
+    /// The query shape: the document, operation and variables other than the cursor.
+    pub shape: Shape,
     pub schema: super::ApiSchema,
     pub query: String,
     pub operation_name: Option<String>,
@@ -157,11 +182,11 @@ async fn open_feed(
     {
         let ws = self::workspace_id(workspace_id)?;
         let core = core(ctx).clone();
-        let shared = match ctx.data_opt::<SharedPrincipal>() {
+        let mut shared = match ctx.data_opt::<SharedPrincipal>() {
             Some(s) => s.clone(),
-            None => Arc::new(RwLock::new(principal(ctx)?.clone())),
+            None => fixed_principal(principal(ctx)?.clone()),
         };
-        let snapshot = shared.read().map_err(|_| Error::internal("principal lock poisoned")).gql()?.clone();
+        let snapshot = shared.borrow_and_update().clone();
         core.authorize_elements_read(&snapshot, &ws).await.gql()?;
         let hubs = ctx.data_unchecked::<Arc<Hubs>>().clone();
         // Join before reading anything, so nothing committed from now on can be missed.
@@ -265,10 +290,11 @@ impl Feed {
         Ok(any)
     }
 
-    /// Whether the principal may still read the workspace (checked again when membership changes).
+    /// Whether the principal may still read the workspace (checked again when membership
+    /// changes, and when the client re-authenticates with another token).
     async fn still_allowed(&self) -> Result<bool, Error> {
         let Source::Log { core, ws, principal, .. } = &self.source else { return Ok(true) };
-        let p = principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.clone();
+        let p = principal.borrow().clone();
         match core.authorize_elements_read(&p, ws).await {
             Ok(_) => Ok(true),
             Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(false),
@@ -299,6 +325,14 @@ impl Feed {
             if self.done {
                 return Ok(None);
             }
+            let reauthenticated = match &mut self.source {
+                Source::Log { principal, .. } => was_replaced(principal),
+                _ => false,
+            };
+            if reauthenticated && !self.still_allowed().await? {
+                self.done = true;
+                return Err(Error::Forbidden("read this workspace with the new token"));
+            }
             if let Some(e) = self.pending.pop_front() {
                 if e.cursor <= self.cursor {
                     continue;
@@ -320,7 +354,7 @@ impl Feed {
                     (
                         Source::Log { principal, .. },
                         EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id },
-                    ) => principal.read().map_err(|_| Error::internal("principal lock poisoned"))?.user.id == *user_id,
+                    ) => principal.borrow().user.id == *user_id,
                     _ => false,
                 };
                 if membership_changed && !self.still_allowed().await? {
@@ -332,7 +366,7 @@ impl Feed {
                 }
                 match &self.source {
                     Source::Log { hub, direct: Some(direct), .. } => {
-                        let payload = hub.rendered(direct.shape, e.cursor, direct.render(e.clone())).await;
+                        let payload = hub.rendered(&direct.shape, e.cursor, direct.render(e.clone())).await;
                         if !(direct.deliver)(payload).await {
                             self.done = true;
                         }
@@ -347,11 +381,24 @@ impl Feed {
                 }
                 self.replaying = false;
             }
-            let Source::Log { rx, .. } = &mut self.source else { return Ok(None) };
-            match rx.recv().await {
-                Ok(e) => self.pending.push_back(e),
-                Err(broadcast::error::RecvError::Lagged(_)) => self.replaying = true,
-                Err(broadcast::error::RecvError::Closed) => return Ok(None),
+            let Source::Log { rx, principal, .. } = &mut self.source else { return Ok(None) };
+            let reauthenticated = tokio::select! {
+                received = rx.recv() => match received {
+                    Ok(e) => {
+                        self.pending.push_back(e);
+                        false
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.replaying = true;
+                        false
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Ok(None),
+                },
+                _ = replaced(principal) => true,
+            };
+            if reauthenticated && !self.still_allowed().await? {
+                self.done = true;
+                return Err(Error::Forbidden("read this workspace with the new token"));
             }
         }
     }

@@ -10,7 +10,7 @@
 
 use super::http::{bearer_token, finish, is_request_error};
 use super::subscription::SharedPrincipal;
-use super::subscription::{Capture, Direct};
+use super::subscription::{Capture, Direct, Shape};
 use super::ws_message::{decode, ClientMessage, Proto};
 use crate::app::AppState;
 use async_graphql::futures_util::{SinkExt, StreamExt};
@@ -23,12 +23,13 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tessera_core::auth::Principal;
+use tessera_core::ids::TokenId;
 use tessera_core::model::now_millis;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -52,6 +53,9 @@ pub mod close {
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often re-checking a token is tried again while it fails (the database is down), for up to
+/// the configured grace (`ws_recheck_grace`).
+const RECHECK_RETRY: Duration = Duration::from_secs(1);
 /// Protocol replies queued for a connection before it counts as a slow consumer.
 const CONTROL_QUEUE: usize = 64;
 
@@ -87,8 +91,21 @@ struct Connection {
     receivers: Option<(mpsc::Receiver<String>, mpsc::Receiver<String>)>,
     subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
     slow: Arc<Notify>,
-    auth: Option<(String, SharedPrincipal)>,
+    /// The token and the principal every operation of this connection sees.
+    auth: Option<(String, watch::Sender<Arc<Principal>>)>,
     inits: u32,
+    /// Since when re-checking the token after a revocation has failed (the database), if it
+    /// has, and when to try again.
+    check_failing_since: Option<Instant>,
+    recheck_at: Option<Instant>,
+}
+
+/// What re-checking a connection's token found.
+enum Check {
+    Valid,
+    Revoked,
+    /// The check itself failed (the database): try again shortly.
+    Failed,
 }
 
 /// Why the read loop ended: a close frame to send, or none (the client went away).
@@ -109,6 +126,8 @@ impl Connection {
             slow: Arc::new(Notify::new()),
             auth: None,
             inits: 0,
+            check_failing_since: None,
+            recheck_at: None,
         }
     }
 
@@ -180,13 +199,28 @@ impl Connection {
                     return Some((close::INIT_TIMEOUT, "Connection initialisation timeout"));
                 }
                 _ = sleep_until_opt(expiry) => return Some((close::FORBIDDEN, "Forbidden: the access token expired")),
-                changed = revocations.changed(), if self.auth.is_some() => {
-                    if changed.is_err() { continue; }
-                    if !self.recheck_token().await {
-                        return Some((close::FORBIDDEN, "Forbidden: the access token was revoked"));
+                signal = revocations.recv(), if self.auth.is_some() => {
+                    let affected = match signal {
+                        Ok(what) => self.token_id().is_some_and(|id| what.affects(&id)),
+                        // Missed signals might have named this token.
+                        Err(RecvError::Lagged(_)) => true,
+                        Err(RecvError::Closed) => false,
+                    };
+                    if affected {
+                        if let Some(end) = self.recheck().await {
+                            return Some(end);
+                        }
                     }
                 }
-                _ = slow.notified() => return Some((close::SLOW_CONSUMER, "Slow consumer: resume from your last cursor")),
+                _ = sleep_until_opt(self.recheck_at) => {
+                    if let Some(end) = self.recheck().await {
+                        return Some(end);
+                    }
+                }
+                _ = slow.notified() => {
+                    self.state.metrics.slow_consumers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Some((close::SLOW_CONSUMER, "Slow consumer: resume from your last cursor"));
+                }
                 _ = keep_alive.tick(), if self.auth.is_some() => {
                     let msg = match self.proto { Proto::Transport => json!({"type": "ping"}), Proto::Legacy => json!({"type": "ka"}) };
                     self.send(msg);
@@ -206,9 +240,13 @@ impl Connection {
         }
     }
 
+    fn token_id(&self) -> Option<TokenId> {
+        Some(self.auth.as_ref()?.1.borrow().token_id.clone())
+    }
+
     fn expiry(&self) -> Option<Instant> {
         let (_, p) = self.auth.as_ref()?;
-        let at = p.read().ok()?.expires_at?;
+        let at = p.borrow().expires_at?;
         let left = (at - now_millis()).max(0) as u64;
         Some(Instant::now() + Duration::from_millis(left))
     }
@@ -228,20 +266,33 @@ impl Connection {
         }
     }
 
-    /// After a revocation somewhere: is this connection's token still good?
-    async fn recheck_token(&mut self) -> bool {
-        let Some((token, shared)) = &self.auth else { return true };
-        match self.state.core.authenticate(token).await {
-            Ok(p) => {
-                if let Ok(mut slot) = shared.write() {
-                    *slot = p;
+    /// After a revocation that named this connection's token: is it still good? The close frame
+    /// if not, or if the check has been failing for longer than the grace.
+    async fn recheck(&mut self) -> Option<(u16, &'static str)> {
+        self.state.metrics.token_rechecks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.recheck_at = None;
+        match self.check_token().await {
+            Check::Valid => self.check_failing_since = None,
+            Check::Revoked => return Some((close::FORBIDDEN, "Forbidden: the access token was revoked")),
+            Check::Failed => {
+                let since = *self.check_failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= self.state.config.ws_recheck_grace {
+                    return Some((close::INTERNAL, "Internal server error: cannot verify the access token"));
                 }
-                true
+                self.recheck_at = Some(Instant::now() + RECHECK_RETRY.min(self.state.config.ws_recheck_grace));
             }
-            Err(tessera_core::Error::Unauthenticated) => false,
+        }
+        None
+    }
+
+    async fn check_token(&self) -> Check {
+        let Some((token, _)) = &self.auth else { return Check::Valid };
+        match self.state.core.authenticate(token).await {
+            Ok(_) => Check::Valid,
+            Err(tessera_core::Error::Unauthenticated) => Check::Revoked,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot re-check a connection's token; keeping it");
-                true
+                tracing::warn!(error = %e, "cannot re-check a connection's token; retrying");
+                Check::Failed
             }
         }
     }
@@ -308,7 +359,7 @@ impl Connection {
         match self.authenticate(token).await {
             Err(_) => Some((close::INTERNAL, "Internal server error")),
             Ok(Some((token, p))) => {
-                self.auth = Some((token, Arc::new(RwLock::new(p))));
+                self.auth = Some((token, watch::channel(Arc::new(p)).0));
                 self.send(json!({"type": "connection_ack"}));
                 if self.proto == Proto::Legacy {
                     self.send(json!({"type": "ka"}));
@@ -324,18 +375,19 @@ impl Connection {
         }
     }
 
-    /// A fresh token on the open socket: same user, subscriptions go on.
+    /// A fresh token on the open socket, for the same user: every running operation authorizes
+    /// itself again with it at once, and ends with its error if the new token does not allow it.
     async fn reauthenticate(&mut self, token: Option<String>) -> Option<(u16, &'static str)> {
         let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
-        let same_user = |p: &Principal| shared.read().is_ok_and(|cur| cur.user.id == p.user.id);
+        let user = shared.borrow().user.id.clone();
         match self.authenticate(token).await {
             Err(_) => Some((close::INTERNAL, "Internal server error")),
-            Ok(Some((token, p))) if same_user(&p) => {
-                if let Ok(mut slot) = shared.write() {
-                    *slot = p;
+            Ok(Some((token, p))) if p.user.id == user => {
+                if let Some((current, shared)) = &mut self.auth {
+                    *current = token;
+                    shared.send_replace(Arc::new(p));
                 }
-                let shared = shared.clone();
-                self.auth = Some((token, shared));
+                (self.check_failing_since, self.recheck_at) = (None, None);
                 match self.proto {
                     Proto::Transport => self.send(json!({"type": "pong", "payload": {"reauthenticated": true}})),
                     Proto::Legacy => self.send(json!({"type": "connection_ack"})),
@@ -365,7 +417,7 @@ impl Connection {
             return None;
         }
         let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
-        let principal = shared.read().map(|p| p.clone()).ok()?;
+        let principal = (**shared.borrow()).clone();
         let op = Operation {
             id: id.clone(),
             proto: self.proto,
@@ -376,7 +428,7 @@ impl Connection {
             schema: self.state.schema.clone(),
             metrics: self.state.metrics.clone(),
         };
-        let request = request.data(principal).data(shared.clone());
+        let request = request.data(principal).data::<SharedPrincipal>(shared.subscribe());
         let task = tokio::spawn(op.run(request));
         subs.insert(id, task.abort_handle());
         None
@@ -401,7 +453,7 @@ impl Operation {
     }
 
     /// The fan-out fast path for a `commands` subscription (see [`Direct`]).
-    fn direct(&self, request: &Request, shape: u64) -> Arc<Direct> {
+    fn direct(&self, request: &Request, shape: Shape) -> Arc<Direct> {
         let kind = if self.proto == Proto::Transport { "next" } else { "data" };
         let prefix = format!("{{\"type\":\"{kind}\",\"id\":{},\"payload\":", Value::String(self.id.clone()));
         let (data, stall, slow, metrics) = (self.data.clone(), self.stall, self.slow.clone(), self.metrics.clone());
@@ -432,7 +484,7 @@ impl Operation {
 
     /// A `commands` subscription on the fast path: async-graphql validates the request and the
     /// resolver authorizes and opens the feed, which is then captured and run here.
-    async fn run_direct(&self, request: Request, shape: u64) -> bool {
+    async fn run_direct(&self, request: Request, shape: Shape) -> bool {
         let direct = self.direct(&request, shape);
         let capture = Arc::new(Capture::default());
         let mut stream = self.schema.execute_stream(request.data(direct.clone()).data(capture.clone()));
@@ -501,7 +553,7 @@ impl Operation {
 
 /// Whether a request runs a subscription, and for a `commands` subscription its shape (see
 /// [`commands_shape`]). A document that does not parse is no subscription: executing it reports why.
-pub fn plan(request: &Request) -> (bool, Option<u64>) {
+pub fn plan(request: &Request) -> (bool, Option<Shape>) {
     let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return (false, None) };
     let op = match (&doc.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op),
@@ -530,10 +582,12 @@ async fn send_waiting(data: &mpsc::Sender<String>, stall: Duration, slow: &Notif
     }
 }
 
-/// For a subscription whose only root field is `commands`, a hash of everything that shapes
-/// its results: the document, the operation and the variables, except the one holding the
-/// cursor (which only says where to start). Subscribers with equal shapes share renderings.
-fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<u64> {
+/// For a subscription whose only root field is `commands`, everything that shapes its results:
+/// the document, the operation and the variables, except the one holding the cursor (which only
+/// says where to start). Subscribers with equal shapes share renderings, so the shape is the
+/// text itself, compared whole — not a hash of it, which another reader of the workspace could
+/// search for a collision and so have its own rendering sent to others.
+fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<Shape> {
     let [item] = op.selection_set.node.items.as_slice() else { return None };
     let Selection::Field(field) = &item.node else { return None };
     if field.node.name.node != "commands" {
@@ -550,16 +604,37 @@ fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<u64> {
     if let Some(name) = cursor_var {
         variables.remove(&name);
     }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    request.query.hash(&mut h);
-    request.operation_name.hash(&mut h);
-    serde_json::to_string(&variables).unwrap_or_default().hash(&mut h);
-    Some(h.finish())
+    // Unambiguous: the operation name and the variables are JSON strings and objects.
+    let key = serde_json::json!([request.operation_name, variables, request.query]).to_string();
+    Some(Shape::from(key))
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(query: &str, variables: Value) -> Option<Shape> {
+        let request = Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        plan(&request).1
+    }
+
+    #[test]
+    fn shapes_are_the_whole_request_but_the_cursor() {
+        let q = "subscription($ws: String!, $c: ID) { commands(workspaceId: $ws, cursor: $c) { cursor } }";
+        let a = shape(q, serde_json::json!({"ws": "w1", "c": "5"})).expect("a commands subscription");
+        let b = shape(q, serde_json::json!({"ws": "w1", "c": "9"})).expect("shape");
+        assert_eq!(a, b, "where it starts does not change what it renders");
+        assert!(a.contains(q), "the document itself is the key, not a hash of it: {a}");
+        assert_ne!(Some(a.clone()), shape(q, serde_json::json!({"ws": "w2", "c": "5"})));
+        let other = q.replace("{ cursor }", "{ cursor __typename }");
+        assert_ne!(Some(a), shape(&other, serde_json::json!({"ws": "w1", "c": "5"})));
+        assert_eq!(shape("subscription { securityEvents(organizationId: \"o\") { cursor } }", Value::Null), None);
     }
 }

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tessera_core::ids::TokenId;
+use tessera_core::oauth::clients::ClientType;
 
 /// Back to the portal after an action, or an error page.
 fn back_to_portal(result: tessera_core::Result<()>, done: impl FnOnce()) -> Response {
@@ -58,8 +59,12 @@ pub async fn create_app(State(state): State<AppState>, form: SessionForm) -> Res
     let user = &form.who.user;
     let uris: Vec<String> = form.get("redirect_uris").unwrap_or_default().lines().map(str::to_string).collect();
     let name = form.get("name").unwrap_or_default();
-    let public = form.get("kind") == Some("public");
-    match state.core.create_app(Some(&user.id), &user.id, name, &uris, public).await {
+    let kind = match form.get("kind") {
+        Some("public") => ClientType::Public,
+        // An unticked checkbox is absent from the form.
+        _ => ClientType::Confidential { require_pkce: form.get("require_pkce") == Some("on") },
+    };
+    match state.core.create_app(Some(&user.id), &user.id, name, &uris, kind).await {
         Ok(new) => {
             tracing::info!(user = %user.id, client_id = %new.app.client_id, "app registered");
             render(StatusCode::CREATED, &AppPage { csrf: form.who.csrf(), app: new.app, secret: new.secret }, None)

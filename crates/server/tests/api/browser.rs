@@ -188,12 +188,33 @@ pub const REDIRECT: &str = "http://localhost:3001/auth/callback";
 
 /// A confidential app owned by `owner`: (client_id, secret).
 pub async fn confidential_app(app: &TestApp, owner: &UserId) -> (String, String) {
-    let new = app.core.create_app(None, owner, "Server app", &[REDIRECT.to_string()], false).await.expect("app");
+    let new = app
+        .core
+        .create_app(
+            None,
+            owner,
+            "Server app",
+            &[REDIRECT.to_string()],
+            tessera_core::oauth::clients::ClientType::CONFIDENTIAL,
+        )
+        .await
+        .expect("app");
     (new.app.client_id, new.secret.expect("secret"))
 }
 
 pub async fn public_app(app: &TestApp, owner: &UserId, redirect: &str) -> String {
-    app.core.create_app(None, owner, "Browser app", &[redirect.to_string()], true).await.expect("app").app.client_id
+    app.core
+        .create_app(
+            None,
+            owner,
+            "Browser app",
+            &[redirect.to_string()],
+            tessera_core::oauth::clients::ClientType::Public,
+        )
+        .await
+        .expect("app")
+        .app
+        .client_id
 }
 
 /// An authorize URL with the given parameters.

@@ -13,6 +13,7 @@ pub struct TestApp {
     pub base: String,
     db: String,
     pub core: Core,
+    pub hubs: std::sync::Arc<tessera::bus::Hubs>,
     pub client: reqwest::Client,
     _stop: oneshot::Sender<()>,
     _dir: Option<tempfile::TempDir>,
@@ -86,11 +87,12 @@ async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let state = AppState::open(config).await.expect("open state");
     let base = format!("http://{}", state.config.listen);
     let core = state.core.clone();
+    let hubs = state.hubs.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    TestApp { base, db: db_url.to_string(), core, client: reqwest::Client::new(), _stop: stop, _dir: None }
+    TestApp { base, db: db_url.to_string(), core, hubs, client: reqwest::Client::new(), _stop: stop, _dir: None }
 }
 
 impl TestApp {
@@ -239,4 +241,14 @@ async fn start_binary(
             None => before.push(line),
         }
     }
+}
+
+/// The value of an unlabelled counter or gauge on `/metrics` (0 when absent).
+pub async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text =
+        app.client.get(format!("{}/metrics", app.base)).send().await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
 }

@@ -129,16 +129,44 @@ async fn a_code_is_bound_to_its_client_redirect_uri_and_verifier() {
 #[tokio::test]
 async fn pkce_downgrade_and_plain_are_refused() {
     let mut f = fx().await;
-    // Downgrade: no challenge at /authorize (allowed for a confidential client), verifier at /token.
+    let without_challenge = |client_id: &str| {
+        let q =
+            [("response_type", "code"), ("client_id", client_id), ("redirect_uri", REDIRECT), ("scope", "v2legacy")];
+        authorize_url(&f.app.base, &q)
+    };
+    // A confidential app registered with the defaults requires PKCE too: no code without it.
+    let page = f.browser.get(&without_challenge(&f.client_id)).await;
+    let page = if page.status == 200 { f.browser.sign_in(&f.app.base, &page, &f.email, PASSWORD).await } else { page };
+    assert_eq!(page.status, 303, "{}", page.body);
+    let q = query_of(&page.location().expect("loc"));
+    assert_eq!((q.get("error").map(String::as_str), q.get("code")), (Some("invalid_request"), None), "{q:?}");
+
+    // One registered with PKCE optional (a server written for the platform) may omit it…
+    let kind = tessera_core::oauth::clients::ClientType::Confidential { require_pkce: false };
+    let legacy = f.app.core.create_app(None, &f.user, "Legacy server", &[REDIRECT.into()], kind).await.expect("app");
+    let (legacy_id, legacy_secret) = (legacy.app.client_id.clone(), legacy.secret.expect("secret"));
     let params = [
         ("response_type", "code"),
-        ("client_id", f.client_id.as_str()),
+        ("client_id", legacy_id.as_str()),
         ("redirect_uri", REDIRECT),
         ("scope", "v2legacy"),
     ];
+    let redeem = |code: String, verifier: Option<&'static str>| {
+        let (app, id, secret) = (&f.app, legacy_id.clone(), legacy_secret.clone());
+        async move {
+            let mut form =
+                vec![("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT)];
+            form.extend(verifier.map(|v| ("code_verifier", v)));
+            token_request(app, &form, Some((&id, &secret))).await
+        }
+    };
+    // …but a verifier at /token for a code issued without a challenge is a downgrade: refused.
     let q = authorize(&f.app, &mut f.browser, &f.email, &params).await;
-    let (s, b) = f.exchange(&q["code"]).await;
+    let (s, _, b) = redeem(q["code"].clone(), Some(VERIFIER)).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")), "{b}");
+    let q = authorize(&f.app, &mut f.browser, &f.email, &params).await;
+    let (s, _, b) = redeem(q["code"].clone(), None).await;
+    assert_eq!(s, 200, "without PKCE, as such servers do: {b}");
 
     // plain is refused with a redirect carrying the error, state and iss.
     let mut p = f.params("v2legacy");

@@ -187,7 +187,13 @@ async fn client_credentials_for_a_bot_owned_app_act_as_the_bot() {
     app.core.admin_add_collaborator(&ws, &bot.id, "viewer").await.expect("add");
     let new = app
         .core
-        .create_app(None, &bot.id, "Bot backend", &["https://backend.example.test/cb".into()], false)
+        .create_app(
+            None,
+            &bot.id,
+            "Bot backend",
+            &["https://backend.example.test/cb".into()],
+            tessera_core::oauth::clients::ClientType::CONFIDENTIAL,
+        )
         .await
         .expect("app");
     let (cid, secret) = (new.app.client_id, new.secret.expect("secret"));

@@ -30,9 +30,47 @@ async fn health_readiness_metrics_and_request_ids() {
 
     let res = c.get(format!("{}/nowhere", app.base)).send().await.expect("404");
     assert_eq!(res.status(), 404);
-    let page = c.get(format!("{}/v3/graphql", app.base)).send().await.expect("page");
+}
+
+/// The GraphiQL page shares its origin with the sign-in and consent pages: it loads no script
+/// that could change under it (pinned versions, each with its integrity hash; no inline
+/// script), and says so to the browser with a strict content policy; it is never framed.
+#[tokio::test]
+async fn the_playground_loads_only_pinned_and_integrity_checked_code() {
+    let app = spawn_app().await;
+    let page = reqwest::get(format!("{}/v3/graphql", app.base)).await.expect("page");
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.expect("html").contains("graphiql"));
+    let headers = page.headers().clone();
+    let html = page.text().await.expect("html");
+    assert!(html.contains("id=\"graphiql\""));
+    let mut external = 0;
+    for tag in html.split('<').filter(|t| t.starts_with("script") || t.starts_with("link")) {
+        let url = ["src=\"", "href=\""].iter().find_map(|a| tag.split(a).nth(1)?.split('"').next());
+        let Some(url) = url else {
+            assert!(tag.starts_with("script>") || tag.starts_with("script "), "{tag}");
+            continue;
+        };
+        if url.starts_with('/') {
+            let res = reqwest::get(format!("{}{url}", app.base)).await.expect("asset");
+            assert_eq!(res.status(), 200, "{url} is served from the binary");
+            continue;
+        }
+        external += 1;
+        let rest = url.strip_prefix("https://unpkg.com/").unwrap_or_else(|| panic!("only unpkg.com: {url}"));
+        let version = rest.split('/').next().and_then(|p| p.rsplit_once('@')).map(|(_, v)| v).expect("a version");
+        assert!(version.split('.').count() == 3 && version.split('.').all(|n| n.parse::<u32>().is_ok()), "{url}");
+        assert!(tag.contains("integrity=\"sha384-") && tag.contains("crossorigin"), "{tag}");
+    }
+    assert_eq!(external, 4, "react, react-dom, graphiql and its stylesheet");
+    assert!(!html.contains("<script>"), "no inline script");
+    let csp = headers["content-security-policy"].to_str().expect("csp");
+    for part in ["default-src 'none'", "frame-ancestors 'none'", "connect-src 'self'", "base-uri 'none'"] {
+        assert!(csp.contains(part), "{part} in {csp}");
+    }
+    let scripts = csp.split(';').find(|d| d.trim().starts_with("script-src")).expect("script-src");
+    assert!(!scripts.contains("unsafe") && !scripts.contains("https://unpkg.com/ "), "{scripts}");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
 }
 
 /// The README's first command, as a new user runs it: the demo seeds data and serves it.

@@ -113,12 +113,19 @@ async fn a_user_revokes_an_authorized_app_and_all_its_tokens_die() {
             ("client_id", &cid),
             ("redirect_uri", REDIRECT),
             ("scope", "v2legacy offline_access"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
         ],
     )
     .await;
     let (_, _, t) = token_request(
         &app,
-        &[("grant_type", "authorization_code"), ("code", &q["code"]), ("redirect_uri", REDIRECT)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
         Some((&cid, &secret)),
     )
     .await;
@@ -137,10 +144,17 @@ async fn a_user_revokes_an_authorized_app_and_all_its_tokens_die() {
     let page = b
         .get(&authorize_url(
             &app.base,
-            &[("response_type", "code"), ("client_id", &cid), ("redirect_uri", REDIRECT), ("scope", "v2legacy")],
+            &[
+                ("response_type", "code"),
+                ("client_id", &cid),
+                ("redirect_uri", REDIRECT),
+                ("scope", "v2legacy"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ],
         ))
         .await;
-    assert!(page.body.contains("name=\"decision\""));
+    assert!(page.body.contains("name=\"decision\""), "{}", page.body);
 }
 
 #[tokio::test]

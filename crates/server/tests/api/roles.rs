@@ -110,3 +110,48 @@ async fn bot_in(app: &TestApp, org: &OrgId, ws: &WorkspaceId, role: &str) -> (Us
     app.core.admin_add_collaborator(ws, &bot.id, role).await.expect("add");
     (bot.id, token)
 }
+
+/// Nobody gives a role above their own, and only owners make, change or remove owners.
+#[tokio::test]
+async fn role_changes_never_rise_above_the_one_who_makes_them() {
+    let app = spawn_app().await;
+    let core = &app.core;
+    let org = core.admin_create_org("Roles").await.expect("org").id;
+    let (first_owner, _) = core.admin_create_bot(&org, "first owner").await.expect("bot");
+    let ws = new_workspace(&app, &org, &first_owner.id).await;
+    let (manager, manager_token) = bot_in(&app, &org, &ws, "editor-plus").await;
+    let (second_owner, owner_token) = bot_in(&app, &org, &ws, "owner").await;
+    let (peer, _) = bot_in(&app, &org, &ws, "editor-plus").await;
+    let (newcomer, _) = core.admin_create_bot(&org, "newcomer").await.expect("bot");
+    let set = "mutation($ws:String!,$u:String!,$r:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$u, workspaceRoleId:$r}) { id } }";
+    let remove =
+        "mutation($ws:String!,$u:String!){ r: deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$u) }";
+    let role_of = |user: &UserId| {
+        let (core, ws, user) = (core.clone(), ws.clone(), user.clone());
+        async move { core.store().access_facts(&ws, &user).await.expect("facts").and_then(|f| f.workspace_role) }
+    };
+    let attempt = |token: &str, doc: &'static str, vars: Value| {
+        let (app, token) = (&app, token.to_string());
+        async move { app.gql(&token, doc, vars).await }
+    };
+    let vars = |u: &UserId, r: &str| json!({"ws": ws.0, "u": u.0, "r": r});
+
+    // An editor-plus cannot make itself or anyone else an owner, nor demote or remove an owner.
+    for (who, role) in [(&manager, "owner"), (&newcomer.id, "owner"), (&second_owner, "viewer")] {
+        let body = attempt(&manager_token, set, vars(who, role)).await;
+        assert_eq!(error_code(&body), Some("FORBIDDEN"), "editor-plus gives {role}: {body}");
+    }
+    let body = attempt(&manager_token, remove, json!({"ws": ws.0, "u": second_owner.0})).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "editor-plus removes an owner: {body}");
+    assert_eq!(role_of(&manager).await.as_deref(), Some("editor-plus"));
+    assert_eq!(role_of(&second_owner).await.as_deref(), Some("owner"));
+    assert_eq!(role_of(&newcomer.id).await, None);
+    // Up to its own role it may: a newcomer as editor-plus, a peer down to editor.
+    assert!(attempt(&manager_token, set, vars(&newcomer.id, "editor-plus")).await["errors"].is_null());
+    assert!(attempt(&manager_token, set, vars(&peer, "editor")).await["errors"].is_null());
+    assert_eq!(role_of(&peer).await.as_deref(), Some("editor"));
+    // An owner may make and unmake owners.
+    assert!(attempt(&owner_token, set, vars(&newcomer.id, "owner")).await["errors"].is_null());
+    assert!(attempt(&owner_token, set, vars(&newcomer.id, "viewer")).await["errors"].is_null());
+    assert_eq!(role_of(&newcomer.id).await.as_deref(), Some("viewer"));
+}

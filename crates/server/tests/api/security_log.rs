@@ -31,10 +31,22 @@ async fn tokens_for(app: &TestApp, email: &str, client: (&str, &str), scope: &st
         app,
         &mut b,
         email,
-        &[("response_type", "code"), ("client_id", client.0), ("redirect_uri", REDIRECT), ("scope", scope)],
+        &[
+            ("response_type", "code"),
+            ("client_id", client.0),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
     )
     .await;
-    let form = [("grant_type", "authorization_code"), ("code", q["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", q["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
     let (status, _, t) = token_request(app, &form, Some(client)).await;
     assert_eq!(status, 200, "{t}");
     t
@@ -71,7 +83,17 @@ async fn org_admins_read_and_follow_the_security_log_and_it_holds_no_secret() {
     assert_eq!(b.log_in(&app.base, &email, "not the password").await.status, 401);
     let unknown = b.log_in(&app.base, "nobody@nowhere.test", "whatever").await;
     assert_eq!(unknown.status, 401);
-    let new = app.core.create_app(Some(&user), &user, "User app", &[REDIRECT.to_string()], false).await.expect("app");
+    let new = app
+        .core
+        .create_app(
+            Some(&user),
+            &user,
+            "User app",
+            &[REDIRECT.to_string()],
+            tessera_core::oauth::clients::ClientType::CONFIDENTIAL,
+        )
+        .await
+        .expect("app");
     let (cid, csecret) = (new.app.client_id.clone(), new.secret.expect("secret"));
     let t = tokens_for(&app, &email, (&cid, &csecret), "v2legacy offline_access").await;
     let (access, refresh) = (t["access_token"].as_str().expect("a"), t["refresh_token"].as_str().expect("r"));
@@ -230,7 +252,11 @@ async fn concurrent_grants_get_dense_cursors() {
     let org = app.core.admin_create_org("Busy").await.expect("org").id;
     person(&app, &org, "owner@busy.test", "owner").await;
     let (bot, _) = app.core.admin_create_bot(&org, "Worker").await.expect("bot");
-    let new = app.core.create_app(None, &bot.id, "worker", &[REDIRECT.into()], false).await.expect("app");
+    let new = app
+        .core
+        .create_app(None, &bot.id, "worker", &[REDIRECT.into()], tessera_core::oauth::clients::ClientType::CONFIDENTIAL)
+        .await
+        .expect("app");
     let (cid, secret) = (new.app.client_id, new.secret.expect("secret"));
     let grants = (0..40).map(|_| {
         let (app, cid, secret) = (&app, cid.clone(), secret.clone());
@@ -277,7 +303,10 @@ async fn security_cursors_are_in_commit_order_across_nodes() {
     let core = &nodes[0].core;
     let org = core.admin_create_org("Cluster").await.expect("org").id;
     let (bot, _) = core.admin_create_bot(&org, "Issuer").await.expect("bot");
-    let new = core.create_app(None, &bot.id, "issuer", &[REDIRECT.into()], false).await.expect("app");
+    let new = core
+        .create_app(None, &bot.id, "issuer", &[REDIRECT.into()], tessera_core::oauth::clients::ClientType::CONFIDENTIAL)
+        .await
+        .expect("app");
     let (cid, secret) = (new.app.client_id, new.secret.expect("secret"));
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
@@ -324,9 +353,16 @@ async fn replayed_codes_and_reused_refresh_tokens_are_in_the_log() {
         ("client_id", cid.as_str()),
         ("redirect_uri", REDIRECT),
         ("scope", "v2legacy offline_access"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
     ];
     let q = authorize(&app, &mut b, &email, &params).await;
-    let form = [("grant_type", "authorization_code"), ("code", q["code"].as_str()), ("redirect_uri", REDIRECT)];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", q["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
     let (first, _, _) = token_request(&app, &form, Some((&cid, &secret))).await;
     let (again, _, _) = token_request(&app, &form, Some((&cid, &secret))).await;
     assert_eq!((first, again), (200, 400));

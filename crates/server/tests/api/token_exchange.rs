@@ -56,6 +56,21 @@ async fn a_bot_token_is_exchanged_for_a_read_only_workspace_token() {
     );
     let write = "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"x\"}) { id } }";
     assert_eq!(error_code(&app.gql(&token, write, json!({"ws": ws[0].0})).await), Some("FORBIDDEN"), "read-only");
+    // Content only: the people in the workspace (their e-mail addresses) are not for a kiosk.
+    let person = tessera_core::service::NewPerson {
+        email: "colleague@people.test".into(),
+        password: "a long password".into(),
+        org: Some((org.clone(), "user".into())),
+        ..Default::default()
+    };
+    let colleague = app.core.admin_create_user(person).await.expect("person").id;
+    app.core.admin_add_collaborator(&ws[0], &colleague, "viewer").await.expect("add");
+    let people = "query($ws:String!){ workspace(workspaceId:$ws) { id collaborators { user { email } } } }";
+    let body = app.gql(&token, people, json!({"ws": ws[0].0})).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    assert!(!body.to_string().contains("colleague@people.test"), "{body}");
+    let seen = app.gql(&bot_token, people, json!({"ws": ws[0].0})).await;
+    assert!(seen.to_string().contains("colleague@people.test"), "the bot itself may see them: {seen}");
 
     // Refusals.
     let (_, _, e) = exchange(resource(&ws[0].0), "elements:write", bot_token.clone(), ACCESS).await;

@@ -92,8 +92,10 @@ impl Ws {
 
     /// Wait for the server to close the connection; returns the close code.
     pub async fn closed_within(&mut self, secs: f64) -> u16 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
         loop {
-            match self.next_within(secs).await {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now()).as_secs_f64();
+            match self.next_within(left).await {
                 Some(Got::Closed(code, _)) => return code,
                 Some(Got::Msg(_)) => continue,
                 None => panic!("the server did not close within {secs}s"),
