@@ -171,3 +171,27 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the comparison decides (its timing is `subtle`'s: every byte is compared whatever
+    /// the first difference; client secrets are compared as SHA-256 hashes, always 64 bytes,
+    /// so the length check tells an attacker nothing).
+    #[test]
+    fn secrets_match_only_when_every_byte_does() {
+        let secret = crate::auth::hash_token("tsr_cs_correct");
+        assert!(constant_time_eq(&secret, &secret.clone()));
+        let mut first = secret.clone().into_bytes();
+        first[0] ^= 1;
+        let mut last = secret.clone().into_bytes();
+        last[63] ^= 1;
+        for other in [first, last] {
+            assert!(!constant_time_eq(&secret, &String::from_utf8(other).expect("ascii")));
+        }
+        assert!(!constant_time_eq(&secret, &secret[..63]));
+        assert!(!constant_time_eq("", "x") && constant_time_eq("", ""));
+        assert_eq!(crate::auth::hash_token("anything").len(), secret.len(), "hashes have one length");
+    }
+}

@@ -2,6 +2,7 @@
 //! page at `GET /v3/graphql` for people exploring the API in a browser.
 
 use crate::app::AppState;
+use crate::web::error::graphql as request_error;
 use crate::web::RequestId;
 use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
 use axum::body::Bytes;
@@ -13,10 +14,25 @@ use axum::{Extension, Json};
 use serde_json::json;
 use tessera_core::Error;
 
-/// A GraphQL-shaped error response outside of execution (auth, transport, body).
-fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
-    (status, Json(body)).into_response()
+/// A bearer token and the principal it authenticates: the extractor of every API request.
+/// Without one, or with a bad one, the request is answered 401 with the challenge of RFC 6750
+/// (a database failure: 503/500), before its body is read.
+pub struct Bearer {
+    pub token: String,
+    pub principal: tessera_core::auth::Principal,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Bearer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        let token = bearer_token(&parts.headers).ok_or_else(|| unauthorized(false))?;
+        match state.core.authenticate(token).await {
+            Ok(principal) => Ok(Bearer { token: token.to_string(), principal }),
+            Err(Error::Unauthenticated) => Err(unauthorized(true)),
+            Err(e) => Err(crate::web::error::graphql_domain(&e)),
+        }
+    }
 }
 
 /// 401 with the `WWW-Authenticate` challenge of RFC 6750.
@@ -57,24 +73,10 @@ fn is_json(headers: &HeaderMap) -> bool {
 pub async fn post(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
+    Bearer { token, principal }: Bearer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (token, principal) = match bearer_token(&headers) {
-        None => return unauthorized(false),
-        Some(token) => match state.core.authenticate(token).await {
-            Ok(p) => (token.to_string(), p),
-            Err(Error::Unauthenticated) => return unauthorized(true),
-            Err(e) => {
-                e.log("authentication failed");
-                let status = match e {
-                    Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                    _ => StatusCode::INTERNAL_SERVER_ERROR,
-                };
-                return request_error(status, e.code(), &e.public_message());
-            }
-        },
-    };
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {

@@ -75,9 +75,13 @@ async fn bad_graphql_input_is_refused_with_a_code_and_writes_nothing() {
     }
 }
 
+/// Each limit, shown with a document that only it refuses (the message says which), next to
+/// one just inside it that passes that limit.
 #[tokio::test]
-async fn deep_and_complex_queries_are_refused() {
+async fn deep_and_complex_queries_are_refused_each_by_its_own_limit() {
     let f = fixture().await;
+    let message = |body: &Value| body["errors"][0]["message"].as_str().unwrap_or_default().to_string();
+    // Depth: 20 levels of `ofType` under introspection (few fields, no aliases).
     let mut deep = String::from("name");
     for _ in 0..20 {
         deep = format!("ofType {{ {deep} }}");
@@ -85,10 +89,15 @@ async fn deep_and_complex_queries_are_refused() {
     let q = format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}");
     let body = f.app.gql(&f.token, &q, json!({})).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("deep"), "{body}");
-    let aliases: String = (0..2000).map(|i| format!("a{i}: me {{ profile {{ id email }} }} ")).collect();
-    let body = f.app.gql(&f.token, &format!("{{ {aliases} }}"), json!({})).await;
-    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{}", &body.to_string()[..200.min(body.to_string().len())]);
+    assert!(message(&body).contains("deep"), "{body}");
+    // Complexity: more fields than the budget, without an alias or any depth.
+    let fields = |n: usize| "id ".repeat(n);
+    let over = tessera::graphql::MAX_COMPLEXITY;
+    let body = f.app.gql(&f.token, &format!("{{ me {{ profile {{ {} }} }} }}", fields(over)), json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{}", message(&body));
+    assert!(message(&body).contains("complex"), "refused by the complexity limit: {}", message(&body));
+    let within = f.app.gql(&f.token, &format!("{{ me {{ profile {{ {} }} }} }}", fields(over - 10)), json!({})).await;
+    assert_eq!(within["errors"], Value::Null, "just under the budget passes: {}", message(&within));
 }
 
 #[tokio::test]
@@ -108,10 +117,19 @@ async fn aliases_are_limited_per_document_fragments_included() {
 #[tokio::test]
 async fn repeated_directives_are_refused_and_introspection_can_be_turned_off() {
     let f = fixture().await;
-    let q = format!("{{ __typename {} }}", "@include(if: true) ".repeat(50));
+    let message = |body: &Value| body["errors"][0]["message"].as_str().unwrap_or_default().to_string();
+    // The directive limit (8 on a field), checked as the document is parsed: 9 are refused by
+    // it…
+    let limit = tessera::graphql::MAX_DIRECTIVES;
+    let q = format!("{{ __typename {} }}", "@include(if: true) ".repeat(limit + 1));
     let body = f.app.gql(&f.token, &q, json!({})).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
     assert_eq!(body["data"], Value::Null);
+    assert!(message(&body).contains("number of directives"), "the directive limit: {}", message(&body));
+    // …while 8 pass (nothing else refuses a repeated `@include`: the limit is the only guard).
+    let q = format!("{{ __typename {} }}", "@include(if: true) ".repeat(limit));
+    let body = f.app.gql(&f.token, &q, json!({})).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
     // With introspection on (the default) the schema can be read and mistakes get suggestions.
     let schema = "{ __schema { queryType { name } } }";
     assert_eq!(f.app.gql(&f.token, schema, json!({})).await["data"]["__schema"]["queryType"]["name"], "Query");

@@ -250,9 +250,11 @@ async fn refresh_rotation_reuse_detection_and_grace() {
     let t = g.tokens("v2legacy offline_access").await;
     let rt = t["refresh_token"].as_str().expect("refresh");
     let basic = Some((g.client_id.as_str(), g.secret.as_str()));
-    let (a, _, won) = token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", rt)], basic).await;
-    let (b, _, lost) = token_request(&g.app, &[("grant_type", "refresh_token"), ("refresh_token", rt)], basic).await;
-    assert_eq!((a, b, lost["error"].as_str()), (200, 400, Some("invalid_grant")));
+    let form = [("grant_type", "refresh_token"), ("refresh_token", rt)];
+    let (first, second) = tokio::join!(token_request(&g.app, &form, basic), token_request(&g.app, &form, basic));
+    let (won, lost) = if first.0 == 200 { (first, second) } else { (second, first) };
+    assert_eq!((won.0, lost.0, lost.2["error"].as_str()), (200, 400, Some("invalid_grant")), "exactly one wins");
+    let won = won.2;
     assert_eq!(me_status(&g.app, won["access_token"].as_str().expect("access")).await, 200);
     let next = won["refresh_token"].as_str().expect("refresh");
     let (c, _, latest) =

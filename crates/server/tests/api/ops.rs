@@ -157,3 +157,27 @@ async fn sigterm_shuts_down_gracefully() {
     assert!(status.success(), "{status:?}");
     assert!(reqwest::get(format!("{base}/healthz")).await.is_err(), "no longer listening");
 }
+
+/// With `metrics_token` set, `/metrics` answers only with that bearer token.
+#[tokio::test]
+async fn metrics_can_require_a_token_of_their_own() {
+    let app = spawn_app_with(|c| c.metrics_token = Some("metrics-secret-value".into())).await;
+    let url = format!("{}/metrics", app.base);
+    let c = &app.client;
+    for auth in [None, Some("wrong-secret-value"), Some("metrics-secret-valu")] {
+        let mut req = c.get(&url);
+        if let Some(token) = auth {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.expect("metrics");
+        assert_eq!(res.status(), 401, "{auth:?}");
+        assert!(res.headers().contains_key("www-authenticate"));
+        assert!(!res.text().await.expect("text").contains("tessera_http_responses_total"));
+    }
+    let res = c.get(&url).bearer_auth("metrics-secret-value").send().await.expect("metrics");
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.expect("text").contains("tessera_http_responses_total"));
+    // Without the setting (the default) they are open, as before.
+    let open = spawn_app().await;
+    assert_eq!(reqwest::get(format!("{}/metrics", open.base)).await.expect("metrics").status(), 200);
+}

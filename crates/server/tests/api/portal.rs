@@ -93,9 +93,75 @@ async fn register_regenerate_and_delete_an_app_in_the_portal() {
     let deleted = b.post(&format!("{}/portal/apps/{client_id}/delete", app.base), &form(&[])).await;
     assert_eq!(deleted.status, 303);
     assert_eq!(app.gql_status(token, "{ me { profile { id } } }", json!({})).await.0, 401);
-    // Another user cannot see or delete someone else's app.
     let listing = b.get(&format!("{}/portal", app.base)).await;
-    assert!(!listing.body.contains(&client_id));
+    assert!(!listing.body.contains(&client_id), "a deleted app is no longer listed");
+}
+
+/// Every portal action, tried by another signed-in person (an admin of her own organization,
+/// with a valid form token of her own) on Ada's app, grant and bot token: each is NOT_FOUND and
+/// changes nothing.
+#[tokio::test]
+async fn no_portal_action_reaches_someone_elses_app_grant_or_bot() {
+    let app = spawn_app().await;
+    let mut people = Vec::new();
+    for (name, email) in [("Ada's org", "ada@a.test"), ("Mallory's org", "mallory@m.test")] {
+        let org = app.core.admin_create_org(name).await.expect("org").id;
+        let p = tessera_core::service::NewPerson {
+            email: email.into(),
+            password: PASSWORD.into(),
+            org: Some((org.clone(), "admin".into())),
+            ..Default::default()
+        };
+        people.push((org, app.core.admin_create_user(p).await.expect("user").id));
+    }
+    let (ada_org, ada) = people[0].clone();
+    let (cid, secret) = confidential_app(&app, &ada).await;
+    let mut ada_browser = signed_in(&app, "ada@a.test").await;
+    let params = [
+        ("response_type", "code"),
+        ("client_id", cid.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "v2legacy"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let q = authorize(&app, &mut ada_browser, "ada@a.test", &params).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &q["code"]),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (_, _, t) = token_request(&app, &form, Some((&cid, &secret))).await;
+    let ada_token = t["access_token"].as_str().expect("token").to_string();
+    let (bot, bot_token) = app.core.admin_create_bot(&ada_org, "Ada's bot").await.expect("bot");
+    let bot_token_id = app.core.admin_tokens(&bot.id).await.expect("tokens")[0].id.0.clone();
+
+    let mut mallory = signed_in(&app, "mallory@m.test").await;
+    let page = mallory.get(&format!("{}/portal", app.base)).await;
+    assert!(!page.body.contains(&cid) && !page.body.contains(&bot_token_id), "nothing of Ada's is listed");
+    assert_eq!(mallory.get(&format!("{}/portal/apps/{cid}", app.base)).await.status, 404);
+    let csrf = vec![("csrf".to_string(), page.field("csrf").expect("csrf"))];
+    for action in [
+        format!("/portal/apps/{cid}/secret"),
+        format!("/portal/apps/{cid}/delete"),
+        format!("/portal/grants/{cid}/revoke"),
+        format!("/portal/bot-tokens/{bot_token_id}/revoke"),
+    ] {
+        let res = mallory.post(&format!("{}{action}", app.base), &csrf).await;
+        assert_eq!(res.status, 404, "{action}: {}", res.body);
+        assert!(!res.body.contains("tsr_cs_"), "{action}: no secret shown");
+    }
+    // Nothing changed: Ada's secret, app, grant and bot token all still work.
+    assert!(client_auth_ok(&app, &cid, &secret).await, "the secret was not regenerated");
+    assert_eq!(app.gql_status(&ada_token, "{ me { profile { id } } }", json!({})).await.0, 200, "grant and app live");
+    assert_eq!(app.gql_status(&bot_token, "{ me { profile { id } } }", json!({})).await.0, 200, "bot token live");
+    // …and the same actions by Ada herself do work (the test can tell).
+    let own = ada_browser.get(&format!("{}/portal", app.base)).await;
+    let csrf = vec![("csrf".to_string(), own.field("csrf").expect("csrf"))];
+    let res = ada_browser.post(&format!("{}/portal/bot-tokens/{bot_token_id}/revoke", app.base), &csrf).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.gql_status(&bot_token, "{ me { profile { id } } }", json!({})).await.0, 401);
 }
 
 #[tokio::test]
