@@ -99,7 +99,7 @@ impl Metrics {
         let _ = writeln!(out, "tessera_revocation_signals_total {}", self.revocations.load(Relaxed));
         let _ = writeln!(
             out,
-            "# HELP tessera_token_rechecks_total Open connections that checked their token again after a revocation named it."
+            "# HELP tessera_token_rechecks_total Token checks by open connections after a revocation named their token (retries included)."
         );
         let _ = writeln!(out, "# TYPE tessera_token_rechecks_total counter");
         let _ = writeln!(out, "tessera_token_rechecks_total {}", self.token_rechecks.load(Relaxed));

@@ -253,7 +253,8 @@ pub struct ConsentRow {
 #[serde(untagged)]
 enum ConsentReach {
     PerScope(BTreeMap<String, Option<Vec<WorkspaceId>>>),
-    Shared(Vec<WorkspaceId>),
+    /// Its list is not used: such a consent is approved again (see `must_reconfirm`).
+    Shared(#[allow(dead_code)] Vec<serde::de::IgnoredAny>),
 }
 
 impl ConsentRow {
@@ -267,8 +268,11 @@ impl ConsentRow {
             .map_err(|e| corrupt("consent workspaces", e))?;
         let mut consent = Consent::new(UserId(self.user_id), self.client_id, self.created_at);
         match reach {
-            None => consent.approve(&scopes, &None),
-            Some(ConsentReach::Shared(list)) => consent.approve(&scopes, &Some(list)),
+            // Written before scopes kept their own workspaces: to be approved again.
+            None | Some(ConsentReach::Shared(_)) => {
+                consent.approve(&scopes, &None);
+                consent.must_reconfirm = true;
+            }
             Some(ConsentReach::PerScope(map)) => {
                 for s in scopes {
                     let reach = map.get(s.as_str()).cloned().flatten();
@@ -337,5 +341,26 @@ mod tests {
             assert!(!unavailable_code(code), "{code}");
         }
         assert_eq!(db_err(sqlx::Error::ColumnNotFound("x".into())).code(), "INTERNAL");
+    }
+
+    #[test]
+    fn consents_stored_before_per_scope_workspaces_must_be_approved_again() {
+        let row = |workspaces: Option<&str>| ConsentRow {
+            user_id: "u".into(),
+            client_id: "app".into(),
+            scopes: "elements:write offline_access".into(),
+            workspaces: workspaces.map(str::to_string),
+            created_at: 0,
+        };
+        for old in [None, Some(r#"["w1"]"#)] {
+            let c = row(old).into_consent().expect("consent");
+            assert!(c.must_reconfirm, "{old:?}");
+            assert_eq!(c.covers(&c.scopes()), None);
+        }
+        let mut c = row(None).into_consent().expect("consent");
+        c.approve(&c.scopes(), &Some(vec![WorkspaceId("w1".into())]));
+        let again = row(Some(&consent_reach_json(&c).expect("json"))).into_consent().expect("consent");
+        assert!(!again.must_reconfirm);
+        assert_eq!(again, c, "written and read back unchanged");
     }
 }

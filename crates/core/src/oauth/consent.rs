@@ -17,11 +17,15 @@ pub struct Consent {
     /// Each approved scope and the workspaces it was approved for.
     pub grants: BTreeMap<Scope, Reach>,
     pub created_at: i64,
+    /// Remembered from before scopes kept their own workspaces (and possibly widened by the
+    /// old merge): the grant still stands — its tokens and refreshes go on — but it covers no
+    /// new request until the user has approved again, which replaces it.
+    pub must_reconfirm: bool,
 }
 
 impl Consent {
     pub fn new(user_id: UserId, client_id: String, created_at: i64) -> Self {
-        Consent { user_id, client_id, grants: BTreeMap::new(), created_at }
+        Consent { user_id, client_id, grants: BTreeMap::new(), created_at, must_reconfirm: false }
     }
 
     pub fn scopes(&self) -> Scopes {
@@ -31,6 +35,10 @@ impl Consent {
     /// Record the user's approval of `scopes` for `reach`. Only scopes that reach into
     /// workspaces are narrowed; the others (`offline_access`, `org:*`) have no workspaces.
     pub fn approve(&mut self, scopes: &Scopes, reach: &Reach) {
+        if self.must_reconfirm {
+            self.grants.clear();
+            self.must_reconfirm = false;
+        }
         for s in scopes {
             let narrowed = if s.reaches_workspaces() { reach.clone() } else { None };
             self.grants.insert(*s, narrowed);
@@ -41,6 +49,9 @@ impl Consent {
     /// them may reach: those every requested scope was approved for. `None` when a scope was
     /// never approved, or the scopes were approved for workspaces that have none in common.
     pub fn covers(&self, scopes: &Scopes) -> Option<Reach> {
+        if self.must_reconfirm {
+            return None;
+        }
         let mut reach: Reach = None;
         for s in scopes {
             let approved = self.grants.get(s)?;
@@ -101,6 +112,17 @@ mod tests {
         assert_eq!(c.covers(&scopes("elements:write")), Some(ws(&["A"])));
         assert_eq!(c.covers(&scopes("offline_access")), Some(None));
         assert_eq!(c.covers(&scopes("elements:read")), None, "never approved");
+    }
+
+    #[test]
+    fn a_consent_from_before_is_asked_again_and_then_replaced() {
+        let mut c = Consent::new(UserId("u".into()), "app".into(), 0);
+        c.approve(&scopes("elements:write offline_access"), &None);
+        c.must_reconfirm = true;
+        assert_eq!(c.covers(&scopes("offline_access")), None, "asked again, however little is requested");
+        c.approve(&scopes("elements:write"), &ws(&["A"]));
+        assert_eq!(c.scopes(), scopes("elements:write"), "only what was approved now is remembered");
+        assert_eq!(c.covers(&scopes("elements:write")), Some(ws(&["A"])));
     }
 
     #[test]

@@ -164,7 +164,11 @@ pub async fn login_submit(
         let (csrf, set) = login_csrf(&state, &headers);
         let page =
             LoginPage { csrf, next: next.clone(), email: f.email.clone(), error: Some(error.into()), app_name: None };
-        render(status, &page, set)
+        let mut res = render(status, &page, set);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
+        res
     };
     let client = state.limits.client_address(peer.ip(), &headers);
     let account = f.email.trim().to_lowercase();
