@@ -5,6 +5,7 @@ pub mod elements;
 pub mod http;
 pub mod limits;
 pub mod mutation;
+pub mod plan;
 pub mod query;
 pub mod security;
 pub mod sse;

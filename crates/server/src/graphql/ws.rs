@@ -9,12 +9,12 @@
 //! `connection_init`) without dropping its subscriptions.
 
 use super::http::{bearer_token, finish, is_request_error};
+pub use super::plan::plan;
 use super::subscription::SharedPrincipal;
 use super::subscription::{Capture, Direct, Shape};
 use super::ws_message::{decode, ClientMessage, Proto};
 use crate::app::AppState;
 use async_graphql::futures_util::{SinkExt, StreamExt};
-use async_graphql::parser::types::{DocumentOperations, OperationDefinition, OperationType, Selection};
 use async_graphql::{Request, Response as GqlResponse};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -551,23 +551,6 @@ impl Operation {
     }
 }
 
-/// Whether a request runs a subscription, and for a `commands` subscription its shape (see
-/// [`commands_shape`]). A document that does not parse is no subscription: executing it reports why.
-pub fn plan(request: &Request) -> (bool, Option<Shape>) {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return (false, None) };
-    let op = match (&doc.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        // A single named operation may be run without its name.
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    match op.filter(|o| o.node.ty == OperationType::Subscription) {
-        Some(op) => (true, commands_shape(&op.node, request)),
-        None => (false, None),
-    }
-}
-
 /// Queue a message, waiting while the queue is full. Only this operation waits (others and
 /// the writers go on; its feed reads the log to catch up), but a client that takes no message
 /// for the stall limit is closed as a slow consumer.
@@ -582,59 +565,9 @@ async fn send_waiting(data: &mpsc::Sender<String>, stall: Duration, slow: &Notif
     }
 }
 
-/// For a subscription whose only root field is `commands`, everything that shapes its results:
-/// the document, the operation and the variables, except the one holding the cursor (which only
-/// says where to start). Subscribers with equal shapes share renderings, so the shape is the
-/// text itself, compared whole — not a hash of it, which another reader of the workspace could
-/// search for a collision and so have its own rendering sent to others.
-fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<Shape> {
-    let [item] = op.selection_set.node.items.as_slice() else { return None };
-    let Selection::Field(field) = &item.node else { return None };
-    if field.node.name.node != "commands" {
-        return None;
-    }
-    // A variable argument prints as `$name`.
-    let cursor_var = field
-        .node
-        .arguments
-        .iter()
-        .find(|(name, _)| name.node == "cursor")
-        .and_then(|(_, v)| v.node.to_string().strip_prefix('$').map(async_graphql::Name::new));
-    let mut variables = request.variables.clone();
-    if let Some(name) = cursor_var {
-        variables.remove(&name);
-    }
-    // Unambiguous: the operation name and the variables are JSON strings and objects.
-    let key = serde_json::json!([request.operation_name, variables, request.query]).to_string();
-    Some(Shape::from(key))
-}
-
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shape(query: &str, variables: Value) -> Option<Shape> {
-        let request = Request::new(query).variables(async_graphql::Variables::from_json(variables));
-        plan(&request).1
-    }
-
-    #[test]
-    fn shapes_are_the_whole_request_but_the_cursor() {
-        let q = "subscription($ws: String!, $c: ID) { commands(workspaceId: $ws, cursor: $c) { cursor } }";
-        let a = shape(q, serde_json::json!({"ws": "w1", "c": "5"})).expect("a commands subscription");
-        let b = shape(q, serde_json::json!({"ws": "w1", "c": "9"})).expect("shape");
-        assert_eq!(a, b, "where it starts does not change what it renders");
-        assert!(a.contains(q), "the document itself is the key, not a hash of it: {a}");
-        assert_ne!(Some(a.clone()), shape(q, serde_json::json!({"ws": "w2", "c": "5"})));
-        let other = q.replace("{ cursor }", "{ cursor __typename }");
-        assert_ne!(Some(a), shape(&other, serde_json::json!({"ws": "w1", "c": "5"})));
-        assert_eq!(shape("subscription { securityEvents(organizationId: \"o\") { cursor } }", Value::Null), None);
     }
 }

@@ -12,10 +12,9 @@ pub mod session;
 
 use crate::app::AppState;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use rand::Rng;
 use std::time::Instant;
 use tracing::Instrument;
@@ -43,6 +42,5 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 }
 
 pub async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "not_found", "message": "no such endpoint"})))
-        .into_response()
+    error::ApiError(tessera_core::Error::NotFound("endpoint")).into_response()
 }

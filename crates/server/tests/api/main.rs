@@ -14,6 +14,7 @@ mod oauth_security;
 mod oauth_tokens;
 mod ops;
 mod portal;
+mod revocation;
 mod roles;
 mod security_log;
 mod subscriptions;

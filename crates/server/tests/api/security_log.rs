@@ -242,6 +242,16 @@ async fn only_owners_and_admins_with_org_admin_scope_see_the_log() {
     assert_eq!(error_of(&m), Some("BAD_USER_INPUT"), "{m}");
     let fine = log(&app, owner, &org, None).await;
     assert!(error_code(&fine).is_none() && !kinds(&fine["data"]["securityEvents"]).is_empty(), "{fine}");
+    assert_eq!(ws.next_msg().await, json!({"id": "s", "type": "complete"}));
+    // Following the log, the owner re-authenticates on the socket with a token of theirs
+    // without `org:admin`: the subscription ends at once, before any new event.
+    let follow = "subscription($o:String!){ securityEvents(organizationId:$o) { cursor } }";
+    ws.send(json!({"id": "f", "type": "subscribe", "payload": {"query": follow, "variables": {"o": org.0}}})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ws.send(json!({"type": "ping", "payload": {"Authorization": format!("Bearer {narrow}")}})).await;
+    assert_eq!(ws.next_msg().await, json!({"type": "pong", "payload": {"reauthenticated": true}}));
+    let m = ws.next_msg().await;
+    assert_eq!((m["id"].as_str(), error_of(&m)), (Some("f"), Some("FORBIDDEN")), "{m}");
 }
 
 /// Tokens issued concurrently (through the group commit) and sign-ins at the same time: every

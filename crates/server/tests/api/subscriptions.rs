@@ -10,19 +10,19 @@ use tessera_core::ids::{OrgId, UserId, WorkspaceId};
 use tessera_core::service::NewWorkspace;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-const T: &str = "graphql-transport-ws";
+pub(crate) const T: &str = "graphql-transport-ws";
 const L: &str = "graphql-ws";
 
-struct Fx {
-    app: TestApp,
-    org: OrgId,
-    ws: WorkspaceId,
-    writer: String,
-    reader: String,
-    reader_id: UserId,
+pub(crate) struct Fx {
+    pub(crate) app: TestApp,
+    pub(crate) org: OrgId,
+    pub(crate) ws: WorkspaceId,
+    pub(crate) writer: String,
+    pub(crate) reader: String,
+    pub(crate) reader_id: UserId,
 }
 
-async fn fx_with(tweak: impl FnOnce(&mut tessera::config::Config)) -> Fx {
+pub(crate) async fn fx_with(tweak: impl FnOnce(&mut tessera::config::Config)) -> Fx {
     let app = spawn_app_with(tweak).await;
     let org = app.core.admin_create_org("Live").await.expect("org").id;
     let (writer_bot, writer) = app.core.admin_create_bot(&org, "writer").await.expect("bot");
@@ -33,11 +33,11 @@ async fn fx_with(tweak: impl FnOnce(&mut tessera::config::Config)) -> Fx {
     Fx { app, org, ws, writer, reader, reader_id: reader_bot.id }
 }
 
-async fn fx() -> Fx {
+pub(crate) async fn fx() -> Fx {
     fx_with(|_| {}).await
 }
 
-async fn create_text(app: &TestApp, token: &str, ws: &WorkspaceId, text: &str) -> String {
+pub(crate) async fn create_text(app: &TestApp, token: &str, ws: &WorkspaceId, text: &str) -> String {
     let body = app
         .gql(
             token,
@@ -48,16 +48,16 @@ async fn create_text(app: &TestApp, token: &str, ws: &WorkspaceId, text: &str) -
     body["data"]["createText"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_string()
 }
 
-fn subscribe(id: &str, ws: &WorkspaceId, cursor: Option<i64>) -> Value {
+pub(crate) fn subscribe(id: &str, ws: &WorkspaceId, cursor: Option<i64>) -> Value {
     json!({"type": "subscribe", "id": id, "payload": {"query": COMMANDS, "variables": {"ws": ws.0, "cursor": cursor.map(|c| c.to_string())}}})
 }
 
 /// A short-lived access token for a bot (client_credentials through a bot-owned app).
-async fn access_token(app: &TestApp, bot: &UserId) -> String {
+pub(crate) async fn access_token(app: &TestApp, bot: &UserId) -> String {
     access_token_with(app, bot, "v2legacy").await
 }
 
-async fn access_token_with(app: &TestApp, bot: &UserId, scope: &str) -> String {
+pub(crate) async fn access_token_with(app: &TestApp, bot: &UserId, scope: &str) -> String {
     let new = app
         .core
         .create_app(
@@ -569,77 +569,4 @@ async fn a_connection_runs_at_most_100_operations() {
     let id = create_text(&f.app, &f.writer, &f.ws, "to all").await;
     let m = ws.next_msg().await;
     assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], id.as_str());
-}
-
-/// Re-authenticating with a narrower token ends, at once and with its error, every running
-/// operation the new token does not allow — before any event could slip through.
-#[tokio::test]
-async fn reauthentication_with_a_narrower_token_ends_what_it_no_longer_allows() {
-    let f = fx().await;
-    let wide = access_token_with(&f.app, &f.reader_id, "v2legacy").await;
-    let narrow = access_token_with(&f.app, &f.reader_id, "org:read").await;
-    let mut ws = Ws::ready(&f.app, T, &wide).await;
-    ws.send(subscribe("s", &f.ws, None)).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    create_text(&f.app, &f.writer, &f.ws, "seen").await;
-    assert_eq!(ws.next_msg().await["type"], "next");
-    ws.send(json!({"type": "ping", "payload": {"Authorization": format!("Bearer {narrow}")}})).await;
-    assert_eq!(ws.next_msg().await, json!({"type": "pong", "payload": {"reauthenticated": true}}));
-    // No new event is needed for the subscription to end; one written now is not delivered.
-    create_text(&f.app, &f.writer, &f.ws, "not for org:read").await;
-    let m = ws.next_msg().await;
-    assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("next"), Some("s")), "{m}");
-    assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
-    assert!(m["payload"]["data"].is_null(), "{m}");
-    assert_eq!(ws.next_msg().await, json!({"type": "complete", "id": "s"}));
-    // The connection lives on, with what the new token allows.
-    ws.send(json!({"type": "subscribe", "id": "q", "payload": {"query": "{ me { profile { type } } }"}})).await;
-    assert_eq!(ws.next_msg().await["payload"]["data"]["me"]["profile"]["type"], "bot");
-}
-
-/// A revocation is a signal only when something was revoked, and it makes only the
-/// connections whose token it names check it again.
-#[tokio::test]
-async fn revocations_recheck_only_the_tokens_they_name() {
-    let f = fx().await;
-    let mine = access_token(&f.app, &f.reader_id).await;
-    let other = access_token(&f.app, &f.reader_id).await;
-    let mut ws = Ws::ready(&f.app, T, &mine).await;
-    ws.send(subscribe("s", &f.ws, None)).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let signals = metric(&f.app, "tessera_revocation_signals_total").await;
-    let rechecks = metric(&f.app, "tessera_token_rechecks_total").await;
-    // Revoking what is already revoked revokes nothing: no signal at all.
-    let other_id = f.app.core.authenticate(&other).await.expect("other").token_id;
-    f.app.core.admin_revoke_token(&other_id).await.expect("revoke");
-    assert_eq!(metric(&f.app, "tessera_revocation_signals_total").await, signals + 1.0);
-    let again = f.app.core.admin_revoke_token(&other_id).await;
-    assert!(again.is_err(), "nothing left to revoke");
-    assert_eq!(metric(&f.app, "tessera_revocation_signals_total").await, signals + 1.0, "nothing revoked, no signal");
-    // The revocation of another token made no connection look at its own token again…
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(metric(&f.app, "tessera_token_rechecks_total").await, rechecks);
-    let id = create_text(&f.app, &f.writer, &f.ws, "still here").await;
-    let m = ws.next_msg().await;
-    assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], id.as_str(), "{m}");
-    // …and the revocation of this one closes it.
-    let mine_id = f.app.core.authenticate(&mine).await.expect("mine").token_id;
-    f.app.core.admin_revoke_token(&mine_id).await.expect("revoke");
-    assert_eq!(ws.closed_within(10.0).await, 4403);
-    assert_eq!(metric(&f.app, "tessera_token_rechecks_total").await, rechecks + 1.0);
-}
-
-/// A connection whose token cannot be checked after a revocation named it (the database is
-/// gone) is closed once the grace is over, not kept open on trust.
-#[tokio::test]
-async fn a_token_that_cannot_be_rechecked_is_not_trusted_for_long() {
-    let f = fx_with(|c| c.ws_recheck_grace = Duration::from_millis(1500)).await;
-    let mut ws = Ws::ready(&f.app, T, &f.reader).await;
-    ws.send(subscribe("s", &f.ws, None)).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let token_id = f.app.core.authenticate(&f.reader).await.expect("reader").token_id;
-    raw_sql(&f.app.db_url(), "ALTER TABLE tokens RENAME TO tokens_gone").await;
-    use tessera_core::ports::Bus;
-    f.app.hubs.revoked(&tessera_core::ports::Revoked::Tokens(vec![token_id]));
-    assert_eq!(ws.closed_within(20.0).await, 4500, "closed once the grace is over");
 }
