@@ -245,6 +245,27 @@ pub async fn authorize(
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
+/// An authorization request of `client_id` for `scope`, to [`REDIRECT`], with PKCE ([`CHALLENGE`]).
+pub fn params<'a>(client_id: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", scope),
+        ("state", "s"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+/// Redeem a code issued for [`params`] (with [`VERIFIER`]): (status, body).
+pub async fn redeem(app: &TestApp, client: (&str, &str), code: &str) -> (u16, serde_json::Value) {
+    let form =
+        [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
+    let (s, _, b) = token_request(app, &form, Some(client)).await;
+    (s, b)
+}
+
 /// POST to the token endpoint with a form; returns (status, headers, JSON).
 pub async fn token_request(
     app: &TestApp,

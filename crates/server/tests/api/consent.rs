@@ -12,25 +12,6 @@ use tessera_core::ports::TokenWrite;
 
 const CREATE_TEXT: &str = "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"x\"}) { id } }";
 
-fn params<'a>(client_id: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT),
-        ("scope", scope),
-        ("state", "s"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ]
-}
-
-async fn redeem(app: &TestApp, client: (&str, &str), code: &str) -> (u16, serde_json::Value) {
-    let form =
-        [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
-    let (s, _, b) = token_request(app, &form, Some(client)).await;
-    (s, b)
-}
-
 #[tokio::test]
 async fn approving_offline_access_later_does_not_widen_a_grant_narrowed_to_one_workspace() {
     let app = spawn_app().await;

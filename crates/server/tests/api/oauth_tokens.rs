@@ -10,22 +10,8 @@ use tessera_core::event::Actor;
 const READ_ELEMENTS: &str = "query($ws:String!){ elements(workspaceId:$ws) { id } }";
 const CREATE_TEXT: &str = "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"x\"}) { id } }";
 
-fn params<'a>(client_id: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT),
-        ("scope", scope),
-        ("state", "s"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ]
-}
-
 async fn exchange(app: &TestApp, client: (&str, &str), code: &str) -> serde_json::Value {
-    let form =
-        [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
-    let (s, _, b) = token_request(app, &form, Some(client)).await;
+    let (s, b) = redeem(app, client, code).await;
     assert_eq!(s, 200, "{b}");
     b
 }
