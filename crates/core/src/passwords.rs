@@ -17,7 +17,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Sign-ins that may wait for a hashing slot, per slot.
-const QUEUED_PER_SLOT: usize = 16;
+const QUEUED_PER_SLOT: usize = 64;
 
 pub struct Passwords {
     /// Hashes running now.
