@@ -27,9 +27,9 @@ def test_confidential_client_code_flow_refresh_and_graphql():
     token = client.fetch_token(TOKEN, authorization_response=back, code_verifier=verifier)
     assert token["token_type"] == "Bearer" and token["expires_in"] == 3600
     assert "refresh_token" in token
-    me = graphql(token["access_token"], "{ me { profile { email } workspaces { id } } }")
+    me = graphql(token["access_token"], "{ me { profile { email } workspaces { results { id } } } }")
     assert me["data"]["me"]["profile"]["email"] == EMAIL
-    assert me["data"]["me"]["workspaces"] == [{"id": os.environ["TESSERA_WORKSPACE"]}]
+    assert me["data"]["me"]["workspaces"]["results"] == [{"id": os.environ["TESSERA_WORKSPACE"]}]
     fresh = client.refresh_token(TOKEN, refresh_token=token["refresh_token"])
     assert fresh["refresh_token"] != token["refresh_token"]
     assert graphql(fresh["access_token"], "{ me { profile { email } } }")["data"]["me"]["profile"]["email"] == EMAIL

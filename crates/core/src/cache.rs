@@ -173,6 +173,7 @@ mod tests {
             first_name: String::new(),
             last_name: String::new(),
             bot_org: None,
+            created_at: 0,
         });
         let c = Credentials::default();
         for (hash, id) in [("ha", "a"), ("hb", "b")] {

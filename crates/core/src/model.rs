@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct Organization {
     pub id: OrgId,
     pub name: String,
+    pub created_at: i64,
 }
 
 /// Who acted: a person, a bot, or the operator through the command line.
@@ -47,6 +48,7 @@ pub struct User {
     pub last_name: String,
     /// For bots: the organization the bot belongs to.
     pub bot_org: Option<OrgId>,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,10 +59,18 @@ pub struct Workspace {
     pub description: String,
     pub is_public: bool,
     pub owner_id: UserId,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Collaborator {
+    pub user: User,
+    pub role_id: String,
+}
+
+/// A member of an organization (a person or a bot) and their organization role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
     pub user: User,
     pub role_id: String,
 }

@@ -9,7 +9,7 @@ use crate::element::{Element, ElementType};
 use crate::error::Result;
 use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
-use crate::model::{AccessFacts, Collaborator, Comment, Organization, Role, User, Workspace};
+use crate::model::{AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace};
 use crate::oauth::App;
 use async_trait::async_trait;
 
@@ -165,6 +165,8 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     async fn set_org_member(&self, org: &OrgId, user: &UserId, role: &str) -> Result<()>;
     async fn org_role(&self, org: &OrgId, user: &UserId) -> Result<Option<String>>;
     async fn orgs_of(&self, user: &UserId) -> Result<Vec<Organization>>;
+    /// The members of an organization with their roles, oldest first.
+    async fn org_members(&self, org: &OrgId) -> Result<Vec<Member>>;
 
     // users and bots
     /// Inserts a user; an email already taken (case-insensitively) is `Conflict`.

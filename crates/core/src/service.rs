@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::event::{Actor, EventPayload};
 use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use crate::model::{
-    now_millis, AccessFacts, ActorType, Collaborator, Comment, Organization, ResourceType, Role, User, Workspace,
+    now_millis, AccessFacts, ActorType, Collaborator, Comment, Member, Organization, ResourceType, Role, User,
+    Workspace,
 };
 use crate::oauth::OAuthSettings;
 use crate::passwords::Passwords;
@@ -139,18 +140,48 @@ impl Core {
         self.store.org(id).await?.ok_or(Error::NotFound("organization"))
     }
 
+    /// The members of an organization and their roles (personal data: `org:read`, `org:admin` or
+    /// `v2legacy`, and membership of the organization).
+    pub async fn members(&self, p: &Principal, org: &OrgId) -> Result<Vec<Member>> {
+        let role = self.store.org_role(org, &p.user.id).await?;
+        decide_org(&self.roles, p, role.as_deref(), Permission::OrgRead)?;
+        self.store.org_members(org).await
+    }
+
+    /// The owner of an organization (the first member with the `owner` role), if it has one.
+    pub async fn organization_owner(&self, p: &Principal, org: &OrgId) -> Result<Option<User>> {
+        Ok(self.members(p, org).await?.into_iter().find(|m| m.role_id == "owner").map(|m| m.user))
+    }
+
+    /// The organization a workspace belongs to, for someone who may read the workspace.
+    pub async fn workspace_organization(&self, p: &Principal, ws: &WorkspaceId) -> Result<Organization> {
+        let facts = self.authorize(p, ws, Permission::WorkspaceRead).await?;
+        self.store.org(&facts.workspace.org_id).await?.ok_or(Error::NotFound("organization"))
+    }
+
+    /// The owner of a workspace: a person's profile, so a workspace scope is needed as for the
+    /// collaborators.
+    pub async fn workspace_owner(&self, p: &Principal, ws: &WorkspaceId) -> Result<User> {
+        let facts = self.authorize(p, ws, Permission::WorkspaceRead).await?;
+        if !scope_allows_reading(p, WorkspaceData::People) {
+            return Err(Error::Forbidden("see who works in this workspace with this token's scopes"));
+        }
+        self.store.user(&facts.workspace.owner_id).await?.ok_or(Error::NotFound("user"))
+    }
+
     /// The workspace, if the principal may read it (else `NOT_FOUND`).
     pub async fn workspace(&self, p: &Principal, id: &WorkspaceId) -> Result<Workspace> {
         Ok(self.authorize(p, id, Permission::WorkspaceRead).await?.workspace)
     }
 
     pub async fn workspaces(&self, p: &Principal) -> Result<Vec<Workspace>> {
+        Ok(self.workspace_facts(p).await?.into_iter().map(|f| f.workspace).collect())
+    }
+
+    /// Every workspace the principal may read, with their roles in it and its organization.
+    pub async fn workspace_facts(&self, p: &Principal) -> Result<Vec<AccessFacts>> {
         let all = self.store.visible_workspaces(&p.user.id).await?;
-        Ok(all
-            .into_iter()
-            .filter(|f| decide(&self.roles, p, f, Permission::WorkspaceRead).is_ok())
-            .map(|f| f.workspace)
-            .collect())
+        Ok(all.into_iter().filter(|f| decide(&self.roles, p, f, Permission::WorkspaceRead).is_ok()).collect())
     }
 
     /// The people in a workspace: personal data, so the token needs a workspace scope.
@@ -213,6 +244,22 @@ impl Core {
         let facts = self.authorize(p, ws, Permission::CollaboratorManage).await?;
         let current = self.workspace_role_of(ws, user).await?;
         decide_role_change(facts.workspace_role.as_deref(), current.as_deref(), Some(role))?;
+        self.put_collaborator(&facts.workspace, user, role, &actor_of(p)).await
+    }
+
+    /// Change the role of someone who already is a collaborator.
+    pub async fn update_collaborator_role(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        user: &UserId,
+        role: &str,
+    ) -> Result<Collaborator> {
+        let facts = self.authorize(p, ws, Permission::CollaboratorManage).await?;
+        let Some(current) = self.workspace_role_of(ws, user).await? else {
+            return Err(Error::NotFound("collaborator"));
+        };
+        decide_role_change(facts.workspace_role.as_deref(), Some(&current), Some(role))?;
         self.put_collaborator(&facts.workspace, user, role, &actor_of(p)).await
     }
 
@@ -337,7 +384,7 @@ impl Core {
     // ---- administration (the operator, through the CLI) ----
 
     pub async fn admin_create_org(&self, name: &str) -> Result<Organization> {
-        let org = Organization { id: OrgId::generate(), name: validate::name("name", name)? };
+        let org = Organization { id: OrgId::generate(), name: validate::name("name", name)?, created_at: now_millis() };
         self.store.create_org(&org).await?;
         Ok(org)
     }
@@ -358,6 +405,7 @@ impl Core {
             first_name: person.first_name.trim().to_string(),
             last_name: person.last_name.trim().to_string(),
             bot_org: None,
+            created_at: now_millis(),
         };
         self.store.create_user(&NewUser { user: user.clone(), password_hash: Some(password_hash) }).await?;
         if let Some((org, role)) = &person.org {
@@ -376,6 +424,7 @@ impl Core {
             first_name: validate::name("name", name)?,
             last_name: String::new(),
             bot_org: Some(org.clone()),
+            created_at: now_millis(),
         };
         self.store.create_user(&NewUser { user: user.clone(), password_hash: None }).await?;
         self.store.set_org_member(org, &user.id, "user").await?;
@@ -457,6 +506,7 @@ impl Core {
             description: description.trim().to_string(),
             is_public: input.is_public,
             owner_id: owner,
+            created_at: now_millis(),
         };
         self.store.create_workspace(&ws).await?;
         Ok(ws)

@@ -67,11 +67,12 @@ impl RoleRow {
 pub struct OrgRow {
     pub id: String,
     pub name: String,
+    pub created_at: i64,
 }
 
 impl From<OrgRow> for Organization {
     fn from(r: OrgRow) -> Self {
-        Organization { id: OrgId(r.id), name: r.name }
+        Organization { id: OrgId(r.id), name: r.name, created_at: r.created_at }
     }
 }
 
@@ -83,6 +84,7 @@ pub struct UserRow {
     pub first_name: String,
     pub last_name: String,
     pub bot_org_id: Option<String>,
+    pub created_at: i64,
 }
 
 impl UserRow {
@@ -94,6 +96,7 @@ impl UserRow {
             first_name: self.first_name,
             last_name: self.last_name,
             bot_org: self.bot_org_id.map(OrgId),
+            created_at: self.created_at,
         })
     }
 }
@@ -143,6 +146,7 @@ pub struct WorkspaceRow {
     pub description: String,
     pub is_public: i64,
     pub owner_id: String,
+    pub created_at: i64,
 }
 
 impl From<WorkspaceRow> for Workspace {
@@ -154,6 +158,7 @@ impl From<WorkspaceRow> for Workspace {
             description: r.description,
             is_public: r.is_public != 0,
             owner_id: UserId(r.owner_id),
+            created_at: r.created_at,
         }
     }
 }

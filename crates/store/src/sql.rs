@@ -15,12 +15,14 @@ use tessera_core::auth::TokenRecord;
 use tessera_core::element::{Element, ElementType};
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
-use tessera_core::model::{now_millis, AccessFacts, Collaborator, Comment, Organization, Role, User, Workspace};
+use tessera_core::model::{
+    now_millis, AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace,
+};
 use tessera_core::ports::{Bus, ElementChange, NewUser, Store};
 use tessera_core::{Error, Result};
 
-const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id";
-pub(crate) const USER_COLUMNS: &str = "u.id, u.kind, u.email, u.first_name, u.last_name, u.bot_org_id";
+const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id, w.created_at";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.kind, u.email, u.first_name, u.last_name, u.bot_org_id, u.created_at";
 pub(crate) const TOKEN_COLUMNS: &str =
     "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at, family_id, rotated_at";
 const EVENT_COLUMNS: &str = "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
@@ -106,7 +108,7 @@ impl Store for SqlStore {
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(org.id.as_str())
             .bind(&org.name)
-            .bind(now_millis())
+            .bind(org.created_at)
             .execute(&self.write)
             .await
             .map_err(db_err)?;
@@ -114,7 +116,7 @@ impl Store for SqlStore {
     }
 
     async fn org(&self, id: &OrgId) -> Result<Option<Organization>> {
-        let row: Option<OrgRow> = sqlx::query_as("SELECT id, name FROM organizations WHERE id = $1")
+        let row: Option<OrgRow> = sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.read)
             .await
@@ -147,7 +149,7 @@ impl Store for SqlStore {
 
     async fn orgs_of(&self, user: &UserId) -> Result<Vec<Organization>> {
         let rows: Vec<OrgRow> = sqlx::query_as(
-            "SELECT o.id, o.name FROM organizations o JOIN org_members m ON m.org_id = o.id
+            "SELECT o.id, o.name, o.created_at FROM organizations o JOIN org_members m ON m.org_id = o.id
              WHERE m.user_id = $1 ORDER BY o.created_at, o.id",
         )
         .bind(user.as_str())
@@ -155,6 +157,24 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn org_members(&self, org: &OrgId) -> Result<Vec<Member>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            role_id: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS}, m.role_id FROM org_members m JOIN users u ON u.id = m.user_id
+             WHERE m.org_id = $1 ORDER BY u.created_at, u.id"
+        ))
+        .bind(org.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(|r| Ok(Member { user: r.user.into_user()?, role_id: r.role_id })).collect()
     }
 
     async fn create_user(&self, new: &NewUser) -> Result<()> {
@@ -171,7 +191,7 @@ impl Store for SqlStore {
         .bind(&u.last_name)
         .bind(new.password_hash.as_deref())
         .bind(u.bot_org.as_ref().map(|o| o.as_str()))
-        .bind(now_millis())
+        .bind(u.created_at)
         .execute(&self.write)
         .await
         .map_err(|e| {
@@ -228,11 +248,13 @@ impl Store for SqlStore {
             first_name: String,
             last_name: String,
             bot_org_id: Option<String>,
+            user_created_at: i64,
         }
         let row: Option<Row> = sqlx::query_as(
             "SELECT t.id, t.kind, t.user_id, t.client_id, t.scopes, t.workspaces, t.expires_at, t.revoked_at,
                     t.created_at, t.family_id, t.rotated_at,
-                    u.kind AS user_kind, u.email, u.first_name, u.last_name, u.bot_org_id
+                    u.kind AS user_kind, u.email, u.first_name, u.last_name, u.bot_org_id,
+                    u.created_at AS user_created_at
              FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
         )
         .bind(hash)
@@ -247,6 +269,7 @@ impl Store for SqlStore {
             first_name: r.first_name,
             last_name: r.last_name,
             bot_org_id: r.bot_org_id,
+            created_at: r.user_created_at,
         };
         Ok(Some((r.token.into_record()?, user.into_user()?)))
     }
@@ -300,7 +323,7 @@ impl Store for SqlStore {
         .bind(&ws.description)
         .bind(i64::from(ws.is_public))
         .bind(ws.owner_id.as_str())
-        .bind(now_millis())
+        .bind(ws.created_at)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

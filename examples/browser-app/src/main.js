@@ -4,7 +4,7 @@ import { AccessWithdrawn, graphql, openLiveView } from '../../shared/live.js';
 import { $, elementList, h, setStatus } from '../../shared/view.js';
 import { OAuthClient } from './oauth.js';
 
-const ME = `{ me { profile { id email firstName lastName } workspaces { id name } } }`;
+const ME = `{ me { profile { id email firstName lastName } workspaces(pagination: { pageSize: 100 }) { results { id name } } } }`;
 
 let oauth;
 let live = null;
@@ -36,9 +36,9 @@ async function showWorkspaces() {
   $('#account').hidden = false;
   $('#user').textContent = `${me.profile.firstName} ${me.profile.lastName} <${me.profile.email}>`;
   $('#workspaces').replaceChildren(
-    ...me.workspaces.map((ws) => h('li', {}, h('button', { 'data-workspace': ws.id, onclick: () => watch(ws) }, ws.name))),
+    ...me.workspaces.results.map((ws) => h('li', {}, h('button', { 'data-workspace': ws.id, onclick: () => watch(ws) }, ws.name))),
   );
-  setStatus(me.workspaces.length ? 'Choose a workspace to watch it live.' : 'You have no workspaces yet.');
+  setStatus(me.workspaces.results.length ? 'Choose a workspace to watch it live.' : 'You have no workspaces yet.');
 }
 
 function watch(ws) {

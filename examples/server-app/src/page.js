@@ -3,7 +3,7 @@
 import { AccessWithdrawn, graphql, openLiveView } from '../../shared/live.js';
 import { $, elementList, h, setStatus } from '../../shared/view.js';
 
-const ME = `{ me { profile { email firstName lastName } workspaces { id name } } }`;
+const ME = `{ me { profile { email firstName lastName } workspaces(pagination: { pageSize: 100 }) { results { id name } } } }`;
 const SIGNED_OUT = 'Access was withdrawn. Sign in again to continue.';
 let refreshes = 0;
 
@@ -60,7 +60,7 @@ async function userPage(config) {
   $('#user').textContent = `${me.profile.firstName} ${me.profile.lastName} <${me.profile.email}>`;
   let live = null;
   $('#workspaces').replaceChildren(
-    ...me.workspaces.map((ws) =>
+    ...me.workspaces.results.map((ws) =>
       h('li', {}, h('button', { 'data-workspace': ws.id, onclick: () => ((live?.close(), (live = watch(config.graphql, ws, tokens, SIGNED_OUT)))) }, ws.name)),
     ),
   );

@@ -2,9 +2,11 @@
 //! Resolvers are thin: each calls one method of [`tessera_core::service::Core`].
 
 pub mod elements;
+pub mod filters;
 pub mod http;
 pub mod limits;
 pub mod mutation;
+pub mod paging;
 pub mod plan;
 pub mod query;
 pub mod security;

@@ -2,7 +2,7 @@
 //! and its event in one transaction.
 
 use super::elements::*;
-use super::types::{Collaborator, Comment, Workspace};
+use super::types::{Collaborator, Comment, Role, Workspace};
 use super::{core, element_id, org_id, principal, user_id, workspace_id, Gql};
 use async_graphql::{Context, InputObject, Object};
 use tessera_core::element::{ElementBody, ElementPatch, ElementType as DomainType};
@@ -12,16 +12,37 @@ use tessera_core::service::{NewElement, NewWorkspace};
 pub struct CreateWorkspaceInput {
     pub organization_id: String,
     pub name: String,
-    #[graphql(default)]
     pub is_public: bool,
     pub description: Option<String>,
+    /// Only the caller (the default): workspaces are created by their owner.
+    pub owner_id: Option<String>,
+    /// Only `viewer` (the default): the role organization members have on public workspaces.
+    pub default_role_id: Option<String>,
+    /// Not supported: tessera neither archives nor copies workspaces, nor classifies them.
+    pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub copy_from: Option<String>,
+    pub classification: Option<String>,
 }
 
 #[derive(InputObject)]
-pub struct AddWorkspaceCollaboratorInput {
+pub struct AddCollaboratorInput {
     /// The user (or bot) id.
     pub id: String,
     pub workspace_role_id: String,
+}
+
+/// What tessera does not do with a new workspace, refused rather than ignored.
+fn unsupported(input: &CreateWorkspaceInput, caller: &str) -> Option<&'static str> {
+    if input.owner_id.as_deref().is_some_and(|o| o != caller) {
+        return Some("ownerId must be the caller: a workspace is created by its owner");
+    }
+    if input.default_role_id.as_deref().is_some_and(|r| r != tessera_core::permission::PUBLIC_WORKSPACE_DEFAULT_ROLE) {
+        return Some("defaultRoleId must be viewer: members of the organization view its public workspaces");
+    }
+    if input.archived_at.is_some() || input.copy_from.is_some() || input.classification.is_some() {
+        return Some("archivedAt, copyFrom and classification are not supported");
+    }
+    None
 }
 
 #[derive(InputObject)]
@@ -64,24 +85,45 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CreateWorkspaceInput,
     ) -> async_graphql::Result<Workspace> {
+        let p = principal(ctx)?;
+        if let Some(why) = unsupported(&input, p.user.id.as_str()) {
+            return Err(super::gql_error(tessera_core::Error::bad_input(why)));
+        }
         let new = NewWorkspace {
             org_id: org_id(input.organization_id)?,
             name: input.name,
             description: input.description,
             is_public: input.is_public,
         };
-        core(ctx).create_workspace(principal(ctx)?, new).await.gql().map(Workspace)
+        core(ctx).create_workspace(p, new).await.gql().map(Workspace)
     }
 
     async fn add_workspace_collaborator(
         &self,
         ctx: &Context<'_>,
         workspace_id: String,
-        input: AddWorkspaceCollaboratorInput,
+        input: AddCollaboratorInput,
     ) -> async_graphql::Result<Collaborator> {
         let ws = self::workspace_id(workspace_id)?;
         let user = user_id("id", input.id)?;
-        core(ctx).add_collaborator(principal(ctx)?, &ws, &user, &input.workspace_role_id).await.gql().map(Collaborator)
+        let core = core(ctx);
+        let added = core.add_collaborator(principal(ctx)?, &ws, &user, &input.workspace_role_id).await.gql()?;
+        Ok(Collaborator::new(added, core.role_book()))
+    }
+
+    /// Give a collaborator another workspace role (`defaultRoleId`); the role it now has.
+    async fn update_collaborator_role(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        user_id: String,
+        default_role_id: String,
+    ) -> async_graphql::Result<Role> {
+        let ws = self::workspace_id(workspace_id)?;
+        let user = super::user_id("userId", user_id)?;
+        let core = core(ctx);
+        let changed = core.update_collaborator_role(principal(ctx)?, &ws, &user, &default_role_id).await.gql()?;
+        Ok(Collaborator::new(changed, core.role_book()).role)
     }
 
     async fn delete_workspace_collaborator(

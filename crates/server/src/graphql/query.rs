@@ -1,8 +1,12 @@
 //! Queries.
 
 use super::elements::{Element, ElementType};
+use super::filters::{
+    OrganizationFilters, OrganizationOrdering, RoleFilters, RoleOrdering, WorkspaceFilters, WorkspaceOrdering,
+};
+use super::paging::PaginationArgs;
 use super::security::SecurityEvent;
-use super::types::{Me, Organization, ResourceType, Role, Workspace};
+use super::types::{Me, Organization, OrganizationsPaged, RolesPaged, Workspace, WorkspacesPaged};
 use super::{core, element_id, org_id, principal, workspace_id, Gql};
 use async_graphql::{Context, Object, ID};
 
@@ -22,15 +26,40 @@ impl Query {
         core(ctx).workspace(principal(ctx)?, &id).await.gql().map(Workspace)
     }
 
-    /// Every workspace the caller may read.
-    async fn workspaces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Workspace>> {
+    /// Every workspace the caller may read. tessera does not archive workspaces: with
+    /// `archived: true` the list is empty.
+    async fn workspaces(
+        &self,
+        ctx: &Context<'_>,
+        archived: Option<bool>,
+        cursor: Option<String>,
+        filtering: Option<WorkspaceFilters>,
+        ordering: Option<Vec<WorkspaceOrdering>>,
+        pagination: Option<PaginationArgs>,
+    ) -> async_graphql::Result<WorkspacesPaged> {
         let list = core(ctx).workspaces(principal(ctx)?).await.gql()?;
-        Ok(list.into_iter().map(Workspace).collect())
+        let list = list
+            .into_iter()
+            .filter(|w| archived != Some(true) && filtering.as_ref().is_none_or(|f| f.matches(w)))
+            .collect();
+        super::types::workspaces_page(list, cursor, ordering, pagination)
     }
 
     async fn organization(&self, ctx: &Context<'_>, organization_id: String) -> async_graphql::Result<Organization> {
         let id = org_id(organization_id)?;
         core(ctx).organization(principal(ctx)?, &id).await.gql().map(Organization)
+    }
+
+    /// The caller's organizations.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        cursor: Option<String>,
+        filtering: Option<OrganizationFilters>,
+        ordering: Option<Vec<OrganizationOrdering>>,
+        pagination: Option<PaginationArgs>,
+    ) -> async_graphql::Result<OrganizationsPaged> {
+        super::types::organizations(ctx, cursor, filtering, ordering, pagination).await
     }
 
     /// An organization's security log (owners and admins, with `org:admin`): events after
@@ -45,10 +74,17 @@ impl Query {
         super::security::list(ctx, organization_id, after, limit).await
     }
 
-    /// The built-in roles, optionally of one resource type.
-    async fn roles(&self, ctx: &Context<'_>, resource_type: Option<ResourceType>) -> async_graphql::Result<Vec<Role>> {
+    /// The built-in roles of organizations and workspaces.
+    async fn roles(
+        &self,
+        ctx: &Context<'_>,
+        cursor: Option<String>,
+        filtering: Option<RoleFilters>,
+        ordering: Option<Vec<RoleOrdering>>,
+        pagination: Option<PaginationArgs>,
+    ) -> async_graphql::Result<RolesPaged> {
         principal(ctx)?;
-        Ok(core(ctx).roles(resource_type.map(Into::into)).into_iter().map(Role).collect())
+        super::types::roles_page(ctx, cursor, filtering, ordering, pagination)
     }
 
     /// Elements of a workspace, in z-order; optionally one element, or some types.

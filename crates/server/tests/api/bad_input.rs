@@ -58,7 +58,7 @@ async fn bad_graphql_input_is_refused_with_a_code_and_writes_nothing() {
         ("unknown element", "mutation($ws:String!){ updateText(workspaceId:$ws, id:\"nope\", input:{text:\"a\"}) { id } }".into(), json!({}), "NOT_FOUND"),
         ("unknown workspace", "mutation{ createText(workspaceId:\"nope\", input:{text:\"a\"}) { id } }".into(), json!({}), "NOT_FOUND"),
         ("malformed id", "mutation{ createText(workspaceId:\"../../etc\", input:{text:\"a\"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
-        ("unknown role", "mutation($ws:String!){ addWorkspaceCollaborator(workspaceId:$ws, input:{id:\"x\", workspaceRoleId:\"god\"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("unknown role", "mutation($ws:String!){ addWorkspaceCollaborator(workspaceId:$ws, input:{id:\"x\", workspaceRoleId:\"god\"}) { workspaceRole { id } } }".into(), json!({}), "BAD_USER_INPUT"),
         ("syntax error", "mutation { createText(".into(), json!({}), "BAD_USER_INPUT"),
         ("unknown field", "{ nothing }".into(), json!({}), "BAD_USER_INPUT"),
         ("empty comment", "mutation($ws:String!){ createComment(workspaceId:$ws, input:{text:\"  \"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),

@@ -121,17 +121,21 @@ async fn me_lists_profile_organizations_and_workspaces() {
     let me = app
         .gql(
             &token,
-            "{ me { profile { id firstName type } organizations { id name } workspaces { id name } } }",
+            "{ me { profile { id firstName type applicationRole { name } } organizations { totalItems results { id name } }
+               workspaces { totalItems results { id name } } } }",
             json!({}),
         )
         .await;
     assert_eq!(me["data"]["me"]["profile"]["id"], bot.as_str(), "{me}");
     assert_eq!(me["data"]["me"]["profile"]["type"], "bot");
-    assert_eq!(me["data"]["me"]["organizations"], json!([{"id": org, "name": "Acme"}]));
-    assert_eq!(me["data"]["me"]["workspaces"], json!([{"id": ws, "name": "Board"}]));
-    let roles = app.gql(&token, "{ roles(resourceType: Workspace) { id permissions } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["profile"]["applicationRole"]["name"], "App");
+    assert_eq!(me["data"]["me"]["organizations"], json!({"totalItems": 1, "results": [{"id": org, "name": "Acme"}]}));
+    assert_eq!(me["data"]["me"]["workspaces"], json!({"totalItems": 1, "results": [{"id": ws, "name": "Board"}]}));
+    let roles = app
+        .gql(&token, "{ roles(filtering: {resourceType: {eq: Workspace}}) { results { id permissions } } }", json!({}))
+        .await;
     let ids: Vec<&str> =
-        roles["data"]["roles"].as_array().expect("roles").iter().filter_map(|r| r["id"].as_str()).collect();
+        roles["data"]["roles"]["results"].as_array().expect("roles").iter().filter_map(|r| r["id"].as_str()).collect();
     assert_eq!(ids, ["owner", "editor-plus", "editor", "commenter", "viewer"]);
 }
 

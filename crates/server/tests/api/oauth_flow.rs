@@ -56,9 +56,11 @@ async fn oauth2_crate_code_flow_with_pkce_refresh_and_graphql() {
         .expect("code exchange");
     assert_eq!(token.expires_in().map(|d| d.as_secs()), Some(3600));
     let refresh = token.refresh_token().expect("offline_access gives a refresh token").clone();
-    let me = app.gql(token.access_token().secret(), "{ me { profile { email } workspaces { id } } }", json!({})).await;
+    let me = app
+        .gql(token.access_token().secret(), "{ me { profile { email } workspaces { results { id } } } }", json!({}))
+        .await;
     assert_eq!(me["data"]["me"]["profile"]["email"], email.as_str(), "{me}");
-    let listed = me["data"]["me"]["workspaces"].as_array().expect("workspaces");
+    let listed = me["data"]["me"]["workspaces"]["results"].as_array().expect("workspaces");
     assert!(listed.iter().any(|w| w["id"] == ws.0.as_str()), "{me}");
     let made = app
         .gql(

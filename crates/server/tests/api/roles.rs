@@ -20,7 +20,7 @@ const MUTATIONS: [(&str, Option<&str>, &str); 14] = [
     ("createImage", None, "mutation($ws:String!){ r: createImage(workspaceId:$ws, input:{filename:\"a.png\", size:{width:1,height:1}}) { id } }"),
     ("delete", Some("text"), "mutation($ws:String!,$id:String!){ r: delete(workspaceId:$ws, id:$id) }"),
     ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, input:{elementId:$id, text:\"hi\"}) { id } }"),
-    ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { id } }"),
+    ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { workspaceRole { id } } }"),
     ("deleteWorkspaceCollaborator", None, "mutation($ws:String!,$victim:String!){ r: deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$victim) }"),
 ];
 
@@ -123,7 +123,7 @@ async fn role_changes_never_rise_above_the_one_who_makes_them() {
     let (second_owner, owner_token) = bot_in(&app, &org, &ws, "owner").await;
     let (peer, _) = bot_in(&app, &org, &ws, "editor-plus").await;
     let (newcomer, _) = core.admin_create_bot(&org, "newcomer").await.expect("bot");
-    let set = "mutation($ws:String!,$u:String!,$r:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$u, workspaceRoleId:$r}) { id } }";
+    let set = "mutation($ws:String!,$u:String!,$r:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$u, workspaceRoleId:$r}) { workspaceRole { id } } }";
     let remove =
         "mutation($ws:String!,$u:String!){ r: deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$u) }";
     let role_of = |user: &UserId| {

@@ -65,7 +65,8 @@ async fn a_bot_token_is_exchanged_for_a_read_only_workspace_token() {
     };
     let colleague = app.core.admin_create_user(person).await.expect("person").id;
     app.core.admin_add_collaborator(&ws[0], &colleague, "viewer").await.expect("add");
-    let people = "query($ws:String!){ workspace(workspaceId:$ws) { id collaborators { user { email } } } }";
+    let people = "query($ws:String!){ workspace(workspaceId:$ws) { id
+        collaborators { results { collaborator { ... on User { email } } } } } }";
     let body = app.gql(&token, people, json!({"ws": ws[0].0})).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
     assert!(!body.to_string().contains("colleague@people.test"), "{body}");
