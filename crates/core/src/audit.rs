@@ -140,7 +140,7 @@ impl Core {
     /// Record events about something that has just been committed. A failure to record is
     /// logged, not returned: the change it describes has already happened.
     pub(crate) async fn record(&self, events: &[NewSecurityEvent]) {
-        if let Err(e) = self.store().record_security(events).await {
+        if let Err(e) = self.store.record_security(events).await {
             let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
             tracing::error!(error = %e, ?kinds, "cannot record security events");
         }
@@ -149,8 +149,20 @@ impl Core {
     /// Whether `p` may read an organization's security log: an owner or admin of it, with
     /// `org:admin` (or `v2legacy`). Non-members get `NOT_FOUND`, other members `FORBIDDEN`.
     pub async fn authorize_security_log(&self, p: &Principal, org: &OrgId) -> Result<()> {
-        let role = self.store().org_role(org, &p.user.id).await?;
+        let role = self.store.org_role(org, &p.user.id).await?;
         decide_org(self.role_book(), p, role.as_deref(), Permission::OrgManage)
+    }
+
+    /// The newest cursor of an organization's security log, for a follower that authorized its
+    /// reader already (`None`: no such organization).
+    pub async fn security_log_head(&self, org: &OrgId) -> Result<Option<i64>> {
+        self.store.last_security_cursor(org).await
+    }
+
+    /// An organization's security events after `after`, for a follower that authorized its
+    /// reader already (and does so again before delivering them).
+    pub async fn security_log_after(&self, org: &OrgId, after: i64, limit: u32) -> Result<Vec<SecurityEvent>> {
+        self.store.security_events(org, Some(after), limit).await
     }
 
     /// An organization's security events after `after` in cursor order, or (without `after`)
@@ -169,7 +181,7 @@ impl Core {
         if after.is_some_and(|a| a < 0) {
             return Err(Error::bad_input("after must be a cursor (0 or more)"));
         }
-        self.store().security_events(org, after, limit).await
+        self.store.security_events(org, after, limit).await
     }
 }
 

@@ -6,7 +6,7 @@ use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRec
 use crate::cache::{Credentials, TokenEntry};
 use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
 use crate::error::{Error, Result};
-use crate::event::{Actor, EventPayload};
+use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use crate::model::{
     now_millis, AccessFacts, ActorType, Collaborator, Comment, Member, Organization, ResourceType, Role, User,
@@ -30,7 +30,7 @@ fn is_bearer(t: &TokenRecord) -> bool {
 /// Everything the domain needs, shared by all requests.
 #[derive(Clone)]
 pub struct Core {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     roles: Arc<RoleBook>,
     settings: Arc<OAuthSettings>,
     credentials: Arc<Credentials>,
@@ -86,6 +86,9 @@ impl Core {
         &self.settings
     }
 
+    /// The store itself, for tests and tools that set up or inspect data. The server's
+    /// transports go through the use cases above (clippy's `disallowed-methods` refuses this
+    /// call elsewhere; see clippy.toml).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -119,6 +122,28 @@ impl Core {
     pub(crate) async fn token(&self, hash: &str) -> Result<Option<TokenEntry>> {
         let load = async { Ok(self.store.find_token_with_user(hash).await?.map(|(t, u)| Arc::new((t, Arc::new(u))))) };
         self.credentials.tokens.get_or_load(hash, load, |entry| is_bearer(&entry.0)).await
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ready(&self) -> Result<()> {
+        self.store.ping().await
+    }
+
+    // ---- the event log, for feeds that authorized their reader already ----
+
+    /// The cursor of a workspace's newest event (0 if none); `None` if there is no such workspace.
+    pub async fn log_head(&self, ws: &WorkspaceId) -> Result<Option<i64>> {
+        self.store.last_cursor(ws).await
+    }
+
+    /// A workspace's events after `after`, in cursor order, at most `limit`.
+    pub async fn log_after(&self, ws: &WorkspaceId, after: i64, limit: u32) -> Result<Vec<Event>> {
+        self.store.events_after(ws, after, limit).await
+    }
+
+    /// The workspaces a person reaches with all their own permissions (the consent page's list).
+    pub async fn person_workspaces(&self, user: &UserId) -> Result<Vec<Workspace>> {
+        Ok(self.store.visible_workspaces(user).await?.into_iter().map(|f| f.workspace).collect())
     }
 
     // ---- reads ----

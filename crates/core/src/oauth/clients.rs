@@ -59,7 +59,7 @@ impl Core {
             ClientType::Public => (true, true),
             ClientType::Confidential { require_pkce } => (false, require_pkce),
         };
-        self.store().user(owner).await?.ok_or(Error::NotFound("user"))?;
+        self.store.user(owner).await?.ok_or(Error::NotFound("user"))?;
         let name = validate::name("name", name)?;
         let uris: Vec<String> = redirect_uris.iter().map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
         if uris.is_empty() || uris.len() > MAX_REDIRECT_URIS {
@@ -83,7 +83,7 @@ impl Core {
             let (s, h) = generate_token(CLIENT_SECRET_PREFIX);
             (Some(s), Some(h))
         };
-        self.store().create_app(&app, hash.as_deref()).await?;
+        self.store.create_app(&app, hash.as_deref()).await?;
         let detail = serde_json::json!({
             "name": app.name, "public": public, "requirePkce": require_pkce, "redirectUris": app.redirect_uris
         });
@@ -94,26 +94,36 @@ impl Core {
 
     /// An app and its secret hash, from the credential cache or the store.
     pub(crate) async fn app_with_secret(&self, client_id: &str) -> Result<Option<AppEntry>> {
-        let load = async { Ok(self.store().app(client_id).await?.map(Arc::new)) };
+        let load = async { Ok(self.store.app(client_id).await?.map(Arc::new)) };
         self.credentials().apps.get_or_load(client_id, load, |_| true).await
     }
 
     /// A user, from the credential cache or the store.
     pub(crate) async fn user_cached(&self, id: &UserId) -> Result<Option<Arc<User>>> {
-        let load = async { Ok(self.store().user(id).await?.map(Arc::new)) };
+        let load = async { Ok(self.store.user(id).await?.map(Arc::new)) };
         self.credentials().users.get_or_load(id.as_str(), load, |_| true).await
+    }
+
+    /// Who registered an app, for the consent page.
+    pub async fn app_owner(&self, app: &App) -> Result<Option<User>> {
+        self.store.user(&app.owner_id).await
+    }
+
+    /// The origins of every registered redirect URI: the origins browser apps call from (CORS).
+    pub async fn redirect_origins(&self) -> Result<Vec<String>> {
+        Ok(self.store.all_redirect_uris().await?.iter().filter_map(|u| redirect::origin(u)).collect())
     }
 
     /// An app, if `user` owns it (others are `NOT_FOUND`).
     pub async fn owned_app(&self, user: &UserId, client_id: &str) -> Result<App> {
-        match self.store().app(client_id).await? {
+        match self.store.app(client_id).await? {
             Some((app, _)) if app.owner_id == *user => Ok(app),
             _ => Err(Error::NotFound("app")),
         }
     }
 
     pub async fn apps_of(&self, user: &UserId) -> Result<Vec<App>> {
-        self.store().apps_of(user).await
+        self.store.apps_of(user).await
     }
 
     /// A new client secret; the old one stops working at once.
@@ -123,7 +133,7 @@ impl Core {
             return Err(Error::bad_input("public apps have no client secret"));
         }
         let (secret, hash) = generate_token(CLIENT_SECRET_PREFIX);
-        self.store().set_app_secret(client_id, &hash).await?;
+        self.store.set_app_secret(client_id, &hash).await?;
         let event = NewSecurityEvent::by(SecurityKind::AppSecretRegenerated, user, Some(client_id), json!({}));
         self.record(&[event]).await;
         Ok(secret)
@@ -132,7 +142,7 @@ impl Core {
     /// Delete an app; all its tokens die with it.
     pub async fn delete_app(&self, user: &UserId, client_id: &str) -> Result<()> {
         let app = self.owned_app(user, client_id).await?;
-        self.store().delete_app(client_id).await?;
+        self.store.delete_app(client_id).await?;
         let event = NewSecurityEvent::by(SecurityKind::AppDeleted, user, Some(client_id), json!({"name": app.name}));
         self.record(&[event]).await;
         Ok(())
@@ -141,8 +151,8 @@ impl Core {
     /// The apps holding grants from this user.
     pub async fn authorized_apps(&self, user: &UserId) -> Result<Vec<(App, Consent)>> {
         let mut out = Vec::new();
-        for c in self.store().consents_of(user).await? {
-            if let Some((app, _)) = self.store().app(&c.client_id).await? {
+        for c in self.store.consents_of(user).await? {
+            if let Some((app, _)) = self.store.app(&c.client_id).await? {
                 out.push((app, c));
             }
         }
@@ -151,7 +161,7 @@ impl Core {
 
     /// Withdraw a grant: the consent is forgotten and every token of it dies at once.
     pub async fn revoke_app_grant(&self, user: &UserId, client_id: &str) -> Result<()> {
-        if self.store().revoke_grant(user, client_id).await? {
+        if self.store.revoke_grant(user, client_id).await? {
             self.record(&[NewSecurityEvent::by(SecurityKind::ConsentWithdrawn, user, Some(client_id), json!({}))])
                 .await;
             Ok(())
@@ -163,15 +173,15 @@ impl Core {
     /// Organizations this user administers, with their bots and bot tokens.
     pub async fn administered_bots(&self, user: &UserId) -> Result<Vec<OrgBots>> {
         let mut out = Vec::new();
-        for org in self.store().orgs_of(user).await? {
-            let role = self.store().org_role(&org.id, user).await?;
+        for org in self.store.orgs_of(user).await? {
+            let role = self.store.org_role(&org.id, user).await?;
             if !self.role_book().org_allows(role.as_deref(), Permission::OrgManage) {
                 continue;
             }
             let mut bots = Vec::new();
-            for bot in self.store().bots_of_org(&org.id).await? {
+            for bot in self.store.bots_of_org(&org.id).await? {
                 let tokens =
-                    self.store().tokens_of(&bot.id).await?.into_iter().filter(|t| t.kind == TokenKind::Bot).collect();
+                    self.store.tokens_of(&bot.id).await?.into_iter().filter(|t| t.kind == TokenKind::Bot).collect();
                 bots.push((bot, tokens));
             }
             out.push(OrgBots { org, bots });
@@ -183,8 +193,8 @@ impl Core {
     pub async fn admin_revoke_bot_token(&self, admin: &UserId, token: &TokenId) -> Result<()> {
         let orgs: Vec<OrgId> = self.administered_bots(admin).await?.into_iter().map(|o| o.org.id).collect();
         for org in &orgs {
-            for bot in self.store().bots_of_org(org).await? {
-                if self.store().tokens_of(&bot.id).await?.iter().any(|t| t.id == *token && t.kind == TokenKind::Bot) {
+            for bot in self.store.bots_of_org(org).await? {
+                if self.store.tokens_of(&bot.id).await?.iter().any(|t| t.id == *token && t.kind == TokenKind::Bot) {
                     return self.revoke_token_by(token, Some(admin), "revoked by an organization admin").await;
                 }
             }

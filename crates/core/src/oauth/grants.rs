@@ -75,7 +75,7 @@ impl Core {
         redirect_uri: Option<&str>,
     ) -> std::result::Result<(App, String), String> {
         let client_id = client_id.filter(|c| !c.is_empty()).ok_or("The request has no client_id.")?;
-        let app = match self.store().app(client_id).await {
+        let app = match self.store.app(client_id).await {
             Ok(Some((app, _))) => app,
             Ok(None) => return Err("No application is registered with this client_id.".into()),
             Err(e) => return Err(OAuthError::from(e).description),
@@ -123,18 +123,18 @@ impl Core {
     /// The workspaces a code for these scopes may reach under the user's remembered consent,
     /// if it covers them (see [`Consent::covers`]).
     pub async fn covering_consent(&self, user: &UserId, client_id: &str, scopes: &Scopes) -> Result<Option<Reach>> {
-        Ok(self.store().consent(user, client_id).await?.and_then(|c| c.covers(scopes)))
+        Ok(self.store.consent(user, client_id).await?.and_then(|c| c.covers(scopes)))
     }
 
     /// Record the user's approval of this request for `workspaces` (changing only the requested
     /// scopes of a remembered consent) and issue a code for it.
     pub async fn grant(&self, user: &UserId, req: &AuthorizeRequest, workspaces: Reach) -> Result<String> {
-        let mut consent = match self.store().consent(user, &req.app.client_id).await? {
+        let mut consent = match self.store.consent(user, &req.app.client_id).await? {
             Some(c) => c,
             None => Consent::new(user.clone(), req.app.client_id.clone(), now_millis()),
         };
         consent.approve(&req.scopes, &workspaces);
-        self.store().set_consent(&consent).await?;
+        self.store.set_consent(&consent).await?;
         let detail = serde_json::json!({"scope": format_scopes(&req.scopes), "workspaces": workspaces});
         self.record(&[NewSecurityEvent::by(SecurityKind::ConsentGranted, user, Some(&req.app.client_id), detail)])
             .await;
@@ -159,7 +159,7 @@ impl Core {
             family_id: new_id(),
             expires_at: now_millis() + self.settings().code_ttl_secs * 1000,
         };
-        self.store().insert_code(&hash, &record).await?;
+        self.store.insert_code(&hash, &record).await?;
         Ok(code)
     }
 
@@ -189,10 +189,10 @@ impl Core {
         verifier: Option<&str>,
     ) -> std::result::Result<TokenResponse, OAuthError> {
         let bad = |why: &str| OAuthError::invalid_grant(why.to_string());
-        let record = match self.store().redeem_code(&hash_token(code)).await? {
+        let record = match self.store.redeem_code(&hash_token(code)).await? {
             Redemption::Fresh(r) => r,
             Redemption::AlreadyUsed(r) => {
-                let revoked = self.store().revoke_family(&r.family_id).await?;
+                let revoked = self.store.revoke_family(&r.family_id).await?;
                 tracing::warn!(client_id = %r.client_id, revoked, "authorization code replayed; its tokens are revoked");
                 let reason = "authorization code replayed";
                 self.record(&[NewSecurityEvent::tokens_revoked(&r.user_id, Some(&r.client_id), reason, revoked)]).await;
@@ -223,7 +223,7 @@ impl Core {
             self.new_tokens("authorization_code", &record.user_id, client, &scopes, record.workspaces, family, refresh);
         // Written only if the user has not withdrawn the grant meanwhile.
         new.write.grant = Some((record.user_id.clone(), client.client_id.clone()));
-        if !self.store().write_tokens(new.write).await? {
+        if !self.store.write_tokens(new.write).await? {
             return Err(bad("the user withdrew this grant"));
         }
         Ok(new.response)
@@ -239,7 +239,7 @@ impl Core {
     ) -> std::result::Result<TokenResponse, OAuthError> {
         let bad = |why: &str| OAuthError::invalid_grant(why.to_string());
         let record =
-            self.store().find_token(&hash_token(token)).await?.ok_or_else(|| bad("the refresh token is invalid"))?;
+            self.store.find_token(&hash_token(token)).await?.ok_or_else(|| bad("the refresh token is invalid"))?;
         if record.kind != TokenKind::Refresh || record.client_id.as_deref() != Some(client.client_id.as_str()) {
             return Err(bad("the refresh token is invalid"));
         }
@@ -267,7 +267,7 @@ impl Core {
         // and the user has not withdrawn the grant meanwhile.
         new.write.rotates = Some((record.id.clone(), now));
         new.write.grant = Some((record.user_id.clone(), client.client_id.clone()));
-        if record.rotated_at.is_none() && self.store().write_tokens(new.write).await? {
+        if record.rotated_at.is_none() && self.store.write_tokens(new.write).await? {
             return Ok(new.response);
         }
         // Exactly one exchange of a refresh token wins. A second one within the grace window
@@ -275,7 +275,7 @@ impl Core {
         // lost because it was revoked meanwhile (the grant withdrawn) is simply refused.
         let rotated_at = match record.rotated_at {
             Some(at) => at,
-            None => match self.store().find_token(&hash_token(token)).await? {
+            None => match self.store.find_token(&hash_token(token)).await? {
                 Some(r) if r.rotated_at.is_none() || r.revoked => {
                     return Err(bad("the refresh token is expired or revoked"))
                 }
@@ -283,7 +283,7 @@ impl Core {
             },
         };
         if now - rotated_at > self.settings().refresh_reuse_grace_secs * 1000 {
-            let revoked = self.store().revoke_family(&family).await?;
+            let revoked = self.store.revoke_family(&family).await?;
             tracing::warn!(client_id = %client.client_id, revoked, "refresh token reused; its family is revoked");
             let (user, client_id) = (&record.user_id, Some(client.client_id.as_str()));
             self.record(&[NewSecurityEvent::tokens_revoked(user, client_id, "refresh token reused", revoked)]).await;
@@ -356,7 +356,7 @@ impl Core {
         refresh_scopes: Option<Scopes>,
     ) -> std::result::Result<TokenResponse, OAuthError> {
         let new = self.new_tokens(grant, user, client, scopes, workspaces, family, refresh_scopes);
-        self.store().write_tokens(new.write).await?;
+        self.store.write_tokens(new.write).await?;
         Ok(new.response)
     }
 
@@ -450,7 +450,7 @@ impl Core {
         let issued =
             NewSecurityEvent::tokens_issued(&record.user_id, None, "token-exchange", &record.scopes, &[&record.id]);
         let write = TokenWrite { tokens: vec![(record, hash)], events: vec![issued], ..Default::default() };
-        self.store().write_tokens(write).await?;
+        self.store.write_tokens(write).await?;
         Ok(TokenResponse {
             access_token: access,
             token_type: "Bearer",
@@ -464,13 +464,13 @@ impl Core {
     /// RFC 7009: revoke a token of this client. Unknown tokens and other clients' tokens are
     /// ignored (the response is the same). A refresh token takes its whole family with it.
     pub async fn revoke(&self, client: &App, token: &str) -> Result<()> {
-        let Some(record) = self.store().find_token(&hash_token(token)).await? else { return Ok(()) };
+        let Some(record) = self.store.find_token(&hash_token(token)).await? else { return Ok(()) };
         if record.client_id.as_deref() != Some(client.client_id.as_str()) {
             return Ok(());
         }
         let count = match (record.kind, &record.family_id) {
-            (TokenKind::Refresh, Some(family)) => self.store().revoke_family(family).await?,
-            _ => u64::from(self.store().revoke_token(&record.id).await?.is_some()),
+            (TokenKind::Refresh, Some(family)) => self.store.revoke_family(family).await?,
+            _ => u64::from(self.store.revoke_token(&record.id).await?.is_some()),
         };
         if count > 0 {
             let (user, client_id) = (&record.user_id, Some(client.client_id.as_str()));
@@ -514,7 +514,7 @@ impl Core {
     /// missing account belongs to no organization, so its failure is written nowhere, but the
     /// answer waits for the same commit. `Busy` when too many sign-ins wait for hashing.
     pub async fn login(&self, email: &str, password: &str, address: &str) -> Result<User> {
-        let found = self.store().user_by_email(email).await?;
+        let found = self.store.user_by_email(email).await?;
         let person = found.filter(|(user, _)| user.kind == ActorType::User);
         let stored = person.as_ref().and_then(|(_, h)| h.as_deref()).map(Arc::from);
         let ok = self.passwords().verify(password, stored).await?;
@@ -535,18 +535,18 @@ impl Core {
     pub async fn start_session(&self, user: &UserId) -> Result<String> {
         let (token, hash) = generate_token(SESSION_PREFIX);
         let expires = now_millis() + self.settings().session_ttl_secs * 1000;
-        self.store().create_session(&hash, user, expires).await?;
+        self.store.create_session(&hash, user, expires).await?;
         Ok(token)
     }
 
     pub async fn session_user(&self, cookie: &str) -> Result<Option<User>> {
-        match self.store().session_user(&hash_token(cookie)).await? {
-            Some(id) => self.store().user(&id).await,
+        match self.store.session_user(&hash_token(cookie)).await? {
+            Some(id) => self.store.user(&id).await,
             None => Ok(None),
         }
     }
 
     pub async fn end_session(&self, cookie: &str) -> Result<()> {
-        self.store().delete_session(&hash_token(cookie)).await
+        self.store.delete_session(&hash_token(cookie)).await
     }
 }

@@ -132,7 +132,7 @@ pub async fn follow(
     core.authorize_security_log(&p, &org).await.gql()?;
     // Watch for wake-ups before reading, so nothing committed from now on can be missed.
     let wake = ctx.data_unchecked::<Arc<Hubs>>().security();
-    let last = core.store().last_security_cursor(&org).await.gql()?.unwrap_or(0);
+    let last = core.security_log_head(&org).await.gql()?.unwrap_or(0);
     let start = match cursor {
         None => last,
         Some(c) => {
@@ -188,7 +188,7 @@ impl Follower {
                 self.cursor = e.cursor;
                 return Ok(e);
             }
-            let batch = self.core.store().security_events(&self.org, Some(self.cursor), PAGE).await?;
+            let batch = self.core.security_log_after(&self.org, self.cursor, PAGE).await?;
             if batch.is_empty() {
                 tokio::select! {
                     woken = self.wake.changed() => if woken.is_err() {

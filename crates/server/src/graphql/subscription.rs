@@ -191,7 +191,7 @@ async fn open_feed(
         let hubs = ctx.data_unchecked::<Arc<Hubs>>().clone();
         // Join before reading anything, so nothing committed from now on can be missed.
         let (hub, rx) = hubs.join(&ws);
-        let last = core.store().last_cursor(&ws).await.gql()?.unwrap_or(0);
+        let last = core.log_head(&ws).await.gql()?.unwrap_or(0);
         hub.saw(last);
         let start = match cursor {
             None => last,
@@ -284,7 +284,7 @@ impl Feed {
     /// Read the log after `cursor` (up to `limit` events) into `pending`; false if nothing.
     async fn read_log(&mut self, limit: u32) -> Result<bool, Error> {
         let Source::Log { core, ws, .. } = &self.source else { return Ok(false) };
-        let batch = core.store().events_after(ws, self.cursor, limit).await?;
+        let batch = core.log_after(ws, self.cursor, limit).await?;
         let any = !batch.is_empty();
         self.pending.extend(batch.into_iter().map(Arc::new));
         Ok(any)

@@ -4,7 +4,6 @@
 use crate::app::AppState;
 use axum::http::{header, HeaderValue, Method};
 use std::time::Duration;
-use tessera_core::oauth::redirect;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub fn layer(state: AppState) -> CorsLayer {
@@ -20,8 +19,8 @@ pub fn layer(state: AppState) -> CorsLayer {
 
 async fn allowed(state: &AppState, origin: &HeaderValue) -> bool {
     let Ok(origin) = origin.to_str() else { return false };
-    match state.core.store().all_redirect_uris().await {
-        Ok(uris) => uris.iter().filter_map(|u| redirect::origin(u)).any(|o| o == origin),
+    match state.core.redirect_origins().await {
+        Ok(origins) => origins.iter().any(|o| o == origin),
         Err(e) => {
             tracing::error!(error = %e, "cannot read app origins for CORS");
             false

@@ -13,7 +13,7 @@ pub async fn healthz() -> impl IntoResponse {
 
 /// The process can do useful work: its database answers.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.core.store().ping().await {
+    match state.core.ready().await {
         Ok(()) => (StatusCode::OK, "ready\n"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

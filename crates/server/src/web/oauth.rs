@@ -168,7 +168,7 @@ async fn consent_page(
     who: &SignedIn,
 ) -> Response {
     let user = &who.user;
-    let owner_name = match state.core.store().user(&req.app.owner_id).await {
+    let owner_name = match state.core.app_owner(&req.app).await {
         Ok(Some(o)) => format!("{} {}", o.first_name, o.last_name).trim().to_string(),
         _ => "an unknown developer".into(),
     };
@@ -196,8 +196,8 @@ async fn consent_page(
 
 /// The workspaces the user can reach with all their permissions: (id, name).
 async fn reachable_workspaces(state: &AppState, user: &User) -> Vec<(String, String)> {
-    match state.core.store().visible_workspaces(&user.id).await {
-        Ok(list) => list.into_iter().map(|f| (f.workspace.id.0, f.workspace.name)).collect(),
+    match state.core.person_workspaces(&user.id).await {
+        Ok(list) => list.into_iter().map(|w| (w.id.0, w.name)).collect(),
         Err(e) => {
             tracing::error!(error = %e, "cannot list workspaces for consent");
             vec![]

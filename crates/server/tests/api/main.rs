@@ -1,6 +1,6 @@
 //! The one integration-test binary: every test starts the real server (in-process on port 0,
 //! or the real binary) on a fresh SQLite file. One binary, because linking many costs minutes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod bad_input;
 mod browser;
