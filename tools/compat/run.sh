@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Seeds a fresh SQLite database, starts tessera on a free loopback port, runs check.py against it
-# with a bot token, and stops the server. Builds nothing. Arguments go to check.py (e.g. --json OUT).
-#   TESSERA_BIN=target/debug/tessera tools/compat/run.sh [--ref DIR] [--json OUT]
+# Seeds a fresh SQLite database, starts tessera on a free loopback port, runs check.py (or the
+# script named first, e.g. surface.py) against it with a bot token, and stops the server. Builds
+# nothing. Other arguments go to the script (e.g. --json OUT).
+#   TESSERA_BIN=target/debug/tessera tools/compat/run.sh [surface.py] [--ref DIR] [--json OUT]
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$(realpath "${TESSERA_BIN:-$HERE/../../target/debug/tessera}")
@@ -23,4 +24,6 @@ for _ in $(seq 1 100); do
 done
 [ -n "$URL" ] || { echo "tessera did not start:"; cat "$DIR/server.log"; exit 1; }
 
-python3 "$HERE/check.py" --url "${URL%/}/v3/graphql" --token "$TOKEN" "$@"
+SCRIPT=check.py
+case "${1:-}" in *.py) SCRIPT=$1; shift ;; esac
+python3 "$HERE/$SCRIPT" --url "${URL%/}/v3/graphql" --token "$TOKEN" "$@"

@@ -7,6 +7,7 @@ mod browser;
 mod cli_flow;
 mod cluster;
 mod compat_identity;
+mod compatibility;
 mod consent;
 mod crash;
 mod helpers;
