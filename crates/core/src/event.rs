@@ -27,7 +27,7 @@ impl Actor {
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum EventPayload {
     #[serde(rename_all = "camelCase")]
-    ElementCreated { element: Element },
+    ElementCreated { element: Box<Element> },
     #[serde(rename_all = "camelCase")]
     ElementUpdated { element_id: ElementId, element_type: ElementType, data: Json },
     #[serde(rename_all = "camelCase")]
@@ -41,6 +41,14 @@ pub enum EventPayload {
 }
 
 impl EventPayload {
+    /// A payload as stored; an element created by an earlier version is read in today's form.
+    pub fn from_stored(mut stored: Json) -> Result<EventPayload, String> {
+        if let Some(el) = stored.get_mut("element").filter(|e| crate::element::legacy::is_legacy(e)) {
+            *el = crate::element::legacy::upgrade(el.take())?;
+        }
+        serde_json::from_value(stored).map_err(|e| e.to_string())
+    }
+
     /// The short name stored beside the payload, for filtering and inspection.
     pub fn kind(&self) -> &'static str {
         match self {

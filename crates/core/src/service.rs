@@ -4,7 +4,7 @@
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::cache::{Credentials, TokenEntry};
-use crate::element::{Element, ElementBody, ElementPatch, ElementType, Transform};
+use crate::element::{self, Element, ElementType};
 use crate::error::{Error, Result};
 use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
@@ -35,16 +35,6 @@ pub struct Core {
     settings: Arc<OAuthSettings>,
     credentials: Arc<Credentials>,
     passwords: Arc<Passwords>,
-}
-
-/// A new element: the common fields and its typed body.
-#[derive(Debug, Clone, Default)]
-pub struct NewElement {
-    pub transform: Option<Transform>,
-    pub z_index: Option<i64>,
-    pub pinned: Option<bool>,
-    pub style: Option<Json>,
-    pub traits: Option<Json>,
 }
 
 #[derive(Debug, Clone)]
@@ -305,45 +295,49 @@ impl Core {
 
     // ---- element mutations ----
 
+    /// Create an element of type `ty` from an input in the platform's JSON form (see
+    /// [`element::input`](crate::element::input)); with `relative_to`, its position is
+    /// relative to that element's.
     pub async fn create_element(
         &self,
         p: &Principal,
         ws: &WorkspaceId,
-        common: NewElement,
-        body: ElementBody,
+        ty: ElementType,
+        input: Json,
+        relative_to: Option<&ElementId>,
     ) -> Result<Element> {
         self.authorize(p, ws, Permission::ElementCreate).await?;
-        let now = now_millis();
-        let el = Element {
-            id: ElementId::generate(),
-            workspace_id: ws.clone(),
-            z_index: common.z_index.unwrap_or(0),
-            transform: common.transform.unwrap_or_default(),
-            pinned: common.pinned.unwrap_or(false),
-            style: common.style.unwrap_or_else(|| Json::Object(Default::default())),
-            traits: common.traits.unwrap_or_else(|| Json::Object(Default::default())),
-            body,
-            created_at: now,
-            updated_at: now,
-        };
+        let change = element::input::change(ty, input).map_err(Error::BadInput)?;
+        let mut el =
+            Element::new(ElementId::generate(), ws.clone(), ty, &change, now_millis()).map_err(Error::BadInput)?;
+        if let Some(origin) = relative_to {
+            let Some(o) = self.store.elements(ws, Some(origin), &[]).await?.pop() else {
+                return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {origin}")));
+            };
+            el.transform.x += o.transform.x;
+            el.transform.y += o.transform.y;
+        }
         validate::element(&el)?;
         self.store.insert_element(&el, &actor_of(p)).await?;
         Ok(el)
     }
 
-    /// Update an element of the expected type with a patch.
+    /// Update an element of the expected type with an input in the platform's JSON form; the
+    /// event records the change in the stored form, so subscribers see what changed.
     pub async fn update_element(
         &self,
         p: &Principal,
         ws: &WorkspaceId,
         id: &ElementId,
         expected: ElementType,
-        patch: ElementPatch,
+        input: Json,
     ) -> Result<Element> {
         self.authorize(p, ws, Permission::ElementUpdate).await?;
-        validate::patch(&patch)?;
-        let data = serde_json::to_value(&patch).map_err(Error::internal)?;
-        let change = move |mut el: Element| -> Result<(Option<Element>, EventPayload)> {
+        let data = element::input::change(expected, input).map_err(Error::BadInput)?;
+        if data.as_object().is_some_and(|o| o.is_empty()) {
+            return Err(Error::bad_input("nothing to update: the input sets no field"));
+        }
+        let change = move |el: Element| -> Result<(Option<Element>, EventPayload)> {
             if el.element_type() != expected {
                 return Err(Error::bad_input(format!(
                     "element {} is a {}, not a {}",
@@ -352,7 +346,7 @@ impl Core {
                     expected.as_str()
                 )));
             }
-            patch.apply(&mut el).map_err(Error::BadInput)?;
+            let mut el = el.merged(&data).map_err(Error::BadInput)?;
             el.updated_at = now_millis();
             validate::element(&el)?;
             let payload =

@@ -1,7 +1,7 @@
 //! Input limits, checked once at the edge of the domain so that nothing unbounded or
 //! non-finite is ever stored.
 
-use crate::element::{Element, ElementBody, ElementPatch, Point, Size, Transform};
+use crate::element::{Block, Color, Element, ElementBody, LinePoint, ShapeStyle, Transform};
 use crate::error::{Error, Result};
 use serde_json::Value as Json;
 
@@ -12,6 +12,12 @@ pub const MAX_STROKE_POINTS: usize = 10_000;
 pub const MAX_JSON_BYTES: usize = 16 * 1024;
 pub const MAX_COORDINATE: f64 = 1e9;
 pub const MAX_SCALE: f64 = 1e6;
+pub const MAX_FONT_SIZE: i64 = 10_000;
+pub const MAX_STROKE_WIDTH: f64 = 10_000.0;
+pub const MAX_URL_CHARS: usize = 2_000;
+pub const MAX_CONTROL_POINTS: usize = 1_000;
+/// Rich text's structure around at most [`MAX_TEXT_CHARS`] of text.
+pub const MAX_BLOCKS_BYTES: usize = 1024 * 1024;
 
 pub fn name(field: &str, v: &str) -> Result<String> {
     let v = v.trim();
@@ -52,16 +58,12 @@ fn coordinate(field: &str, v: f64) -> Result<()> {
     Ok(())
 }
 
-fn point(field: &str, p: &Point) -> Result<()> {
-    coordinate(&format!("{field}.x"), p.x)?;
-    coordinate(&format!("{field}.y"), p.y)
-}
-
-fn size(s: &Size) -> Result<()> {
-    for (f, v) in [("size.width", s.width), ("size.height", s.height)] {
-        coordinate(f, v)?;
+/// A width and height, named with `prefix` (`style.` or nothing).
+fn size(prefix: &str, w: f64, h: f64) -> Result<()> {
+    for (f, v) in [("width", w), ("height", h)] {
+        coordinate(&format!("{prefix}{f}"), v)?;
         if v < 0.0 {
-            return Err(Error::bad_input(format!("{f} must not be negative")));
+            return Err(Error::bad_input(format!("{prefix}{f} must not be negative")));
         }
     }
     Ok(())
@@ -78,6 +80,43 @@ fn transform(t: &Transform) -> Result<()> {
     Ok(())
 }
 
+fn color(field: &str, c: &Color) -> Result<()> {
+    let channel = |v: i64| (0..=255).contains(&v);
+    if !(channel(c.r) && channel(c.g) && channel(c.b) && (0.0..=1.0).contains(&c.a)) {
+        return Err(Error::bad_input(format!("{field} needs r, g and b from 0 to 255 and a from 0 to 1")));
+    }
+    Ok(())
+}
+
+fn positive(field: &str, v: f64, max: f64) -> Result<()> {
+    if !v.is_finite() || v < 0.0 || v > max {
+        return Err(Error::bad_input(format!("{field} must be a number from 0 to {max}")));
+    }
+    Ok(())
+}
+
+fn font_size(field: &str, v: &Json) -> Result<()> {
+    match v {
+        Json::String(s) if s == "auto" => Ok(()),
+        v if v.as_i64().is_some_and(|n| (1..=MAX_FONT_SIZE).contains(&n)) => Ok(()),
+        _ => Err(Error::bad_input(format!("{field} must be \"auto\" or a whole number from 1 to {MAX_FONT_SIZE}"))),
+    }
+}
+
+fn line_point(field: &str, p: &LinePoint) -> Result<()> {
+    match p {
+        LinePoint::Absolute { x, y } => {
+            coordinate(&format!("{field}.x"), *x)?;
+            coordinate(&format!("{field}.y"), *y)
+        }
+        LinePoint::Anchor { id, u, v } => {
+            name(&format!("{field}.id"), id)?;
+            positive(&format!("{field}.u"), *u, 1.0)?;
+            positive(&format!("{field}.v"), *v, 1.0)
+        }
+    }
+}
+
 fn json_object(field: &str, v: &Json) -> Result<()> {
     if !v.is_object() {
         return Err(Error::bad_input(format!("{field} must be a JSON object")));
@@ -88,42 +127,75 @@ fn json_object(field: &str, v: &Json) -> Result<()> {
     Ok(())
 }
 
+fn text(t: &str, blocks: &[Block]) -> Result<()> {
+    chars("text", t, MAX_TEXT_CHARS)?;
+    let size = serde_json::to_string(blocks).map_or(usize::MAX, |s| s.len());
+    if size > MAX_BLOCKS_BYTES {
+        return Err(Error::bad_input(format!("blocks are larger than {MAX_BLOCKS_BYTES} bytes")));
+    }
+    Ok(())
+}
+
 /// Check every field of a complete element.
 pub fn element(el: &Element) -> Result<()> {
     transform(&el.transform)?;
-    json_object("style", &el.style)?;
     json_object("traits", &el.traits)?;
     match &el.body {
-        ElementBody::Text { text, size: s } | ElementBody::Shape { text, size: s, .. } => {
-            chars("text", text, MAX_TEXT_CHARS)?;
-            size(s)
+        ElementBody::Text { text: t, blocks, style } => {
+            text(t, blocks)?;
+            size("style.", style.width, style.height)?;
+            font_size("style.fontSize", &Json::from(style.font_size))?;
+            chars("style.fontFamily", &style.font_family, MAX_NAME_CHARS)?;
+            color("style.color", &style.color)?;
+            color("style.backgroundColor", &style.background_color)
         }
-        ElementBody::Canvas { name: n, size: s } => {
-            name("name", n)?;
-            size(s)
-        }
-        ElementBody::Image { title, filename, size: s } => {
-            chars("title", title, MAX_NAME_CHARS)?;
-            chars("filename", filename, MAX_NAME_CHARS)?;
-            size(s)
-        }
-        ElementBody::Stroke { points } => {
-            if points.is_empty() || points.len() > MAX_STROKE_POINTS {
-                return Err(Error::bad_input(format!("a stroke needs 1 to {MAX_STROKE_POINTS} points")));
+        ElementBody::Shape { style, text: t, blocks, text_style, .. } => {
+            text(t.as_deref().unwrap_or(""), blocks.as_deref().unwrap_or(&[]))?;
+            match style {
+                ShapeStyle::Regular { width, height, stroke_width, stroke_color, fill_color } => {
+                    size("style.", *width, *height)?;
+                    positive("style.strokeWidth", *stroke_width, MAX_STROKE_WIDTH)?;
+                    color("style.strokeColor", stroke_color)?;
+                    color("style.fillColor", fill_color)?;
+                }
+                ShapeStyle::Sticky { width, height, fill_color } => {
+                    size("style.", *width, *height)?;
+                    color("style.fillColor", fill_color)?;
+                }
             }
-            points.iter().try_for_each(|p| point("points", p))
+            font_size("textStyle.fontSize", &text_style.font_size)?;
+            chars("textStyle.fontFamily", &text_style.font_family, MAX_NAME_CHARS)?;
+            color("textStyle.color", &text_style.color)
         }
-        ElementBody::Line { start, end } => {
-            point("start", start)?;
-            point("end", end)
+        ElementBody::Canvas { name: n, style } => {
+            name("name", n)?;
+            size("style.", style.width, style.height)?;
+            color("style.borderColor", &style.border_color)?;
+            color("style.fillColor", &style.fill_color)
+        }
+        ElementBody::Image { title, filename, source_url, width, height, .. } => {
+            chars("title", title, MAX_NAME_CHARS)?;
+            chars("filename", filename.as_deref().unwrap_or(""), MAX_NAME_CHARS)?;
+            chars("sourceUrl", source_url.as_deref().unwrap_or(""), MAX_URL_CHARS)?;
+            size("", *width, *height)
+        }
+        ElementBody::Stroke { points, style } => {
+            if points.len() < 2 || points.len() > 2 * MAX_STROKE_POINTS || points.len() % 2 != 0 {
+                return Err(Error::bad_input(format!("a stroke needs 1 to {MAX_STROKE_POINTS} points, as x, y pairs")));
+            }
+            points.iter().try_for_each(|v| coordinate("points", *v))?;
+            positive("style.strokeWidth", style.stroke_width, MAX_STROKE_WIDTH)?;
+            color("style.color", &style.color)
+        }
+        ElementBody::Line { start, end, control_points, style, .. } => {
+            line_point("start", start)?;
+            line_point("end", end)?;
+            if control_points.len() > MAX_CONTROL_POINTS {
+                return Err(Error::bad_input(format!("a line has at most {MAX_CONTROL_POINTS} control points")));
+            }
+            control_points.iter().try_for_each(|p| line_point("controlPoints", p))?;
+            positive("style.strokeWidth", style.stroke_width, MAX_STROKE_WIDTH)?;
+            color("style.strokeColor", &style.stroke_color)
         }
     }
-}
-
-/// Check a patch before it is applied (the applied element is checked again as a whole).
-pub fn patch(p: &ElementPatch) -> Result<()> {
-    if p.is_empty() {
-        return Err(Error::bad_input("nothing to update: the input sets no field"));
-    }
-    Ok(())
 }

@@ -7,9 +7,9 @@ use crate::cli::{bind, serve};
 use crate::config::{Config, Overrides};
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::json;
-use tessera_core::element::{ElementBody, Point, ShapeKind, Size, Transform};
+use tessera_core::element::ElementType;
 use tessera_core::oauth::clients::ClientType;
-use tessera_core::service::{Core, NewElement, NewPerson, NewWorkspace};
+use tessera_core::service::{Core, NewPerson, NewWorkspace};
 
 pub const DEMO_EMAIL: &str = "demo@tessera.test";
 
@@ -71,28 +71,29 @@ async fn seed(core: &Core, base: &str) -> tessera_core::Result<serde_json::Value
         .await?;
 
     let principal = core.authenticate(&token).await?;
-    let at = |x: f64, y: f64| NewElement {
-        transform: Some(Transform { x, y, scale_x: 1.0, scale_y: 1.0 }),
-        ..Default::default()
-    };
+    // The elements in the platform's input form, as an app would create them.
     let elements = [
-        (at(0.0, 0.0), ElementBody::Canvas { name: "Ideas".into(), size: Size { width: 1600.0, height: 900.0 } }),
+        (ElementType::Canvas, json!({"name": "Ideas", "style": {"width": 1600.0, "height": 900.0}})),
         (
-            at(80.0, 80.0),
-            ElementBody::Text { text: "Welcome to tessera".into(), size: Size { width: 600.0, height: 80.0 } },
+            ElementType::Text,
+            json!({"text": "Welcome to tessera", "transform": {"x": 80.0, "y": 80.0},
+                "style": {"width": 600.0, "height": 80.0}}),
         ),
         (
-            at(80.0, 240.0),
-            ElementBody::Shape {
-                kind: ShapeKind::StickyNoteSquare,
-                text: "Subscribe to `commands` to see changes live".into(),
-                size: Size { width: 300.0, height: 300.0 },
-            },
+            ElementType::Shape,
+            json!({"text": "Subscribe to `commands` to see changes live", "transform": {"x": 80.0, "y": 240.0},
+                "style": {"stickyShape": {"kind": "StickySquare", "width": 300.0,
+                    "fillColor": {"r": 254, "g": 232, "b": 108, "a": 1.0}}},
+                "textStyle": {"color": {"r": 0, "g": 0, "b": 0, "a": 1.0}}}),
         ),
-        (at(0.0, 0.0), ElementBody::Line { start: Point { x: 400.0, y: 390.0 }, end: Point { x: 700.0, y: 390.0 } }),
+        (
+            ElementType::Line,
+            json!({"start": {"absolute": {"x": 400.0, "y": 390.0}}, "end": {"absolute": {"x": 700.0, "y": 390.0}},
+                "style": {"strokeWidth": 4.0, "endCap": "ArrowFill"}}),
+        ),
     ];
-    for (common, body) in elements {
-        core.create_element(&principal, &ws.id, common, body).await?;
+    for (ty, input) in elements {
+        core.create_element(&principal, &ws.id, ty, input, None).await?;
     }
     Ok(json!({
         "organization": {"id": org.id, "name": org.name},

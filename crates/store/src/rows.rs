@@ -191,7 +191,10 @@ pub struct EventRow {
 impl EventRow {
     pub fn into_event(self) -> Result<Event> {
         Ok(Event {
-            payload: serde_json::from_str::<EventPayload>(&self.payload).map_err(|e| corrupt("event", e))?,
+            payload: serde_json::from_str(&self.payload)
+                .map_err(|e| e.to_string())
+                .and_then(EventPayload::from_stored)
+                .map_err(|e| corrupt("event", e))?,
             actor: Actor {
                 kind: ActorType::parse(&self.actor_type).ok_or_else(|| corrupt("event", &self.actor_type))?,
                 id: UserId(self.actor_id),
@@ -205,7 +208,10 @@ impl EventRow {
 }
 
 pub fn element_from_json(data: &str) -> Result<Element> {
-    serde_json::from_str(data).map_err(|e| corrupt("element", e))
+    serde_json::from_str(data)
+        .map_err(|e| e.to_string())
+        .and_then(Element::from_stored)
+        .map_err(|e| corrupt("element", e))
 }
 
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {

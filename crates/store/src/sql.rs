@@ -439,8 +439,9 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let event =
-            self.append(tx, &el.workspace_id, actor, EventPayload::ElementCreated { element: el.clone() }).await?;
+        let event = self
+            .append(tx, &el.workspace_id, actor, EventPayload::ElementCreated { element: Box::new(el.clone()) })
+            .await?;
         Ok(event)
     }
 

@@ -1,15 +1,18 @@
-//! GraphQL types for canvas elements: the `Element` interface, one object per element type,
-//! and the inputs of the create/update mutations.
+//! GraphQL types for canvas elements, in the platform's shapes: the `Element` interface, one
+//! object per element type, and their styles, rich-text blocks and line points.
 
-use async_graphql::{Enum, InputObject, Interface, Json, Object, SimpleObject, ID};
+use async_graphql::{Enum, Interface, Json, Object, Scalar, ScalarType, SimpleObject, Union, Value as GqlValue, ID};
+use serde::Serialize;
 use serde_json::Value;
-use tessera_core::element::{self as el, Element as DomainElement, ElementBody, ElementPatch};
-use tessera_core::service::NewElement;
+use tessera_core::element::{self as el, Element as DomainElement, ElementBody};
 
+/// A GraphQL enum mirroring a domain enum, with the platform's spelling (`$case`) in both
+/// GraphQL and the stored JSON form.
 macro_rules! mirror_enum {
-    ($gql:ident = $domain:path { $($v:ident),* $(,)? }, $name:literal) => {
-        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-        #[graphql(name = $name, rename_items = "PascalCase")]
+    ($gql:ident = $domain:path { $($v:ident),* $(,)? }, $case:literal) => {
+        #[derive(Enum, Serialize, Copy, Clone, Eq, PartialEq, Debug)]
+        #[graphql(rename_items = $case)]
+        #[serde(rename_all = $case)]
         pub enum $gql { $($v),* }
         impl From<$gql> for $domain {
             fn from(v: $gql) -> Self { match v { $($gql::$v => <$domain>::$v),* } }
@@ -20,48 +23,99 @@ macro_rules! mirror_enum {
     };
 }
 
-mirror_enum!(ElementType = el::ElementType { Text, Shape, Canvas, Stroke, Line, Image }, "ElementType");
+mirror_enum!(ElementType = el::ElementType { Text, Shape, Canvas, Stroke, Line, Image }, "PascalCase");
 mirror_enum!(
     ShapeKind = el::ShapeKind {
         Rectangle,
-        RoundedRectangle,
         Ellipse,
-        Triangle,
+        TriangleUp,
+        TriangleRight,
         Diamond,
+        Cylinder,
+        ArrowUp,
+        ArrowRight,
+        ArrowUpDown,
+        ArrowLeftRight,
+        ArrowAll,
+        Star5,
         Hexagon,
-        Star,
-        StickyNoteSquare,
-        StickyNoteRectangle,
+        Octagon,
+        StickySquare,
     },
-    "ShapeKind"
+    "PascalCase"
 );
+mirror_enum!(StrokeBrush = el::StrokeBrush { Pen, Eraser }, "PascalCase");
+mirror_enum!(LineRouting = el::LineRouting { Direct, Orthogonal }, "PascalCase");
+mirror_enum!(LineStrokeStyle = el::LineStrokeStyle { Solid, Dot, DashShort, DashLong }, "PascalCase");
+mirror_enum!(LineCapStyle = el::LineCapStyle { None, ArrowFill, ArrowStroke, Tee, Circle }, "PascalCase");
+mirror_enum!(TextTransform = el::TextTransform { None, Uppercase }, "camelCase");
+mirror_enum!(VerticalAlign = el::VerticalAlign { Top, Center, Bottom }, "camelCase");
+mirror_enum!(HorizontalAlign = el::HorizontalAlign { Left, Right, Center, Justify }, "camelCase");
+mirror_enum!(TextListKind = el::TextListKind { Ordered, Bullet }, "camelCase");
 
-#[derive(SimpleObject, InputObject, Clone, Copy)]
-#[graphql(input_name = "TransformInput")]
+/// A font size in pixels, or `"auto"` to fit the text to its shape.
+#[derive(Clone, Debug)]
+pub struct FontSize(pub Value);
+
+#[Scalar(name = "FontSize")]
+impl ScalarType for FontSize {
+    fn parse(value: GqlValue) -> async_graphql::InputValueResult<Self> {
+        match &value {
+            GqlValue::String(s) if s == "auto" => Ok(FontSize(Value::String("auto".into()))),
+            GqlValue::Number(n) if n.is_i64() => Ok(FontSize(Value::Number(n.clone()))),
+            _ => Err(async_graphql::InputValueError::custom("a font size is a whole number or \"auto\"")),
+        }
+    }
+    fn to_value(&self) -> GqlValue {
+        GqlValue::from_json(self.0.clone()).unwrap_or(GqlValue::Null)
+    }
+}
+
+impl Serialize for FontSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// One inline run of rich text, as the platform writes it: `{"text": …}`, `{"span": …}` or
+/// `{"link": …}`.
+#[derive(Clone, Debug)]
+pub struct InlineTextContentJson(pub Value);
+
+#[Scalar(name = "InlineTextContentJSON")]
+impl ScalarType for InlineTextContentJson {
+    fn parse(value: GqlValue) -> async_graphql::InputValueResult<Self> {
+        Ok(InlineTextContentJson(value.into_json()?))
+    }
+    fn to_value(&self) -> GqlValue {
+        GqlValue::from_json(self.0.clone()).unwrap_or(GqlValue::Null)
+    }
+}
+
+#[derive(SimpleObject, Clone, Copy)]
+pub struct Color {
+    pub r: i64,
+    pub g: i64,
+    pub b: i64,
+    pub a: f64,
+}
+
+impl From<el::Color> for Color {
+    fn from(c: el::Color) -> Self {
+        Color { r: c.r, g: c.g, b: c.b, a: c.a }
+    }
+}
+
+#[derive(SimpleObject, Clone, Copy)]
 pub struct Transform {
     pub x: f64,
     pub y: f64,
-    #[graphql(default = 1.0)]
     pub scale_x: f64,
-    #[graphql(default = 1.0)]
     pub scale_y: f64,
 }
 
-#[derive(SimpleObject, InputObject, Clone, Copy)]
-#[graphql(input_name = "PointInput")]
-pub struct Point {
-    pub x: f64,
-    pub y: f64,
-}
-
-#[derive(SimpleObject, InputObject, Clone, Copy)]
-#[graphql(input_name = "SizeInput")]
-pub struct Size {
-    pub width: f64,
-    pub height: f64,
-}
-
 #[derive(SimpleObject)]
+#[graphql(name = "Box")]
 pub struct BoundingBox {
     pub x: f64,
     pub y: f64,
@@ -69,33 +123,174 @@ pub struct BoundingBox {
     pub height: f64,
 }
 
-impl From<Transform> for el::Transform {
-    fn from(t: Transform) -> Self {
-        el::Transform { x: t.x, y: t.y, scale_x: t.scale_x, scale_y: t.scale_y }
-    }
+#[derive(SimpleObject)]
+pub struct TextStyle {
+    pub text_transform: TextTransform,
+    pub font_size: i64,
+    pub font_family: String,
+    pub vertical_align: VerticalAlign,
+    pub color: Color,
+    pub background_color: Color,
+    pub width: f64,
+    pub height: f64,
 }
-impl From<Point> for el::Point {
-    fn from(p: Point) -> Self {
-        el::Point { x: p.x, y: p.y }
-    }
+
+#[derive(SimpleObject)]
+pub struct ShapeTextStyle {
+    pub font_size: FontSize,
+    pub font_family: String,
+    pub vertical_align: VerticalAlign,
+    pub color: Color,
 }
-impl From<el::Point> for Point {
-    fn from(p: el::Point) -> Self {
-        Point { x: p.x, y: p.y }
-    }
+
+#[derive(SimpleObject)]
+pub struct RegularShapeStyle {
+    pub width: f64,
+    pub height: f64,
+    pub stroke_width: f64,
+    pub stroke_color: Color,
+    pub fill_color: Color,
 }
-impl From<Size> for el::Size {
-    fn from(s: Size) -> Self {
-        el::Size { width: s.width, height: s.height }
-    }
+
+#[derive(SimpleObject)]
+pub struct StickyShapeStyle {
+    pub width: f64,
+    pub height: f64,
+    pub fill_color: Color,
 }
-impl From<el::Size> for Size {
-    fn from(s: el::Size) -> Self {
-        Size { width: s.width, height: s.height }
+
+/// A shape's look: an outlined shape or a sticky note.
+// The lint mistakes the repeated `ty = …` keys of distinct fields for duplicates.
+#[allow(clippy::duplicated_attributes)]
+#[derive(Interface)]
+#[graphql(
+    field(name = "width", ty = "&f64"),
+    field(name = "height", ty = "&f64"),
+    field(name = "fill_color", ty = "&Color")
+)]
+pub enum ShapeStyle {
+    RegularShapeStyle(RegularShapeStyle),
+    StickyShapeStyle(StickyShapeStyle),
+}
+
+#[derive(SimpleObject)]
+pub struct CanvasStyle {
+    pub width: f64,
+    pub height: f64,
+    pub border_color: Color,
+    pub fill_color: Color,
+    pub show_name: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct StrokeStyle {
+    pub color: Color,
+    pub stroke_width: f64,
+    pub brush_type: StrokeBrush,
+}
+
+#[derive(SimpleObject)]
+pub struct LineStyle {
+    pub stroke_color: Color,
+    pub stroke_style: LineStrokeStyle,
+    pub stroke_width: f64,
+    pub start_cap: LineCapStyle,
+    pub end_cap: LineCapStyle,
+}
+
+#[derive(SimpleObject)]
+pub struct AbsoluteLinePoint {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A point on another element: `u` and `v` run from 0 to 1 across its box.
+#[derive(SimpleObject)]
+pub struct AnchorLinePoint {
+    pub id: String,
+    pub u: f64,
+    pub v: f64,
+}
+
+#[derive(Union)]
+pub enum LinePoint {
+    AbsoluteLinePoint(AbsoluteLinePoint),
+    AnchorLinePoint(AnchorLinePoint),
+}
+
+impl From<&el::LinePoint> for LinePoint {
+    fn from(p: &el::LinePoint) -> Self {
+        match p {
+            el::LinePoint::Absolute { x, y } => LinePoint::AbsoluteLinePoint(AbsoluteLinePoint { x: *x, y: *y }),
+            el::LinePoint::Anchor { id, u, v } => {
+                LinePoint::AnchorLinePoint(AnchorLinePoint { id: id.clone(), u: *u, v: *v })
+            }
+        }
     }
 }
 
-/// Defines one element object: the fields every element has, then `$extra` fields.
+fn runs(content: &[Value]) -> Vec<InlineTextContentJson> {
+    content.iter().cloned().map(InlineTextContentJson).collect()
+}
+
+/// A paragraph of rich text.
+#[derive(SimpleObject)]
+pub struct TextBlock {
+    pub align: HorizontalAlign,
+    pub content: Vec<InlineTextContentJson>,
+}
+
+#[derive(SimpleObject)]
+pub struct TextListItem {
+    pub align: HorizontalAlign,
+    pub indent: i64,
+    pub content: Vec<InlineTextContentJson>,
+}
+
+#[derive(SimpleObject)]
+pub struct TextList {
+    pub align: HorizontalAlign,
+    pub kind: TextListKind,
+    pub items: Vec<TextListItem>,
+}
+
+/// A top-level block of rich text: a paragraph or a list.
+#[derive(Interface)]
+#[graphql(field(name = "align", ty = "&HorizontalAlign"))]
+pub enum ToplevelBlockTextContent {
+    TextBlock(TextBlock),
+    TextList(TextList),
+}
+
+/// Any block of rich text, list items included.
+#[derive(Interface)]
+#[graphql(field(name = "align", ty = "&HorizontalAlign"))]
+pub enum BlockTextContent {
+    TextBlock(TextBlock),
+    TextList(TextList),
+    TextListItem(TextListItem),
+}
+
+fn blocks(blocks: &[el::Block]) -> Vec<ToplevelBlockTextContent> {
+    let block = |b: &el::Block| match b {
+        el::Block::Block(p) => {
+            ToplevelBlockTextContent::TextBlock(TextBlock { align: p.align.into(), content: runs(&p.content) })
+        }
+        el::Block::List(l) => ToplevelBlockTextContent::TextList(TextList {
+            align: l.align.into(),
+            kind: l.kind.into(),
+            items: l
+                .items
+                .iter()
+                .map(|i| TextListItem { align: i.align.into(), indent: i.indent, content: runs(&i.content) })
+                .collect(),
+        }),
+    };
+    blocks.iter().map(block).collect()
+}
+
+/// Defines one element object: the fields every element has, then `$extra` fields, which
+/// read the element's body with [`body!`].
 macro_rules! element_object {
     ($name:ident, $doc:literal, { $($extra:tt)* }) => {
         #[doc = $doc]
@@ -104,6 +299,7 @@ macro_rules! element_object {
         #[Object]
         impl $name {
             async fn id(&self) -> ID { ID(self.0.id.0.clone()) }
+            /// The element's type (tessera's addition; the platform uses `__typename`).
             async fn r#type(&self) -> ElementType { self.0.element_type().into() }
             async fn workspace_id(&self) -> ID { ID(self.0.workspace_id.0.clone()) }
             async fn z_index(&self) -> i64 { self.0.z_index }
@@ -116,105 +312,162 @@ macro_rules! element_object {
                 let b = self.0.bounding_box();
                 BoundingBox { x: b.x, y: b.y, width: b.width, height: b.height }
             }
-            async fn style(&self) -> Json<Value> { Json(self.0.style.clone()) }
+            /// Additional properties, as a JSON-LD document.
             async fn traits(&self) -> Json<Value> { Json(self.0.traits.clone()) }
             $($extra)*
+        }
+
+        impl $name {
+            fn body(&self) -> &ElementBody { &self.0.body }
         }
     };
 }
 
-fn body_text(b: &ElementBody) -> &str {
-    match b {
-        ElementBody::Text { text, .. } | ElementBody::Shape { text, .. } => text,
-        _ => "",
-    }
+/// The body of an element object, which is always of its own type.
+macro_rules! body {
+    ($self:ident, $pat:pat => $e:expr) => {
+        match $self.body() {
+            $pat => $e,
+            _ => unreachable!("an element object holds an element of its own type"),
+        }
+    };
 }
 
-fn body_size(b: &ElementBody) -> Option<Size> {
-    match b {
-        ElementBody::Text { size, .. }
-        | ElementBody::Shape { size, .. }
-        | ElementBody::Canvas { size, .. }
-        | ElementBody::Image { size, .. } => Some((*size).into()),
-        _ => None,
-    }
-}
-
-element_object!(Text, "A block of text.", {
+element_object!(Text, "Rich text.", {
+    /// The text's plain content: its blocks' text, a line each.
     async fn text(&self) -> &str {
-        body_text(&self.0.body)
+        body!(self, ElementBody::Text { text, .. } => text)
     }
-    async fn size(&self) -> Option<Size> {
-        body_size(&self.0.body)
+    async fn style(&self) -> TextStyle {
+        body!(self, ElementBody::Text { style: s, .. } => TextStyle {
+            text_transform: s.text_transform.into(),
+            font_size: s.font_size,
+            font_family: s.font_family.clone(),
+            vertical_align: s.vertical_align.into(),
+            color: s.color.into(),
+            background_color: s.background_color.into(),
+            width: s.width,
+            height: s.height,
+        })
+    }
+    async fn blocks(&self) -> Vec<ToplevelBlockTextContent> {
+        body!(self, ElementBody::Text { blocks: b, .. } => blocks(b))
     }
 });
 
-element_object!(Shape, "A shape, sticky notes included, optionally with text.", {
-    async fn kind(&self) -> Option<ShapeKind> {
-        match &self.0.body {
-            ElementBody::Shape { kind, .. } => Some((*kind).into()),
-            _ => None,
-        }
+element_object!(Shape, "A predefined shape or a sticky note, optionally with text.", {
+    async fn style(&self) -> ShapeStyle {
+        body!(self, ElementBody::Shape { style, .. } => match *style {
+            el::ShapeStyle::Regular { width, height, stroke_width, stroke_color, fill_color } => {
+                ShapeStyle::RegularShapeStyle(RegularShapeStyle {
+                    width,
+                    height,
+                    stroke_width,
+                    stroke_color: stroke_color.into(),
+                    fill_color: fill_color.into(),
+                })
+            }
+            el::ShapeStyle::Sticky { width, height, fill_color } => {
+                ShapeStyle::StickyShapeStyle(StickyShapeStyle { width, height, fill_color: fill_color.into() })
+            }
+        })
     }
-    async fn text(&self) -> &str {
-        body_text(&self.0.body)
+    async fn kind(&self) -> ShapeKind {
+        body!(self, ElementBody::Shape { kind, .. } => (*kind).into())
     }
-    async fn size(&self) -> Option<Size> {
-        body_size(&self.0.body)
+    async fn text(&self) -> Option<&str> {
+        body!(self, ElementBody::Shape { text, .. } => text.as_deref())
+    }
+    async fn blocks(&self) -> Option<Vec<ToplevelBlockTextContent>> {
+        body!(self, ElementBody::Shape { blocks: b, .. } => b.as_deref().map(blocks))
+    }
+    async fn text_style(&self) -> ShapeTextStyle {
+        body!(self, ElementBody::Shape { text_style: s, .. } => ShapeTextStyle {
+            font_size: FontSize(s.font_size.clone()),
+            font_family: s.font_family.clone(),
+            vertical_align: s.vertical_align.into(),
+            color: s.color.into(),
+        })
+    }
+    async fn mirror_x(&self) -> bool {
+        body!(self, ElementBody::Shape { mirror_x, .. } => *mirror_x)
+    }
+    async fn mirror_y(&self) -> bool {
+        body!(self, ElementBody::Shape { mirror_y, .. } => *mirror_y)
+    }
+    async fn aspect_ratio_fixed(&self) -> bool {
+        body!(self, ElementBody::Shape { aspect_ratio_fixed, .. } => *aspect_ratio_fixed)
     }
 });
 
 element_object!(Canvas, "A named frame that groups an area of the workspace.", {
     async fn name(&self) -> &str {
-        match &self.0.body {
-            ElementBody::Canvas { name, .. } => name,
-            _ => "",
-        }
+        body!(self, ElementBody::Canvas { name, .. } => name)
     }
-    async fn size(&self) -> Option<Size> {
-        body_size(&self.0.body)
-    }
-});
-
-element_object!(Stroke, "A freehand stroke through points relative to its transform.", {
-    async fn points(&self) -> Vec<Point> {
-        match &self.0.body {
-            ElementBody::Stroke { points } => points.iter().map(|p| (*p).into()).collect(),
-            _ => vec![],
-        }
+    async fn style(&self) -> CanvasStyle {
+        body!(self, ElementBody::Canvas { style: s, .. } => CanvasStyle {
+            width: s.width,
+            height: s.height,
+            border_color: s.border_color.into(),
+            fill_color: s.fill_color.into(),
+            show_name: s.show_name,
+        })
     }
 });
 
-element_object!(Line, "A straight line between two points.", {
-    async fn start(&self) -> Option<Point> {
-        match &self.0.body {
-            ElementBody::Line { start, .. } => Some((*start).into()),
-            _ => None,
-        }
+element_object!(Stroke, "A freehand stroke.", {
+    /// The stroke's points as `[x, y, x, y, …]`, relative to its transform.
+    async fn points(&self) -> &[f64] {
+        body!(self, ElementBody::Stroke { points, .. } => points)
     }
-    async fn end(&self) -> Option<Point> {
-        match &self.0.body {
-            ElementBody::Line { end, .. } => Some((*end).into()),
-            _ => None,
-        }
+    async fn style(&self) -> StrokeStyle {
+        body!(self, ElementBody::Stroke { style: s, .. } => StrokeStyle {
+            color: s.color.into(),
+            stroke_width: s.stroke_width,
+            brush_type: s.brush_type.into(),
+        })
     }
 });
 
-element_object!(Image, "An image (metadata only).", {
+element_object!(Line, "A line between two points, either of which may be on another element.", {
+    async fn start(&self) -> LinePoint {
+        body!(self, ElementBody::Line { start, .. } => start.into())
+    }
+    async fn end(&self) -> LinePoint {
+        body!(self, ElementBody::Line { end, .. } => end.into())
+    }
+    async fn control_points(&self) -> Option<Vec<LinePoint>> {
+        body!(self, ElementBody::Line { control_points, .. } => Some(control_points.iter().map(Into::into).collect()))
+    }
+    async fn routing(&self) -> LineRouting {
+        body!(self, ElementBody::Line { routing, .. } => (*routing).into())
+    }
+    async fn style(&self) -> LineStyle {
+        body!(self, ElementBody::Line { style: s, .. } => LineStyle {
+            stroke_color: s.stroke_color.into(),
+            stroke_style: s.stroke_style.into(),
+            stroke_width: s.stroke_width,
+            start_cap: s.start_cap.into(),
+            end_cap: s.end_cap.into(),
+        })
+    }
+});
+
+element_object!(Image, "An image (its metadata; its file is an asset).", {
+    async fn width(&self) -> f64 {
+        body!(self, ElementBody::Image { width, .. } => *width)
+    }
+    async fn height(&self) -> f64 {
+        body!(self, ElementBody::Image { height, .. } => *height)
+    }
     async fn title(&self) -> &str {
-        match &self.0.body {
-            ElementBody::Image { title, .. } => title,
-            _ => "",
-        }
+        body!(self, ElementBody::Image { title, .. } => title)
     }
-    async fn filename(&self) -> &str {
-        match &self.0.body {
-            ElementBody::Image { filename, .. } => filename,
-            _ => "",
-        }
+    async fn filename(&self) -> Option<&str> {
+        body!(self, ElementBody::Image { filename, .. } => filename.as_deref())
     }
-    async fn size(&self) -> Option<Size> {
-        body_size(&self.0.body)
+    async fn source_url(&self) -> Option<&str> {
+        body!(self, ElementBody::Image { source_url, .. } => source_url.as_deref())
     }
 });
 
@@ -230,7 +483,6 @@ element_object!(Image, "An image (metadata only).", {
     field(name = "transform", ty = "Transform"),
     field(name = "pinned", ty = "bool"),
     field(name = "bounding_box", ty = "BoundingBox"),
-    field(name = "style", ty = "Json<Value>"),
     field(name = "traits", ty = "Json<Value>")
 )]
 pub enum Element {
@@ -255,191 +507,8 @@ impl From<DomainElement> for Element {
     }
 }
 
-/// The fields every element input may set.
-#[derive(InputObject, Default)]
-pub struct ElementCommonInput {
-    pub transform: Option<Transform>,
-    pub z_index: Option<i32>,
-    pub pinned: Option<bool>,
-    pub style: Option<Json<Value>>,
-    pub traits: Option<Json<Value>>,
-}
-
-impl From<ElementCommonInput> for NewElement {
-    fn from(c: ElementCommonInput) -> Self {
-        NewElement {
-            transform: c.transform.map(Into::into),
-            z_index: c.z_index.map(i64::from),
-            pinned: c.pinned,
-            style: c.style.map(|j| j.0),
-            traits: c.traits.map(|j| j.0),
-        }
-    }
-}
-
-impl ElementCommonInput {
-    fn into_patch(self) -> ElementPatch {
-        ElementPatch {
-            transform: self.transform.map(Into::into),
-            z_index: self.z_index.map(i64::from),
-            pinned: self.pinned,
-            style: self.style.map(|j| j.0),
-            traits: self.traits.map(|j| j.0),
-            ..ElementPatch::default()
-        }
-    }
-}
-
-const DEFAULT_TEXT_SIZE: el::Size = el::Size { width: 400.0, height: 100.0 };
-const DEFAULT_SHAPE_SIZE: el::Size = el::Size { width: 200.0, height: 200.0 };
-
-#[derive(InputObject)]
-pub struct CreateTextInput {
-    pub text: String,
-    pub size: Option<Size>,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl CreateTextInput {
-    pub fn into_parts(self) -> (NewElement, ElementBody) {
-        let size = self.size.map_or(DEFAULT_TEXT_SIZE, Into::into);
-        (self.common.into(), ElementBody::Text { text: self.text, size })
-    }
-}
-
-#[derive(InputObject)]
-pub struct UpdateTextInput {
-    pub text: Option<String>,
-    pub size: Option<Size>,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl From<UpdateTextInput> for ElementPatch {
-    fn from(i: UpdateTextInput) -> Self {
-        ElementPatch { text: i.text, size: i.size.map(Into::into), ..i.common.into_patch() }
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateShapeInput {
-    pub kind: ShapeKind,
-    #[graphql(default)]
-    pub text: String,
-    pub size: Option<Size>,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl CreateShapeInput {
-    pub fn into_parts(self) -> (NewElement, ElementBody) {
-        let size = self.size.map_or(DEFAULT_SHAPE_SIZE, Into::into);
-        (self.common.into(), ElementBody::Shape { kind: self.kind.into(), text: self.text, size })
-    }
-}
-
-#[derive(InputObject)]
-pub struct UpdateShapeInput {
-    pub kind: Option<ShapeKind>,
-    pub text: Option<String>,
-    pub size: Option<Size>,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl From<UpdateShapeInput> for ElementPatch {
-    fn from(i: UpdateShapeInput) -> Self {
-        ElementPatch {
-            kind: i.kind.map(Into::into),
-            text: i.text,
-            size: i.size.map(Into::into),
-            ..i.common.into_patch()
-        }
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateCanvasInput {
-    pub name: String,
-    pub size: Size,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl CreateCanvasInput {
-    pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (self.common.into(), ElementBody::Canvas { name: self.name, size: self.size.into() })
-    }
-}
-
-#[derive(InputObject)]
-pub struct UpdateCanvasInput {
-    pub name: Option<String>,
-    pub size: Option<Size>,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl From<UpdateCanvasInput> for ElementPatch {
-    fn from(i: UpdateCanvasInput) -> Self {
-        ElementPatch { name: i.name, size: i.size.map(Into::into), ..i.common.into_patch() }
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateStrokeInput {
-    pub points: Vec<Point>,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl CreateStrokeInput {
-    pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (self.common.into(), ElementBody::Stroke { points: self.points.into_iter().map(Into::into).collect() })
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateLineInput {
-    pub start: Point,
-    pub end: Point,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl CreateLineInput {
-    pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (self.common.into(), ElementBody::Line { start: self.start.into(), end: self.end.into() })
-    }
-}
-
-#[derive(InputObject)]
-pub struct UpdateLineInput {
-    pub start: Option<Point>,
-    pub end: Option<Point>,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl From<UpdateLineInput> for ElementPatch {
-    fn from(i: UpdateLineInput) -> Self {
-        ElementPatch { start: i.start.map(Into::into), end: i.end.map(Into::into), ..i.common.into_patch() }
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateImageInput {
-    #[graphql(default)]
-    pub title: String,
-    pub filename: String,
-    pub size: Size,
-    #[graphql(flatten)]
-    pub common: ElementCommonInput,
-}
-
-impl CreateImageInput {
-    pub fn into_parts(self) -> (NewElement, ElementBody) {
-        (self.common.into(), ElementBody::Image { title: self.title, filename: self.filename, size: self.size.into() })
-    }
+/// What an update mutation returns: the id of the element it changed.
+#[derive(SimpleObject)]
+pub struct UpdateElementResponse {
+    pub id: String,
 }

@@ -1,6 +1,7 @@
 //! The GraphQL API (async-graphql): the schema, its types, and the HTTP transport.
 //! Resolvers are thin: each calls one method of [`tessera_core::service::Core`].
 
+pub mod element_inputs;
 pub mod elements;
 pub mod filters;
 pub mod http;
@@ -42,6 +43,7 @@ pub fn schema_builder(
     introspection: bool,
 ) -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     let builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .register_output_type::<elements::BlockTextContent>()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSION)

@@ -1,12 +1,13 @@
 //! Mutations. Each is one call into the core, which authorizes, validates, writes the change
 //! and its event in one transaction.
 
+use super::element_inputs::*;
 use super::elements::*;
 use super::types::{Collaborator, Comment, Role, Workspace};
 use super::{core, element_id, org_id, principal, user_id, workspace_id, Gql};
-use async_graphql::{Context, InputObject, Object};
-use tessera_core::element::{ElementBody, ElementPatch, ElementType as DomainType};
-use tessera_core::service::{NewElement, NewWorkspace};
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use tessera_core::element::ElementType as DomainType;
+use tessera_core::service::NewWorkspace;
 
 #[derive(InputObject)]
 pub struct CreateWorkspaceInput {
@@ -58,10 +59,13 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         ws: String,
-        (common, body): (NewElement, ElementBody),
+        ty: DomainType,
+        input: serde_json::Value,
+        relative_to: Option<String>,
     ) -> async_graphql::Result<tessera_core::element::Element> {
         let ws = workspace_id(ws)?;
-        core(ctx).create_element(principal(ctx)?, &ws, common, body).await.gql()
+        let origin = relative_to.map(|id| element_id("relativeToOriginOf", id)).transpose()?;
+        core(ctx).create_element(principal(ctx)?, &ws, ty, input, origin.as_ref()).await.gql()
     }
 
     async fn update(
@@ -70,12 +74,20 @@ impl Mutation {
         ws: String,
         id: String,
         ty: DomainType,
-        patch: ElementPatch,
-    ) -> async_graphql::Result<tessera_core::element::Element> {
+        input: serde_json::Value,
+    ) -> async_graphql::Result<UpdateElementResponse> {
         let ws = workspace_id(ws)?;
         let id = element_id("id", id)?;
-        core(ctx).update_element(principal(ctx)?, &ws, &id, ty, patch).await.gql()
+        let el = core(ctx).update_element(principal(ctx)?, &ws, &id, ty, input).await.gql()?;
+        Ok(UpdateElementResponse { id: el.id.0 })
     }
+}
+
+/// What `createImage` returns: the image element. (The platform also returns upload slots for
+/// the image's file; uploads are not supported yet.)
+#[derive(SimpleObject)]
+pub struct CreateImageResponse {
+    pub image: Image,
 }
 
 #[Object]
@@ -141,10 +153,13 @@ impl Mutation {
     async fn create_text(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
         workspace_id: String,
         input: CreateTextInput,
     ) -> async_graphql::Result<Text> {
-        self.create(ctx, workspace_id, input.into_parts()).await.map(Text)
+        let el = self.create(ctx, workspace_id, DomainType::Text, to_json(&input), relative_to_origin_of).await?;
+        Ok(Text(el))
     }
 
     async fn update_text(
@@ -153,17 +168,20 @@ impl Mutation {
         workspace_id: String,
         id: String,
         input: UpdateTextInput,
-    ) -> async_graphql::Result<Text> {
-        self.update(ctx, workspace_id, id, DomainType::Text, input.into()).await.map(Text)
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Text, to_json(&input)).await
     }
 
     async fn create_shape(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
         workspace_id: String,
         input: CreateShapeInput,
     ) -> async_graphql::Result<Shape> {
-        self.create(ctx, workspace_id, input.into_parts()).await.map(Shape)
+        let el = self.create(ctx, workspace_id, DomainType::Shape, to_json(&input), relative_to_origin_of).await?;
+        Ok(Shape(el))
     }
 
     async fn update_shape(
@@ -172,17 +190,20 @@ impl Mutation {
         workspace_id: String,
         id: String,
         input: UpdateShapeInput,
-    ) -> async_graphql::Result<Shape> {
-        self.update(ctx, workspace_id, id, DomainType::Shape, input.into()).await.map(Shape)
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Shape, to_json(&input)).await
     }
 
     async fn create_canvas(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
         workspace_id: String,
         input: CreateCanvasInput,
     ) -> async_graphql::Result<Canvas> {
-        self.create(ctx, workspace_id, input.into_parts()).await.map(Canvas)
+        let el = self.create(ctx, workspace_id, DomainType::Canvas, to_json(&input), relative_to_origin_of).await?;
+        Ok(Canvas(el))
     }
 
     async fn update_canvas(
@@ -191,26 +212,42 @@ impl Mutation {
         workspace_id: String,
         id: String,
         input: UpdateCanvasInput,
-    ) -> async_graphql::Result<Canvas> {
-        self.update(ctx, workspace_id, id, DomainType::Canvas, input.into()).await.map(Canvas)
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Canvas, to_json(&input)).await
     }
 
     async fn create_stroke(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
         workspace_id: String,
         input: CreateStrokeInput,
     ) -> async_graphql::Result<Stroke> {
-        self.create(ctx, workspace_id, input.into_parts()).await.map(Stroke)
+        let el = self.create(ctx, workspace_id, DomainType::Stroke, to_json(&input), relative_to_origin_of).await?;
+        Ok(Stroke(el))
+    }
+
+    async fn update_stroke(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateStrokeInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Stroke, to_json(&input)).await
     }
 
     async fn create_line(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
         workspace_id: String,
         input: CreateLineInput,
     ) -> async_graphql::Result<Line> {
-        self.create(ctx, workspace_id, input.into_parts()).await.map(Line)
+        let el = self.create(ctx, workspace_id, DomainType::Line, to_json(&input), relative_to_origin_of).await?;
+        Ok(Line(el))
     }
 
     async fn update_line(
@@ -219,17 +256,30 @@ impl Mutation {
         workspace_id: String,
         id: String,
         input: UpdateLineInput,
-    ) -> async_graphql::Result<Line> {
-        self.update(ctx, workspace_id, id, DomainType::Line, input.into()).await.map(Line)
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Line, to_json(&input)).await
     }
 
     async fn create_image(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
         workspace_id: String,
         input: CreateImageInput,
-    ) -> async_graphql::Result<Image> {
-        self.create(ctx, workspace_id, input.into_parts()).await.map(Image)
+    ) -> async_graphql::Result<CreateImageResponse> {
+        let el = self.create(ctx, workspace_id, DomainType::Image, to_json(&input), relative_to_origin_of).await?;
+        Ok(CreateImageResponse { image: Image(el) })
+    }
+
+    async fn update_image(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateImageInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Image, to_json(&input)).await
     }
 
     /// Delete any element.

@@ -455,7 +455,7 @@ macro_rules! command_object {
 command_object!(CreateElementCommand, "An element was created.", {
     async fn element(&self) -> Option<Element> {
         match &self.0.payload {
-            EventPayload::ElementCreated { element } => Some(element.clone().into()),
+            EventPayload::ElementCreated { element } => Some((**element).clone().into()),
             _ => None,
         }
     }

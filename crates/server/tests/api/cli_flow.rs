@@ -7,7 +7,7 @@ use tessera_core::event::EventPayload;
 const CREATE_TEXT: &str = "mutation($ws: String!, $text: String!) {
   createText(workspaceId: $ws, input: {text: $text, transform: {x: 10, y: 20}}) { id text transform { x y scaleX } } }";
 const CREATE_SHAPE: &str = "mutation($ws: String!) {
-  createShape(workspaceId: $ws, input: {kind: StickyNoteSquare, text: \"note\"}) { id kind text } }";
+  createShape(workspaceId: $ws, input: {style: {stickyShape: {kind: StickySquare}}, text: \"note\"}) { id kind text } }";
 const ELEMENTS: &str =
     "query($ws: String!) { elements(workspaceId: $ws) { id type ... on Text { text } ... on Shape { kind text } } }";
 
@@ -34,17 +34,17 @@ async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
     assert_eq!(text["data"]["createText"]["transform"], json!({"x": 10.0, "y": 20.0, "scaleX": 1.0}));
     let shape = app.gql(&token_a, CREATE_SHAPE, v(json!({}))).await;
     let shape_id = shape["data"]["createShape"]["id"].as_str().expect("shape id").to_string();
-    assert_eq!(shape["data"]["createShape"]["kind"], "StickyNoteSquare");
+    assert_eq!(shape["data"]["createShape"]["kind"], "StickySquare");
 
     // ... updates both ...
     let upd = app
-        .gql(&token_a, "mutation($ws: String!, $id: String!) { updateText(workspaceId: $ws, id: $id, input: {text: \"bye\"}) { text } }", v(json!({"id": text_id})))
+        .gql(&token_a, "mutation($ws: String!, $id: String!) { updateText(workspaceId: $ws, id: $id, input: {text: \"bye\"}) { id } }", v(json!({"id": text_id})))
         .await;
-    assert_eq!(upd["data"]["updateText"]["text"], "bye", "{upd}");
+    assert_eq!(upd["data"]["updateText"]["id"], text_id.as_str(), "{upd}");
     let upd = app
-        .gql(&token_a, "mutation($ws: String!, $id: String!) { updateShape(workspaceId: $ws, id: $id, input: {kind: Ellipse}) { kind } }", v(json!({"id": shape_id})))
+        .gql(&token_a, "mutation($ws: String!, $id: String!) { updateShape(workspaceId: $ws, id: $id, input: {style: {regularShape: {kind: Ellipse}}}) { id } }", v(json!({"id": shape_id})))
         .await;
-    assert_eq!(upd["data"]["updateShape"]["kind"], "Ellipse", "{upd}");
+    assert_eq!(upd["data"]["updateShape"]["id"], shape_id.as_str(), "{upd}");
 
     // ... and each change shows in `elements`.
     let list = app.gql(&token_b, ELEMENTS, v(json!({}))).await;
@@ -88,7 +88,8 @@ async fn bots_from_the_cli_create_update_delete_with_events_and_roles() {
     match &events[4].payload {
         EventPayload::ElementUpdated { element_id, data, .. } => {
             assert_eq!(element_id.as_str(), text_id);
-            assert_eq!(data, &json!({"text": "bye"}));
+            let blocks = json!([{"block": {"align": "left", "content": [{"text": "bye"}]}}]);
+            assert_eq!(data, &json!({"text": "bye", "blocks": blocks}), "the change, with the blocks the text makes");
         }
         other => panic!("unexpected {other:?}"),
     }

@@ -9,9 +9,9 @@ use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tessera_core::element::{ElementBody, Size};
+use tessera_core::element::ElementType;
 use tessera_core::ids::WorkspaceId;
-use tessera_core::service::{NewElement, NewWorkspace};
+use tessera_core::service::NewWorkspace;
 
 /// Three nodes on one fresh database, with an org, a workspace and an editor bot.
 async fn three_nodes() -> (Vec<TestApp>, WorkspaceId, String, tempfile::TempDir) {
@@ -24,8 +24,8 @@ async fn three_nodes() -> (Vec<TestApp>, WorkspaceId, String, tempfile::TempDir)
     (nodes, ws, token, dir)
 }
 
-fn text(i: usize) -> ElementBody {
-    ElementBody::Text { text: format!("t{i}"), size: Size { width: 10.0, height: 10.0 } }
+fn text(i: usize) -> serde_json::Value {
+    serde_json::json!({"text": format!("t{i}"), "style": {"width": 10.0, "height": 10.0}})
 }
 
 /// A reader that has seen cursor N never later finds an event numbered below N: every batch it
@@ -64,7 +64,7 @@ async fn cursors_are_dense_and_in_commit_order_under_concurrent_writers_on_every
             writers.push(tokio::spawn(async move {
                 let p = core.authenticate(&token).await.expect("auth");
                 for i in 0..WRITES {
-                    core.create_element(&p, &ws, NewElement::default(), text(w * 1000 + i)).await.expect("write");
+                    core.create_element(&p, &ws, ElementType::Text, text(w * 1000 + i), None).await.expect("write");
                 }
             }));
         }

@@ -10,14 +10,14 @@ use tessera_core::service::{NewPerson, NewWorkspace};
 const MUTATIONS: [(&str, Option<&str>, &str); 14] = [
     ("createText", None, "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"t\"}) { id } }"),
     ("updateText", Some("text"), "mutation($ws:String!,$id:String!){ r: updateText(workspaceId:$ws, id:$id, input:{text:\"u\"}) { id } }"),
-    ("createShape", None, "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{kind:Rectangle}) { id } }"),
-    ("updateShape", Some("shape"), "mutation($ws:String!,$id:String!){ r: updateShape(workspaceId:$ws, id:$id, input:{kind:Star}) { id } }"),
-    ("createCanvas", None, "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"c\", size:{width:10,height:10}}) { id } }"),
+    ("createShape", None, "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{style:{regularShape:{kind:Rectangle}}}) { id } }"),
+    ("updateShape", Some("shape"), "mutation($ws:String!,$id:String!){ r: updateShape(workspaceId:$ws, id:$id, input:{style:{regularShape:{kind:Star5}}}) { id } }"),
+    ("createCanvas", None, "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"c\", style:{width:10,height:10}}) { id } }"),
     ("updateCanvas", Some("canvas"), "mutation($ws:String!,$id:String!){ r: updateCanvas(workspaceId:$ws, id:$id, input:{name:\"d\"}) { id } }"),
-    ("createStroke", None, "mutation($ws:String!){ r: createStroke(workspaceId:$ws, input:{points:[{x:0,y:0},{x:1,y:1}]}) { id } }"),
-    ("createLine", None, "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{x:0,y:0}, end:{x:5,y:5}}) { id } }"),
-    ("updateLine", Some("line"), "mutation($ws:String!,$id:String!){ r: updateLine(workspaceId:$ws, id:$id, input:{end:{x:9,y:9}}) { id } }"),
-    ("createImage", None, "mutation($ws:String!){ r: createImage(workspaceId:$ws, input:{filename:\"a.png\", size:{width:1,height:1}}) { id } }"),
+    ("createStroke", None, "mutation($ws:String!){ r: createStroke(workspaceId:$ws, input:{points:[0,0,1,1]}) { id } }"),
+    ("createLine", None, "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{absolute:{x:0,y:0}}, end:{absolute:{x:5,y:5}}}) { id } }"),
+    ("updateLine", Some("line"), "mutation($ws:String!,$id:String!){ r: updateLine(workspaceId:$ws, id:$id, input:{end:{absolute:{x:9,y:9}}}) { id } }"),
+    ("createImage", None, "mutation($ws:String!){ r: createImage(workspaceId:$ws, input:{filename:\"a.png\", imageFormat:png, width:1, height:1}) { image { id } } }"),
     ("delete", Some("text"), "mutation($ws:String!,$id:String!){ r: delete(workspaceId:$ws, id:$id) }"),
     ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, input:{elementId:$id, text:\"hi\"}) { id } }"),
     ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { workspaceRole { id } } }"),
@@ -38,12 +38,12 @@ fn allowed(role: &str, mutation: &str) -> bool {
 
 const FIXTURES: [(&str, &str); 4] = [
     ("text", "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"f\"}) { id } }"),
-    ("shape", "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{kind:Ellipse}) { id } }"),
+    ("shape", "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{style:{regularShape:{kind:Ellipse}}}) { id } }"),
     (
         "canvas",
-        "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"f\", size:{width:1,height:1}}) { id } }",
+        "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"f\", style:{width:1,height:1}}) { id } }",
     ),
-    ("line", "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{x:0,y:0}, end:{x:1,y:1}}) { id } }"),
+    ("line", "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{absolute:{x:0,y:0}}, end:{absolute:{x:1,y:1}}}) { id } }"),
 ];
 
 #[tokio::test]

@@ -292,7 +292,7 @@ async fn an_invalid_cursor_is_a_clear_error_and_filters_apply() {
     f.app
         .gql(
             &f.writer,
-            "mutation($ws:String!){ createShape(workspaceId:$ws, input:{kind:Star}) { id } }",
+            "mutation($ws:String!){ createShape(workspaceId:$ws, input:{style:{regularShape:{kind:Star5}}}) { id } }",
             json!({"ws": f.ws.0}),
         )
         .await;
