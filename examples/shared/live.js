@@ -18,7 +18,10 @@ export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
     ... on CreateElementCommand {
       element { id type ... on Text { text } ... on Shape { text } ... on Canvas { name } }
     }
-    ... on UpdateElementCommand { elementId data }
+    ... on UpdateElementCommand {
+      elementId
+      data { ... on UpdateText { text } ... on UpdateShape { text } ... on UpdateCanvas { name } }
+    }
     ... on DeleteElementCommand { elementId }
   }
 }`;
@@ -153,7 +156,7 @@ export function applyCommand(elements, cmd) {
       break;
     case 'UpdateElementCommand': {
       const el = elements.get(cmd.elementId);
-      if (el) Object.assign(el, cmd.data ?? {}, { cursor: cmd.cursor });
+      if (el) Object.assign(merged(el, cmd.data ?? {}), { cursor: cmd.cursor });
       break;
     }
     case 'DeleteElementCommand':
@@ -162,6 +165,16 @@ export function applyCommand(elements, cmd) {
     default:
       break;
   }
+}
+
+/** Merge an update's `data` into an element: only non-null fields changed; objects nest. */
+function merged(target, data) {
+  for (const [k, v] of Object.entries(data)) {
+    if (v === null || k === '__typename') continue;
+    const plain = typeof v === 'object' && !Array.isArray(v);
+    target[k] = plain ? merged({ ...(target[k] ?? {}) }, v) : v;
+  }
+  return target;
 }
 
 /** GraphQL over HTTP with a bearer token; returns `data` or throws with the error codes. */

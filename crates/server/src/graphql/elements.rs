@@ -2,7 +2,7 @@
 //! object per element type, and their styles, rich-text blocks and line points.
 
 use async_graphql::{Enum, Interface, Json, Object, Scalar, ScalarType, SimpleObject, Union, Value as GqlValue, ID};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use tessera_core::element::{self as el, Element as DomainElement, ElementBody};
 
@@ -10,7 +10,7 @@ use tessera_core::element::{self as el, Element as DomainElement, ElementBody};
 /// GraphQL and the stored JSON form.
 macro_rules! mirror_enum {
     ($gql:ident = $domain:path { $($v:ident),* $(,)? }, $case:literal) => {
-        #[derive(Enum, Serialize, Copy, Clone, Eq, PartialEq, Debug)]
+        #[derive(Enum, Serialize, Deserialize, Copy, Clone, Eq, PartialEq, Debug)]
         #[graphql(rename_items = $case)]
         #[serde(rename_all = $case)]
         pub enum $gql { $($v),* }
@@ -54,7 +54,7 @@ mirror_enum!(HorizontalAlign = el::HorizontalAlign { Left, Right, Center, Justif
 mirror_enum!(TextListKind = el::TextListKind { Ordered, Bullet }, "camelCase");
 
 /// A font size in pixels, or `"auto"` to fit the text to its shape.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct FontSize(pub Value);
 
 #[Scalar(name = "FontSize")]
@@ -92,7 +92,7 @@ impl ScalarType for InlineTextContentJson {
     }
 }
 
-#[derive(SimpleObject, Clone, Copy)]
+#[derive(SimpleObject, Deserialize, Clone, Copy)]
 pub struct Color {
     pub r: i64,
     pub g: i64,
@@ -227,6 +227,21 @@ impl From<&el::LinePoint> for LinePoint {
             }
         }
     }
+}
+
+/// Reads an optional line point in the stored form (for `#[serde(deserialize_with)]`).
+pub fn de_line_point<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LinePoint>, D::Error> {
+    Ok(Option::<el::LinePoint>::deserialize(d)?.as_ref().map(Into::into))
+}
+
+/// Reads optional line points in the stored form (for `#[serde(deserialize_with)]`).
+pub fn de_line_points<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<LinePoint>>, D::Error> {
+    Ok(Option::<Vec<el::LinePoint>>::deserialize(d)?.map(|ps| ps.iter().map(Into::into).collect()))
+}
+
+/// Reads optional rich-text blocks in the stored form (for `#[serde(deserialize_with)]`).
+pub fn de_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<ToplevelBlockTextContent>>, D::Error> {
+    Ok(Option::<Vec<el::Block>>::deserialize(d)?.as_deref().map(blocks))
 }
 
 fn runs(content: &[Value]) -> Vec<InlineTextContentJson> {

@@ -1,6 +1,7 @@
 //! The GraphQL API (async-graphql): the schema, its types, and the HTTP transport.
 //! Resolvers are thin: each calls one method of [`tessera_core::service::Core`].
 
+pub mod commands;
 pub mod element_inputs;
 pub mod elements;
 pub mod filters;
@@ -14,6 +15,7 @@ pub mod security;
 pub mod sse;
 pub mod subscription;
 pub mod types;
+pub mod updates;
 pub mod ws;
 pub mod ws_message;
 
@@ -44,6 +46,9 @@ pub fn schema_builder(
 ) -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     let builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .register_output_type::<elements::BlockTextContent>()
+        .register_output_type::<commands::Command>()
+        .register_output_type::<updates::UpdateAttachable>()
+        .register_output_type::<updates::UpdateAssetElement>()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSION)

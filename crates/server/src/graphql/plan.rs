@@ -22,7 +22,7 @@ pub fn plan(request: &Request) -> (bool, Option<Shape>) {
     }
 }
 
-/// For a subscription whose only root field is `commands`, everything that shapes its results:
+/// For a subscription whose only root field is `commands` or `rawHistory`, everything that shapes its results:
 /// the document, the operation and the variables, except the one holding the cursor (which only
 /// says where to start). Subscribers with equal shapes share renderings, so the shape is the
 /// text itself, compared whole — not a hash of it, which another reader of the workspace could
@@ -30,7 +30,7 @@ pub fn plan(request: &Request) -> (bool, Option<Shape>) {
 fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<Shape> {
     let [item] = op.selection_set.node.items.as_slice() else { return None };
     let Selection::Field(field) = &item.node else { return None };
-    if field.node.name.node != "commands" {
+    if !matches!(field.node.name.node.as_str(), "commands" | "rawHistory") {
         return None;
     }
     // A variable argument prints as `$name`.

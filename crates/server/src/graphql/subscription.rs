@@ -5,14 +5,13 @@
 //! cursor, then serve broadcast events, skipping any cursor already sent and reading the log
 //! for any gap (a lagged receiver, or events committed while the replay ran).
 
-use super::elements::{Element, ElementType};
-use super::types::{Comment, GqlActorType};
+use super::commands::{HistoryCommand, RawCommand};
+use super::elements::ElementType;
 use super::{core, principal, workspace_id, Gql};
 use crate::bus::{Hub, Hubs};
 use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::futures_util::stream::{self, Stream, StreamExt};
-use async_graphql::{Context, Interface, Json, Object, Subscription, ID};
-use serde_json::Value;
+use async_graphql::{Context, Subscription, ID};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tessera_core::auth::Principal;
@@ -132,31 +131,35 @@ pub struct Subscription;
 
 #[Subscription]
 impl Subscription {
-    /// Every change to a workspace, in cursor order. With `cursor`, first every later change
-    /// from the log, then live changes.
+    /// Every change to a workspace's elements and comments, in cursor order, typed by
+    /// command. With `cursor`, first every later change from the log, then live changes.
     async fn commands(
         &self,
         ctx: &Context<'_>,
         workspace_id: String,
-        cursor: Option<ID>,
+        #[graphql(desc = "the cursor ID of last known command")] cursor: Option<ID>,
         element_id: Option<String>,
         element_type: Option<Vec<ElementType>>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<HistoryCommand>>> {
-        let feed = match (ctx.data_opt::<OneEvent>(), ctx.data_opt::<OneError>()) {
-            (Some(OneEvent(e)), _) => Feed::single(Source::Single(Some(e.clone()))),
-            (_, Some(OneError(e))) => Feed::single(Source::Failed(Some(e.clone()))),
-            _ => {
-                let feed = open_feed(ctx, workspace_id, cursor, element_id, element_type).await?;
-                match ctx.data_opt::<Arc<Capture>>().and_then(|c| c.0.lock().ok()) {
-                    Some(mut slot) => {
-                        *slot = Some(feed);
-                        Feed::single(Source::Single(None))
-                    }
-                    None => feed,
-                }
-            }
+        let filter = Filter {
+            raw: false,
+            element: element_id.map(ElementId),
+            types: element_type.unwrap_or_default().into_iter().map(Into::into).collect(),
         };
-        Ok(stream::unfold(feed, |mut feed: Feed| async move { feed.next().await.map(|item| (item, feed)) }))
+        let commands = events(ctx, workspace_id, cursor, filter).await?;
+        Ok(commands.filter_map(|e| std::future::ready(e.map(HistoryCommand::of).transpose())))
+    }
+
+    /// Every event of a workspace as the log stores it (collaborators joining and leaving
+    /// included), in cursor order, with the same cursor and guarantees as `commands`.
+    async fn raw_history(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        #[graphql(desc = "the cursor ID of last known command")] cursor: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<RawCommand>>> {
+        let filter = Filter { raw: true, element: None, types: vec![] };
+        Ok(events(ctx, workspace_id, cursor, filter).await?.map(|e| e.map(RawCommand)))
     }
 
     /// An organization's security log (owners and admins, with `org:admin`), in cursor order.
@@ -171,13 +174,37 @@ impl Subscription {
     }
 }
 
+/// A workspace's events that pass `filter`, from `cursor`: on the fast path (see [`Capture`])
+/// the feed is handed to the transport, and when rendering (see [`Direct`]) the one given event.
+async fn events(
+    ctx: &Context<'_>,
+    workspace_id: String,
+    cursor: Option<ID>,
+    filter: Filter,
+) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Arc<Event>>>> {
+    let feed = match (ctx.data_opt::<OneEvent>(), ctx.data_opt::<OneError>()) {
+        (Some(OneEvent(e)), _) => Feed::single(Source::Single(Some(e.clone()))),
+        (_, Some(OneError(e))) => Feed::single(Source::Failed(Some(e.clone()))),
+        _ => {
+            let feed = open_feed(ctx, workspace_id, cursor, filter).await?;
+            match ctx.data_opt::<Arc<Capture>>().and_then(|c| c.0.lock().ok()) {
+                Some(mut slot) => {
+                    *slot = Some(feed);
+                    Feed::single(Source::Single(None))
+                }
+                None => feed,
+            }
+        }
+    };
+    Ok(stream::unfold(feed, |mut feed: Feed| async move { feed.next().await.map(|item| (item, feed)) }))
+}
+
 /// Authorize, join the workspace's broadcast, and check the cursor.
 async fn open_feed(
     ctx: &Context<'_>,
     workspace_id: String,
     cursor: Option<ID>,
-    element_id: Option<String>,
-    element_type: Option<Vec<ElementType>>,
+    filter: Filter,
 ) -> async_graphql::Result<Feed> {
     {
         let ws = self::workspace_id(workspace_id)?;
@@ -206,10 +233,6 @@ async fn open_feed(
                 }
             },
         };
-        let filter = Filter {
-            element: element_id.map(ElementId),
-            types: element_type.unwrap_or_default().into_iter().map(Into::into).collect(),
-        };
         let direct = ctx.data_opt::<Arc<Direct>>().cloned();
         let feed = Feed {
             source: Source::Log { core, ws, hub, rx, direct, principal: shared },
@@ -224,12 +247,18 @@ async fn open_feed(
 }
 
 struct Filter {
+    /// Every event, as `rawHistory` delivers them; otherwise only the element and comment
+    /// commands, narrowed by `element` and `types`.
+    raw: bool,
     element: Option<ElementId>,
     types: Vec<DomainType>,
 }
 
 impl Filter {
     fn matches(&self, p: &EventPayload) -> bool {
+        if self.raw {
+            return true;
+        }
         let (id, ty) = match p {
             EventPayload::ElementCreated { element } => (Some(&element.id), Some(element.element_type())),
             EventPayload::ElementUpdated { element_id, element_type, .. }
@@ -276,7 +305,7 @@ impl Feed {
             cursor: 0,
             pending: VecDeque::new(),
             replaying: false,
-            filter: Filter { element: None, types: vec![] },
+            filter: Filter { raw: true, element: None, types: vec![] },
             done: false,
         }
     }
@@ -302,9 +331,9 @@ impl Feed {
         }
     }
 
-    async fn next(&mut self) -> Option<async_graphql::Result<HistoryCommand>> {
+    async fn next(&mut self) -> Option<async_graphql::Result<Arc<Event>>> {
         match &mut self.source {
-            Source::Single(one) => return one.take().map(|e| Ok(HistoryCommand::from(e))),
+            Source::Single(one) => return one.take().map(Ok),
             Source::Failed(e) => return e.take().map(Err),
             Source::Log { .. } => {}
         }
@@ -320,7 +349,7 @@ impl Feed {
 
     /// The next command to yield. On the fast path commands are delivered here, rendered once
     /// per query shape, and only errors (or the end) are yielded.
-    async fn step(&mut self) -> Result<Option<HistoryCommand>, Error> {
+    async fn step(&mut self) -> Result<Option<Arc<Event>>, Error> {
         loop {
             if self.done {
                 return Ok(None);
@@ -372,7 +401,7 @@ impl Feed {
                         }
                         continue;
                     }
-                    _ => return Ok(Some(HistoryCommand::from(e))),
+                    _ => return Ok(Some(e)),
                 }
             }
             if self.replaying {
@@ -403,105 +432,3 @@ impl Feed {
         }
     }
 }
-
-/// One change to a workspace, as delivered to subscribers.
-#[derive(Interface)]
-#[allow(clippy::duplicated_attributes)]
-#[graphql(
-    field(name = "workspace_id", ty = "ID"),
-    field(name = "cursor", ty = "ID"),
-    field(name = "actor_id", ty = "ID"),
-    field(name = "actor_type", ty = "GqlActorType"),
-    field(name = "client_id", ty = "Option<String>")
-)]
-pub enum HistoryCommand {
-    CreateElementCommand(CreateElementCommand),
-    UpdateElementCommand(UpdateElementCommand),
-    DeleteElementCommand(DeleteElementCommand),
-    CreateCommentCommand(CreateCommentCommand),
-}
-
-impl From<Arc<Event>> for HistoryCommand {
-    fn from(e: Arc<Event>) -> Self {
-        match &e.payload {
-            EventPayload::ElementCreated { .. } => HistoryCommand::CreateElementCommand(CreateElementCommand(e)),
-            EventPayload::ElementUpdated { .. } => HistoryCommand::UpdateElementCommand(UpdateElementCommand(e)),
-            EventPayload::ElementDeleted { .. } => HistoryCommand::DeleteElementCommand(DeleteElementCommand(e)),
-            _ => HistoryCommand::CreateCommentCommand(CreateCommentCommand(e)),
-        }
-    }
-}
-
-/// Defines a command object: the fields every command has, then `$extra` fields.
-macro_rules! command_object {
-    ($name:ident, $doc:literal, { $($extra:tt)* }) => {
-        #[doc = $doc]
-        pub struct $name(pub Arc<Event>);
-
-        #[Object]
-        impl $name {
-            async fn workspace_id(&self) -> ID { ID(self.0.workspace_id.0.clone()) }
-            /// Resume from here: pass it as `cursor` to receive only later commands.
-            async fn cursor(&self) -> ID { ID(self.0.cursor.to_string()) }
-            async fn actor_id(&self) -> ID { ID(self.0.actor.id.0.clone()) }
-            async fn actor_type(&self) -> GqlActorType { self.0.actor.kind.into() }
-            /// The OAuth client (app) that made the change, if any.
-            async fn client_id(&self) -> Option<String> { self.0.actor.client_id.clone() }
-            $($extra)*
-        }
-    };
-}
-
-command_object!(CreateElementCommand, "An element was created.", {
-    async fn element(&self) -> Option<Element> {
-        match &self.0.payload {
-            EventPayload::ElementCreated { element } => Some((**element).clone().into()),
-            _ => None,
-        }
-    }
-});
-
-command_object!(UpdateElementCommand, "An element changed; `data` holds the changed fields.", {
-    async fn element_id(&self) -> Option<ID> {
-        match &self.0.payload {
-            EventPayload::ElementUpdated { element_id, .. } => Some(ID(element_id.0.clone())),
-            _ => None,
-        }
-    }
-    async fn element_type(&self) -> Option<ElementType> {
-        match &self.0.payload {
-            EventPayload::ElementUpdated { element_type, .. } => Some((*element_type).into()),
-            _ => None,
-        }
-    }
-    async fn data(&self) -> Option<Json<Value>> {
-        match &self.0.payload {
-            EventPayload::ElementUpdated { data, .. } => Some(Json(data.clone())),
-            _ => None,
-        }
-    }
-});
-
-command_object!(DeleteElementCommand, "An element was deleted.", {
-    async fn element_id(&self) -> Option<ID> {
-        match &self.0.payload {
-            EventPayload::ElementDeleted { element_id, .. } => Some(ID(element_id.0.clone())),
-            _ => None,
-        }
-    }
-    async fn element_type(&self) -> Option<ElementType> {
-        match &self.0.payload {
-            EventPayload::ElementDeleted { element_type, .. } => Some((*element_type).into()),
-            _ => None,
-        }
-    }
-});
-
-command_object!(CreateCommentCommand, "A comment was made.", {
-    async fn comment(&self) -> Option<Comment> {
-        match &self.0.payload {
-            EventPayload::CommentCreated { comment } => Some(Comment(comment.clone())),
-            _ => None,
-        }
-    }
-});

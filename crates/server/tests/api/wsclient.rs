@@ -118,7 +118,7 @@ pub const COMMANDS: &str = "subscription($ws: String!, $cursor: ID, $el: String,
   commands(workspaceId: $ws, cursor: $cursor, elementId: $el, elementType: $types) {
     __typename workspaceId cursor actorId actorType clientId
     ... on CreateElementCommand { element { id type ... on Text { text } } }
-    ... on UpdateElementCommand { elementId elementType data }
+    ... on UpdateElementCommand { elementId elementType data { __typename pinned zIndex ... on UpdateText { text transform { x y } style { fontSize } } } }
     ... on DeleteElementCommand { elementId elementType }
     ... on CreateCommentCommand { comment { id text } }
   } }";

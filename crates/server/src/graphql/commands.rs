@@ -1,0 +1,162 @@
+//! What the `commands` and `rawHistory` subscriptions deliver: the platform's command types,
+//! one per kind of change, each read from one event of the workspace's log.
+
+use super::elements::{Element, ElementType};
+use super::types::{Comment, GqlActorType};
+use super::updates::UpdateElement;
+use async_graphql::{Interface, Json, Object, ID};
+use serde_json::Value;
+use std::sync::Arc;
+use tessera_core::event::{Event, EventPayload};
+
+/// Any command of a workspace's history.
+// The lint mistakes the repeated `ty = …` keys of distinct fields for duplicates.
+#[allow(clippy::duplicated_attributes)]
+#[derive(Interface)]
+#[graphql(
+    field(name = "workspace_id", ty = "ID"),
+    field(name = "cursor", ty = "ID", desc = "a cursor ID for the next commands subscription"),
+    field(name = "actor_id", ty = "ID", desc = "identity of the principal performing the command"),
+    field(name = "actor_type", ty = "GqlActorType")
+)]
+pub enum Command {
+    CreateElementCommand(CreateElementCommand),
+    UpdateElementCommand(UpdateElementCommand),
+    DeleteElementCommand(DeleteElementCommand),
+    CreateCommentCommand(CreateCommentCommand),
+    RawCommand(RawCommand),
+}
+
+/// A change to a workspace's elements or comments, as `commands` delivers it.
+#[allow(clippy::duplicated_attributes)]
+#[derive(Interface)]
+#[graphql(
+    field(name = "workspace_id", ty = "ID"),
+    field(name = "cursor", ty = "ID", desc = "a cursor ID for the next commands subscription"),
+    field(name = "actor_id", ty = "ID", desc = "identity of the principal performing the command"),
+    field(name = "actor_type", ty = "GqlActorType"),
+    field(name = "client_id", ty = "Option<ID>", desc = "The app (OAuth client) that made the change, if any")
+)]
+pub enum HistoryCommand {
+    CreateElementCommand(CreateElementCommand),
+    UpdateElementCommand(UpdateElementCommand),
+    DeleteElementCommand(DeleteElementCommand),
+    CreateCommentCommand(CreateCommentCommand),
+}
+
+impl HistoryCommand {
+    /// The command an event is, if it is one `commands` delivers.
+    pub fn of(e: Arc<Event>) -> Option<Self> {
+        Some(match &e.payload {
+            EventPayload::ElementCreated { .. } => HistoryCommand::CreateElementCommand(CreateElementCommand(e)),
+            EventPayload::ElementUpdated { .. } => HistoryCommand::UpdateElementCommand(UpdateElementCommand(e)),
+            EventPayload::ElementDeleted { .. } => HistoryCommand::DeleteElementCommand(DeleteElementCommand(e)),
+            EventPayload::CommentCreated { .. } => HistoryCommand::CreateCommentCommand(CreateCommentCommand(e)),
+            EventPayload::CollaboratorAdded { .. } | EventPayload::CollaboratorRemoved { .. } => return None,
+        })
+    }
+}
+
+/// Defines a command object: the fields every command has, then `$extra` fields, which read
+/// the event's payload with [`payload!`].
+macro_rules! command_object {
+    ($name:ident, $doc:literal, { $($extra:tt)* }) => {
+        #[doc = $doc]
+        pub struct $name(pub Arc<Event>);
+
+        #[Object]
+        impl $name {
+            async fn workspace_id(&self) -> ID { ID(self.0.workspace_id.0.clone()) }
+            /// Resume from here: pass it as `cursor` to receive only later commands.
+            async fn cursor(&self) -> ID { ID(self.0.cursor.to_string()) }
+            async fn actor_id(&self) -> ID { ID(self.0.actor.id.0.clone()) }
+            async fn actor_type(&self) -> GqlActorType { self.0.actor.kind.into() }
+            /// The app (OAuth client) that made the change, if any (the platform's is never
+            /// null; a bot's or the operator's change has none here).
+            async fn client_id(&self) -> Option<ID> { client_id(&self.0) }
+            $($extra)*
+        }
+    };
+}
+
+fn client_id(e: &Event) -> Option<ID> {
+    e.actor.client_id.clone().map(ID)
+}
+
+/// The payload of a command object, which is always of its own kind.
+macro_rules! payload {
+    ($self:ident, $pat:pat => $e:expr) => {
+        match &$self.0.payload {
+            $pat => $e,
+            _ => unreachable!("a command object holds an event of its own kind"),
+        }
+    };
+}
+
+command_object!(CreateElementCommand, "An element was created.", {
+    async fn element(&self) -> Element {
+        payload!(self, EventPayload::ElementCreated { element } => (**element).clone().into())
+    }
+});
+
+command_object!(UpdateElementCommand, "An element changed; `data` holds the fields that changed.", {
+    /// Workspace-unique element id
+    async fn element_id(&self) -> ID {
+        payload!(self, EventPayload::ElementUpdated { element_id, .. } => ID(element_id.0.clone()))
+    }
+    /// The element's type (tessera's addition; `data`'s type names it too).
+    async fn element_type(&self) -> ElementType {
+        payload!(self, EventPayload::ElementUpdated { element_type, .. } => (*element_type).into())
+    }
+    async fn data(&self) -> UpdateElement {
+        payload!(self, EventPayload::ElementUpdated { element_type, data, .. } => UpdateElement::read(*element_type, data))
+    }
+});
+
+command_object!(DeleteElementCommand, "An element was deleted.", {
+    /// Workspace-unique element id
+    async fn element_id(&self) -> ID {
+        payload!(self, EventPayload::ElementDeleted { element_id, .. } => ID(element_id.0.clone()))
+    }
+    async fn element_type(&self) -> ElementType {
+        payload!(self, EventPayload::ElementDeleted { element_type, .. } => (*element_type).into())
+    }
+});
+
+command_object!(CreateCommentCommand, "A comment was made.", {
+    /// Workspace-unique element id
+    async fn element_id(&self) -> Option<ID> {
+        payload!(self, EventPayload::CommentCreated { comment } => comment.element_id.as_ref().map(|id| ID(id.0.clone())))
+    }
+    async fn comment(&self) -> Comment {
+        payload!(self, EventPayload::CommentCreated { comment } => Comment(comment.clone()))
+    }
+});
+
+/// One event of a workspace's log, as stored: `data` is its JSON, named by its `type`.
+pub struct RawCommand(pub Arc<Event>);
+
+#[Object]
+impl RawCommand {
+    async fn workspace_id(&self) -> ID {
+        ID(self.0.workspace_id.0.clone())
+    }
+    /// a cursor ID for the next commands subscription
+    async fn cursor(&self) -> ID {
+        ID(self.0.cursor.to_string())
+    }
+    /// identity of the principal performing the command
+    async fn actor_id(&self) -> ID {
+        ID(self.0.actor.id.0.clone())
+    }
+    async fn actor_type(&self) -> GqlActorType {
+        self.0.actor.kind.into()
+    }
+    /// The app (OAuth client) that made the change (tessera's addition).
+    async fn client_id(&self) -> Option<ID> {
+        client_id(&self.0)
+    }
+    async fn data(&self) -> async_graphql::Result<Json<Value>> {
+        serde_json::to_value(&self.0.payload).map(Json).map_err(|_| async_graphql::Error::new("internal error"))
+    }
+}
