@@ -33,7 +33,12 @@ pub enum EventPayload {
     #[serde(rename_all = "camelCase")]
     ElementDeleted { element_id: ElementId, element_type: ElementType },
     #[serde(rename_all = "camelCase")]
-    CommentCreated { comment: Comment },
+    CommentCreated {
+        comment: Comment,
+        /// The type of the element commented on (absent in events of an earlier version).
+        #[serde(default)]
+        element_type: Option<ElementType>,
+    },
     #[serde(rename_all = "camelCase")]
     CollaboratorAdded { user_id: UserId, role_id: String },
     #[serde(rename_all = "camelCase")]

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod comment;
 pub mod element;
 pub mod error;
 pub mod event;

@@ -1,7 +1,7 @@
 //! Identities and the things they own: organizations, users (people and bots), workspaces,
 //! collaborators, roles and comments.
 
-use crate::ids::{CommentId, ElementId, OrgId, UserId, WorkspaceId};
+use crate::ids::{OrgId, UserId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,15 +107,7 @@ pub struct Role {
     pub permissions: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comment {
-    pub id: CommentId,
-    pub workspace_id: WorkspaceId,
-    pub element_id: Option<ElementId>,
-    pub text: String,
-    pub author_id: UserId,
-    pub created_at: i64,
-}
+pub use crate::comment::Comment;
 
 /// What the store knows about one principal's relation to one workspace; the input of
 /// [`crate::permission::decide`].

@@ -209,7 +209,9 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
         change: ElementChange<'_>,
     ) -> Result<Option<(Option<Element>, Event)>>;
     async fn elements(&self, ws: &WorkspaceId, id: Option<&ElementId>, types: &[ElementType]) -> Result<Vec<Element>>;
-    async fn insert_comment(&self, comment: &Comment, actor: &Actor) -> Result<Event>;
+    async fn insert_comment(&self, comment: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event>;
+    /// A workspace's comments (on one element, if given), oldest first.
+    async fn comments(&self, ws: &WorkspaceId, element: Option<&ElementId>) -> Result<Vec<Comment>>;
 
     // the event log
     /// Events of a workspace with cursor greater than `after`, in cursor order.

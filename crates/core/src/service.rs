@@ -37,6 +37,14 @@ pub struct Core {
     passwords: Arc<Passwords>,
 }
 
+/// A new comment as the platform's `CommentInput` gives it (blocks and traits as JSON).
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub blocks: Json,
+    pub parent_id: Option<CommentId>,
+    pub traits: Option<Json>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewWorkspace {
     pub org_id: OrgId,
@@ -370,34 +378,54 @@ impl Core {
         }
     }
 
+    /// Comment on an element: blocks of text and mentions, optionally replying to another
+    /// comment on the same element, with JSON-LD traits.
     pub async fn create_comment(
         &self,
         p: &Principal,
         ws: &WorkspaceId,
-        element: Option<ElementId>,
-        text: &str,
+        element: &ElementId,
+        input: NewComment,
     ) -> Result<Comment> {
         self.authorize(p, ws, Permission::CommentCreate).await?;
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::bad_input("comment text must not be empty"));
-        }
-        validate::chars("text", text, validate::MAX_TEXT_CHARS)?;
-        if let Some(id) = &element {
-            if self.store.elements(ws, Some(id), &[]).await?.is_empty() {
-                return Err(Error::NotFound("element"));
+        let (blocks, text) = crate::comment::read_blocks(&input.blocks)?;
+        let traits = match input.traits {
+            Some(t) => {
+                let doc = crate::element::input::traits(t).map_err(Error::bad_input)?;
+                validate::json_object("traits", &doc)?;
+                Some(doc)
+            }
+            None => None,
+        };
+        let Some(target) = self.store.elements(ws, Some(element), &[]).await?.pop() else {
+            return Err(Error::NotFound("element"));
+        };
+        if let Some(parent) = &input.parent_id {
+            if !self.store.comments(ws, Some(element)).await?.iter().any(|c| c.id == *parent) {
+                return Err(Error::bad_input("parentId is not a comment on this element"));
             }
         }
         let comment = Comment {
             id: CommentId::generate(),
             workspace_id: ws.clone(),
-            element_id: element,
-            text: text.to_string(),
+            element_id: Some(element.clone()),
+            parent_id: input.parent_id,
+            blocks,
+            text,
+            traits,
             author_id: p.user.id.clone(),
+            author_type: p.user.kind,
+            commenter_name: format!("{} {}", p.user.first_name, p.user.last_name).trim().to_string(),
             created_at: now_millis(),
         };
-        self.store.insert_comment(&comment, &actor_of(p)).await?;
+        self.store.insert_comment(&comment, target.element_type(), &actor_of(p)).await?;
         Ok(comment)
+    }
+
+    /// A workspace's comments (on one element, if given), oldest first.
+    pub async fn comments(&self, p: &Principal, ws: &WorkspaceId, element: Option<&ElementId>) -> Result<Vec<Comment>> {
+        self.authorize_elements_read(p, ws).await?;
+        self.store.comments(ws, element).await
     }
 
     // ---- administration (the operator, through the CLI) ----

@@ -117,7 +117,7 @@ fn line_point(field: &str, p: &LinePoint) -> Result<()> {
     }
 }
 
-fn json_object(field: &str, v: &Json) -> Result<()> {
+pub(crate) fn json_object(field: &str, v: &Json) -> Result<()> {
     if !v.is_object() {
         return Err(Error::bad_input(format!("{field} must be a JSON object")));
     }

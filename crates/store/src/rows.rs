@@ -5,7 +5,7 @@ use tessera_core::auth::{parse_scopes, TokenKind, TokenRecord};
 use tessera_core::element::Element;
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{OrgId, TokenId, UserId, WorkspaceId};
-use tessera_core::model::{AccessFacts, ActorType, Organization, ResourceType, Role, User, Workspace};
+use tessera_core::model::{AccessFacts, ActorType, Comment, Organization, ResourceType, Role, User, Workspace};
 use tessera_core::oauth::App;
 use tessera_core::ports::{AuthCode, Consent};
 use tessera_core::{Error, Result};
@@ -204,6 +204,32 @@ impl EventRow {
             cursor: self.cursor,
             created_at: self.created_at,
         })
+    }
+}
+
+pub const COMMENT_COLUMNS: &str = "id, workspace_id, element_id, author_id, text, created_at, data";
+
+#[derive(sqlx::FromRow)]
+pub struct CommentRow {
+    id: String,
+    workspace_id: String,
+    element_id: Option<String>,
+    author_id: String,
+    text: String,
+    created_at: i64,
+    data: Option<String>,
+}
+
+impl CommentRow {
+    /// The comment as stored whole, or (stored before comments had blocks) from its columns.
+    pub fn comment(self) -> Result<Comment> {
+        match &self.data {
+            Some(d) => serde_json::from_str(d).map_err(|e| corrupt("comment", e)),
+            None => serde_json::from_value(serde_json::json!({"id": self.id, "workspace_id": self.workspace_id,
+                "element_id": self.element_id, "author_id": self.author_id, "text": self.text,
+                "created_at": self.created_at}))
+            .map_err(|e| corrupt("comment", e)),
+        }
     }
 }
 

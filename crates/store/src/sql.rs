@@ -503,10 +503,10 @@ impl Store for SqlStore {
         rows.iter().map(|d| element_from_json(d)).collect()
     }
 
-    async fn insert_comment(&self, c: &Comment, actor: &Actor) -> Result<Event> {
+    async fn insert_comment(&self, c: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO comments (id, workspace_id, element_id, author_id, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO comments (id, workspace_id, element_id, author_id, text, created_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(c.id.as_str())
         .bind(c.workspace_id.as_str())
@@ -514,12 +514,32 @@ impl Store for SqlStore {
         .bind(c.author_id.as_str())
         .bind(&c.text)
         .bind(c.created_at)
+        .bind(to_json(c)?)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let event =
-            self.append(tx, &c.workspace_id, actor, EventPayload::CommentCreated { comment: c.clone() }).await?;
+        let event = self
+            .append(
+                tx,
+                &c.workspace_id,
+                actor,
+                EventPayload::CommentCreated { comment: c.clone(), element_type: Some(element_type) },
+            )
+            .await?;
         Ok(event)
+    }
+
+    async fn comments(&self, ws: &WorkspaceId, element: Option<&ElementId>) -> Result<Vec<Comment>> {
+        let mut sql = format!("SELECT {COMMENT_COLUMNS} FROM comments WHERE workspace_id = $1");
+        if element.is_some() {
+            sql.push_str(" AND element_id = $2");
+        }
+        sql.push_str(" ORDER BY created_at, id");
+        let mut query = sqlx::query_as::<_, CommentRow>(&sql).bind(ws.as_str());
+        if let Some(e) = element {
+            query = query.bind(e.as_str());
+        }
+        query.fetch_all(&self.read).await.map_err(db_err)?.into_iter().map(CommentRow::comment).collect()
     }
 
     async fn events_after(&self, ws: &WorkspaceId, after: i64, limit: u32) -> Result<Vec<Event>> {

@@ -1,8 +1,9 @@
 //! What the `commands` and `rawHistory` subscriptions deliver: the platform's command types,
 //! one per kind of change, each read from one event of the workspace's log.
 
+use super::comments::Comment;
 use super::elements::{Element, ElementType};
-use super::types::{Comment, GqlActorType};
+use super::types::GqlActorType;
 use super::updates::UpdateElement;
 use async_graphql::{Interface, Json, Object, ID};
 use serde_json::Value;
@@ -123,13 +124,17 @@ command_object!(DeleteElementCommand, "An element was deleted.", {
     }
 });
 
-command_object!(CreateCommentCommand, "A comment was made.", {
-    /// Workspace-unique element id
+command_object!(CreateCommentCommand, "A comment was made on an element.", {
+    /// Workspace-unique element id (null only for comments made by an earlier version)
     async fn element_id(&self) -> Option<ID> {
-        payload!(self, EventPayload::CommentCreated { comment } => comment.element_id.as_ref().map(|id| ID(id.0.clone())))
+        payload!(self, EventPayload::CommentCreated { comment, .. } => comment.element_id.as_ref().map(|id| ID(id.0.clone())))
+    }
+    /// The type of the element (null only for comments made by an earlier version)
+    async fn element_type(&self) -> Option<ElementType> {
+        payload!(self, EventPayload::CommentCreated { element_type, .. } => element_type.map(Into::into))
     }
     async fn comment(&self) -> Comment {
-        payload!(self, EventPayload::CommentCreated { comment } => Comment(comment.clone()))
+        payload!(self, EventPayload::CommentCreated { comment, .. } => Comment(comment.clone()))
     }
 });
 

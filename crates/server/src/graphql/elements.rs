@@ -1,7 +1,10 @@
 //! GraphQL types for canvas elements, in the platform's shapes: the `Element` interface, one
 //! object per element type, and their styles, rich-text blocks and line points.
 
-use async_graphql::{Enum, Interface, Json, Object, Scalar, ScalarType, SimpleObject, Union, Value as GqlValue, ID};
+use super::comments::{self, Comment, CommentsByElement};
+use async_graphql::{
+    Context, Enum, Interface, Json, Object, Scalar, ScalarType, SimpleObject, Union, Value as GqlValue, ID,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use tessera_core::element::{self as el, Element as DomainElement, ElementBody};
@@ -309,7 +312,7 @@ fn blocks(blocks: &[el::Block]) -> Vec<ToplevelBlockTextContent> {
 macro_rules! element_object {
     ($name:ident, $doc:literal, { $($extra:tt)* }) => {
         #[doc = $doc]
-        pub struct $name(pub DomainElement);
+        pub struct $name(pub DomainElement, pub Option<CommentsByElement>);
 
         #[Object]
         impl $name {
@@ -329,6 +332,10 @@ macro_rules! element_object {
             }
             /// Additional properties, as a JSON-LD document.
             async fn traits(&self) -> Json<Value> { Json(self.0.traits.clone()) }
+            /// The comments on the element, oldest first (replies name their `parentId`).
+            async fn comments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Comment>> {
+                comments::of_element(ctx, &self.0.workspace_id, &self.0.id, self.1.as_ref()).await
+            }
             $($extra)*
         }
 
@@ -498,7 +505,8 @@ element_object!(Image, "An image (its metadata; its file is an asset).", {
     field(name = "transform", ty = "Transform"),
     field(name = "pinned", ty = "bool"),
     field(name = "bounding_box", ty = "BoundingBox"),
-    field(name = "traits", ty = "Json<Value>")
+    field(name = "traits", ty = "Json<Value>"),
+    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>")
 )]
 pub enum Element {
     Text(Text),
@@ -511,13 +519,21 @@ pub enum Element {
 
 impl From<DomainElement> for Element {
     fn from(e: DomainElement) -> Self {
+        Element::with_comments(e, None)
+    }
+}
+
+impl Element {
+    /// An element whose comments were read ahead with its list's, if `comments` is given.
+    pub fn with_comments(e: DomainElement, comments: Option<CommentsByElement>) -> Self {
+        let c = comments;
         match e.element_type() {
-            el::ElementType::Text => Element::Text(Text(e)),
-            el::ElementType::Shape => Element::Shape(Shape(e)),
-            el::ElementType::Canvas => Element::Canvas(Canvas(e)),
-            el::ElementType::Stroke => Element::Stroke(Stroke(e)),
-            el::ElementType::Line => Element::Line(Line(e)),
-            el::ElementType::Image => Element::Image(Image(e)),
+            el::ElementType::Text => Element::Text(Text(e, c)),
+            el::ElementType::Shape => Element::Shape(Shape(e, c)),
+            el::ElementType::Canvas => Element::Canvas(Canvas(e, c)),
+            el::ElementType::Stroke => Element::Stroke(Stroke(e, c)),
+            el::ElementType::Line => Element::Line(Line(e, c)),
+            el::ElementType::Image => Element::Image(Image(e, c)),
         }
     }
 }

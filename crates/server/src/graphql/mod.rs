@@ -2,6 +2,7 @@
 //! Resolvers are thin: each calls one method of [`tessera_core::service::Core`].
 
 pub mod commands;
+pub mod comments;
 pub mod element_inputs;
 pub mod elements;
 pub mod filters;
@@ -100,6 +101,9 @@ pub fn workspace_id(s: String) -> async_graphql::Result<WorkspaceId> {
     parse_id("workspaceId", s)
 }
 pub fn element_id(field: &str, s: String) -> async_graphql::Result<ElementId> {
+    parse_id(field, s)
+}
+pub fn comment_id(field: &str, s: String) -> async_graphql::Result<tessera_core::ids::CommentId> {
     parse_id(field, s)
 }
 pub fn user_id(field: &str, s: String) -> async_graphql::Result<UserId> {

@@ -1,11 +1,12 @@
 //! Mutations. Each is one call into the core, which authorizes, validates, writes the change
 //! and its event in one transaction.
 
+use super::comments::{Comment, CommentInput};
 use super::element_inputs::*;
 use super::elements::*;
-use super::types::{Collaborator, Comment, Role, Workspace};
+use super::types::{Collaborator, Role, Workspace};
 use super::{core, element_id, org_id, principal, user_id, workspace_id, Gql};
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use tessera_core::element::ElementType as DomainType;
 use tessera_core::service::NewWorkspace;
 
@@ -44,12 +45,6 @@ fn unsupported(input: &CreateWorkspaceInput, caller: &str) -> Option<&'static st
         return Some("archivedAt, copyFrom and classification are not supported");
     }
     None
-}
-
-#[derive(InputObject)]
-pub struct CreateCommentInput {
-    pub element_id: Option<String>,
-    pub text: String,
 }
 
 pub struct Mutation;
@@ -159,7 +154,7 @@ impl Mutation {
         input: CreateTextInput,
     ) -> async_graphql::Result<Text> {
         let el = self.create(ctx, workspace_id, DomainType::Text, to_json(&input), relative_to_origin_of).await?;
-        Ok(Text(el))
+        Ok(Text(el, None))
     }
 
     async fn update_text(
@@ -181,7 +176,7 @@ impl Mutation {
         input: CreateShapeInput,
     ) -> async_graphql::Result<Shape> {
         let el = self.create(ctx, workspace_id, DomainType::Shape, to_json(&input), relative_to_origin_of).await?;
-        Ok(Shape(el))
+        Ok(Shape(el, None))
     }
 
     async fn update_shape(
@@ -203,7 +198,7 @@ impl Mutation {
         input: CreateCanvasInput,
     ) -> async_graphql::Result<Canvas> {
         let el = self.create(ctx, workspace_id, DomainType::Canvas, to_json(&input), relative_to_origin_of).await?;
-        Ok(Canvas(el))
+        Ok(Canvas(el, None))
     }
 
     async fn update_canvas(
@@ -225,7 +220,7 @@ impl Mutation {
         input: CreateStrokeInput,
     ) -> async_graphql::Result<Stroke> {
         let el = self.create(ctx, workspace_id, DomainType::Stroke, to_json(&input), relative_to_origin_of).await?;
-        Ok(Stroke(el))
+        Ok(Stroke(el, None))
     }
 
     async fn update_stroke(
@@ -247,7 +242,7 @@ impl Mutation {
         input: CreateLineInput,
     ) -> async_graphql::Result<Line> {
         let el = self.create(ctx, workspace_id, DomainType::Line, to_json(&input), relative_to_origin_of).await?;
-        Ok(Line(el))
+        Ok(Line(el, None))
     }
 
     async fn update_line(
@@ -269,7 +264,7 @@ impl Mutation {
         input: CreateImageInput,
     ) -> async_graphql::Result<CreateImageResponse> {
         let el = self.create(ctx, workspace_id, DomainType::Image, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateImageResponse { image: Image(el) })
+        Ok(CreateImageResponse { image: Image(el, None) })
     }
 
     async fn update_image(
@@ -290,14 +285,17 @@ impl Mutation {
         Ok(true)
     }
 
+    /// Comment on an element (a reply, with `parentId`).
     async fn create_comment(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "comment to add to the element")] input: CommentInput,
+        #[graphql(desc = "target workspace element id")] id: ID,
         workspace_id: String,
-        input: CreateCommentInput,
     ) -> async_graphql::Result<Comment> {
         let ws = self::workspace_id(workspace_id)?;
-        let element = input.element_id.map(|s| element_id("elementId", s)).transpose()?;
-        core(ctx).create_comment(principal(ctx)?, &ws, element, &input.text).await.gql().map(Comment)
+        let element = element_id("id", id.0)?;
+        let new = input.into_new()?;
+        core(ctx).create_comment(principal(ctx)?, &ws, &element, new).await.gql().map(Comment)
     }
 }

@@ -99,6 +99,11 @@ impl Query {
         let id = id.map(|s| element_id("id", s)).transpose()?;
         let types: Vec<_> = r#type.unwrap_or_default().into_iter().map(Into::into).collect();
         let list = core(ctx).elements(principal(ctx)?, &ws, id.as_ref(), &types).await.gql()?;
-        Ok(list.into_iter().map(Element::from).collect())
+        // One read of the workspace's comments serves every element, if they are asked for.
+        let comments = match ctx.look_ahead().field("comments").exists() && list.len() > 1 {
+            true => Some(super::comments::of_workspace(ctx, &ws).await?),
+            false => None,
+        };
+        Ok(list.into_iter().map(|e| Element::with_comments(e, comments.clone())).collect())
     }
 }

@@ -263,7 +263,7 @@ impl Filter {
             EventPayload::ElementCreated { element } => (Some(&element.id), Some(element.element_type())),
             EventPayload::ElementUpdated { element_id, element_type, .. }
             | EventPayload::ElementDeleted { element_id, element_type } => (Some(element_id), Some(*element_type)),
-            EventPayload::CommentCreated { comment } => (comment.element_id.as_ref(), None),
+            EventPayload::CommentCreated { comment, element_type } => (comment.element_id.as_ref(), *element_type),
             EventPayload::CollaboratorAdded { .. } | EventPayload::CollaboratorRemoved { .. } => return false,
         };
         self.element.as_ref().is_none_or(|want| id == Some(want))

@@ -481,27 +481,6 @@ paged!(MembersPaged, Member);
 paged!(CollaboratorsPaged, Collaborator);
 paged!(RolesPaged, Role);
 
-pub struct Comment(pub model::Comment);
-
-#[Object]
-impl Comment {
-    async fn id(&self) -> ID {
-        ID(self.0.id.0.clone())
-    }
-    async fn workspace_id(&self) -> ID {
-        ID(self.0.workspace_id.0.clone())
-    }
-    async fn element_id(&self) -> Option<ID> {
-        self.0.element_id.as_ref().map(|e| ID(e.0.clone()))
-    }
-    async fn text(&self) -> &str {
-        &self.0.text
-    }
-    async fn author_id(&self) -> ID {
-        ID(self.0.author_id.0.clone())
-    }
-}
-
 /// The caller: their profile, organizations and reachable workspaces.
 pub struct Me;
 

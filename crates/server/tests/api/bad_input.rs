@@ -75,7 +75,11 @@ async fn bad_graphql_input_is_refused_with_a_code_and_writes_nothing() {
         ("unknown role", "mutation($ws:String!){ addWorkspaceCollaborator(workspaceId:$ws, input:{id:\"x\", workspaceRoleId:\"god\"}) { workspaceRole { id } } }".into(), json!({}), "BAD_USER_INPUT"),
         ("syntax error", "mutation { createText(".into(), json!({}), "BAD_USER_INPUT"),
         ("unknown field", "{ nothing }".into(), json!({}), "BAD_USER_INPUT"),
-        ("empty comment", "mutation($ws:String!){ createComment(workspaceId:$ws, input:{text:\"  \"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("empty comment", format!("mutation($ws:String!){{ createComment(workspaceId:$ws, id:\"{}\", input:{{blocks:[{{content:[{{text:\"  \"}}]}}]}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("comment of text and mention at once", format!("mutation($ws:String!){{ createComment(workspaceId:$ws, id:\"{}\", input:{{blocks:[{{content:[{{text:\"a\", mention:{{targetType:all}}}}]}}]}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("mention of a user without an id", format!("mutation($ws:String!){{ createComment(workspaceId:$ws, id:\"{}\", input:{{blocks:[{{content:[{{mention:{{targetType:user}}}}]}}]}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("reply to an unknown comment", format!("mutation($ws:String!){{ createComment(workspaceId:$ws, id:\"{}\", input:{{parentId:\"nope\", blocks:[{{content:[{{text:\"a\"}}]}}]}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("comment on an unknown element", "mutation($ws:String!){ createComment(workspaceId:$ws, id:\"nope\", input:{blocks:[{content:[{text:\"a\"}]}]}) { id } }".into(), json!({}), "NOT_FOUND"),
     ];
     let before = f.state().await;
     for (what, query, mut vars, code) in cases {

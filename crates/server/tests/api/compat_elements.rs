@@ -210,7 +210,7 @@ async fn lines_strokes_canvases_and_images_take_the_platforms_inputs() {
 }
 
 /// A database written before tessera took the platform's element shapes keeps its boards: the
-/// element and the event that created it read in today's form.
+/// element, the event that created it and its comments read in today's form.
 #[tokio::test]
 async fn elements_stored_by_an_earlier_version_read_in_the_platforms_shapes() {
     let (app, token, ws) = fixture().await;
@@ -235,6 +235,24 @@ async fn elements_stored_by_an_earlier_version_read_in_the_platforms_shapes() {
         json!({"__typename": "Shape", "kind": "StickySquare", "text": "old note",
         "style": {"__typename": "StickyShapeStyle", "width": 300.0, "height": 300.0}})
     );
+    // A comment stored before comments had blocks, parents and commenters reads in today's shape.
+    let me = run(&app, &token, "{ me { profile { id } } }", json!({})).await["me"]["profile"]["id"].clone();
+    let me = me.as_str().expect("id");
+    raw_sql(
+        &app.db_url(),
+        &format!(
+            "INSERT INTO comments (id, workspace_id, element_id, author_id, text, created_at) \
+        VALUES ('c0ldc0mment', '{ws}', '{id}', '{me}', 'old\ncomment', 5)"
+        ),
+    )
+    .await;
+    let comments =
+        element(&app, &token, &ws, &id, "comments { id parentId text actorId actorType blocks { content } }").await;
+    assert_eq!(
+        comments["comments"],
+        json!([{"id": "c0ldc0mment", "parentId": null, "text": "old\ncomment", "actorId": me,
+        "actorType": "user", "blocks": [{"content": [{"text": "old"}]}, {"content": [{"text": "comment"}]}]}])
+    );
     let created = app.events(&ws).await.into_iter().find(|e| e.payload.kind() == "elementCreated").expect("event");
     match created.payload {
         tessera_core::event::EventPayload::ElementCreated { element } => {
@@ -242,5 +260,86 @@ async fn elements_stored_by_an_earlier_version_read_in_the_platforms_shapes() {
             assert_eq!(element.transform.y, 2.0);
         }
         other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn comments_thread_on_elements_with_blocks_mentions_and_traits() {
+    let (app, token, ws) = fixture().await;
+    let text = run(
+        &app,
+        &token,
+        "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"t\"}) { id } }",
+        json!({"ws": ws}),
+    )
+    .await["createText"]["id"]
+        .clone();
+    let shape = run(
+        &app,
+        &token,
+        "mutation($ws:String!){ createShape(workspaceId:$ws, input:{style:{stickyShape:{kind:StickySquare}}}) { id } }",
+        json!({"ws": ws}),
+    )
+    .await["createShape"]["id"]
+        .clone();
+    // The collection's "createComment", as written there (single values for lists).
+    let create = "mutation myCreateComment($workspaceId:String!, $elementId:ID!, $comment:String!) {
+        createComment(workspaceId: $workspaceId id:$elementId input: { blocks:{ content:{ text:$comment } } })
+        { id parentId createdAt actorId actorType text traits blocks{ content } } }";
+    let vars = json!({"workspaceId": ws, "elementId": text, "comment": "this is a comment from graphQL"});
+    let first = run(&app, &token, create, vars).await["createComment"].clone();
+    assert_eq!(first["text"], "this is a comment from graphQL");
+    assert_eq!(first["blocks"], json!([{"content": [{"text": "this is a comment from graphQL"}]}]));
+    assert_eq!((first["parentId"].clone(), first["actorType"].clone()), (Value::Null, json!("bot")), "{first}");
+    assert!(first["createdAt"].as_str().is_some_and(|t| t.contains('T') && t.ends_with("+00:00")), "{first}");
+
+    let reply = "mutation($ws:String!, $id:ID!, $parent:String!) { createComment(workspaceId:$ws, id:$id, input:{
+        parentId:$parent, traits:{content:{mood: \"glad\"}, vocab:\"http://schema.org/\"},
+        blocks:[{content:[{text:\"thanks \"}, {mention:{targetType:user, targetId:\"someone\"}}]}, {content:[{mention:{targetType:all}}]}]}) {
+        id parentId text commenterName traits blocks { content } } }";
+    let second =
+        run(&app, &token, reply, json!({"ws": ws, "id": text, "parent": first["id"]})).await["createComment"].clone();
+    assert_eq!(
+        (second["parentId"].clone(), second["text"].clone()),
+        (first["id"].clone(), json!("thanks @someone\n@all"))
+    );
+    assert_eq!(second["commenterName"], "Drawer");
+    assert_eq!(second["traits"], json!({"mood": "glad", "@context": {"@vocab": "http://schema.org/"}}));
+    assert_eq!(second["blocks"][1], json!({"content": [{"mention": {"targetType": "all", "targetId": null}}]}));
+    let on_shape = "mutation($ws:String!, $id:ID!) { createComment(workspaceId:$ws, id:$id, input:{blocks:[{content:[{text:\"sticky\"}]}]}) { id } }";
+    let third = run(&app, &token, on_shape, json!({"ws": ws, "id": shape})).await["createComment"]["id"].clone();
+    // A reply must stay on its parent's element.
+    let astray = app.gql(&token, reply, json!({"ws": ws, "id": shape, "parent": first["id"]})).await;
+    assert_eq!(error_code(&astray), Some("BAD_USER_INPUT"), "{astray}");
+
+    // Read back through the whole list (comments read once for all) and for one element.
+    let all = run(
+        &app,
+        &token,
+        "query($ws:String!){ elements(workspaceId:$ws) { id comments { id parentId text } } }",
+        json!({"ws": ws}),
+    )
+    .await;
+    let by_id = |id: &Value| {
+        all["elements"].as_array().and_then(|l| l.iter().find(|e| e["id"] == *id)).expect("listed")["comments"].clone()
+    };
+    let ids = |list: &Value| list.as_array().expect("comments").iter().map(|c| c["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&by_id(&text)), vec![first["id"].clone(), second["id"].clone()], "oldest first");
+    assert_eq!(by_id(&text)[1]["parentId"], first["id"]);
+    assert_eq!(ids(&by_id(&shape)), vec![third.clone()]);
+    let one = element(&app, &token, &ws, text.as_str().expect("id"), "comments { id parentId text }").await;
+    assert_eq!(one["comments"], by_id(&text), "one element reads the same as the list");
+
+    // The command carries the element's type.
+    let stored = app.events(&ws).await;
+    let last = stored.iter().rev().find(|e| e.payload.kind() == "commentCreated").expect("a comment event");
+    match &last.payload {
+        tessera_core::event::EventPayload::CommentCreated { element_type, comment } => {
+            assert_eq!(
+                (*element_type, comment.id.0.as_str()),
+                (Some(tessera_core::element::ElementType::Shape), third.as_str().expect("id"))
+            );
+        }
+        other => panic!("{other:?}"),
     }
 }

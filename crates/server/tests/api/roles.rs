@@ -19,7 +19,7 @@ const MUTATIONS: [(&str, Option<&str>, &str); 14] = [
     ("updateLine", Some("line"), "mutation($ws:String!,$id:String!){ r: updateLine(workspaceId:$ws, id:$id, input:{end:{absolute:{x:9,y:9}}}) { id } }"),
     ("createImage", None, "mutation($ws:String!){ r: createImage(workspaceId:$ws, input:{filename:\"a.png\", imageFormat:png, width:1, height:1}) { image { id } } }"),
     ("delete", Some("text"), "mutation($ws:String!,$id:String!){ r: delete(workspaceId:$ws, id:$id) }"),
-    ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, input:{elementId:$id, text:\"hi\"}) { id } }"),
+    ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, id:$id, input:{blocks:[{content:[{text:\"hi\"}]}]}) { id } }"),
     ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { workspaceRole { id } } }"),
     ("deleteWorkspaceCollaborator", None, "mutation($ws:String!,$victim:String!){ r: deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$victim) }"),
 ];
