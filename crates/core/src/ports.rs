@@ -5,7 +5,7 @@
 
 use crate::audit::{NewSecurityEvent, SecurityEvent};
 use crate::auth::TokenRecord;
-use crate::element::{Element, ElementType};
+use crate::element::{BoundingBox, Element, ElementType};
 use crate::error::Result;
 use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
@@ -60,6 +60,29 @@ pub enum Redemption {
     Fresh(AuthCode),
     AlreadyUsed(AuthCode),
     Unknown,
+}
+
+/// Which of a workspace's elements to read.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ElementQuery<'a> {
+    pub id: Option<&'a ElementId>,
+    /// Only these types (all when empty).
+    pub types: &'a [ElementType],
+    /// Only elements whose box meets this one (edges included).
+    pub overlaps: Option<BoundingBox>,
+}
+
+impl<'a> ElementQuery<'a> {
+    pub fn one(id: &'a ElementId) -> Self {
+        ElementQuery { id: Some(id), ..Default::default() }
+    }
+
+    /// Whether an element is one this query reads.
+    pub fn matches(&self, e: &Element) -> bool {
+        self.id.is_none_or(|id| *id == e.id)
+            && (self.types.is_empty() || self.types.contains(&e.element_type()))
+            && self.overlaps.is_none_or(|b| b.meets(&e.bounding_box()))
+    }
 }
 
 /// Storage for the authorization server: apps, sessions, consents, codes, token families.
@@ -208,7 +231,11 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
         actor: &Actor,
         change: ElementChange<'_>,
     ) -> Result<Option<(Option<Element>, Event)>>;
-    async fn elements(&self, ws: &WorkspaceId, id: Option<&ElementId>, types: &[ElementType]) -> Result<Vec<Element>>;
+    /// A workspace's elements (as `query` narrows them), by `zIndex`, then oldest first.
+    async fn elements(&self, ws: &WorkspaceId, query: ElementQuery<'_>) -> Result<Vec<Element>>;
+    /// A workspace's elements as they were at `at` (epoch milliseconds, the time of the events
+    /// that made them), by `zIndex`, then oldest first.
+    async fn elements_at(&self, ws: &WorkspaceId, at: i64) -> Result<Vec<Element>>;
     async fn insert_comment(&self, comment: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event>;
     /// A workspace's comments (on one element, if given), oldest first.
     async fn comments(&self, ws: &WorkspaceId, element: Option<&ElementId>) -> Result<Vec<Comment>>;

@@ -4,6 +4,7 @@
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::cache::{Credentials, TokenEntry};
+use crate::element::find::{self, ElementFilter};
 use crate::element::{self, Element, ElementType};
 use crate::error::{Error, Result};
 use crate::event::{Actor, Event, EventPayload};
@@ -17,7 +18,7 @@ use crate::passwords::Passwords;
 use crate::permission::{
     decide, decide_org, decide_role_change, scope_allows_reading, Permission, RoleBook, WorkspaceData, ORG_ROLES,
 };
-use crate::ports::{NewUser, Store, TokenWrite};
+use crate::ports::{ElementQuery, NewUser, Store, TokenWrite};
 use crate::validate;
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
@@ -220,15 +221,60 @@ impl Core {
         self.roles.list(resource)
     }
 
-    pub async fn elements(
-        &self,
-        p: &Principal,
-        ws: &WorkspaceId,
-        id: Option<&ElementId>,
-        types: &[ElementType],
-    ) -> Result<Vec<Element>> {
+    /// A workspace's elements, now or at `filter.when`, as the filter narrows and places them
+    /// (see [`ElementFilter`]), by `zIndex`, then oldest first.
+    pub async fn elements(&self, p: &Principal, ws: &WorkspaceId, filter: &ElementFilter) -> Result<Vec<Element>> {
         self.authorize_elements_read(p, ws).await?;
-        self.store.elements(ws, id, types).await
+        let past = match filter.when {
+            Some(at) => Some(self.store.elements_at(ws, at).await?),
+            None => None,
+        };
+        let canvas = match &filter.canvas {
+            Some(id) => match self.element_in(ws, id, past.as_deref()).await? {
+                Some(c) if c.element_type() == ElementType::Canvas => Some(c),
+                Some(_) => return Err(Error::bad_input(format!("canvasId: {id} is not a canvas"))),
+                None => return Err(Error::NotFound("canvas")),
+            },
+            None => None,
+        };
+        let origin = match &filter.relative_to {
+            Some(id) => match self.element_in(ws, id, past.as_deref()).await? {
+                Some(o) => Some((o.transform.x, o.transform.y)),
+                None => return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {id}"))),
+            },
+            None => None,
+        };
+        let inside = canvas.as_ref().map(Element::bounding_box);
+        let area = match (filter.overlaps, inside) {
+            (Some(a), Some(b)) => match a.intersection(&b) {
+                Some(both) => Some(both),
+                None => return Ok(vec![]),
+            },
+            (a, b) => a.or(b),
+        };
+        let query = ElementQuery { id: filter.id.as_ref(), types: &filter.types, overlaps: area };
+        let found = match past {
+            Some(all) => all.into_iter().filter(|e| query.matches(e)).collect(),
+            None => self.store.elements(ws, query).await?,
+        };
+        let wanted = |e: &Element| {
+            inside.is_none_or(|c| c.contains(&e.bounding_box()))
+                && canvas.as_ref().is_none_or(|c| c.id != e.id)
+                && filter.traits.as_ref().is_none_or(|t| find::traits_match(&e.traits, t))
+        };
+        let placed = |e: Element| match origin {
+            Some((x, y)) => e.moved_by(x, y),
+            None => e,
+        };
+        Ok(found.into_iter().filter(wanted).map(placed).collect())
+    }
+
+    /// One element, now or among `past`.
+    async fn element_in(&self, ws: &WorkspaceId, id: &ElementId, past: Option<&[Element]>) -> Result<Option<Element>> {
+        match past {
+            Some(all) => Ok(all.iter().find(|e| e.id == *id).cloned()),
+            None => Ok(self.store.elements(ws, ElementQuery::one(id)).await?.pop()),
+        }
     }
 
     /// Reading elements needs an element scope (`elements:read`/`elements:write`/`v2legacy`),
@@ -319,11 +365,10 @@ impl Core {
         let mut el =
             Element::new(ElementId::generate(), ws.clone(), ty, &change, now_millis()).map_err(Error::BadInput)?;
         if let Some(origin) = relative_to {
-            let Some(o) = self.store.elements(ws, Some(origin), &[]).await?.pop() else {
+            let Some(o) = self.store.elements(ws, ElementQuery::one(origin)).await?.pop() else {
                 return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {origin}")));
             };
-            el.transform.x += o.transform.x;
-            el.transform.y += o.transform.y;
+            el = el.moved_by(-o.transform.x, -o.transform.y);
         }
         validate::element(&el)?;
         self.store.insert_element(&el, &actor_of(p)).await?;
@@ -397,7 +442,7 @@ impl Core {
             }
             None => None,
         };
-        let Some(target) = self.store.elements(ws, Some(element), &[]).await?.pop() else {
+        let Some(target) = self.store.elements(ws, ElementQuery::one(element)).await?.pop() else {
             return Err(Error::NotFound("element"));
         };
         if let Some(parent) = &input.parent_id {

@@ -69,7 +69,8 @@ async fn run(pool: AnyPool, postgres: bool, mut jobs: mpsc::UnboundedReceiver<Jo
 
 /// Write the jobs in one transaction; tells, per job, whether it was written.
 async fn write(pool: &AnyPool, postgres: bool, jobs: &[Job]) -> Result<Vec<bool>> {
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let dialect = if postgres { crate::open::Dialect::Postgres } else { crate::open::Dialect::Sqlite };
+    let mut tx = crate::open::begin_write(pool, dialect).await?;
     let granted = consents_stand(&mut tx, postgres, jobs).await?;
     let won = rotate(&mut tx, jobs, &granted).await?;
     let written = || jobs.iter().zip(&won).filter(|(_, w)| **w).map(|(j, _)| &j.write);

@@ -3,6 +3,7 @@
 //! Migrations for each are compiled into the binary and applied on open.
 
 mod audit;
+mod backfill;
 mod batch;
 mod listen;
 mod open;

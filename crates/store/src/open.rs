@@ -60,6 +60,7 @@ impl SqlStore {
                     .await
                     .map_err(cannot_open)?;
                 migrate(dialect, &write, url).await?;
+                crate::backfill::run(&write, dialect).await?;
                 let read = AnyPoolOptions::new()
                     .max_connections(8)
                     .after_connect(move |conn, _| pragmas(conn, READER_PRAGMAS))
@@ -81,6 +82,7 @@ impl SqlStore {
                     .await
                     .map_err(cannot_open)?;
                 migrate(dialect, &pool, url).await?;
+                crate::backfill::run(&pool, dialect).await?;
                 (pool.clone(), pool)
             }
         };
@@ -130,14 +132,6 @@ impl SqlStore {
         }
     }
 
-    /// `ORDER BY` for elements in creation order.
-    pub(crate) fn creation_order(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Sqlite => "rowid",
-            Dialect::Postgres => "seq",
-        }
-    }
-
     /// Row locking for a read that is followed by a write of the same row.
     pub(crate) fn for_update(&self) -> &'static str {
         match self.dialect {
@@ -147,7 +141,18 @@ impl SqlStore {
     }
 
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
-        self.write.begin().await.map_err(db_err)
+        begin_write(&self.write, self.dialect).await
+    }
+}
+
+/// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): waiting
+/// for it then is retried on a busy file, where taking it at the first write of a deferred
+/// transaction can fail at once when another node wrote meanwhile (as an R*Tree trigger's reads
+/// make likely).
+pub(crate) async fn begin_write(pool: &AnyPool, dialect: Dialect) -> Result<Transaction<'static, Any>> {
+    match dialect {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err),
+        Dialect::Postgres => pool.begin().await.map_err(db_err),
     }
 }
 

@@ -18,25 +18,28 @@ use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use tessera_core::model::{
     now_millis, AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace,
 };
-use tessera_core::ports::{Bus, ElementChange, NewUser, Store};
+use tessera_core::ports::{Bus, ElementChange, ElementQuery, NewUser, Store};
 use tessera_core::{Error, Result};
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id, w.created_at";
 pub(crate) const USER_COLUMNS: &str = "u.id, u.kind, u.email, u.first_name, u.last_name, u.bot_org_id, u.created_at";
 pub(crate) const TOKEN_COLUMNS: &str =
     "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at, family_id, rotated_at";
-const EVENT_COLUMNS: &str = "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
+pub(crate) const EVENT_COLUMNS: &str = "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
 
 impl SqlStore {
     /// Append one event to the caller's transaction, commit it and tell this node's subscribers.
     /// The workspace's counter row is bumped in the same transaction and stays locked until the
     /// commit, so cursors are dense and in commit order.
+    /// Append an event to the workspace's log and commit. An element's change also records
+    /// the element's state after it (`None`: deleted) as a version, for `elements(when:)`.
     async fn append(
         &self,
         mut tx: Transaction<'static, Any>,
         ws: &WorkspaceId,
         actor: &Actor,
         payload: EventPayload,
+        version: Option<(&ElementId, Option<&Element>)>,
     ) -> Result<Event> {
         let cursor: i64 = sqlx::query_scalar(
             "UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1 RETURNING last_cursor",
@@ -62,6 +65,9 @@ impl SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if let Some((id, state)) = version {
+            insert_version(&mut tx, ws, id, cursor, event.created_at, state.map(to_json).transpose()?).await?;
+        }
         if self.dialect == Dialect::Postgres {
             notify(&mut *tx, EVENTS_CHANNEL, &format!("{}:{cursor}", ws.as_str())).await?;
         }
@@ -69,6 +75,74 @@ impl SqlStore {
         self.committed(&event);
         Ok(event)
     }
+}
+
+/// The query for [`Store::elements`]: the workspace, then the id, the types and the viewport's
+/// x0, y0, x1, y1 as they are present.
+fn elements_sql(dialect: Dialect, q: &ElementQuery<'_>) -> String {
+    // Numbered placeholders: sqlx's query builder writes `?` for `Any`, which PostgreSQL rejects.
+    let mut from = "elements e".to_string();
+    let mut sql = String::from(" WHERE e.workspace_id = $1");
+    let mut n = 1;
+    if q.id.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND e.id = ${n}"));
+    }
+    if !q.types.is_empty() {
+        let list: Vec<String> = (n + 1..=n + q.types.len()).map(|i| format!("${i}")).collect();
+        sql.push_str(&format!(" AND e.type IN ({})", list.join(", ")));
+        n += q.types.len();
+    }
+    if q.overlaps.is_some() {
+        let (x0, y0, x1, y1) = (n + 1, n + 2, n + 3, n + 4);
+        // The index finds the candidates; the exact columns decide.
+        match dialect {
+            // The R*Tree drives (CROSS JOIN keeps it the outer loop), each hit read by rowid.
+            Dialect::Sqlite => {
+                from = "elements_box b CROSS JOIN elements e".into();
+                sql.push_str(&format!(
+                    " AND e.rowid = b.id AND b.ws_lo <= (SELECT rowid FROM workspaces WHERE id = $1)
+                      AND b.ws_hi >= (SELECT rowid FROM workspaces WHERE id = $1)
+                      AND b.min_x <= ${x1} AND b.max_x >= ${x0} AND b.min_y <= ${y1} AND b.max_y >= ${y0}"
+                ));
+            }
+            Dialect::Postgres => sql.push_str(&format!(
+                " AND e.min_x IS NOT NULL
+                  AND box(point(e.min_x, e.min_y), point(e.max_x, e.max_y)) && box(point(${x0}, ${y0}), point(${x1}, ${y1}))"
+            )),
+        }
+        sql.push_str(&format!(" AND e.min_x <= ${x1} AND e.max_x >= ${x0} AND e.min_y <= ${y1} AND e.max_y >= ${y0}"));
+    }
+    let creation_order = match dialect {
+        Dialect::Sqlite => "e.rowid",
+        Dialect::Postgres => "e.seq",
+    };
+    format!("SELECT e.data FROM {from}{sql} ORDER BY e.z_index, {creation_order}")
+}
+
+/// Record an element's state after an event (`None`: deleted). Recording one that is there
+/// already (the start-up backfill racing a write) changes nothing.
+pub(crate) async fn insert_version(
+    tx: &mut Transaction<'static, Any>,
+    ws: &WorkspaceId,
+    id: &ElementId,
+    cursor: i64,
+    at: i64,
+    data: Option<String>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO element_versions (workspace_id, element_id, cursor, at, data) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING",
+    )
+    .bind(ws.as_str())
+    .bind(id.as_str())
+    .bind(cursor)
+    .bind(at)
+    .bind(data)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -409,7 +483,7 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         let payload = EventPayload::CollaboratorAdded { user_id: user.clone(), role_id: role.to_string() };
-        let event = self.append(tx, ws, actor, payload).await?;
+        let event = self.append(tx, ws, actor, payload, None).await?;
         Ok(event)
     }
 
@@ -424,24 +498,32 @@ impl Store for SqlStore {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        let event = self.append(tx, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() }).await?;
+        let event =
+            self.append(tx, ws, actor, EventPayload::CollaboratorRemoved { user_id: user.clone() }, None).await?;
         Ok(Some(event))
     }
 
     async fn insert_element(&self, el: &Element, actor: &Actor) -> Result<Event> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO elements (workspace_id, id, type, z_index, data) VALUES ($1, $2, $3, $4, $5)")
-            .bind(el.workspace_id.as_str())
-            .bind(el.id.as_str())
-            .bind(el.element_type().as_str())
-            .bind(el.z_index)
-            .bind(to_json(el)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let event = self
-            .append(tx, &el.workspace_id, actor, EventPayload::ElementCreated { element: Box::new(el.clone()) })
-            .await?;
+        let b = el.bounding_box();
+        sqlx::query(
+            "INSERT INTO elements (workspace_id, id, type, z_index, data, min_x, min_y, max_x, max_y)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(el.workspace_id.as_str())
+        .bind(el.id.as_str())
+        .bind(el.element_type().as_str())
+        .bind(el.z_index)
+        .bind(to_json(el)?)
+        .bind(b.x)
+        .bind(b.y)
+        .bind(b.x + b.width)
+        .bind(b.y + b.height)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let created = EventPayload::ElementCreated { element: Box::new(el.clone()) };
+        let event = self.append(tx, &el.workspace_id, actor, created, Some((&el.id, Some(el)))).await?;
         Ok(event)
     }
 
@@ -463,11 +545,21 @@ impl Store for SqlStore {
         let Some(data) = data else { return Ok(None) };
         let (next, payload) = change(element_from_json(&data)?)?;
         match &next {
-            Some(el) => sqlx::query("UPDATE elements SET z_index = $1, data = $2 WHERE workspace_id = $3 AND id = $4")
+            Some(el) => {
+                let b = el.bounding_box();
+                sqlx::query(
+                    "UPDATE elements SET z_index = $1, data = $2, min_x = $3, min_y = $4, max_x = $5, max_y = $6
+                     WHERE workspace_id = $7 AND id = $8",
+                )
                 .bind(el.z_index)
                 .bind(to_json(el)?)
+                .bind(b.x)
+                .bind(b.y)
+                .bind(b.x + b.width)
+                .bind(b.y + b.height)
                 .bind(ws.as_str())
-                .bind(id.as_str()),
+                .bind(id.as_str())
+            }
             None => sqlx::query("DELETE FROM elements WHERE workspace_id = $1 AND id = $2")
                 .bind(ws.as_str())
                 .bind(id.as_str()),
@@ -475,32 +567,44 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let event = self.append(tx, ws, actor, payload).await?;
+        let event = self.append(tx, ws, actor, payload, Some((id, next.as_ref()))).await?;
         Ok(Some((next, event)))
     }
 
-    async fn elements(&self, ws: &WorkspaceId, id: Option<&ElementId>, types: &[ElementType]) -> Result<Vec<Element>> {
-        // Numbered placeholders: sqlx's query builder writes `?` for `Any`, which PostgreSQL rejects.
-        let mut sql = String::from("SELECT data FROM elements WHERE workspace_id = $1");
-        let mut n = 1;
-        if id.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND id = ${n}"));
-        }
-        if !types.is_empty() {
-            let list: Vec<String> = (n + 1..=n + types.len()).map(|i| format!("${i}")).collect();
-            sql.push_str(&format!(" AND type IN ({})", list.join(", ")));
-        }
-        sql.push_str(&format!(" ORDER BY z_index, {}", self.creation_order()));
+    async fn elements(&self, ws: &WorkspaceId, q: ElementQuery<'_>) -> Result<Vec<Element>> {
+        let sql = elements_sql(self.dialect, &q);
         let mut query = sqlx::query_scalar(&sql).bind(ws.as_str());
-        if let Some(id) = id {
+        if let Some(id) = q.id {
             query = query.bind(id.as_str());
         }
-        for t in types {
+        for t in q.types {
             query = query.bind(t.as_str());
+        }
+        if let Some(b) = q.overlaps {
+            query = query.bind(b.x).bind(b.y).bind(b.x + b.width).bind(b.y + b.height);
         }
         let rows: Vec<String> = query.fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter().map(|d| element_from_json(d)).collect()
+    }
+
+    async fn elements_at(&self, ws: &WorkspaceId, at: i64) -> Result<Vec<Element>> {
+        // The newest version of each element at `at` (and its oldest, for creation order).
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT v.data, f.first FROM element_versions v JOIN (
+                 SELECT element_id, MAX(cursor) AS last, MIN(cursor) AS first FROM element_versions
+                 WHERE workspace_id = $1 AND at <= $2 GROUP BY element_id
+             ) f ON v.element_id = f.element_id AND v.cursor = f.last
+             WHERE v.workspace_id = $1 AND v.data IS NOT NULL",
+        )
+        .bind(ws.as_str())
+        .bind(at)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        let mut found =
+            rows.iter().map(|(d, first)| Ok((element_from_json(d)?, *first))).collect::<Result<Vec<_>>>()?;
+        found.sort_by_key(|(e, first)| (e.z_index, *first));
+        Ok(found.into_iter().map(|(e, _)| e).collect())
     }
 
     async fn insert_comment(&self, c: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event> {
@@ -524,6 +628,7 @@ impl Store for SqlStore {
                 &c.workspace_id,
                 actor,
                 EventPayload::CommentCreated { comment: c.clone(), element_type: Some(element_type) },
+                None,
             )
             .await?;
         Ok(event)
@@ -553,5 +658,32 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         rows.into_iter().map(EventRow::into_event).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_core::element::BoundingBox;
+
+    /// A viewport reads the elements it covers through the R*Tree, not by scanning a workspace.
+    #[tokio::test]
+    async fn a_viewport_is_read_through_the_spatial_index() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.expect("db");
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await.expect("migrate");
+        let area = BoundingBox { x: 0.0, y: 0.0, width: 10.0, height: 10.0 };
+        let q = ElementQuery { overlaps: Some(area), ..Default::default() };
+        let plan = format!("EXPLAIN QUERY PLAN {}", elements_sql(Dialect::Sqlite, &q).replace('$', "?"));
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&plan).bind("w");
+        for v in [0.0, 0.0, 10.0, 10.0] {
+            query = query.bind(v);
+        }
+        let steps: Vec<String> = query.fetch_all(&pool).await.expect("plan").into_iter().map(|r| r.3).collect();
+        // The R*Tree, bounded on every side of its three dimensions (workspace, x, y), is the
+        // outer loop; each hit is then read by rowid.
+        let index = steps.iter().position(|s| s.contains("VIRTUAL TABLE INDEX 2:B0D1B2D3B4D5"));
+        let table = steps.iter().position(|s| s.contains("SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"));
+        assert!(index.is_some() && table.is_some() && index < table, "{steps:?}");
     }
 }

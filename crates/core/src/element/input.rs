@@ -125,7 +125,7 @@ fn uniform_scale(t: &mut Json) {
 
 /// JSON-LD traits input (`content`, `context`, `vocab`) as the stored document: the content
 /// with its `@context` (and `@vocab`) beside it.
-pub(crate) fn traits(input: Json) -> Result<Json, String> {
+pub fn traits(input: Json) -> Result<Json, String> {
     let Json::Object(mut input) = input else { return Err("traits must be an object".into()) };
     let Some(Json::Object(mut doc)) = input.remove("content") else {
         return Err("traits.content must be a JSON object".into());

@@ -4,6 +4,7 @@
 //! object of the same form, merged in ([`Element::merged`]) and checked again, and is also what
 //! the event log records, so a subscriber receives exactly the fields that changed.
 
+pub mod find;
 pub mod input;
 pub mod legacy;
 

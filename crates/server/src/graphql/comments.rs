@@ -142,11 +142,16 @@ impl CommentInput {
 /// Comments of a workspace read once for a whole `elements` list, by element.
 pub type CommentsByElement = Arc<HashMap<ElementId, Vec<model::Comment>>>;
 
-/// Every comment of a workspace, grouped by element, for `elements` when its selection asks
-/// for `comments` (one read instead of one per element).
-pub async fn of_workspace(ctx: &Context<'_>, ws: &WorkspaceId) -> async_graphql::Result<CommentsByElement> {
+/// Every comment of a workspace (made by `until`, if given), grouped by element, for
+/// `elements` when its selection asks for `comments` (one read instead of one per element).
+pub async fn of_workspace(
+    ctx: &Context<'_>,
+    ws: &WorkspaceId,
+    until: Option<i64>,
+) -> async_graphql::Result<CommentsByElement> {
     let mut by = HashMap::<ElementId, Vec<model::Comment>>::new();
-    for c in core(ctx).comments(principal(ctx)?, ws, None).await.gql()? {
+    let all = core(ctx).comments(principal(ctx)?, ws, None).await.gql()?;
+    for c in all.into_iter().filter(|c| until.is_none_or(|t| c.created_at <= t)) {
         if let Some(e) = c.element_id.clone() {
             by.entry(e).or_default().push(c);
         }

@@ -1,5 +1,6 @@
 //! Queries.
 
+use super::element_inputs::{to_json, TraitInput};
 use super::elements::{Element, ElementType};
 use super::filters::{
     OrganizationFilters, OrganizationOrdering, RoleFilters, RoleOrdering, WorkspaceFilters, WorkspaceOrdering,
@@ -8,7 +9,10 @@ use super::paging::PaginationArgs;
 use super::security::SecurityEvent;
 use super::types::{Me, Organization, OrganizationsPaged, RolesPaged, Workspace, WorkspacesPaged};
 use super::{core, element_id, org_id, principal, workspace_id, Gql};
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, InputObject, Object, ID};
+use chrono::{DateTime, Utc};
+use tessera_core::element::find::ElementFilter;
+use tessera_core::element::BoundingBox;
 
 pub struct Query;
 
@@ -87,23 +91,74 @@ impl Query {
         super::types::roles_page(ctx, cursor, filtering, ordering, pagination)
     }
 
-    /// Elements of a workspace, in z-order; optionally one element, or some types.
+    /// Elements of a workspace, by `zIndex`, then oldest first: all, or as the arguments
+    /// narrow them, now or as they were at an instant.
+    #[allow(clippy::too_many_arguments)]
     async fn elements(
         &self,
         ctx: &Context<'_>,
         workspace_id: String,
+        #[graphql(desc = "restrict output to elements with traits matching these traits")] traits: Option<TraitInput>,
+        #[graphql(desc = "id of the canvas in which the elements are included")] canvas_id: Option<String>,
+        #[graphql(
+            desc = "id of the element. When canvas is specified the element will exist in the bounds of the canvas"
+        )]
         id: Option<String>,
         r#type: Option<Vec<ElementType>>,
+        overlaps: Option<Viewport>,
+        #[graphql(desc = "retrieve element state as of the specified moment in time")] when: Option<DateTime<Utc>>,
+        #[graphql(desc = "include attachments in toplevel query results (tessera has no attachments: every \
+                          element is top-level)")]
+        flatten: Option<bool>,
+        #[graphql(desc = "id of the element. When specified, its origin point will be used to compute relative \
+                          coordinates of other elements")]
+        relative_to_origin_of: Option<String>,
     ) -> async_graphql::Result<Vec<Element>> {
+        let _ = flatten;
         let ws = self::workspace_id(workspace_id)?;
-        let id = id.map(|s| element_id("id", s)).transpose()?;
-        let types: Vec<_> = r#type.unwrap_or_default().into_iter().map(Into::into).collect();
-        let list = core(ctx).elements(principal(ctx)?, &ws, id.as_ref(), &types).await.gql()?;
+        let traits = match traits {
+            Some(t) => Some(tessera_core::element::input::traits(to_json(&t)).map_err(bad_input)?),
+            None => None,
+        };
+        let filter = ElementFilter {
+            id: id.map(|s| element_id("id", s)).transpose()?,
+            types: r#type.unwrap_or_default().into_iter().map(Into::into).collect(),
+            overlaps: overlaps.map(Viewport::area).transpose()?,
+            canvas: canvas_id.map(|s| element_id("canvasId", s)).transpose()?,
+            when: when.map(|t| t.timestamp_millis()),
+            traits,
+            relative_to: relative_to_origin_of.map(|s| element_id("relativeToOriginOf", s)).transpose()?,
+        };
+        let list = core(ctx).elements(principal(ctx)?, &ws, &filter).await.gql()?;
         // One read of the workspace's comments serves every element, if they are asked for.
-        let comments = match ctx.look_ahead().field("comments").exists() && list.len() > 1 {
-            true => Some(super::comments::of_workspace(ctx, &ws).await?),
+        // At an instant, only the comments made by then.
+        let comments = match ctx.look_ahead().field("comments").exists() && (list.len() > 1 || filter.when.is_some()) {
+            true => Some(super::comments::of_workspace(ctx, &ws, filter.when).await?),
             false => None,
         };
         Ok(list.into_iter().map(|e| Element::with_comments(e, comments.clone())).collect())
     }
+}
+
+/// A rectangle of the workspace, in workspace coordinates.
+#[derive(InputObject)]
+pub struct Viewport {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Viewport {
+    fn area(self) -> async_graphql::Result<BoundingBox> {
+        let Viewport { x, y, width, height } = self;
+        if ![x, y, width, height].iter().all(|v| v.is_finite()) || width < 0.0 || height < 0.0 {
+            return Err(bad_input("overlaps: a viewport has finite coordinates and a size of 0 or more"));
+        }
+        Ok(BoundingBox { x, y, width, height })
+    }
+}
+
+fn bad_input(msg: impl Into<String>) -> async_graphql::Error {
+    super::gql_error(tessera_core::Error::bad_input(msg))
 }

@@ -124,7 +124,7 @@ impl TestApp {
     }
 
     pub async fn element_count(&self, ws: &str) -> usize {
-        self.core.store().elements(&WorkspaceId(ws.into()), None, &[]).await.expect("elements").len()
+        self.core.store().elements(&WorkspaceId(ws.into()), Default::default()).await.expect("elements").len()
     }
 }
 

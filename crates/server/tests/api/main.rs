@@ -9,6 +9,7 @@ mod cluster;
 mod compat_commands;
 mod compat_elements;
 mod compat_identity;
+mod compat_queries;
 mod compatibility;
 mod consent;
 mod crash;

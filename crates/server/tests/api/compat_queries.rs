@@ -1,0 +1,194 @@
+//! The platform's `elements` arguments (issue 16): `overlaps` (a viewport, from the spatial
+//! index), `canvasId`, `relativeToOriginOf`, `traits`, `when` (the workspace at an instant,
+//! from the element history) and `flatten`; and the history and boxes of elements written
+//! before they were recorded, filled in when the server starts.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use tessera_core::service::NewWorkspace;
+
+struct Board {
+    app: TestApp,
+    token: String,
+    ws: String,
+    canvas: String,
+    text: String,
+    shape: String,
+    line: String,
+    stroke: String,
+}
+
+async fn run(app: &TestApp, token: &str, doc: &str, vars: Value) -> Value {
+    let body = app.gql(token, doc, vars).await;
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"].clone()
+}
+
+/// A canvas at the origin (1000×1000) holding a text and a stroke; a line across the
+/// canvas's corner; a shape far away with traits.
+async fn board() -> Board {
+    let app = spawn_app().await;
+    let org = app.core.admin_create_org("Queries").await.expect("org").id;
+    let (bot, token) = app.core.admin_create_bot(&org, "Asker").await.expect("bot");
+    let input = NewWorkspace { org_id: org, name: "Board".into(), description: None, is_public: false };
+    let ws = app.core.admin_create_workspace(input, &bot.id).await.expect("ws").id.0;
+    let make = |doc: &str, field: &str| {
+        let (app, token, ws, doc, field) = (&app, token.clone(), ws.clone(), doc.to_string(), field.to_string());
+        async move {
+            let data = run(app, &token, &doc, json!({"ws": ws})).await;
+            data[&field]["id"].as_str().expect("id").to_string()
+        }
+    };
+    let canvas = make("mutation($ws:String!){ createCanvas(workspaceId:$ws, input:{name:\"Frame\", style:{width:1000, height:1000}}) { id } }", "createCanvas").await;
+    let text = make("mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"inside\", transform:{x:100, y:100}}) { id } }", "createText").await;
+    let shape = make("mutation($ws:String!){ createShape(workspaceId:$ws, input:{traits:{content:{status:\"done\", tags:[\"a\", \"b\"]}, vocab:\"http://schema.org/\"}, transform:{x:2000, y:2000}, style:{regularShape:{kind:Star5, width:100, height:100}}}) { id } }", "createShape").await;
+    let line = make("mutation($ws:String!){ createLine(workspaceId:$ws, input:{start:{absolute:{x:-50, y:-50}}, end:{absolute:{x:50, y:50}}}) { id } }", "createLine").await;
+    let stroke = make("mutation($ws:String!){ createStroke(workspaceId:$ws, input:{transform:{x:500, y:500}, points:[0, 0, 10, 10]}) { id } }", "createStroke").await;
+    Board { app, token, ws, canvas, text, shape, line, stroke }
+}
+
+impl Board {
+    /// The ids `elements` answers with these arguments (a GraphQL argument list).
+    async fn ids(&self, args: &str) -> Vec<String> {
+        let doc = format!("query($ws:String!){{ elements(workspaceId:$ws {args}) {{ id }} }}");
+        let data = run(&self.app, &self.token, &doc, json!({"ws": self.ws})).await;
+        data["elements"].as_array().expect("list").iter().map(|e| e["id"].as_str().expect("id").to_string()).collect()
+    }
+
+    async fn error(&self, args: &str) -> String {
+        let doc = format!("query($ws:String!){{ elements(workspaceId:$ws {args}) {{ id }} }}");
+        let body = self.app.gql(&self.token, &doc, json!({"ws": self.ws})).await;
+        error_code(&body).unwrap_or_else(|| panic!("no error for {args}: {body}")).to_string()
+    }
+}
+
+#[tokio::test]
+async fn overlaps_canvas_traits_and_relative_coordinates() {
+    let b = board().await;
+    let (canvas, text, shape, line, stroke) = (&b.canvas, &b.text, &b.shape, &b.line, &b.stroke);
+    assert_eq!(b.ids(", overlaps:{x:1900, y:1900, width:200, height:200}").await, vec![shape.clone()]);
+    assert_eq!(
+        b.ids(", overlaps:{x:0, y:0, width:0, height:0}").await,
+        vec![canvas.clone(), line.clone()],
+        "edges count"
+    );
+    assert_eq!(b.ids(", overlaps:{x:480, y:480, width:30, height:30}").await, vec![canvas.clone(), stroke.clone()]);
+    assert_eq!(b.ids(", overlaps:{x:5000, y:5000, width:10, height:10}").await, Vec::<String>::new());
+    assert_eq!(
+        b.ids(", overlaps:{x:0, y:0, width:3000, height:3000}, type:[Shape, Stroke]").await,
+        vec![shape.clone(), stroke.clone()]
+    );
+
+    // Inside the canvas: wholly within its box, the canvas itself left out.
+    assert_eq!(b.ids(&format!(", canvasId:\"{canvas}\"")).await, vec![text.clone(), stroke.clone()]);
+    assert_eq!(
+        b.ids(&format!(", canvasId:\"{canvas}\", overlaps:{{x:0, y:0, width:200, height:200}}")).await,
+        vec![text.clone()]
+    );
+    assert_eq!(b.ids(&format!(", canvasId:\"{canvas}\", id:\"{shape}\"")).await, Vec::<String>::new());
+    assert_eq!(b.error(&format!(", canvasId:\"{text}\"")).await, "BAD_USER_INPUT", "not a canvas");
+    assert_eq!(b.error(", canvasId:\"nope\"").await, "NOT_FOUND");
+    assert_eq!(b.error(", overlaps:{x:0, y:0, width:-1, height:1}").await, "BAD_USER_INPUT");
+    assert_eq!(b.error(", relativeToOriginOf:\"nope\"").await, "BAD_USER_INPUT");
+
+    // Traits: the filter's content is contained in the element's (contexts aside).
+    assert_eq!(b.ids(", traits:{content:{status:\"done\"}}").await, vec![shape.clone()]);
+    assert_eq!(
+        b.ids(", traits:{content:{tags:[\"b\"]}, context:\"http://other.example/\"}").await,
+        vec![shape.clone()]
+    );
+    assert_eq!(b.ids(", traits:{content:{status:\"open\"}}").await, Vec::<String>::new());
+
+    // Coordinates from the text's origin (100, 100).
+    let doc = "query($ws:String!, $o:String!){ elements(workspaceId:$ws, relativeToOriginOf:$o, flatten:true) {
+        id transform { x y } boundingBox { x y } ... on Line { start { ... on AbsoluteLinePoint { x y } } } } }";
+    let data = run(&b.app, &b.token, doc, json!({"ws": b.ws, "o": text})).await;
+    let of =
+        |id: &str| data["elements"].as_array().and_then(|l| l.iter().find(|e| e["id"] == id)).expect("listed").clone();
+    assert_eq!(of(shape)["transform"], json!({"x": 1900.0, "y": 1900.0}));
+    assert_eq!(of(text)["boundingBox"], json!({"x": 0.0, "y": 0.0}));
+    assert_eq!(of(line)["start"], json!({"x": -150.0, "y": -150.0}));
+    assert_eq!(of(line)["boundingBox"], json!({"x": -150.0, "y": -150.0}));
+    assert_eq!(of(stroke)["transform"], json!({"x": 400.0, "y": 400.0}), "stroke points stay relative to it");
+}
+
+/// The event time of the newest event, then a wait so that later events are later.
+async fn instant(b: &Board) -> i64 {
+    let at = b.app.events(&b.ws).await.last().expect("events").created_at;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    at
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).expect("time").to_rfc3339()
+}
+
+#[tokio::test]
+async fn when_reads_the_workspace_as_it_was() {
+    let b = board().await;
+    let before_all = b.app.events(&b.ws).await.first().expect("events").created_at - 1;
+    let built = instant(&b).await;
+    let mv = "mutation($ws:String!, $id:String!){ updateText(workspaceId:$ws, id:$id, input:{text:\"moved\", transform:{x:300}}) { id } }";
+    run(&b.app, &b.token, mv, json!({"ws": b.ws, "id": b.text})).await;
+    let moved = instant(&b).await;
+    run(
+        &b.app,
+        &b.token,
+        "mutation($ws:String!, $id:String!){ delete(workspaceId:$ws, id:$id) }",
+        json!({"ws": b.ws, "id": b.stroke}),
+    )
+    .await;
+
+    let texts = "query($ws:String!, $t:DateTime){ elements(workspaceId:$ws, when:$t, type:[Text]) { id transform { x } ... on Text { text } } }";
+    let at = |t: Option<i64>| {
+        let (app, token, ws) = (&b.app, b.token.clone(), b.ws.clone());
+        async move { run(app, &token, texts, json!({"ws": ws, "t": t.map(iso)})).await["elements"].clone() }
+    };
+    assert_eq!(at(Some(built)).await, json!([{"id": b.text, "transform": {"x": 100.0}, "text": "inside"}]));
+    assert_eq!(at(Some(moved)).await, json!([{"id": b.text, "transform": {"x": 300.0}, "text": "moved"}]));
+    assert_eq!(at(None).await, at(Some(moved)).await, "now");
+    assert_eq!(at(Some(before_all)).await, json!([]), "before the board was drawn");
+
+    // The deleted stroke is there before its deletion, with the other arguments applied.
+    assert!(b.ids(&format!(", when:\"{}\"", iso(moved))).await.contains(&b.stroke));
+    assert!(!b.ids("").await.contains(&b.stroke));
+    let deleted = instant(&b).await;
+    assert!(!b.ids(&format!(", when:\"{}\"", iso(deleted))).await.contains(&b.stroke), "gone once deleted");
+    let args = format!(", when:\"{}\", canvasId:\"{}\", relativeToOriginOf:\"{}\"", iso(built), b.canvas, b.canvas);
+    assert_eq!(b.ids(&args).await, vec![b.text.clone(), b.stroke.clone()]);
+    let text_then = format!(", when:\"{}\", overlaps:{{x:90, y:90, width:20, height:20}}", iso(built));
+    assert_eq!(b.ids(&text_then).await, vec![b.canvas.clone(), b.text.clone()], "the text where it was");
+    let no_canvas_yet = format!(", when:\"{}\", canvasId:\"{}\"", iso(before_all), b.canvas);
+    assert_eq!(b.error(&no_canvas_yet).await, "NOT_FOUND", "the canvas did not exist yet");
+}
+
+/// A database whose elements were written before boxes and history were recorded: the server
+/// fills both in from the elements and the log when it opens it.
+#[tokio::test]
+async fn boxes_and_history_of_earlier_elements_are_filled_in_at_start() {
+    let b = board().await;
+    let built = instant(&b).await;
+    let mv =
+        "mutation($ws:String!, $id:String!){ updateShape(workspaceId:$ws, id:$id, input:{transform:{x:3000}}) { id } }";
+    run(&b.app, &b.token, mv, json!({"ws": b.ws, "id": b.shape})).await;
+    let db = b.app.db_url();
+    for statement in [
+        "DELETE FROM element_versions",
+        "UPDATE elements SET min_x = NULL, min_y = NULL, max_x = NULL, max_y = NULL",
+        "DELETE FROM backfills",
+    ] {
+        raw_sql(&db, statement).await;
+    }
+    let later = spawn_app_on(&db).await;
+    let ids = |args: String| {
+        let (app, token, ws) = (&later, b.token.clone(), b.ws.clone());
+        async move {
+            let doc = format!("query($ws:String!){{ elements(workspaceId:$ws {args}) {{ id transform {{ x }} }} }}");
+            run(app, &token, &doc, json!({"ws": ws})).await["elements"].clone()
+        }
+    };
+    let far = ids(", overlaps:{x:2950, y:1950, width:100, height:100}".into()).await;
+    assert_eq!(far, json!([{"id": b.shape, "transform": {"x": 3000.0}}]), "boxes from the elements");
+    let then = ids(format!(", when:\"{}\", type:[Shape]", iso(built))).await;
+    assert_eq!(then, json!([{"id": b.shape, "transform": {"x": 2000.0}}]), "history from the log");
+}
