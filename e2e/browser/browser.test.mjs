@@ -41,13 +41,14 @@ after(async () => {
  * latency claim. Latencies are printed, not asserted: on two busy cores they measure the machine. */
 const LOST_AFTER = 15_000;
 
-/** Wait until the page lists element `id`; returns the milliseconds since `t0`. */
+/** Wait until the page's board draws element `id`; returns the milliseconds since `t0`. */
 async function shows(page, id, t0) {
-  await page.waitForSelector(`#elements li[data-id="${id}"]`, { timeout: LOST_AFTER });
+  await page.waitForSelector(`#board g[data-id="${id}"]`, { timeout: LOST_AFTER });
   return Date.now() - t0;
 }
 
-/** Every id exactly once, and the list in strictly increasing cursor order. */
+/** Every id exactly once, and the board's elements (all at zIndex 0, so stacked in the order
+ * they were created) in strictly increasing cursor order. */
 async function assertExactlyOnceInOrder(page, ids) {
   const shown = await h.shownElements(page);
   const seen = shown.map((e) => e.id);
@@ -71,7 +72,9 @@ test('browser app: sign in with PKCE, consent, workspaces, and a bot write shown
   await h.screenshot(app, 'browser-app-workspaces');
 
   await app.click(`button[data-workspace="${server.workspace.id}"]`);
-  await app.waitForFunction(() => document.querySelectorAll('#elements li').length === 4); // the demo's seed
+  await app.waitForFunction(() => document.querySelectorAll('#board g[data-id]').length === 4); // the demo's seed
+  assert.match(await app.textContent('#element-count'), /^4 elements, last cursor \d+$/);
+  await h.screenshot(app, 'browser-app-board');
   const t0 = Date.now();
   const id = await h.botCreatesText(server, 'Hello from the bot');
   const ms = await shows(app, id, t0);
@@ -126,7 +129,7 @@ test('browser app: revoking the app on the authorized-apps page ends the subscri
   // Nothing more arrives.
   const id = await h.botCreatesText(server, 'after the revocation');
   await app.waitForTimeout(500);
-  assert.equal(await app.$(`#elements li[data-id="${id}"]`), null);
+  assert.equal(await app.$(`#board g[data-id="${id}"]`), null);
 });
 
 test('server app on localhost:3001: confidential client, refresh token kept on the server', async () => {
@@ -143,7 +146,7 @@ test('server app on localhost:3001: confidential client, refresh token kept on t
   assert.equal(new URL(page.url()).origin, 'http://localhost:3001');
   await page.waitForSelector('body[data-state=signed-in]');
   await page.click(`button[data-workspace="${server.workspace.id}"]`);
-  await page.waitForSelector('#elements li');
+  await page.waitForSelector('#board g[data-id]');
   const t0 = Date.now();
   const id = await h.botCreatesText(server, 'Hello, server app');
   const ms = await shows(page, id, t0);
@@ -173,7 +176,7 @@ test('token exchange: the board page reads its one workspace, nothing else, and 
   h.capture(context);
   const page = await context.newPage();
   await page.goto('http://localhost:3001/board');
-  await page.waitForSelector('#elements li');
+  await page.waitForSelector('#board g[data-id]');
   const t0 = Date.now();
   const id = await h.botCreatesText(server, 'On the board');
   const ms = await shows(page, id, t0);

@@ -94,13 +94,19 @@ export async function graphqlAs(server, token, query, variables) {
   return res.json();
 }
 
-/** The bot writes a Text through /v3/graphql; returns its id. */
+let texts = 0;
+
+/** The bot writes a Text through /v3/graphql, each in its own place on a grid to the right of
+ * the demo's canvas (so that screenshots show them apart); returns its id. */
 export async function botCreatesText(server, text) {
+  const n = texts++;
   const body = await graphqlAs(
     server,
     server.bot.token,
-    `mutation($ws: String!, $text: String!) { createText(workspaceId: $ws, input: {text: $text, transform: {x: 10, y: 10}}) { id } }`,
-    { ws: server.workspace.id, text },
+    `mutation($ws: String!, $text: String!, $x: Float!, $y: Float!) {
+      createText(workspaceId: $ws, input: {text: $text, transform: {x: $x, y: $y}, style: {width: 500, height: 80, fontSize: 32}}) { id }
+    }`,
+    { ws: server.workspace.id, text, x: 1700 + (n % 6) * 520, y: Math.floor(n / 6) * 100 },
   );
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data.createText.id;
@@ -160,9 +166,9 @@ export async function signInAndAllow(page, server, shotPrefix) {
   }
 }
 
-/** The ids and cursors of the elements a page shows, in list order. */
+/** The ids and cursors of the elements a page's board draws, in drawing (stacking) order. */
 export function shownElements(page) {
-  return page.$$eval('#elements li', (lis) => lis.map((li) => ({ id: li.dataset.id, cursor: Number(li.dataset.cursor) })));
+  return page.$$eval('#board g[data-id]', (gs) => gs.map((g) => ({ id: g.dataset.id, cursor: Number(g.dataset.cursor) })));
 }
 
 export function stopAll() {

@@ -12,19 +12,47 @@
 //   fails, access was withdrawn.
 import { createClient } from 'graphql-ws';
 
+// Every field the board draws: whole elements when they are created, and the fields an update
+// changed (only those are non-null). A stroke's or an image's transform has one `scale`; it is
+// read twice, as `scaleX` and `scaleY`, so that it merges like any other transform.
 export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
   commands(workspaceId: $workspaceId, cursor: $cursor) {
     __typename cursor actorType
     ... on CreateElementCommand {
-      element { id type ... on Text { text } ... on Shape { text } ... on Canvas { name } }
+      element {
+        id type zIndex pinned transform { x y scaleX scaleY }
+        ... on Text { text style { width height fontSize fontFamily color { ...C } backgroundColor { ...C } verticalAlign textTransform } }
+        ... on Shape { kind text mirrorX mirrorY style { ...ShapeLook } textStyle { fontSize fontFamily verticalAlign color { ...C } } }
+        ... on Canvas { name style { width height borderColor { ...C } fillColor { ...C } showName } }
+        ... on Stroke { points style { color { ...C } strokeWidth brushType } }
+        ... on Line { start { ...P } end { ...P } controlPoints { ...P } routing style { ...LineLook } }
+        ... on Image { title width height }
+      }
     }
     ... on UpdateElementCommand {
       elementId
-      data { ... on UpdateText { text } ... on UpdateShape { text } ... on UpdateCanvas { name } }
+      data {
+        __typename zIndex pinned
+        ... on UpdateText { transform { x y scaleX scaleY } text style { width height fontSize fontFamily color { ...C } backgroundColor { ...C } verticalAlign } }
+        ... on UpdateShape { transform { x y } kind text mirrorX mirrorY style { ...UpdateShapeLook } textStyle { fontSize fontFamily verticalAlign color { ...C } } }
+        ... on UpdateCanvas { transform { x y } name style { width height borderColor { ...C } fillColor { ...C } showName } }
+        ... on UpdateStroke { transform { x y scaleX: scale scaleY: scale } }
+        ... on UpdateLine { start { ...P } end { ...P } controlPoints { ...P } routing style { strokeColor { ...C } strokeStyle strokeWidth startCap endCap } }
+        ... on UpdateImage { transform { x y scaleX: scale scaleY: scale } }
+      }
     }
     ... on DeleteElementCommand { elementId }
   }
-}`;
+}
+fragment C on Color { r g b a }
+fragment P on LinePoint { __typename ... on AbsoluteLinePoint { x y } ... on AnchorLinePoint { id u v } }
+fragment ShapeLook on ShapeStyle {
+  __typename width height fillColor { ...C } ... on RegularShapeStyle { strokeWidth strokeColor { ...C } }
+}
+fragment UpdateShapeLook on UpdateShapeStyle {
+  __typename width height fillColor { ...C } ... on UpdateRegularShapeStyle { strokeWidth strokeColor { ...C } }
+}
+fragment LineLook on LineStyle { strokeColor { ...C } strokeStyle strokeWidth startCap endCap }`;
 
 /** Thrown by a token source when the user's access is gone (revoked, expired refresh token). */
 export class AccessWithdrawn extends Error {}
@@ -167,12 +195,28 @@ export function applyCommand(elements, cmd) {
   }
 }
 
-/** Merge an update's `data` into an element: only non-null fields changed; objects nest. */
+// What a shape's style starts from when an update switches it to the other variant (the
+// server's defaults: the update carries only the fields it set).
+const WHITE = { r: 255, g: 255, b: 255, a: 1 };
+const BLACK = { r: 0, g: 0, b: 0, a: 1 };
+const VARIANT_DEFAULTS = {
+  RegularShapeStyle: { width: 600, height: 600, strokeWidth: 8, strokeColor: WHITE, fillColor: BLACK },
+  StickyShapeStyle: { width: 600, height: 600, fillColor: BLACK },
+};
+
+/** Merge an update's `data` into an element: only non-null fields changed; objects nest. An
+ * object of another variant (`__typename`: a shape style, a line point) replaces the old one. */
 function merged(target, data) {
   for (const [k, v] of Object.entries(data)) {
     if (v === null || k === '__typename') continue;
-    const plain = typeof v === 'object' && !Array.isArray(v);
-    target[k] = plain ? merged({ ...(target[k] ?? {}) }, v) : v;
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      target[k] = v;
+      continue;
+    }
+    const variant = v.__typename?.replace(/^Update/, '');
+    const same = !variant || target[k]?.__typename === variant;
+    const start = same ? { ...(target[k] ?? {}) } : { ...(Object.hasOwn(VARIANT_DEFAULTS, variant) ? VARIANT_DEFAULTS[variant] : {}), __typename: variant };
+    target[k] = merged(start, v);
   }
   return target;
 }

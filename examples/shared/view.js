@@ -1,5 +1,4 @@
-// Rendering shared by the sample apps: a workspace's elements as a list, and a status line.
-import { applyCommand } from './live.js';
+// Small DOM helpers shared by the sample apps (the board itself is in board.js).
 
 export const $ = (selector) => document.querySelector(selector);
 
@@ -14,27 +13,14 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-function label(el) {
-  return el.text ?? el.name ?? '';
-}
+const SVG = 'http://www.w3.org/2000/svg';
 
-/** A list view of one workspace's elements, kept current by `command(cmd)`. */
-export function elementList(container) {
-  const elements = new Map();
-  const list = h('ul', { id: 'elements' });
-  const count = h('p', { id: 'element-count', class: 'muted' });
-  container.replaceChildren(count, list);
-  return {
-    command(cmd) {
-      applyCommand(elements, cmd);
-      list.replaceChildren(
-        ...[...elements.values()].map((el) =>
-          h('li', { 'data-id': el.id, 'data-cursor': el.cursor }, h('span', { class: 'type' }, el.type), ' ', label(el)),
-        ),
-      );
-      count.textContent = `${elements.size} elements, last cursor ${cmd.cursor}`;
-    },
-  };
+/** An SVG element with attributes (numbers and strings, set as attributes, never as markup). */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+  el.append(...children);
+  return el;
 }
 
 export function setStatus(text, kind = '') {

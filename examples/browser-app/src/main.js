@@ -1,7 +1,8 @@
 // The tessera sample browser app: sign in with tessera (public client, PKCE), list the user's
 // workspaces, and watch one of them live over GraphQL subscriptions.
 import { AccessWithdrawn, graphql, openLiveView } from '../../shared/live.js';
-import { $, elementList, h, setStatus } from '../../shared/view.js';
+import { board } from '../../shared/board.js';
+import { $, h, setStatus } from '../../shared/view.js';
 import { OAuthClient } from './oauth.js';
 
 const ME = `{ me { profile { id email firstName lastName } workspaces(pagination: { pageSize: 100 }) { results { id name } } } }`;
@@ -44,7 +45,7 @@ async function showWorkspaces() {
 function watch(ws) {
   live?.close();
   $('#workspace-name').textContent = ws.name;
-  const view = elementList($('#live'));
+  const view = board($('#live'));
   live = openLiveView({
     graphqlUrl: oauth.metadata.issuer + '/v3/graphql',
     workspaceId: ws.id,

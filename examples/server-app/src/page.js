@@ -1,7 +1,8 @@
 // The server app's page. It never sees a client secret, a refresh token or a bot token: it asks
 // its own backend for a short-lived access token and uses it for GraphQL and subscriptions.
 import { AccessWithdrawn, graphql, openLiveView } from '../../shared/live.js';
-import { $, elementList, h, setStatus } from '../../shared/view.js';
+import { board } from '../../shared/board.js';
+import { $, h, setStatus } from '../../shared/view.js';
 
 const ME = `{ me { profile { email firstName lastName } workspaces(pagination: { pageSize: 100 }) { results { id name } } } }`;
 const SIGNED_OUT = 'Access was withdrawn. Sign in again to continue.';
@@ -24,7 +25,7 @@ function backendTokens(path, currentMethod) {
 
 function watch(graphqlUrl, ws, tokens, withdrawnMessage) {
   $('#workspace-name').textContent = ws.name;
-  const view = elementList($('#live'));
+  const view = board($('#live'));
   return openLiveView({
     graphqlUrl,
     workspaceId: ws.id,
