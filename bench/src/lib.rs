@@ -2,6 +2,7 @@
 //! next request when the previous one is answered), latency percentiles and histograms, and a
 //! server process's memory and open file descriptors.
 
+pub mod board;
 pub mod ledger;
 pub mod signin;
 

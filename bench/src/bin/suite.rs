@@ -344,10 +344,21 @@ async fn main() {
         });
     }
     drop(ceiling);
-    drop(tessera);
     if !only.is_empty() {
         return;
     }
+    // A large board in a workspace of its own: the `elements` arguments (issue 16).
+    let board_ws = cli(&bin, &db, &["workspace", "create", "--org", &org, "--name", "Large board", "--owner", &bot_id]);
+    let board_ws = board_ws["id"].as_str().unwrap().to_string();
+    let (n, runs) = if quick { (5_000, 3) } else { (100_000, 7) };
+    let board = tessera_bench::board::run(&http, &graphql, &bot_token, &board_ws, n, runs).await;
+    for t in &board {
+        println!(
+            "board of {n}: {:<32} {:>7} elements  median {:>8.1} ms  max {:>8.1} ms",
+            t.query, t.elements, t.median_ms, t.max_ms
+        );
+    }
+    drop(tessera);
 
     let cold = cold_start_ms(&bin, &db, if quick { 3 } else { 7 }).await;
     let binary = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
@@ -387,11 +398,20 @@ async fn main() {
         }
     }
 
-    write_results(&out_dir, quick, &rows, cold, binary, &fans);
+    write_results(&out_dir, quick, &rows, cold, binary, &fans, (n, &board));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary: u64, fans: &[Fan]) {
+#[allow(clippy::too_many_arguments)]
+fn write_results(
+    out_dir: &str,
+    quick: bool,
+    rows: &[Row],
+    cold_ms: f64,
+    binary: u64,
+    fans: &[Fan],
+    (board_n, board): (usize, &[tessera_bench::board::Timing]),
+) {
     let date = Command::new("date")
         .arg("+%Y-%m-%dT%H%M%S")
         .output()
@@ -408,6 +428,8 @@ fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary:
         "fanout": fans.iter().map(|f| json!({"server": f.server, "subscribers": f.subscribers, "events_per_sec_offered": f.rate,
             "delivered_percent": f.delivered_pct, "delivered_per_sec": f.per_sec, "p50_ms": f.p50_ms, "p99_ms": f.p99_ms,
             "kib_per_idle_subscription": f.kib_per_conn, "output": f.output})).collect::<Vec<_>>(),
+        "board": {"elements": board_n, "queries": board.iter().map(|t| json!({"query": t.query, "returned": t.elements,
+            "median_ms": t.median_ms, "max_ms": t.max_ms})).collect::<Vec<_>>()},
     });
     std::fs::create_dir_all(out_dir).expect("results dir");
     let stem = format!("{out_dir}/{date}{}", if quick { "-quick" } else { "" });
@@ -442,6 +464,10 @@ fn write_results(out_dir: &str, quick: bool, rows: &[Row], cold_ms: f64, binary:
             "| {} | {} | {} | {:.1}% | {:.0} | {:.1} | {:.1} | {:.1} |\n",
             f.server, f.subscribers, f.rate, f.delivered_pct, f.per_sec, f.p50_ms, f.p99_ms, f.kib_per_conn
         );
+    }
+    md += &format!("\n## A board of {board_n} elements ({board_n} events)\n\n| query | elements returned | median ms | max ms |\n|---|---:|---:|---:|\n");
+    for t in board {
+        md += &format!("| {} | {} | {:.1} | {:.1} |\n", t.query, t.elements, t.median_ms, t.max_ms);
     }
     std::fs::write(format!("{stem}.md"), md).expect("md");
     std::fs::write(format!("{stem}.svg"), svg(rows)).expect("svg");
