@@ -43,6 +43,14 @@ pub enum EventPayload {
     CollaboratorAdded { user_id: UserId, role_id: String },
     #[serde(rename_all = "camelCase")]
     CollaboratorRemoved { user_id: UserId },
+    /// The workspace's settings changed: `changes` holds the new values in the platform's
+    /// names (`name`, `description`, `isPublic`, `archivedAt` (epoch ms or null),
+    /// `backgroundTheme`).
+    #[serde(rename_all = "camelCase")]
+    WorkspaceUpdated { changes: Json },
+    /// The workspace was deleted; `permanent`: its content and history with it.
+    #[serde(rename_all = "camelCase")]
+    WorkspaceDeleted { permanent: bool },
 }
 
 impl EventPayload {
@@ -63,6 +71,8 @@ impl EventPayload {
             EventPayload::CommentCreated { .. } => "commentCreated",
             EventPayload::CollaboratorAdded { .. } => "collaboratorAdded",
             EventPayload::CollaboratorRemoved { .. } => "collaboratorRemoved",
+            EventPayload::WorkspaceUpdated { .. } => "workspaceUpdated",
+            EventPayload::WorkspaceDeleted { .. } => "workspaceDeleted",
         }
     }
 }

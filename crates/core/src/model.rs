@@ -60,6 +60,12 @@ pub struct Workspace {
     pub is_public: bool,
     pub owner_id: UserId,
     pub created_at: i64,
+    /// Set by the last change (`None`: unchanged since created).
+    pub updated_at: Option<i64>,
+    /// An archived workspace is read-only until unarchived.
+    pub archived_at: Option<i64>,
+    /// The platform's `BackgroundTheme`: `dark` or `light` (`None`: never set).
+    pub background_theme: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 pub enum Permission {
     WorkspaceRead,
     WorkspaceUpdate,
+    WorkspaceDelete,
     ElementCreate,
     ElementUpdate,
     ElementDelete,
@@ -23,9 +24,10 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::WorkspaceRead,
         Permission::WorkspaceUpdate,
+        Permission::WorkspaceDelete,
         Permission::ElementCreate,
         Permission::ElementUpdate,
         Permission::ElementDelete,
@@ -40,6 +42,7 @@ impl Permission {
         match self {
             Permission::WorkspaceRead => "workspace:read",
             Permission::WorkspaceUpdate => "workspace:update",
+            Permission::WorkspaceDelete => "workspace:delete",
             Permission::ElementCreate => "element:create",
             Permission::ElementUpdate => "element:update",
             Permission::ElementDelete => "element:delete",
@@ -60,6 +63,7 @@ impl Permission {
         match self {
             Permission::WorkspaceRead => "read this workspace",
             Permission::WorkspaceUpdate => "change this workspace",
+            Permission::WorkspaceDelete => "delete this workspace",
             Permission::ElementCreate => "create elements in this workspace",
             Permission::ElementUpdate => "update elements in this workspace",
             Permission::ElementDelete => "delete elements in this workspace",
@@ -71,6 +75,17 @@ impl Permission {
         }
     }
 
+    /// Whether it changes what a workspace holds (refused while the workspace is archived).
+    fn changes_content(self) -> bool {
+        matches!(
+            self,
+            Permission::ElementCreate
+                | Permission::ElementUpdate
+                | Permission::ElementDelete
+                | Permission::CommentCreate
+        )
+    }
+
     /// The token scopes any one of which allows this permission (besides `v2legacy`).
     fn scopes(self) -> &'static [Scope] {
         use Scope::*;
@@ -80,9 +95,10 @@ impl Permission {
             | Permission::ElementUpdate
             | Permission::ElementDelete
             | Permission::CommentCreate => &[ElementsWrite],
-            Permission::WorkspaceUpdate | Permission::CollaboratorManage | Permission::WorkspaceCreate => {
-                &[WorkspacesWrite]
-            }
+            Permission::WorkspaceUpdate
+            | Permission::WorkspaceDelete
+            | Permission::CollaboratorManage
+            | Permission::WorkspaceCreate => &[WorkspacesWrite],
             Permission::OrgRead => &[OrgRead, OrgAdmin],
             Permission::OrgManage => &[OrgAdmin],
         }
@@ -194,6 +210,9 @@ pub fn decide(book: &RoleBook, principal: &Principal, facts: &AccessFacts, perm:
     }
     if !book.workspace_allows(facts, perm) || !scope_allows(principal, perm) {
         return Err(Error::Forbidden(perm.verb()));
+    }
+    if facts.workspace.archived_at.is_some() && perm.changes_content() {
+        return Err(Error::Forbidden("change an archived workspace (unarchive it first)"));
     }
     Ok(())
 }

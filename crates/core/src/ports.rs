@@ -12,6 +12,7 @@ use crate::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use crate::model::{AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace};
 use crate::oauth::App;
 use async_trait::async_trait;
+use serde_json::Value as Json;
 
 /// A new user (person or bot) to insert.
 #[derive(Debug, Clone)]
@@ -209,6 +210,11 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     // workspaces
     /// Inserts the workspace and makes its owner a collaborator with the `owner` role.
     async fn create_workspace(&self, ws: &Workspace) -> Result<()>;
+    /// Writes a workspace's settings, with the `WorkspaceUpdated` event holding `changes`.
+    async fn update_workspace(&self, ws: &Workspace, changes: Json, actor: &Actor) -> Result<Event>;
+    /// Marks a workspace deleted (nothing reads it any longer), with its event; `permanent`
+    /// also removes its elements, their history, its comments, collaborators and earlier events.
+    async fn delete_workspace(&self, ws: &WorkspaceId, permanent: bool, actor: &Actor) -> Result<Event>;
     async fn workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>>;
     async fn access_facts(&self, ws: &WorkspaceId, user: &UserId) -> Result<Option<AccessFacts>>;
     /// Workspaces where the user is a collaborator, or public ones of the user's organizations.

@@ -38,6 +38,17 @@ pub struct Core {
     passwords: Arc<Passwords>,
 }
 
+/// What `update_workspace` changes: each field given is set; `archived_at: Some(None)`
+/// unarchives.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub is_public: Option<bool>,
+    pub archived_at: Option<Option<i64>>,
+    pub background_theme: Option<String>,
+}
+
 /// A new comment as the platform's `CommentInput` gives it (blocks and traits as JSON).
 #[derive(Debug, Clone)]
 pub struct NewComment {
@@ -301,6 +312,52 @@ impl Core {
         let role = self.store.org_role(&input.org_id, &p.user.id).await?;
         decide_org(&self.roles, p, role.as_deref(), Permission::WorkspaceCreate)?;
         self.insert_workspace(input, p.user.id.clone()).await
+    }
+
+    /// Change a workspace's settings (its owners, with `workspaces:write`). Archiving makes
+    /// it read-only until it is unarchived.
+    pub async fn update_workspace(&self, p: &Principal, ws: &WorkspaceId, c: WorkspaceChanges) -> Result<Workspace> {
+        let facts = self.authorize(p, ws, Permission::WorkspaceUpdate).await?;
+        let mut next = facts.workspace;
+        let mut changes = serde_json::Map::new();
+        if let Some(name) = c.name {
+            next.name = validate::name("name", &name)?;
+            changes.insert("name".into(), json!(next.name));
+        }
+        if let Some(description) = c.description {
+            validate::chars("description", &description, validate::MAX_DESCRIPTION_CHARS)?;
+            next.description = description.trim().to_string();
+            changes.insert("description".into(), json!(next.description));
+        }
+        if let Some(public) = c.is_public {
+            next.is_public = public;
+            changes.insert("isPublic".into(), json!(public));
+        }
+        if let Some(archived) = c.archived_at {
+            next.archived_at = archived;
+            changes.insert("archivedAt".into(), json!(archived));
+        }
+        if let Some(theme) = c.background_theme {
+            if !matches!(theme.as_str(), "dark" | "light") {
+                return Err(Error::bad_input("backgroundTheme is dark or light"));
+            }
+            changes.insert("backgroundTheme".into(), json!(theme));
+            next.background_theme = Some(theme);
+        }
+        if changes.is_empty() {
+            return Err(Error::bad_input("the input changes nothing"));
+        }
+        next.updated_at = Some(now_millis());
+        self.store.update_workspace(&next, Json::Object(changes), &actor_of(p)).await?;
+        Ok(next)
+    }
+
+    /// Delete a workspace (its owners): nothing reads it afterwards, and its subscribers'
+    /// feeds end. `permanent` also removes its content and history.
+    pub async fn delete_workspace(&self, p: &Principal, ws: &WorkspaceId, permanent: bool) -> Result<()> {
+        self.authorize(p, ws, Permission::WorkspaceDelete).await?;
+        self.store.delete_workspace(ws, permanent, &actor_of(p)).await?;
+        Ok(())
     }
 
     pub async fn add_collaborator(
@@ -599,6 +656,9 @@ impl Core {
             is_public: input.is_public,
             owner_id: owner,
             created_at: now_millis(),
+            updated_at: None,
+            archived_at: None,
+            background_theme: None,
         };
         self.store.create_workspace(&ws).await?;
         Ok(ws)

@@ -147,6 +147,9 @@ pub struct WorkspaceRow {
     pub is_public: i64,
     pub owner_id: String,
     pub created_at: i64,
+    pub updated_at: Option<i64>,
+    pub archived_at: Option<i64>,
+    pub background_theme: Option<String>,
 }
 
 impl From<WorkspaceRow> for Workspace {
@@ -159,6 +162,9 @@ impl From<WorkspaceRow> for Workspace {
             is_public: r.is_public != 0,
             owner_id: UserId(r.owner_id),
             created_at: r.created_at,
+            updated_at: r.updated_at,
+            archived_at: r.archived_at,
+            background_theme: r.background_theme,
         }
     }
 }

@@ -21,7 +21,8 @@ use tessera_core::model::{
 use tessera_core::ports::{Bus, ElementChange, ElementQuery, NewUser, Store};
 use tessera_core::{Error, Result};
 
-const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id, w.created_at";
+const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id, w.created_at, \
+    w.updated_at, w.archived_at, w.background_theme";
 pub(crate) const USER_COLUMNS: &str = "u.id, u.kind, u.email, u.first_name, u.last_name, u.bot_org_id, u.created_at";
 pub(crate) const TOKEN_COLUMNS: &str =
     "id, kind, user_id, client_id, scopes, workspaces, expires_at, revoked_at, created_at, family_id, rotated_at";
@@ -410,13 +411,57 @@ impl Store for SqlStore {
         commit(tx).await
     }
 
+    async fn update_workspace(&self, ws: &Workspace, changes: serde_json::Value, actor: &Actor) -> Result<Event> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE workspaces SET name = $1, description = $2, is_public = $3, archived_at = $4,
+             background_theme = $5, updated_at = $6 WHERE id = $7 AND deleted_at IS NULL",
+        )
+        .bind(&ws.name)
+        .bind(&ws.description)
+        .bind(i64::from(ws.is_public))
+        .bind(ws.archived_at)
+        .bind(ws.background_theme.as_deref())
+        .bind(ws.updated_at)
+        .bind(ws.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        self.append(tx, &ws.id, actor, EventPayload::WorkspaceUpdated { changes }, None).await
+    }
+
+    async fn delete_workspace(&self, ws: &WorkspaceId, permanent: bool, actor: &Actor) -> Result<Event> {
+        let mut tx = self.begin().await?;
+        let marked = sqlx::query("UPDATE workspaces SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
+            .bind(now_millis())
+            .bind(ws.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if marked.rows_affected() == 0 {
+            return Err(Error::NotFound("workspace"));
+        }
+        if permanent {
+            // Everything of it but the row itself and the event that says it is gone.
+            for table in ["element_versions", "elements", "comments", "collaborators", "events"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
+                    .bind(ws.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+        }
+        self.append(tx, ws, actor, EventPayload::WorkspaceDeleted { permanent }, None).await
+    }
+
     async fn workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>> {
-        let row: Option<WorkspaceRow> =
-            sqlx::query_as(&format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1"))
-                .bind(id.as_str())
-                .fetch_optional(&self.read)
-                .await
-                .map_err(db_err)?;
+        let row: Option<WorkspaceRow> = sqlx::query_as(&format!(
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE w.id = $1 AND w.deleted_at IS NULL"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
         Ok(row.map(Into::into))
     }
 
@@ -426,7 +471,7 @@ impl Store for SqlStore {
              FROM workspaces w
              LEFT JOIN collaborators c ON c.workspace_id = w.id AND c.user_id = $2
              LEFT JOIN org_members m ON m.org_id = w.org_id AND m.user_id = $2
-             WHERE w.id = $1"
+             WHERE w.id = $1 AND w.deleted_at IS NULL"
         ))
         .bind(ws.as_str())
         .bind(user.as_str())
@@ -442,7 +487,7 @@ impl Store for SqlStore {
              FROM workspaces w
              LEFT JOIN collaborators c ON c.workspace_id = w.id AND c.user_id = $1
              LEFT JOIN org_members m ON m.org_id = w.org_id AND m.user_id = $1
-             WHERE c.user_id IS NOT NULL OR (w.is_public <> 0 AND m.user_id IS NOT NULL)
+             WHERE (c.user_id IS NOT NULL OR (w.is_public <> 0 AND m.user_id IS NOT NULL)) AND w.deleted_at IS NULL
              ORDER BY w.created_at, w.id"
         ))
         .bind(user.as_str())

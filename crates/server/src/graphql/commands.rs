@@ -3,7 +3,7 @@
 
 use super::comments::Comment;
 use super::elements::{Element, ElementType};
-use super::types::GqlActorType;
+use super::types::{BackgroundTheme, GqlActorType, UpdateWorkspaceStyle};
 use super::updates::UpdateElement;
 use async_graphql::{Interface, Json, Object, ID};
 use serde_json::Value;
@@ -25,6 +25,7 @@ pub enum Command {
     UpdateElementCommand(UpdateElementCommand),
     DeleteElementCommand(DeleteElementCommand),
     CreateCommentCommand(CreateCommentCommand),
+    UpdateWorkspaceCommand(UpdateWorkspaceCommand),
     RawCommand(RawCommand),
 }
 
@@ -43,6 +44,7 @@ pub enum HistoryCommand {
     UpdateElementCommand(UpdateElementCommand),
     DeleteElementCommand(DeleteElementCommand),
     CreateCommentCommand(CreateCommentCommand),
+    UpdateWorkspaceCommand(UpdateWorkspaceCommand),
 }
 
 impl HistoryCommand {
@@ -53,7 +55,10 @@ impl HistoryCommand {
             EventPayload::ElementUpdated { .. } => HistoryCommand::UpdateElementCommand(UpdateElementCommand(e)),
             EventPayload::ElementDeleted { .. } => HistoryCommand::DeleteElementCommand(DeleteElementCommand(e)),
             EventPayload::CommentCreated { .. } => HistoryCommand::CreateCommentCommand(CreateCommentCommand(e)),
-            EventPayload::CollaboratorAdded { .. } | EventPayload::CollaboratorRemoved { .. } => return None,
+            EventPayload::WorkspaceUpdated { .. } => HistoryCommand::UpdateWorkspaceCommand(UpdateWorkspaceCommand(e)),
+            EventPayload::CollaboratorAdded { .. }
+            | EventPayload::CollaboratorRemoved { .. }
+            | EventPayload::WorkspaceDeleted { .. } => return None,
         })
     }
 }
@@ -135,6 +140,15 @@ command_object!(CreateCommentCommand, "A comment was made on an element.", {
     }
     async fn comment(&self) -> Comment {
         payload!(self, EventPayload::CommentCreated { comment, .. } => Comment(comment.clone()))
+    }
+});
+
+command_object!(UpdateWorkspaceCommand, "The workspace's settings changed (`rawHistory` has every changed field).", {
+    /// The new style, if it changed.
+    async fn style(&self) -> Option<UpdateWorkspaceStyle> {
+        payload!(self, EventPayload::WorkspaceUpdated { changes } => changes.get("backgroundTheme").and_then(|t| t.as_str()).map(|t| {
+            UpdateWorkspaceStyle { background_theme: BackgroundTheme::parse(t) }
+        }))
     }
 });
 

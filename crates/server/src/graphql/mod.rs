@@ -17,6 +17,7 @@ pub mod sse;
 pub mod subscription;
 pub mod types;
 pub mod updates;
+pub mod workspaces;
 pub mod ws;
 pub mod ws_message;
 
@@ -25,7 +26,13 @@ use tessera_core::auth::Principal;
 use tessera_core::ids::{self, ElementId, OrgId, UserId, WorkspaceId};
 use tessera_core::service::Core;
 
-pub type ApiSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+pub type ApiSchema = Schema<query::Query, Mutations, subscription::Subscription>;
+
+/// Every mutation: elements, comments and collaborators ([`mutation`]), workspaces' own
+/// settings ([`workspaces`]).
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutations(mutation::Mutation, workspaces::WorkspaceMutation);
 
 /// Limits on what one document may ask for.
 pub const MAX_DEPTH: usize = 16;
@@ -42,10 +49,8 @@ pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>, introspection:
 
 /// The schema with its limits, before the data its resolvers need is added: [`schema`] adds
 /// the core and the hubs; the fuzz target of GraphQL validation adds neither and runs nothing.
-pub fn schema_builder(
-    introspection: bool,
-) -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
-    let builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+pub fn schema_builder(introspection: bool) -> SchemaBuilder<query::Query, Mutations, subscription::Subscription> {
+    let builder = Schema::build(query::Query, Mutations::default(), subscription::Subscription)
         .register_output_type::<elements::BlockTextContent>()
         .register_output_type::<commands::Command>()
         .register_output_type::<updates::UpdateAttachable>()

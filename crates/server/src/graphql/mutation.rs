@@ -47,6 +47,7 @@ fn unsupported(input: &CreateWorkspaceInput, caller: &str) -> Option<&'static st
     None
 }
 
+#[derive(Default)]
 pub struct Mutation;
 
 impl Mutation {
@@ -85,7 +86,8 @@ pub struct CreateImageResponse {
     pub image: Image,
 }
 
-#[Object]
+// Merged into the schema's `Mutation` (see `Mutations`); this name never shows.
+#[Object(name = "ElementMutation")]
 impl Mutation {
     async fn create_workspace(
         &self,

@@ -264,7 +264,11 @@ impl Filter {
             EventPayload::ElementUpdated { element_id, element_type, .. }
             | EventPayload::ElementDeleted { element_id, element_type } => (Some(element_id), Some(*element_type)),
             EventPayload::CommentCreated { comment, element_type } => (comment.element_id.as_ref(), *element_type),
-            EventPayload::CollaboratorAdded { .. } | EventPayload::CollaboratorRemoved { .. } => return false,
+            // Settings apply to the whole workspace: no element filter may ask for them.
+            EventPayload::WorkspaceUpdated { .. } => return self.element.is_none() && self.types.is_empty(),
+            EventPayload::CollaboratorAdded { .. }
+            | EventPayload::CollaboratorRemoved { .. }
+            | EventPayload::WorkspaceDeleted { .. } => return false,
         };
         self.element.as_ref().is_none_or(|want| id == Some(want))
             && (self.types.is_empty() || ty.is_some_and(|t| self.types.contains(&t)))
@@ -379,11 +383,14 @@ impl Feed {
                     continue;
                 }
                 self.cursor = e.cursor;
+                // Who may read the workspace changes with its membership, its visibility and its
+                // deletion: ask again.
                 let membership_changed = match (&self.source, &e.payload) {
                     (
                         Source::Log { principal, .. },
                         EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id },
                     ) => principal.borrow().user.id == *user_id,
+                    (_, EventPayload::WorkspaceUpdated { .. } | EventPayload::WorkspaceDeleted { .. }) => true,
                     _ => false,
                 };
                 if membership_changed && !self.still_allowed().await? {

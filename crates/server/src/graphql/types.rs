@@ -66,6 +66,31 @@ impl From<ActorType> for GqlActorType {
     }
 }
 
+/// one of dark, light
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(rename_items = "lowercase")]
+pub enum BackgroundTheme {
+    Dark,
+    Light,
+}
+
+impl BackgroundTheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackgroundTheme::Dark => "dark",
+            BackgroundTheme::Light => "light",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [BackgroundTheme::Dark, BackgroundTheme::Light].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct UpdateWorkspaceStyle {
+    pub background_theme: Option<BackgroundTheme>,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum InvitationStatus {
@@ -278,10 +303,18 @@ impl Workspace {
         datetime(self.0.created_at)
     }
     async fn updated_at(&self) -> DateTime<Utc> {
-        datetime(self.0.created_at)
+        datetime(self.0.updated_at.unwrap_or(self.0.created_at))
     }
+    /// When the workspace was archived (read-only until unarchived).
     async fn archived_at(&self) -> Option<DateTime<Utc>> {
-        None
+        self.0.archived_at.map(datetime)
+    }
+    /// The workspace's elements (as `elements(workspaceId:)` reads them; that query has the
+    /// arguments).
+    async fn elements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::elements::Element>> {
+        let filter = tessera_core::element::find::ElementFilter::default();
+        let list = core(ctx).elements(principal(ctx)?, &self.0.id, &filter).await.gql()?;
+        Ok(list.into_iter().map(Into::into).collect())
     }
     async fn content_updated_at(&self) -> Option<DateTime<Utc>> {
         None

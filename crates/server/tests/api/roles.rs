@@ -7,7 +7,7 @@ use tessera_core::ids::{OrgId, UserId, WorkspaceId};
 use tessera_core::service::{NewPerson, NewWorkspace};
 
 /// (mutation, fixture element to create first, GraphQL document).
-const MUTATIONS: [(&str, Option<&str>, &str); 14] = [
+const MUTATIONS: [(&str, Option<&str>, &str); 17] = [
     ("createText", None, "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"t\"}) { id } }"),
     ("updateText", Some("text"), "mutation($ws:String!,$id:String!){ r: updateText(workspaceId:$ws, id:$id, input:{text:\"u\"}) { id } }"),
     ("createShape", None, "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{style:{regularShape:{kind:Rectangle}}}) { id } }"),
@@ -22,13 +22,18 @@ const MUTATIONS: [(&str, Option<&str>, &str); 14] = [
     ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, id:$id, input:{blocks:[{content:[{text:\"hi\"}]}]}) { id } }"),
     ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { workspaceRole { id } } }"),
     ("deleteWorkspaceCollaborator", None, "mutation($ws:String!,$victim:String!){ r: deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$victim) }"),
+    ("updateWorkspace", None, "mutation($ws:String!){ r: updateWorkspace(workspaceId:$ws, input:{name:\"renamed\"}) { id } }"),
+    ("updateWorkspaceStyle", None, "mutation($ws:String!){ r: updateWorkspaceStyle(workspaceId:$ws, input:{backgroundTheme:light}) { workspaceId } }"),
+    ("deleteWorkspace", None, "mutation($ws:ID!){ r: deleteWorkspace(workspaceId:$ws, isPermanentDelete:false) }"),
 ];
 
 /// Which mutations each role may perform.
 fn allowed(role: &str, mutation: &str) -> bool {
-    let element = !mutation.contains("Collaborator");
+    let settings = mutation.ends_with("Workspace") || mutation == "updateWorkspaceStyle";
+    let element = !mutation.contains("Collaborator") && !settings;
     match role {
-        "owner" | "editor-plus" => true,
+        "owner" => true,
+        "editor-plus" => !settings,
         "editor" => element,
         "commenter" => mutation == "createComment",
         "viewer" => false,
@@ -96,7 +101,7 @@ async fn every_workspace_role_against_every_mutation() {
             }
         }
     }
-    assert_eq!(checked, 70);
+    assert_eq!(checked, 85);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
