@@ -55,13 +55,31 @@ fn iso_now() -> String {
 
 /// Seed `n` elements (half, an instant, the other half), then time each query `runs` times.
 pub async fn run(http: &reqwest::Client, graphql: &str, token: &str, ws: &str, n: usize, runs: usize) -> Vec<Timing> {
+    let half = seed_board(http, graphql, token, ws, n).await;
+    time_queries(http, graphql, token, ws, &half, runs).await
+}
+
+/// Create `n` texts in halves; the instant between the halves (RFC 3339).
+pub async fn seed_board(http: &reqwest::Client, graphql: &str, token: &str, ws: &str, n: usize) -> String {
     let started = Instant::now();
     seed(http, graphql, token, ws, 0, n / 2, 64).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let half = iso_now();
     tokio::time::sleep(Duration::from_millis(5)).await;
     seed(http, graphql, token, ws, n / 2, n, 64).await;
-    println!("board: {n} texts created through the API in {:.1} s", started.elapsed().as_secs_f64());
+    println!("board: {n} texts created through the API in {:.1} s; halfway at {half}", started.elapsed().as_secs_f64());
+    half
+}
+
+/// Time each board query `runs` times, `when` being `half`.
+pub async fn time_queries(
+    http: &reqwest::Client,
+    graphql: &str,
+    token: &str,
+    ws: &str,
+    half: &str,
+    runs: usize,
+) -> Vec<Timing> {
     let viewport = "{x: 20000, y: 20000, width: 2000, height: 2000}";
     let queries: [(&'static str, String); 4] = [
         ("overlaps (2000×2000 viewport)", format!("elements(workspaceId:$ws, overlaps:{viewport})")),

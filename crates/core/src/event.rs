@@ -32,6 +32,9 @@ pub enum EventPayload {
     ElementUpdated { element_id: ElementId, element_type: ElementType, data: Json },
     #[serde(rename_all = "camelCase")]
     ElementDeleted { element_id: ElementId, element_type: ElementType },
+    /// `updateTraits`: the element's whole traits document after the change.
+    #[serde(rename_all = "camelCase")]
+    TraitsUpdated { element_id: ElementId, element_type: ElementType, traits: Json },
     #[serde(rename_all = "camelCase")]
     CommentCreated {
         comment: Comment,
@@ -68,6 +71,7 @@ impl EventPayload {
             EventPayload::ElementCreated { .. } => "elementCreated",
             EventPayload::ElementUpdated { .. } => "elementUpdated",
             EventPayload::ElementDeleted { .. } => "elementDeleted",
+            EventPayload::TraitsUpdated { .. } => "traitsUpdated",
             EventPayload::CommentCreated { .. } => "commentCreated",
             EventPayload::CollaboratorAdded { .. } => "collaboratorAdded",
             EventPayload::CollaboratorRemoved { .. } => "collaboratorRemoved",

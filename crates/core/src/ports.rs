@@ -241,7 +241,8 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     async fn elements(&self, ws: &WorkspaceId, query: ElementQuery<'_>) -> Result<Vec<Element>>;
     /// A workspace's elements as they were at `at` (epoch milliseconds, the time of the events
     /// that made them), by `zIndex`, then oldest first.
-    async fn elements_at(&self, ws: &WorkspaceId, at: i64) -> Result<Vec<Element>>;
+    /// (`query` narrows them as in [`Store::elements`].)
+    async fn elements_at(&self, ws: &WorkspaceId, at: i64, query: ElementQuery<'_>) -> Result<Vec<Element>>;
     async fn insert_comment(&self, comment: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event>;
     /// A workspace's comments (on one element, if given), oldest first.
     async fn comments(&self, ws: &WorkspaceId, element: Option<&ElementId>) -> Result<Vec<Comment>>;

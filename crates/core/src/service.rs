@@ -5,7 +5,7 @@ use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::cache::{Credentials, TokenEntry};
 use crate::element::find::{self, ElementFilter};
-use crate::element::{self, Element, ElementType};
+use crate::element::{self, BoundingBox, Element, ElementType};
 use crate::error::{Error, Result};
 use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
@@ -236,12 +236,8 @@ impl Core {
     /// (see [`ElementFilter`]), by `zIndex`, then oldest first.
     pub async fn elements(&self, p: &Principal, ws: &WorkspaceId, filter: &ElementFilter) -> Result<Vec<Element>> {
         self.authorize_elements_read(p, ws).await?;
-        let past = match filter.when {
-            Some(at) => Some(self.store.elements_at(ws, at).await?),
-            None => None,
-        };
         let canvas = match &filter.canvas {
-            Some(id) => match self.element_in(ws, id, past.as_deref()).await? {
+            Some(id) => match self.element_at(ws, id, filter.when).await? {
                 Some(c) if c.element_type() == ElementType::Canvas => Some(c),
                 Some(_) => return Err(Error::bad_input(format!("canvasId: {id} is not a canvas"))),
                 None => return Err(Error::NotFound("canvas")),
@@ -249,7 +245,7 @@ impl Core {
             None => None,
         };
         let origin = match &filter.relative_to {
-            Some(id) => match self.element_in(ws, id, past.as_deref()).await? {
+            Some(id) => match self.element_at(ws, id, filter.when).await? {
                 Some(o) => Some((o.transform.x, o.transform.y)),
                 None => return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {id}"))),
             },
@@ -264,8 +260,8 @@ impl Core {
             (a, b) => a.or(b),
         };
         let query = ElementQuery { id: filter.id.as_ref(), types: &filter.types, overlaps: area };
-        let found = match past {
-            Some(all) => all.into_iter().filter(|e| query.matches(e)).collect(),
+        let found = match filter.when {
+            Some(at) => self.store.elements_at(ws, at, query).await?,
             None => self.store.elements(ws, query).await?,
         };
         let wanted = |e: &Element| {
@@ -280,12 +276,44 @@ impl Core {
         Ok(found.into_iter().filter(wanted).map(placed).collect())
     }
 
-    /// One element, now or among `past`.
-    async fn element_in(&self, ws: &WorkspaceId, id: &ElementId, past: Option<&[Element]>) -> Result<Option<Element>> {
-        match past {
-            Some(all) => Ok(all.iter().find(|e| e.id == *id).cloned()),
-            None => Ok(self.store.elements(ws, ElementQuery::one(id)).await?.pop()),
+    /// The first area the size of `proposed` that no element overlaps (touching is allowed),
+    /// searched from it in `direction`, each step moving just past the elements in the way
+    /// (read through the spatial index). `None` when the search leaves the canvas's range or
+    /// takes more than 10,000 steps.
+    pub async fn find_available_area(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        proposed: BoundingBox,
+        direction: find::Direction,
+    ) -> Result<Option<BoundingBox>> {
+        self.authorize_elements_read(p, ws).await?;
+        validate::area("proposedArea", &proposed)?;
+        let mut area = proposed;
+        for _ in 0..10_000 {
+            let query = ElementQuery { overlaps: Some(area), ..Default::default() };
+            let found = self.store.elements(ws, query).await?;
+            let blocking: Vec<BoundingBox> =
+                found.iter().map(Element::bounding_box).filter(|b| b.overlaps(&area)).collect();
+            if blocking.is_empty() {
+                return Ok(Some(area));
+            }
+            area = area.past(&blocking, direction);
+            if validate::area("area", &area).is_err() {
+                return Ok(None);
+            }
         }
+        Ok(None)
+    }
+
+    /// One element, now or as it was at `at`.
+    async fn element_at(&self, ws: &WorkspaceId, id: &ElementId, at: Option<i64>) -> Result<Option<Element>> {
+        let one = ElementQuery::one(id);
+        Ok(match at {
+            Some(at) => self.store.elements_at(ws, at, one).await?,
+            None => self.store.elements(ws, one).await?,
+        }
+        .pop())
     }
 
     /// Reading elements needs an element scope (`elements:read`/`elements:write`/`v2legacy`),
@@ -467,6 +495,54 @@ impl Core {
             Some((Some(el), _)) => Ok(el),
             _ => Err(Error::NotFound("element")),
         }
+    }
+
+    /// Add JSON-LD traits to an element (the platform's `TraitInput`, as JSON), merged into
+    /// its traits field by field; the element's traits after it. `dry_run` changes nothing (and
+    /// needs only read access).
+    pub async fn update_traits(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        id: &ElementId,
+        input: Json,
+        dry_run: bool,
+    ) -> Result<Json> {
+        let add = element::input::traits(input).map_err(Error::BadInput)?;
+        let merge = |traits: &Json| -> Result<Json> {
+            let merged = find::merged_traits(traits, &add);
+            validate::json_object("traits", &merged)?;
+            Ok(merged)
+        };
+        if dry_run {
+            self.authorize_elements_read(p, ws).await?;
+            let el = self.store.elements(ws, ElementQuery::one(id)).await?.pop().ok_or(Error::NotFound("element"))?;
+            return merge(&el.traits);
+        }
+        self.authorize(p, ws, Permission::ElementUpdate).await?;
+        let change = |mut el: Element| -> Result<(Option<Element>, EventPayload)> {
+            el.traits = merge(&el.traits)?;
+            el.updated_at = now_millis();
+            let payload = EventPayload::TraitsUpdated {
+                element_id: el.id.clone(),
+                element_type: el.element_type(),
+                traits: el.traits.clone(),
+            };
+            Ok((Some(el), payload))
+        };
+        match self.store.change_element(ws, id, &actor_of(p), &change).await? {
+            Some((Some(el), _)) => Ok(el.traits),
+            _ => Err(Error::NotFound("element")),
+        }
+    }
+
+    /// The platform's trait-matching playground: `input` when it contains everything `frame`
+    /// asks for (see [`find::traits_match`]), else an empty document. Changes nothing.
+    pub async fn match_traits(&self, p: &Principal, ws: &WorkspaceId, frame: Json, input: Json) -> Result<Json> {
+        self.authorize_elements_read(p, ws).await?;
+        let frame = element::input::traits(frame).map_err(Error::BadInput)?;
+        let input = element::input::traits(input).map_err(Error::BadInput)?;
+        Ok(if find::traits_match(&input, &frame) { input } else { json!({}) })
     }
 
     pub async fn delete_element(&self, p: &Principal, ws: &WorkspaceId, id: &ElementId) -> Result<()> {

@@ -69,6 +69,13 @@ fn size(prefix: &str, w: f64, h: f64) -> Result<()> {
     Ok(())
 }
 
+/// A box on the canvas: finite coordinates in range, a size of 0 or more.
+pub fn area(field: &str, b: &crate::element::BoundingBox) -> Result<()> {
+    coordinate(&format!("{field}.x"), b.x)?;
+    coordinate(&format!("{field}.y"), b.y)?;
+    size(&format!("{field}."), b.width, b.height)
+}
+
 fn transform(t: &Transform) -> Result<()> {
     coordinate("transform.x", t.x)?;
     coordinate("transform.y", t.y)?;

@@ -114,7 +114,7 @@ async fn history(pool: &AnyPool, dialect: Dialect, ws: &WorkspaceId) -> Result<u
     loop {
         let rows: Vec<EventRow> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE workspace_id = $1 AND cursor > $2
-             AND kind IN ('elementCreated', 'elementUpdated', 'elementDeleted') ORDER BY cursor LIMIT $3"
+             AND kind IN ('elementCreated', 'elementUpdated', 'traitsUpdated', 'elementDeleted') ORDER BY cursor LIMIT $3"
         ))
         .bind(ws.as_str())
         .bind(after)
@@ -149,11 +149,17 @@ async fn history(pool: &AnyPool, dialect: Dialect, ws: &WorkspaceId) -> Result<u
                         }
                     }
                 }
+                EventPayload::TraitsUpdated { element_id, traits, .. } => {
+                    let Some(before) = state.get(&element_id) else { continue };
+                    let mut after = before.clone();
+                    after.traits = traits;
+                    after.updated_at = at;
+                    (element_id, Some(after))
+                }
                 EventPayload::ElementDeleted { element_id, .. } => (element_id, None),
                 _ => continue,
             };
-            let data = next.as_ref().map(crate::rows::to_json).transpose()?;
-            insert_version(&mut tx, ws, &id, cursor, at, data).await?;
+            insert_version(&mut tx, ws, &id, cursor, at, next.as_ref()).await?;
             recorded += 1;
             match next {
                 Some(el) => state.insert(id, el),

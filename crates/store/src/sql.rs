@@ -67,7 +67,7 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         if let Some((id, state)) = version {
-            insert_version(&mut tx, ws, id, cursor, event.created_at, state.map(to_json).transpose()?).await?;
+            insert_version(&mut tx, ws, id, cursor, event.created_at, state).await?;
         }
         if self.dialect == Dialect::Postgres {
             notify(&mut *tx, EVENTS_CHANNEL, &format!("{}:{cursor}", ws.as_str())).await?;
@@ -129,17 +129,22 @@ pub(crate) async fn insert_version(
     id: &ElementId,
     cursor: i64,
     at: i64,
-    data: Option<String>,
+    state: Option<&Element>,
 ) -> Result<()> {
+    let b = state.map(Element::bounding_box);
     sqlx::query(
-        "INSERT INTO element_versions (workspace_id, element_id, cursor, at, data) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING",
+        "INSERT INTO element_versions (workspace_id, element_id, cursor, at, data, min_x, min_y, max_x, max_y)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING",
     )
     .bind(ws.as_str())
     .bind(id.as_str())
     .bind(cursor)
     .bind(at)
-    .bind(data)
+    .bind(state.map(to_json).transpose()?)
+    .bind(b.map(|b| b.x))
+    .bind(b.map(|b| b.y))
+    .bind(b.map(|b| b.x + b.width))
+    .bind(b.map(|b| b.y + b.height))
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;
@@ -632,22 +637,42 @@ impl Store for SqlStore {
         rows.iter().map(|d| element_from_json(d)).collect()
     }
 
-    async fn elements_at(&self, ws: &WorkspaceId, at: i64) -> Result<Vec<Element>> {
-        // The newest version of each element at `at` (and its oldest, for creation order).
-        let rows: Vec<(String, i64)> = sqlx::query_as(
+    async fn elements_at(&self, ws: &WorkspaceId, at: i64, q: ElementQuery<'_>) -> Result<Vec<Element>> {
+        // The newest version of each element at `at` (and its oldest, for creation order),
+        // narrowed by id and box in SQL; types are checked on what is read.
+        let (mut inner, mut outer, mut n) = (String::new(), String::new(), 2);
+        if q.id.is_some() {
+            n += 1;
+            inner.push_str(&format!(" AND element_id = ${n}"));
+        }
+        if q.overlaps.is_some() {
+            let (x0, y0, x1, y1) = (n + 1, n + 2, n + 3, n + 4);
+            outer.push_str(&format!(
+                " AND v.min_x <= ${x1} AND v.max_x >= ${x0} AND v.min_y <= ${y1} AND v.max_y >= ${y0}"
+            ));
+        }
+        let sql = format!(
             "SELECT v.data, f.first FROM element_versions v JOIN (
                  SELECT element_id, MAX(cursor) AS last, MIN(cursor) AS first FROM element_versions
-                 WHERE workspace_id = $1 AND at <= $2 GROUP BY element_id
+                 WHERE workspace_id = $1 AND at <= $2{inner} GROUP BY element_id
              ) f ON v.element_id = f.element_id AND v.cursor = f.last
-             WHERE v.workspace_id = $1 AND v.data IS NOT NULL",
-        )
-        .bind(ws.as_str())
-        .bind(at)
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_err)?;
-        let mut found =
-            rows.iter().map(|(d, first)| Ok((element_from_json(d)?, *first))).collect::<Result<Vec<_>>>()?;
+             WHERE v.workspace_id = $1 AND v.data IS NOT NULL{outer}"
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(ws.as_str()).bind(at);
+        if let Some(id) = q.id {
+            query = query.bind(id.as_str());
+        }
+        if let Some(b) = q.overlaps {
+            query = query.bind(b.x).bind(b.y).bind(b.x + b.width).bind(b.y + b.height);
+        }
+        let rows = query.fetch_all(&self.read).await.map_err(db_err)?;
+        let mut found = Vec::with_capacity(rows.len());
+        for (data, first) in &rows {
+            let e = element_from_json(data)?;
+            if q.matches(&e) {
+                found.push((e, *first));
+            }
+        }
         found.sort_by_key(|(e, first)| (e.z_index, *first));
         Ok(found.into_iter().map(|(e, _)| e).collect())
     }

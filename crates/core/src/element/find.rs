@@ -52,6 +52,38 @@ impl BoundingBox {
     }
 }
 
+/// Where `findAvailableArea` searches from a proposed area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
+impl BoundingBox {
+    /// Whether the boxes share more than an edge.
+    pub fn overlaps(&self, other: &BoundingBox) -> bool {
+        self.x < other.x + other.width
+            && other.x < self.x + self.width
+            && self.y < other.y + other.height
+            && other.y < self.y + self.height
+    }
+
+    /// This box moved in `direction` just past every box of `blocking` (which it overlaps), so
+    /// that it touches the furthest one's edge.
+    pub fn past(&self, blocking: &[BoundingBox], direction: Direction) -> BoundingBox {
+        let mut next = *self;
+        match direction {
+            Direction::Right => next.x = blocking.iter().map(|b| b.x + b.width).fold(self.x, f64::max),
+            Direction::Left => next.x = blocking.iter().map(|b| b.x).fold(self.x + self.width, f64::min) - self.width,
+            Direction::Down => next.y = blocking.iter().map(|b| b.y + b.height).fold(self.y, f64::max),
+            Direction::Up => next.y = blocking.iter().map(|b| b.y).fold(self.y + self.height, f64::min) - self.height,
+        }
+        next
+    }
+}
+
 impl Element {
     /// The element with its position counted from (`dx`, `dy`): its transform and the line
     /// points given in workspace coordinates move; stroke points (relative already) do not.
@@ -67,6 +99,25 @@ impl Element {
             }
         }
         self
+    }
+}
+
+/// `add` merged into `traits`: objects field by field (recursively), anything else replaced
+/// by what `add` says; `@context` as `add` gives it, if it does.
+pub fn merged_traits(traits: &Json, add: &Json) -> Json {
+    match (traits, add) {
+        (Json::Object(have), Json::Object(new)) => {
+            let mut out = have.clone();
+            for (k, v) in new {
+                let next = match out.get(k) {
+                    Some(old) if k != "@context" => merged_traits(old, v),
+                    _ => v.clone(),
+                };
+                out.insert(k.clone(), next);
+            }
+            Json::Object(out)
+        }
+        (_, add) => add.clone(),
     }
 }
 
@@ -96,6 +147,28 @@ mod tests {
         assert!(a.contains(&b(0.0, 5.0, 10.0, 5.0)) && !a.contains(&b(1.0, 1.0, 10.0, 1.0)));
         assert_eq!(a.intersection(&b(5.0, -5.0, 10.0, 10.0)), Some(b(5.0, 0.0, 5.0, 5.0)));
         assert_eq!(a.intersection(&b(20.0, 0.0, 1.0, 1.0)), None);
+    }
+
+    #[test]
+    fn an_area_moves_past_what_is_in_its_way() {
+        let b = |x, y, width, height| BoundingBox { x, y, width, height };
+        let area = b(0.0, 0.0, 10.0, 10.0);
+        let blocking = [b(5.0, 5.0, 10.0, 2.0), b(-3.0, 8.0, 4.0, 30.0)];
+        assert!(!area.overlaps(&b(10.0, 0.0, 5.0, 5.0)), "touching is not overlapping");
+        assert_eq!(area.past(&blocking, Direction::Right), b(15.0, 0.0, 10.0, 10.0));
+        assert_eq!(area.past(&blocking, Direction::Left), b(-13.0, 0.0, 10.0, 10.0));
+        assert_eq!(area.past(&blocking, Direction::Down), b(0.0, 38.0, 10.0, 10.0));
+        assert_eq!(area.past(&blocking, Direction::Up), b(0.0, -5.0, 10.0, 10.0));
+    }
+
+    #[test]
+    fn traits_merge_field_by_field() {
+        let have = json!({"@context": "http://a/", "status": "open", "owner": {"name": "Ann", "id": 7}, "tags": ["a"]});
+        let add = json!({"@context": {"@vocab": "http://b/"}, "status": "done", "owner": {"id": 8}, "tags": ["b"]});
+        assert_eq!(
+            merged_traits(&have, &add),
+            json!({"@context": {"@vocab": "http://b/"}, "status": "done", "owner": {"name": "Ann", "id": 8}, "tags": ["b"]})
+        );
     }
 
     #[test]

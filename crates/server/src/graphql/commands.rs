@@ -2,6 +2,7 @@
 //! one per kind of change, each read from one event of the workspace's log.
 
 use super::comments::Comment;
+use super::element_inputs::JsonObject;
 use super::elements::{Element, ElementType};
 use super::types::{BackgroundTheme, GqlActorType, UpdateWorkspaceStyle};
 use super::updates::UpdateElement;
@@ -25,6 +26,7 @@ pub enum Command {
     UpdateElementCommand(UpdateElementCommand),
     DeleteElementCommand(DeleteElementCommand),
     CreateCommentCommand(CreateCommentCommand),
+    UpdateTraitsCommand(UpdateTraitsCommand),
     UpdateWorkspaceCommand(UpdateWorkspaceCommand),
     RawCommand(RawCommand),
 }
@@ -44,6 +46,7 @@ pub enum HistoryCommand {
     UpdateElementCommand(UpdateElementCommand),
     DeleteElementCommand(DeleteElementCommand),
     CreateCommentCommand(CreateCommentCommand),
+    UpdateTraitsCommand(UpdateTraitsCommand),
     UpdateWorkspaceCommand(UpdateWorkspaceCommand),
 }
 
@@ -55,6 +58,7 @@ impl HistoryCommand {
             EventPayload::ElementUpdated { .. } => HistoryCommand::UpdateElementCommand(UpdateElementCommand(e)),
             EventPayload::ElementDeleted { .. } => HistoryCommand::DeleteElementCommand(DeleteElementCommand(e)),
             EventPayload::CommentCreated { .. } => HistoryCommand::CreateCommentCommand(CreateCommentCommand(e)),
+            EventPayload::TraitsUpdated { .. } => HistoryCommand::UpdateTraitsCommand(UpdateTraitsCommand(e)),
             EventPayload::WorkspaceUpdated { .. } => HistoryCommand::UpdateWorkspaceCommand(UpdateWorkspaceCommand(e)),
             EventPayload::CollaboratorAdded { .. }
             | EventPayload::CollaboratorRemoved { .. }
@@ -140,6 +144,20 @@ command_object!(CreateCommentCommand, "A comment was made on an element.", {
     }
     async fn comment(&self) -> Comment {
         payload!(self, EventPayload::CommentCreated { comment, .. } => Comment(comment.clone()))
+    }
+});
+
+command_object!(UpdateTraitsCommand, "An element's traits changed (`updateTraits`).", {
+    /// Workspace-unique element id
+    async fn element_id(&self) -> ID {
+        payload!(self, EventPayload::TraitsUpdated { element_id, .. } => ID(element_id.0.clone()))
+    }
+    async fn element_type(&self) -> ElementType {
+        payload!(self, EventPayload::TraitsUpdated { element_type, .. } => (*element_type).into())
+    }
+    /// JSON-LD-conforming document representing arbitrary persistent metadata of the element
+    async fn traits(&self) -> JsonObject {
+        payload!(self, EventPayload::TraitsUpdated { traits, .. } => JsonObject(traits.clone()))
     }
 });
 

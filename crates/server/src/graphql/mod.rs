@@ -15,6 +15,7 @@ pub mod query;
 pub mod security;
 pub mod sse;
 pub mod subscription;
+pub mod traits;
 pub mod types;
 pub mod updates;
 pub mod workspaces;
@@ -29,10 +30,10 @@ use tessera_core::service::Core;
 pub type ApiSchema = Schema<query::Query, Mutations, subscription::Subscription>;
 
 /// Every mutation: elements, comments and collaborators ([`mutation`]), workspaces' own
-/// settings ([`workspaces`]).
+/// settings ([`workspaces`]), traits ([`traits`]).
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutations(mutation::Mutation, workspaces::WorkspaceMutation);
+pub struct Mutations(mutation::Mutation, workspaces::WorkspaceMutation, traits::TraitsMutation);
 
 /// Limits on what one document may ask for.
 pub const MAX_DEPTH: usize = 16;

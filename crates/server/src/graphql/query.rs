@@ -9,7 +9,7 @@ use super::paging::PaginationArgs;
 use super::security::SecurityEvent;
 use super::types::{Me, Organization, OrganizationsPaged, RolesPaged, Workspace, WorkspacesPaged};
 use super::{core, element_id, org_id, principal, workspace_id, Gql};
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, Enum, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use tessera_core::element::find::ElementFilter;
 use tessera_core::element::BoundingBox;
@@ -91,6 +91,38 @@ impl Query {
         super::types::roles_page(ctx, cursor, filtering, ordering, pagination)
     }
 
+    /// The first area of the proposed size that no element overlaps (touching is allowed),
+    /// searched from the proposed one in `direction`; null if there is none within the canvas.
+    async fn find_available_area(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        #[graphql(
+            desc = "Proposed starting area to begin search for available area in the workspace for a new object to be placed"
+        )]
+        proposed_area: BoxInput,
+        #[graphql(
+            desc = "Direction to move in during the search for available area (up, down, left, right)",
+            default_with = "Some(FindAvailableAreaDirection::Right)"
+        )]
+        direction: Option<FindAvailableAreaDirection>,
+    ) -> async_graphql::Result<Option<super::elements::BoundingBox>> {
+        use tessera_core::element::find::Direction;
+        let ws = self::workspace_id(workspace_id)?;
+        let BoxInput { x, y, width, height } = proposed_area;
+        let direction = match direction.unwrap_or(FindAvailableAreaDirection::Right) {
+            FindAvailableAreaDirection::Left => Direction::Left,
+            FindAvailableAreaDirection::Right => Direction::Right,
+            FindAvailableAreaDirection::Up => Direction::Up,
+            FindAvailableAreaDirection::Down => Direction::Down,
+        };
+        let found = core(ctx)
+            .find_available_area(principal(ctx)?, &ws, BoundingBox { x, y, width, height }, direction)
+            .await
+            .gql()?;
+        Ok(found.map(|b| super::elements::BoundingBox { x: b.x, y: b.y, width: b.width, height: b.height }))
+    }
+
     /// Elements of a workspace, by `zIndex`, then oldest first: all, or as the arguments
     /// narrow them, now or as they were at an instant.
     #[allow(clippy::too_many_arguments)]
@@ -138,6 +170,31 @@ impl Query {
         };
         Ok(list.into_iter().map(|e| Element::with_comments(e, comments.clone())).collect())
     }
+}
+
+/// Bounding box of an element, relative to the origin
+#[derive(InputObject)]
+pub struct BoxInput {
+    /// x-coordinate of the top left corner
+    #[graphql(default = 0.0)]
+    pub x: f64,
+    /// y-coordinate of the top left corner
+    #[graphql(default = 0.0)]
+    pub y: f64,
+    #[graphql(default = 0.0)]
+    pub width: f64,
+    #[graphql(default = 0.0)]
+    pub height: f64,
+}
+
+/// Find Availabile Area search order direction
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(rename_items = "lowercase")]
+pub enum FindAvailableAreaDirection {
+    Left,
+    Right,
+    Up,
+    Down,
 }
 
 /// A rectangle of the workspace, in workspace coordinates.

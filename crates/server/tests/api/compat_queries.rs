@@ -192,3 +192,81 @@ async fn boxes_and_history_of_earlier_elements_are_filled_in_at_start() {
     let then = ids(format!(", when:\"{}\", type:[Shape]", iso(built))).await;
     assert_eq!(then, json!([{"id": b.shape, "transform": {"x": 2000.0}}]), "history from the log");
 }
+
+#[tokio::test]
+async fn find_available_area_moves_past_the_elements_in_its_way() {
+    let b = board().await;
+    // The collection's "findAvailableArea", as written there.
+    let doc = "query myFindAvailableArea($workspaceId:String!, $proposedArea:BoxInput!, $direction:FindAvailableAreaDirection){
+        findAvailableArea(workspaceId: $workspaceId, proposedArea:$proposedArea, direction:$direction) { type: __typename x y width height } }";
+    let find = |area: Value, direction: Option<&str>| {
+        let (app, token, ws) = (&b.app, b.token.clone(), b.ws.clone());
+        let vars = json!({"workspaceId": ws, "proposedArea": area, "direction": direction});
+        async move { app.gql(&token, doc, vars).await }
+    };
+    let square = json!({"x": 0, "y": 0, "width": 1000, "height": 1000});
+    let at = |x: f64, y: f64| json!({"type": "Box", "x": x, "y": y, "width": 1000.0, "height": 1000.0});
+    // In the way: the canvas (0..1000 both ways) and the line (-50..50 both ways).
+    assert_eq!(find(square.clone(), None).await["data"]["findAvailableArea"], at(1000.0, 0.0), "right by default");
+    assert_eq!(find(square.clone(), Some("down")).await["data"]["findAvailableArea"], at(0.0, 1000.0));
+    assert_eq!(find(square.clone(), Some("left")).await["data"]["findAvailableArea"], at(-1050.0, 0.0));
+    assert_eq!(find(square, Some("up")).await["data"]["findAvailableArea"], at(0.0, -1050.0));
+    // Free already: itself.
+    let free = json!({"x": 5000, "y": 5000, "width": 10, "height": 10});
+    assert_eq!(find(free, None).await["data"]["findAvailableArea"]["x"], 5000.0);
+    // Past the shape too: from just left of it, rightwards.
+    let before_shape = json!({"x": 1950, "y": 2000, "width": 100, "height": 50});
+    assert_eq!(find(before_shape, None).await["data"]["findAvailableArea"]["x"], 2100.0);
+    let bad = find(json!({"width": -1, "height": 1}), None).await;
+    assert_eq!(error_code(&bad), Some("BAD_USER_INPUT"), "{bad}");
+}
+
+#[tokio::test]
+async fn update_traits_merges_records_and_answers_the_past() {
+    let b = board().await;
+    let before = instant(&b).await;
+    // The collection's "updateTraits simple", as written there.
+    let simple = "mutation ($workspaceId: String!, $id:String!) {
+        traits: updateTraits(workspaceId: $workspaceId, dryRun:false, id: $id, input: {context: \"http://schema.org/\", content: {testTraits: 1}}) }";
+    let got = run(&b.app, &b.token, simple, json!({"workspaceId": b.ws, "id": b.shape})).await;
+    let merged = json!({"@context": "http://schema.org/", "status": "done", "tags": ["a", "b"], "testTraits": 1});
+    assert_eq!(got["traits"], merged);
+    let last = b.app.events(&b.ws).await.pop().expect("event");
+    match last.payload {
+        tessera_core::event::EventPayload::TraitsUpdated { traits, element_id, .. } => {
+            assert_eq!((traits, element_id.0), (merged.clone(), b.shape.clone()));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A dry run answers without changing anything.
+    let dry = "mutation($ws:String!, $id:String!){ updateTraits(workspaceId:$ws, id:$id, dryRun:true, input:{content:{status:\"open\"}}) }";
+    let tried = run(&b.app, &b.token, dry, json!({"ws": b.ws, "id": b.shape})).await;
+    assert_eq!(tried["updateTraits"]["status"], "open");
+    let read = |when: Option<i64>| {
+        let (app, token, ws, id) = (&b.app, b.token.clone(), b.ws.clone(), b.shape.clone());
+        let doc =
+            "query($ws:String!, $id:String!, $t:DateTime){ elements(workspaceId:$ws, id:$id, when:$t) { traits } }";
+        async move {
+            run(app, &token, doc, json!({"ws": ws, "id": id, "t": when.map(iso)})).await["elements"][0]["traits"]
+                .clone()
+        }
+    };
+    assert_eq!(read(None).await, merged, "the dry run changed nothing");
+    assert_eq!(read(Some(before)).await["testTraits"], Value::Null, "the past has the traits of then");
+    let by_traits = b.ids(", traits:{content:{testTraits:1}}").await;
+    assert_eq!(by_traits, vec![b.shape.clone()]);
+    let unknown = b.app.gql(&b.token, dry, json!({"ws": b.ws, "id": "nope"})).await;
+    assert_eq!(error_code(&unknown), Some("NOT_FOUND"), "{unknown}");
+
+    // The matching playground.
+    let matching = "mutation($ws:String!, $frame:TraitInput!, $input:TraitInput!){ matchTraits(workspaceId:$ws, frame:$frame, input:$input) }";
+    let input = json!({"content": {"status": "done", "size": 3}, "vocab": "http://schema.org/"});
+    let hit =
+        run(&b.app, &b.token, matching, json!({"ws": b.ws, "frame": {"content": {"status": "done"}}, "input": input}))
+            .await;
+    assert_eq!(hit["matchTraits"]["size"], 3, "{hit}");
+    let miss =
+        run(&b.app, &b.token, matching, json!({"ws": b.ws, "frame": {"content": {"status": "open"}}, "input": input}))
+            .await;
+    assert_eq!(miss["matchTraits"], json!({}));
+}

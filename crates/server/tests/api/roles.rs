@@ -7,7 +7,7 @@ use tessera_core::ids::{OrgId, UserId, WorkspaceId};
 use tessera_core::service::{NewPerson, NewWorkspace};
 
 /// (mutation, fixture element to create first, GraphQL document).
-const MUTATIONS: [(&str, Option<&str>, &str); 17] = [
+const MUTATIONS: [(&str, Option<&str>, &str); 18] = [
     ("createText", None, "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"t\"}) { id } }"),
     ("updateText", Some("text"), "mutation($ws:String!,$id:String!){ r: updateText(workspaceId:$ws, id:$id, input:{text:\"u\"}) { id } }"),
     ("createShape", None, "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{style:{regularShape:{kind:Rectangle}}}) { id } }"),
@@ -18,6 +18,7 @@ const MUTATIONS: [(&str, Option<&str>, &str); 17] = [
     ("createLine", None, "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{absolute:{x:0,y:0}}, end:{absolute:{x:5,y:5}}}) { id } }"),
     ("updateLine", Some("line"), "mutation($ws:String!,$id:String!){ r: updateLine(workspaceId:$ws, id:$id, input:{end:{absolute:{x:9,y:9}}}) { id } }"),
     ("createImage", None, "mutation($ws:String!){ r: createImage(workspaceId:$ws, input:{filename:\"a.png\", imageFormat:png, width:1, height:1}) { image { id } } }"),
+    ("updateTraits", Some("shape"), "mutation($ws:String!,$id:String!){ r: updateTraits(workspaceId:$ws, id:$id, input:{content:{a:1}}) }"),
     ("delete", Some("text"), "mutation($ws:String!,$id:String!){ r: delete(workspaceId:$ws, id:$id) }"),
     ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, id:$id, input:{blocks:[{content:[{text:\"hi\"}]}]}) { id } }"),
     ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { workspaceRole { id } } }"),
@@ -101,7 +102,7 @@ async fn every_workspace_role_against_every_mutation() {
             }
         }
     }
-    assert_eq!(checked, 85);
+    assert_eq!(checked, 90);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

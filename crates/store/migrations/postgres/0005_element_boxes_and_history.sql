@@ -15,9 +15,15 @@ CREATE TABLE element_versions (
     cursor       BIGINT NOT NULL,
     at           BIGINT NOT NULL,
     data         TEXT,
+    -- the element's box then, so that `when` with a viewport reads only what it covers
+    min_x        DOUBLE PRECISION,
+    min_y        DOUBLE PRECISION,
+    max_x        DOUBLE PRECISION,
+    max_y        DOUBLE PRECISION,
     PRIMARY KEY (workspace_id, element_id, cursor)
 );
-CREATE INDEX element_versions_at ON element_versions(workspace_id, at);
+-- Each element's versions by time: the newest at an instant is found without reading the rows.
+CREATE INDEX element_versions_by_time ON element_versions(workspace_id, element_id, at, cursor);
 
 -- One-time data work done by the server after a migration (name, when it finished).
 CREATE TABLE backfills (

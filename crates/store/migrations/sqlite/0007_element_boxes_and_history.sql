@@ -32,9 +32,15 @@ CREATE TABLE element_versions (
     cursor       INTEGER NOT NULL,
     at           INTEGER NOT NULL,
     data         TEXT,
+    -- the element's box then, so that `when` with a viewport reads only what it covers
+    min_x        REAL,
+    min_y        REAL,
+    max_x        REAL,
+    max_y        REAL,
     PRIMARY KEY (workspace_id, element_id, cursor)
 );
-CREATE INDEX element_versions_at ON element_versions(workspace_id, at);
+-- Each element's versions by time: the newest at an instant is found without reading the rows.
+CREATE INDEX element_versions_by_time ON element_versions(workspace_id, element_id, at, cursor);
 
 -- One-time data work done by the server after a migration (name, when it finished).
 CREATE TABLE backfills (
