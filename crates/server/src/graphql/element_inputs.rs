@@ -1,7 +1,8 @@
 //! The platform's element inputs. Each is read into JSON (absent fields left out) and handed
 //! to the core, which turns it into the element's stored form (`element::input`); the schema's
 //! defaults for whole objects live there, the ones for single fields (a colour's channels, a
-//! point's coordinates) here, where the platform declares them.
+//! point's coordinates) here, where the platform declares them. The inputs of asset-backed
+//! elements are in [`asset_inputs`](super::asset_inputs).
 
 use super::elements::{
     FontSize, HorizontalAlign, LineCapStyle, LineRouting, LineStrokeStyle, StrokeBrush, TextListKind, TextTransform,
@@ -12,6 +13,8 @@ use async_graphql::{
 };
 use serde::Serialize;
 use serde_json::Value;
+
+pub use super::asset_inputs::*;
 
 /// An input as the JSON the core reads: its fields in the platform's names, nulls left out.
 pub fn to_json<T: Serialize>(input: &T) -> Value {
@@ -522,46 +525,4 @@ pub struct UpdateLineInput {
     pub control_points: Option<Vec<LinePointInput>>,
     pub start: Option<LinePointInput>,
     pub end: Option<LinePointInput>,
-}
-
-#[derive(Enum, Serialize, Copy, Clone, Eq, PartialEq)]
-#[graphql(rename_items = "camelCase")]
-#[serde(rename_all = "camelCase")]
-pub enum ImageFormatInput {
-    Jpeg,
-    Jpg,
-    Gif,
-    Png,
-    Tiff,
-    Tif,
-    JpegMime,
-    GifMime,
-    PngMime,
-    TiffMime,
-}
-
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateImageInput {
-    pub traits: Option<TraitInput>,
-    pub pinned: Option<bool>,
-    pub z_index: Option<i64>,
-    pub surface: Option<String>,
-    pub transform: Option<SimilitudeInput>,
-    pub filename: Option<String>,
-    pub source_url: Option<String>,
-    pub title: Option<String>,
-    pub width: Option<f64>,
-    pub height: Option<f64>,
-    pub preview_format: Option<ImageFormatInput>,
-    pub image_format: ImageFormatInput,
-}
-
-#[derive(InputObject, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateImageInput {
-    pub pinned: Option<bool>,
-    pub z_index: Option<i64>,
-    pub surface: Option<String>,
-    pub transform: Option<UpdateSimilitudeInput>,
 }

@@ -1,9 +1,11 @@
 //! The GraphQL API (async-graphql): the schema, its types, and the HTTP transport.
 //! Resolvers are thin: each calls one method of [`tessera_core::service::Core`].
 
+pub mod asset_inputs;
 pub mod commands;
 pub mod comments;
 pub mod element_inputs;
+pub mod element_parts;
 pub mod elements;
 pub mod filters;
 pub mod http;
