@@ -1,7 +1,7 @@
 //! What the platform's element objects are made of: the enums mirroring the core's, colours,
-//! transforms, styles, rich-text blocks and line points.
+//! transforms, styles, rich-text blocks, line points, grid cells and asset descriptions.
 
-use async_graphql::{Enum, Interface, Scalar, ScalarType, SimpleObject, Union, Value as GqlValue};
+use async_graphql::{Enum, Interface, Object, Scalar, ScalarType, SimpleObject, Union, Value as GqlValue};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use tessera_core::element as el;
@@ -21,9 +21,29 @@ macro_rules! mirror_enum {
             fn from(v: $domain) -> Self { match v { $(<$domain>::$v => $gql::$v),* } }
         }
     };
+    // With values the domain has not (`$never`): every domain value is one of the GraphQL
+    // enum's, which is a domain value unless it is one of those.
+    ($gql:ident = $domain:path { $($v:ident),* $(,)? } and never { $($never:ident),* $(,)? }, $case:literal) => {
+        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+        #[graphql(rename_items = $case)]
+        pub enum $gql { $($v,)* $($never,)* }
+        impl From<$domain> for $gql {
+            fn from(v: $domain) -> Self { match v { $(<$domain>::$v => $gql::$v),* } }
+        }
+        impl $gql {
+            /// The domain's value, if it has this one.
+            pub fn stored(self) -> Option<$domain> {
+                match self { $($gql::$v => Some(<$domain>::$v),)* $($gql::$never => None,)* }
+            }
+        }
+    };
 }
 
-mirror_enum!(ElementType = el::ElementType { Text, Shape, Canvas, Stroke, Line, Image }, "PascalCase");
+mirror_enum!(
+    ElementType = el::ElementType { Text, Shape, Canvas, Stroke, Line, Image, Document, Video, Browser, Grid, Icon, Window }
+        and never { LegacyNote, Selection, LinkedDocument, Whiteboard },
+    "PascalCase"
+);
 mirror_enum!(
     ShapeKind = el::ShapeKind {
         Rectangle,
@@ -52,6 +72,47 @@ mirror_enum!(TextTransform = el::TextTransform { None, Uppercase }, "camelCase")
 mirror_enum!(VerticalAlign = el::VerticalAlign { Top, Center, Bottom }, "camelCase");
 mirror_enum!(HorizontalAlign = el::HorizontalAlign { Left, Right, Center, Justify }, "camelCase");
 mirror_enum!(TextListKind = el::TextListKind { Ordered, Bullet }, "camelCase");
+mirror_enum!(ImageFormat = el::ImageFormat { Jpeg, Gif, Png, Tiff, Unknown }, "lowercase");
+mirror_enum!(DocumentFormat = el::DocumentFormat { Doc, Docx, Ppt, Pptx, Xls, Xlsx, Pdf, Unknown }, "lowercase");
+mirror_enum!(VideoFormat = el::VideoFormat { Mkv, Avi, Flv, Wmv, Mp4, Webm, Quicktime, Unknown }, "lowercase");
+
+/// The types of element that can be attached to another's surface.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(rename_items = "PascalCase")]
+pub enum AttachableType {
+    Text,
+    LegacyNote,
+    Icon,
+    Image,
+    Document,
+    Browser,
+    Video,
+    Stroke,
+    Shape,
+    Line,
+    Window,
+    Whiteboard,
+    LinkedDocument,
+}
+
+/// Where an asset's upload and processing stand.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(rename_items = "snake_case")]
+pub enum AssetIngestionState {
+    Processing,
+    CompleteSuccess,
+    CompleteFailure,
+    Transferring,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(rename_items = "PascalCase")]
+pub enum AssetScale {
+    Original,
+    High,
+    Medium,
+    Low,
+}
 
 /// A font size in pixels, or `"auto"` to fit the text to its shape.
 #[derive(Clone, Debug, Deserialize)]
@@ -303,3 +364,72 @@ pub fn blocks(blocks: &[el::Block]) -> Vec<ToplevelBlockTextContent> {
     };
     blocks.iter().map(block).collect()
 }
+
+#[derive(SimpleObject)]
+pub struct BrowserStyle {
+    pub frameless: bool,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// One cell of a grid: the element in it, at a row and column counted from 0.
+#[derive(SimpleObject, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cell {
+    /// id of the element occupying this cell
+    pub element_id: String,
+    pub row: i64,
+    pub column: i64,
+}
+
+impl From<&el::GridCell> for Cell {
+    fn from(c: &el::GridCell) -> Self {
+        Cell { element_id: c.element_id.clone(), row: c.row, column: c.column }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct GridStyle {
+    pub horizontal_cell_margin: f64,
+    pub vertical_cell_margin: f64,
+    pub cell_width: f64,
+    pub cell_height: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct IconStyle {
+    pub color: Color,
+}
+
+#[derive(SimpleObject)]
+pub struct WindowStyle {
+    /// Extrinsic window width
+    pub width: f64,
+    /// Extrinsic window height
+    pub height: f64,
+}
+
+/// An asset's description: its format and where to download it. Tessera stores no files yet
+/// (issue 17), so `url` is always null.
+macro_rules! asset_object {
+    ($name:ident, $doc:literal, $field:ident: $format:ty) => {
+        #[doc = $doc]
+        pub struct $name(pub $format);
+
+        #[Object]
+        impl $name {
+            async fn $field(&self) -> $format {
+                self.0
+            }
+            /// asset url, provided if asset download is allowed (null: tessera stores no files yet)
+            async fn url(&self, scale: Option<AssetScale>) -> Option<String> {
+                let _ = scale;
+                None
+            }
+        }
+    };
+}
+
+asset_object!(ImageAsset, "Image asset information", image_format: ImageFormat);
+asset_object!(DocumentAsset, "Document asset information", document_format: DocumentFormat);
+asset_object!(VideoAsset, "Video asset information", video_format: VideoFormat);

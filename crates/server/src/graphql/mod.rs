@@ -18,6 +18,7 @@ pub mod security;
 pub mod sse;
 pub mod subscription;
 pub mod types;
+pub mod unstored_elements;
 pub mod updates;
 pub mod ws;
 pub mod ws_message;
@@ -52,6 +53,8 @@ pub fn schema_builder(
         .register_output_type::<commands::Command>()
         .register_output_type::<updates::UpdateAttachable>()
         .register_output_type::<updates::UpdateAssetElement>()
+        .register_output_type::<elements::Selectable>()
+        .register_output_type::<elements::AssetBacked>()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSION)
