@@ -1,7 +1,7 @@
 //! Input limits, checked once at the edge of the domain so that nothing unbounded or
 //! non-finite is ever stored.
 
-use crate::element::{Block, Color, Element, ElementBody, LinePoint, ShapeStyle, Transform};
+use crate::element::{Block, Color, Element, ElementBody, GridCell, LinePoint, ShapeStyle, Transform};
 use crate::error::{Error, Result};
 use serde_json::Value as Json;
 
@@ -16,6 +16,9 @@ pub const MAX_FONT_SIZE: i64 = 10_000;
 pub const MAX_STROKE_WIDTH: f64 = 10_000.0;
 pub const MAX_URL_CHARS: usize = 2_000;
 pub const MAX_CONTROL_POINTS: usize = 1_000;
+/// Rows (and columns) of a grid.
+pub const MAX_GRID_SIDE: i64 = 1_000;
+pub const MAX_GRID_CELLS: usize = 10_000;
 /// Rich text's structure around at most [`MAX_TEXT_CHARS`] of text.
 pub const MAX_BLOCKS_BYTES: usize = 1024 * 1024;
 
@@ -124,6 +127,49 @@ fn line_point(field: &str, p: &LinePoint) -> Result<()> {
     }
 }
 
+/// A web address: `http` or `https`, at most [`MAX_URL_CHARS`], without spaces or control
+/// characters.
+fn url(field: &str, v: &str) -> Result<()> {
+    chars(field, v, MAX_URL_CHARS)?;
+    let scheme = v.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if !matches!(scheme.as_deref(), Some("http" | "https")) || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::bad_input(format!("{field} must be an http or https URL")));
+    }
+    Ok(())
+}
+
+/// An asset's metadata: its title, file name, source and size.
+fn asset(title: &str, filename: Option<&str>, source_url: Option<&str>, w: f64, h: f64) -> Result<()> {
+    chars("title", title, MAX_NAME_CHARS)?;
+    chars("filename", filename.unwrap_or(""), MAX_NAME_CHARS)?;
+    source_url.map_or(Ok(()), |u| url("sourceUrl", u))?;
+    size("", w, h)
+}
+
+fn grid(rows: i64, columns: i64, cells: &[GridCell]) -> Result<()> {
+    for (f, n) in [("rowCount", rows), ("columnCount", columns)] {
+        if !(1..=MAX_GRID_SIDE).contains(&n) {
+            return Err(Error::bad_input(format!("{f} must be from 1 to {MAX_GRID_SIDE}")));
+        }
+    }
+    if cells.len() > MAX_GRID_CELLS {
+        return Err(Error::bad_input(format!("a grid has at most {MAX_GRID_CELLS} cells")));
+    }
+    let mut taken = std::collections::HashSet::new();
+    for c in cells {
+        if !crate::ids::looks_like_id(&c.element_id) {
+            return Err(Error::bad_input("cells.elementId must be an element id"));
+        }
+        if !(0..rows).contains(&c.row) || !(0..columns).contains(&c.column) {
+            return Err(Error::bad_input("a cell's row and column count from 0 and lie inside the grid"));
+        }
+        if !taken.insert((c.row, c.column)) {
+            return Err(Error::bad_input(format!("two cells at row {}, column {}", c.row, c.column)));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn json_object(field: &str, v: &Json) -> Result<()> {
     if !v.is_object() {
         return Err(Error::bad_input(format!("{field} must be a JSON object")));
@@ -180,12 +226,35 @@ pub fn element(el: &Element) -> Result<()> {
             color("style.borderColor", &style.border_color)?;
             color("style.fillColor", &style.fill_color)
         }
-        ElementBody::Image { title, filename, source_url, width, height, .. } => {
-            chars("title", title, MAX_NAME_CHARS)?;
-            chars("filename", filename.as_deref().unwrap_or(""), MAX_NAME_CHARS)?;
-            chars("sourceUrl", source_url.as_deref().unwrap_or(""), MAX_URL_CHARS)?;
-            size("", *width, *height)
+        ElementBody::Image { title, filename, source_url, width, height, .. }
+        | ElementBody::Document { title, filename, source_url, width, height, .. }
+        | ElementBody::Video { title, filename, source_url, width, height, .. } => {
+            asset(title, filename.as_deref(), source_url.as_deref(), *width, *height)
         }
+        ElementBody::Browser { url: u, style } => {
+            u.as_deref().map_or(Ok(()), |u| url("url", u))?;
+            size("style.", style.width, style.height)
+        }
+        ElementBody::Grid { row_count, column_count, cells, style } => {
+            grid(*row_count, *column_count, cells)?;
+            [
+                ("style.cellWidth", style.cell_width),
+                ("style.cellHeight", style.cell_height),
+                ("style.horizontalCellMargin", style.horizontal_cell_margin),
+                ("style.verticalCellMargin", style.vertical_cell_margin),
+            ]
+            .into_iter()
+            .try_for_each(|(f, v)| positive(f, v, MAX_COORDINATE))
+        }
+        ElementBody::Icon { asset_path, width, height, style } => {
+            if asset_path.trim().is_empty() {
+                return Err(Error::bad_input("assetPath must not be empty"));
+            }
+            chars("assetPath", asset_path, MAX_URL_CHARS)?;
+            size("", *width, *height)?;
+            style.as_ref().map_or(Ok(()), |s| color("style.color", &s.color))
+        }
+        ElementBody::Window { style } => size("style.", style.width, style.height),
         ElementBody::Stroke { points, style } => {
             if points.len() < 2 || points.len() > 2 * MAX_STROKE_POINTS || points.len() % 2 != 0 {
                 return Err(Error::bad_input(format!("a stroke needs 1 to {MAX_STROKE_POINTS} points, as x, y pairs")));

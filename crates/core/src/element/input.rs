@@ -29,9 +29,17 @@ pub fn defaults(ty: ElementType) -> Json {
         ElementType::Stroke => json!({"style": {"color": white, "strokeWidth": 1.0, "brushType": "Pen"}}),
         ElementType::Line => json!({"controlPoints": [], "routing": "Direct", "style": {"strokeColor": white,
             "strokeStyle": "Solid", "strokeWidth": 0.0, "startCap": "None", "endCap": "None"}}),
-        ElementType::Image => {
-            json!({"title": "", "filename": null, "sourceUrl": null, "imageFormat": null, "previewFormat": null, "width": 1000.0, "height": 1000.0})
-        }
+        ElementType::Image => json!({"title": "", "filename": null, "sourceUrl": null, "imageFormat": null,
+            "previewFormat": null, "width": 1000.0, "height": 1000.0}),
+        // Their format is a required input.
+        ElementType::Document | ElementType::Video => json!({"title": "", "filename": null, "sourceUrl": null,
+            "previewFormat": null, "width": 1000.0, "height": 1000.0}),
+        ElementType::Browser => json!({"url": null, "style": {"frameless": false, "width": 800.0, "height": 600.0}}),
+        ElementType::Grid => json!({"rowCount": 5, "columnCount": 5, "cells": [], "style": {
+            "horizontalCellMargin": 5.0, "verticalCellMargin": 5.0, "cellWidth": 1000.0, "cellHeight": 1000.0}}),
+        // No tint unless a style is given (an icon keeps its own colours).
+        ElementType::Icon => json!({"width": 300.0, "height": 300.0, "style": null}),
+        ElementType::Window => json!({"style": {"width": 0.0, "height": 0.0}}),
     };
     let mut all = common;
     merge(&mut all, &body);

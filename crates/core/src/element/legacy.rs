@@ -54,6 +54,12 @@ pub fn upgrade(mut stored: Json) -> Result<Json, String> {
         ElementType::Image => {
             json!({"title": body.remove("title"), "filename": body.remove("filename"), "width": w, "height": h})
         }
+        ElementType::Document
+        | ElementType::Video
+        | ElementType::Browser
+        | ElementType::Grid
+        | ElementType::Icon
+        | ElementType::Window => return Err(format!("no earlier form of a {} exists", ty.as_str())),
     };
     let mut change = super::input::change(ty, strip_nulls(change))?;
     if let (Some(sticky), false) = (change.pointer_mut("/style/stickyShape"), h.is_null()) {

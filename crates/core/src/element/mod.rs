@@ -20,16 +20,30 @@ pub enum ElementType {
     Stroke,
     Line,
     Image,
+    Document,
+    Video,
+    Browser,
+    Grid,
+    Icon,
+    Window,
 }
 
 impl ElementType {
-    pub const ALL: [ElementType; 6] = [
+    /// Every type tessera stores. (The platform's schema names four more, which no mutation
+    /// creates: `LegacyNote`, `Selection`, `LinkedDocument` and `Whiteboard`.)
+    pub const ALL: [ElementType; 12] = [
         ElementType::Text,
         ElementType::Shape,
         ElementType::Canvas,
         ElementType::Stroke,
         ElementType::Line,
         ElementType::Image,
+        ElementType::Document,
+        ElementType::Video,
+        ElementType::Browser,
+        ElementType::Grid,
+        ElementType::Icon,
+        ElementType::Window,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +53,12 @@ impl ElementType {
             ElementType::Stroke => "Stroke",
             ElementType::Line => "Line",
             ElementType::Image => "Image",
+            ElementType::Document => "Document",
+            ElementType::Video => "Video",
+            ElementType::Browser => "Browser",
+            ElementType::Grid => "Grid",
+            ElementType::Icon => "Icon",
+            ElementType::Window => "Window",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -96,6 +116,61 @@ platform_enum!(StrokeBrush { Pen, Eraser });
 platform_enum!(LineRouting { Direct, Orthogonal });
 platform_enum!(LineStrokeStyle { Solid, Dot, DashShort, DashLong });
 platform_enum!(LineCapStyle { None, ArrowFill, ArrowStroke, Tee, Circle });
+
+/// An image asset's format, as the platform names it; the input's spellings (`jpg`,
+/// `jpegMime`, …) read as the format they name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    #[serde(alias = "jpg", alias = "jpegMime")]
+    Jpeg,
+    #[serde(alias = "gifMime")]
+    Gif,
+    #[serde(alias = "pngMime")]
+    Png,
+    #[serde(alias = "tif", alias = "tiffMime")]
+    Tiff,
+    Unknown,
+}
+
+/// A document asset's format; the input's MIME spellings read as the format they name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentFormat {
+    #[serde(alias = "docMime")]
+    Doc,
+    #[serde(alias = "docxMime")]
+    Docx,
+    #[serde(alias = "pptMime")]
+    Ppt,
+    #[serde(alias = "pptxMime")]
+    Pptx,
+    #[serde(alias = "xlsMime")]
+    Xls,
+    #[serde(alias = "xlsxMime")]
+    Xlsx,
+    #[serde(alias = "pdfMime")]
+    Pdf,
+    Unknown,
+}
+
+/// A video asset's format. The input's `mov` is QuickTime's and `m4v` MPEG-4's (the platform's
+/// output names neither), and MIME spellings read as the format they name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoFormat {
+    Mkv,
+    Avi,
+    Flv,
+    Wmv,
+    #[serde(alias = "m4v", alias = "mp4Mime", alias = "m4vMime")]
+    Mp4,
+    #[serde(alias = "webmMime")]
+    Webm,
+    #[serde(alias = "mov", alias = "quicktimeMime")]
+    Quicktime,
+    Unknown,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -291,6 +366,49 @@ pub struct LineStyle {
     pub end_cap: LineCapStyle,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrowserStyle {
+    pub frameless: bool,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// One cell of a grid: the element in it, by id, at a row and column counted from 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridCell {
+    pub element_id: String,
+    pub row: i64,
+    pub column: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridStyle {
+    pub horizontal_cell_margin: f64,
+    pub vertical_cell_margin: f64,
+    pub cell_width: f64,
+    pub cell_height: f64,
+}
+
+/// An icon's tint; a style given without a colour is the schema's default, black.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IconStyle {
+    #[serde(default = "black")]
+    pub color: Color,
+}
+
+fn black() -> Color {
+    Color::BLACK
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WindowStyle {
+    pub width: f64,
+    pub height: f64,
+}
+
 /// The type-specific part of an element, with the platform's field names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -315,17 +433,52 @@ pub enum ElementBody {
     Stroke { points: Vec<f64>, style: StrokeStyle },
     #[serde(rename_all = "camelCase")]
     Line { start: LinePoint, end: LinePoint, control_points: Vec<LinePoint>, routing: LineRouting, style: LineStyle },
-    /// An image's metadata (its file is issue 17's).
+    /// An image's metadata (its file is issue 17's). Images stored before formats were
+    /// kept have none.
     #[serde(rename_all = "camelCase")]
     Image {
         title: String,
         filename: Option<String>,
         source_url: Option<String>,
-        image_format: Option<String>,
-        preview_format: Option<String>,
+        image_format: Option<ImageFormat>,
+        preview_format: Option<ImageFormat>,
         width: f64,
         height: f64,
     },
+    /// A document's metadata (its file is issue 17's).
+    #[serde(rename_all = "camelCase")]
+    Document {
+        title: String,
+        filename: Option<String>,
+        source_url: Option<String>,
+        document_format: DocumentFormat,
+        preview_format: Option<ImageFormat>,
+        width: f64,
+        height: f64,
+    },
+    /// A video's metadata (its file is issue 17's).
+    #[serde(rename_all = "camelCase")]
+    Video {
+        title: String,
+        filename: Option<String>,
+        source_url: Option<String>,
+        video_format: VideoFormat,
+        preview_format: Option<ImageFormat>,
+        width: f64,
+        height: f64,
+    },
+    /// A web page shown on the canvas.
+    #[serde(rename_all = "camelCase")]
+    Browser { url: Option<String>, style: BrowserStyle },
+    /// Rows and columns of cells, each holding another element.
+    #[serde(rename_all = "camelCase")]
+    Grid { row_count: i64, column_count: i64, cells: Vec<GridCell>, style: GridStyle },
+    /// An icon of the platform's library, by its path there, optionally tinted.
+    #[serde(rename_all = "camelCase")]
+    Icon { asset_path: String, width: f64, height: f64, style: Option<IconStyle> },
+    /// A rectangle for content of an app's own.
+    #[serde(rename_all = "camelCase")]
+    Window { style: WindowStyle },
 }
 
 impl ElementBody {
@@ -337,6 +490,12 @@ impl ElementBody {
             ElementBody::Stroke { .. } => ElementType::Stroke,
             ElementBody::Line { .. } => ElementType::Line,
             ElementBody::Image { .. } => ElementType::Image,
+            ElementBody::Document { .. } => ElementType::Document,
+            ElementBody::Video { .. } => ElementType::Video,
+            ElementBody::Browser { .. } => ElementType::Browser,
+            ElementBody::Grid { .. } => ElementType::Grid,
+            ElementBody::Icon { .. } => ElementType::Icon,
+            ElementBody::Window { .. } => ElementType::Window,
         }
     }
 
@@ -347,7 +506,17 @@ impl ElementBody {
             ElementBody::Shape { style: ShapeStyle::Regular { width, height, .. }, .. }
             | ElementBody::Shape { style: ShapeStyle::Sticky { width, height, .. }, .. } => Some((*width, *height)),
             ElementBody::Canvas { style, .. } => Some((style.width, style.height)),
-            ElementBody::Image { width, height, .. } => Some((*width, *height)),
+            ElementBody::Image { width, height, .. }
+            | ElementBody::Document { width, height, .. }
+            | ElementBody::Video { width, height, .. }
+            | ElementBody::Icon { width, height, .. } => Some((*width, *height)),
+            ElementBody::Browser { style, .. } => Some((style.width, style.height)),
+            ElementBody::Window { style } => Some((style.width, style.height)),
+            // Each cell with its margin on either side.
+            ElementBody::Grid { row_count, column_count, style, .. } => Some((
+                *column_count as f64 * (style.cell_width + 2.0 * style.horizontal_cell_margin),
+                *row_count as f64 * (style.cell_height + 2.0 * style.vertical_cell_margin),
+            )),
             ElementBody::Stroke { .. } | ElementBody::Line { .. } => None,
         }
     }
@@ -517,5 +686,54 @@ mod tests {
             style,
         };
         assert_eq!(s.bounding_box(), BoundingBox { x: 0.0, y: 50.0, width: 100.0, height: 20.0 });
+    }
+    fn new(ty: ElementType, change: serde_json::Value) -> Element {
+        let change = input::change(ty, change).expect("input");
+        Element::new(ElementId("e".into()), WorkspaceId("w".into()), ty, &change, 1).expect("element")
+    }
+
+    #[test]
+    fn the_new_types_start_from_the_schemas_defaults() {
+        let d = new(ElementType::Document, serde_json::json!({"documentFormat": "pdfMime", "previewFormat": "jpg"}));
+        assert!(
+            matches!(
+                d.body,
+                ElementBody::Document {
+                    document_format: DocumentFormat::Pdf,
+                    preview_format: Some(ImageFormat::Jpeg),
+                    width: 1000.0,
+                    height: 1000.0,
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
+        let v = new(ElementType::Video, serde_json::json!({"videoFormat": "mov", "transform": {"scale": 2}}));
+        assert!(matches!(
+            v.body,
+            ElementBody::Video { video_format: VideoFormat::Quicktime, preview_format: None, .. }
+        ));
+        assert_eq!(v.bounding_box(), BoundingBox { x: 0.0, y: 0.0, width: 2000.0, height: 2000.0 });
+        let b = new(ElementType::Browser, serde_json::json!({"style": {"frameless": true}}));
+        let style = BrowserStyle { frameless: true, width: 800.0, height: 600.0 };
+        assert_eq!(b.body, ElementBody::Browser { url: None, style });
+        let i = new(ElementType::Icon, serde_json::json!({"assetPath": "/icons/a.svg"}));
+        assert!(matches!(i.body, ElementBody::Icon { width: 300.0, height: 300.0, style: None, .. }), "untinted");
+        let tinted = i.merged(&serde_json::json!({"style": {}})).expect("merge");
+        assert!(matches!(tinted.body, ElementBody::Icon { style: Some(IconStyle { color: Color::BLACK }), .. }));
+        let w = new(ElementType::Window, serde_json::json!({}));
+        assert_eq!(w.body, ElementBody::Window { style: WindowStyle { width: 0.0, height: 0.0 } });
+    }
+
+    #[test]
+    fn a_grid_is_as_wide_as_its_cells_with_their_margins() {
+        let g = new(
+            ElementType::Grid,
+            serde_json::json!({"cells": [{"elementId": "x", "row": 4, "column": 0}],
+            "columnCount": 2, "transform": {"x": 10.0, "y": 0.0}}),
+        );
+        let ElementBody::Grid { row_count, style, cells, .. } = &g.body else { panic!("a grid") };
+        assert_eq!((*row_count, style.cell_width, style.horizontal_cell_margin, cells.len()), (5, 1000.0, 5.0, 1));
+        assert_eq!(g.bounding_box(), BoundingBox { x: 10.0, y: 0.0, width: 2020.0, height: 5050.0 });
     }
 }

@@ -1,7 +1,8 @@
 //! The platform's element inputs. Each is read into JSON (absent fields left out) and handed
 //! to the core, which turns it into the element's stored form (`element::input`); the schema's
 //! defaults for whole objects live there, the ones for single fields (a colour's channels, a
-//! point's coordinates) here, where the platform declares them.
+//! point's coordinates) here, where the platform declares them. The inputs of images,
+//! documents and videos are in [`asset_inputs`](super::asset_inputs).
 
 use super::elements::{
     FontSize, HorizontalAlign, LineCapStyle, LineRouting, LineStrokeStyle, StrokeBrush, TextListKind, TextTransform,
@@ -12,6 +13,8 @@ use async_graphql::{
 };
 use serde::Serialize;
 use serde_json::Value;
+
+pub use super::asset_inputs::*;
 
 /// An input as the JSON the core reads: its fields in the platform's names, nulls left out.
 pub fn to_json<T: Serialize>(input: &T) -> Value {
@@ -524,42 +527,156 @@ pub struct UpdateLineInput {
     pub end: Option<LinePointInput>,
 }
 
-#[derive(Enum, Serialize, Copy, Clone, Eq, PartialEq)]
-#[graphql(rename_items = "camelCase")]
-#[serde(rename_all = "camelCase")]
-pub enum ImageFormatInput {
-    Jpeg,
-    Jpg,
-    Gif,
-    Png,
-    Tiff,
-    Tif,
-    JpegMime,
-    GifMime,
-    PngMime,
-    TiffMime,
+#[derive(InputObject, Serialize)]
+pub struct BrowserStyleInput {
+    pub frameless: Option<bool>,
+    pub width: Option<f64>,
+    pub height: Option<f64>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct UpdateBrowserStyleInput {
+    pub width: Option<f64>,
+    pub height: Option<f64>,
 }
 
 #[derive(InputObject, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CreateImageInput {
+pub struct CreateBrowserInput {
     pub traits: Option<TraitInput>,
     pub pinned: Option<bool>,
     pub z_index: Option<i64>,
     pub surface: Option<String>,
     pub transform: Option<SimilitudeInput>,
-    pub filename: Option<String>,
-    pub source_url: Option<String>,
-    pub title: Option<String>,
-    pub width: Option<f64>,
-    pub height: Option<f64>,
-    pub preview_format: Option<ImageFormatInput>,
-    pub image_format: ImageFormatInput,
+    pub style: Option<BrowserStyleInput>,
+    /// An http or https address.
+    pub url: Option<String>,
 }
 
 #[derive(InputObject, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UpdateImageInput {
+pub struct UpdateBrowserInput {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<UpdateSimilitudeInput>,
+    pub style: Option<UpdateBrowserStyleInput>,
+    pub url: Option<String>,
+}
+
+/// One cell of a grid: an element's id, and its row and column counted from 0.
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CellInput {
+    /// id of the element occupying this cell
+    pub element_id: String,
+    pub row: i64,
+    pub column: i64,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridStyleInput {
+    pub horizontal_cell_margin: Option<f64>,
+    pub vertical_cell_margin: Option<f64>,
+    pub cell_width: Option<f64>,
+    pub cell_height: Option<f64>,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateGridStyleInput {
+    pub horizontal_cell_margin: Option<f64>,
+    pub vertical_cell_margin: Option<f64>,
+    pub cell_width: Option<f64>,
+    pub cell_height: Option<f64>,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateGridInput {
+    pub traits: Option<TraitInput>,
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub transform: Option<TranslationInput>,
+    pub style: Option<GridStyleInput>,
+    pub row_count: Option<i64>,
+    pub column_count: Option<i64>,
+    pub cells: Vec<CellInput>,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateGridInput {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub transform: Option<UpdateTranslationInput>,
+    pub row_count: Option<i64>,
+    pub column_count: Option<i64>,
+    /// replacement grid cell list
+    pub cells: Option<Vec<CellInput>>,
+    pub style: Option<UpdateGridStyleInput>,
+}
+
+/// An icon's tint (black when the colour is left out).
+#[derive(InputObject, Serialize)]
+pub struct IconStyleInput {
+    pub color: Option<ColorInput>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct UpdateIconStyleInput {
+    pub color: Option<ColorInput>,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateIconInput {
+    pub traits: Option<TraitInput>,
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<SimilitudeInput>,
+    /// Defines the width of the bounding box that the icon should fit into
+    pub width: Option<f64>,
+    /// Defines the height of the bounding box that the icon should fit into
+    pub height: Option<f64>,
+    pub style: Option<IconStyleInput>,
+    pub asset_path: String,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateIconInput {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<UpdateSimilitudeInput>,
+    pub style: Option<UpdateIconStyleInput>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct WindowStyleInput {
+    /// Extrinsic window width
+    pub width: Option<f64>,
+    /// Extrinsic window height
+    pub height: Option<f64>,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWindowInput {
+    pub traits: Option<TraitInput>,
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<SimilitudeInput>,
+    pub style: Option<WindowStyleInput>,
+}
+
+#[derive(InputObject, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateWindowInput {
     pub pinned: Option<bool>,
     pub z_index: Option<i64>,
     pub surface: Option<String>,

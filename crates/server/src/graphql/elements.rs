@@ -1,316 +1,61 @@
-//! GraphQL types for canvas elements, in the platform's shapes: the `Element` interface, one
-//! object per element type, and their styles, rich-text blocks and line points.
+//! GraphQL types for canvas elements, in the platform's shapes: the `Element` interface and the
+//! platform's other element interfaces (`Attachable`, `Surface`, `Selectable`, `AssetBacked`),
+//! and one object per element type. What they are made of is in [`element_parts`](super::element_parts).
 
 use super::comments::{self, Comment, CommentsByElement};
-use async_graphql::{
-    Context, Enum, Interface, Json, Object, Scalar, ScalarType, SimpleObject, Union, Value as GqlValue, ID,
-};
-use serde::{Deserialize, Deserializer, Serialize};
+pub use super::element_parts::*;
+use super::unstored_elements::{LegacyNote, LinkedDocument, Selection, Whiteboard};
+use async_graphql::{Context, Interface, Json, Object, SimpleObject, ID};
 use serde_json::Value;
 use tessera_core::element::{self as el, Element as DomainElement, ElementBody};
 
-/// A GraphQL enum mirroring a domain enum, with the platform's spelling (`$case`) in both
-/// GraphQL and the stored JSON form.
-macro_rules! mirror_enum {
-    ($gql:ident = $domain:path { $($v:ident),* $(,)? }, $case:literal) => {
-        #[derive(Enum, Serialize, Deserialize, Copy, Clone, Eq, PartialEq, Debug)]
-        #[graphql(rename_items = $case)]
-        #[serde(rename_all = $case)]
-        pub enum $gql { $($v),* }
-        impl From<$gql> for $domain {
-            fn from(v: $gql) -> Self { match v { $($gql::$v => <$domain>::$v),* } }
-        }
-        impl From<$domain> for $gql {
-            fn from(v: $domain) -> Self { match v { $(<$domain>::$v => $gql::$v),* } }
-        }
-    };
-}
-
-mirror_enum!(ElementType = el::ElementType { Text, Shape, Canvas, Stroke, Line, Image }, "PascalCase");
-mirror_enum!(
-    ShapeKind = el::ShapeKind {
-        Rectangle,
-        Ellipse,
-        TriangleUp,
-        TriangleRight,
-        Diamond,
-        Cylinder,
-        ArrowUp,
-        ArrowRight,
-        ArrowUpDown,
-        ArrowLeftRight,
-        ArrowAll,
-        Star5,
-        Hexagon,
-        Octagon,
-        StickySquare,
-    },
-    "PascalCase"
-);
-mirror_enum!(StrokeBrush = el::StrokeBrush { Pen, Eraser }, "PascalCase");
-mirror_enum!(LineRouting = el::LineRouting { Direct, Orthogonal }, "PascalCase");
-mirror_enum!(LineStrokeStyle = el::LineStrokeStyle { Solid, Dot, DashShort, DashLong }, "PascalCase");
-mirror_enum!(LineCapStyle = el::LineCapStyle { None, ArrowFill, ArrowStroke, Tee, Circle }, "PascalCase");
-mirror_enum!(TextTransform = el::TextTransform { None, Uppercase }, "camelCase");
-mirror_enum!(VerticalAlign = el::VerticalAlign { Top, Center, Bottom }, "camelCase");
-mirror_enum!(HorizontalAlign = el::HorizontalAlign { Left, Right, Center, Justify }, "camelCase");
-mirror_enum!(TextListKind = el::TextListKind { Ordered, Bullet }, "camelCase");
-
-/// A font size in pixels, or `"auto"` to fit the text to its shape.
-#[derive(Clone, Debug, Deserialize)]
-pub struct FontSize(pub Value);
-
-#[Scalar(name = "FontSize")]
-impl ScalarType for FontSize {
-    fn parse(value: GqlValue) -> async_graphql::InputValueResult<Self> {
-        match &value {
-            GqlValue::String(s) if s == "auto" => Ok(FontSize(Value::String("auto".into()))),
-            GqlValue::Number(n) if n.is_i64() => Ok(FontSize(Value::Number(n.clone()))),
-            _ => Err(async_graphql::InputValueError::custom("a font size is a whole number or \"auto\"")),
-        }
-    }
-    fn to_value(&self) -> GqlValue {
-        GqlValue::from_json(self.0.clone()).unwrap_or(GqlValue::Null)
-    }
-}
-
-impl Serialize for FontSize {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-/// One inline run of rich text, as the platform writes it: `{"text": …}`, `{"span": …}` or
-/// `{"link": …}`.
-#[derive(Clone, Debug)]
-pub struct InlineTextContentJson(pub Value);
-
-#[Scalar(name = "InlineTextContentJSON")]
-impl ScalarType for InlineTextContentJson {
-    fn parse(value: GqlValue) -> async_graphql::InputValueResult<Self> {
-        Ok(InlineTextContentJson(value.into_json()?))
-    }
-    fn to_value(&self) -> GqlValue {
-        GqlValue::from_json(self.0.clone()).unwrap_or(GqlValue::Null)
-    }
-}
-
-#[derive(SimpleObject, Deserialize, Clone, Copy)]
-pub struct Color {
-    pub r: i64,
-    pub g: i64,
-    pub b: i64,
-    pub a: f64,
-}
-
-impl From<el::Color> for Color {
-    fn from(c: el::Color) -> Self {
-        Color { r: c.r, g: c.g, b: c.b, a: c.a }
-    }
-}
-
-#[derive(SimpleObject, Clone, Copy)]
-pub struct Transform {
-    pub x: f64,
-    pub y: f64,
-    pub scale_x: f64,
-    pub scale_y: f64,
-}
-
-#[derive(SimpleObject)]
-#[graphql(name = "Box")]
-pub struct BoundingBox {
-    pub x: f64,
-    pub y: f64,
-    pub width: f64,
-    pub height: f64,
-}
-
-#[derive(SimpleObject)]
-pub struct TextStyle {
-    pub text_transform: TextTransform,
-    pub font_size: i64,
-    pub font_family: String,
-    pub vertical_align: VerticalAlign,
-    pub color: Color,
-    pub background_color: Color,
-    pub width: f64,
-    pub height: f64,
-}
-
-#[derive(SimpleObject)]
-pub struct ShapeTextStyle {
-    pub font_size: FontSize,
-    pub font_family: String,
-    pub vertical_align: VerticalAlign,
-    pub color: Color,
-}
-
-#[derive(SimpleObject)]
-pub struct RegularShapeStyle {
-    pub width: f64,
-    pub height: f64,
-    pub stroke_width: f64,
-    pub stroke_color: Color,
-    pub fill_color: Color,
-}
-
-#[derive(SimpleObject)]
-pub struct StickyShapeStyle {
-    pub width: f64,
-    pub height: f64,
-    pub fill_color: Color,
-}
-
-/// A shape's look: an outlined shape or a sticky note.
-// The lint mistakes the repeated `ty = …` keys of distinct fields for duplicates.
-#[allow(clippy::duplicated_attributes)]
-#[derive(Interface)]
-#[graphql(
-    field(name = "width", ty = "&f64"),
-    field(name = "height", ty = "&f64"),
-    field(name = "fill_color", ty = "&Color")
-)]
-pub enum ShapeStyle {
-    RegularShapeStyle(RegularShapeStyle),
-    StickyShapeStyle(StickyShapeStyle),
-}
-
-#[derive(SimpleObject)]
-pub struct CanvasStyle {
-    pub width: f64,
-    pub height: f64,
-    pub border_color: Color,
-    pub fill_color: Color,
-    pub show_name: bool,
-}
-
-#[derive(SimpleObject)]
-pub struct StrokeStyle {
-    pub color: Color,
-    pub stroke_width: f64,
-    pub brush_type: StrokeBrush,
-}
-
-#[derive(SimpleObject)]
-pub struct LineStyle {
-    pub stroke_color: Color,
-    pub stroke_style: LineStrokeStyle,
-    pub stroke_width: f64,
-    pub start_cap: LineCapStyle,
-    pub end_cap: LineCapStyle,
-}
-
-#[derive(SimpleObject)]
-pub struct AbsoluteLinePoint {
-    pub x: f64,
-    pub y: f64,
-}
-
-/// A point on another element: `u` and `v` run from 0 to 1 across its box.
-#[derive(SimpleObject)]
-pub struct AnchorLinePoint {
-    pub id: String,
-    pub u: f64,
-    pub v: f64,
-}
-
-#[derive(Union)]
-pub enum LinePoint {
-    AbsoluteLinePoint(AbsoluteLinePoint),
-    AnchorLinePoint(AnchorLinePoint),
-}
-
-impl From<&el::LinePoint> for LinePoint {
-    fn from(p: &el::LinePoint) -> Self {
-        match p {
-            el::LinePoint::Absolute { x, y } => LinePoint::AbsoluteLinePoint(AbsoluteLinePoint { x: *x, y: *y }),
-            el::LinePoint::Anchor { id, u, v } => {
-                LinePoint::AnchorLinePoint(AnchorLinePoint { id: id.clone(), u: *u, v: *v })
-            }
-        }
-    }
-}
-
-/// Reads an optional line point in the stored form (for `#[serde(deserialize_with)]`).
-pub fn de_line_point<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LinePoint>, D::Error> {
-    Ok(Option::<el::LinePoint>::deserialize(d)?.as_ref().map(Into::into))
-}
-
-/// Reads optional line points in the stored form (for `#[serde(deserialize_with)]`).
-pub fn de_line_points<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<LinePoint>>, D::Error> {
-    Ok(Option::<Vec<el::LinePoint>>::deserialize(d)?.map(|ps| ps.iter().map(Into::into).collect()))
-}
-
-/// Reads optional rich-text blocks in the stored form (for `#[serde(deserialize_with)]`).
-pub fn de_blocks<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<ToplevelBlockTextContent>>, D::Error> {
-    Ok(Option::<Vec<el::Block>>::deserialize(d)?.as_deref().map(blocks))
-}
-
-fn runs(content: &[Value]) -> Vec<InlineTextContentJson> {
-    content.iter().cloned().map(InlineTextContentJson).collect()
-}
-
-/// A paragraph of rich text.
-#[derive(SimpleObject)]
-pub struct TextBlock {
-    pub align: HorizontalAlign,
-    pub content: Vec<InlineTextContentJson>,
-}
-
-#[derive(SimpleObject)]
-pub struct TextListItem {
-    pub align: HorizontalAlign,
-    pub indent: i64,
-    pub content: Vec<InlineTextContentJson>,
-}
-
-#[derive(SimpleObject)]
-pub struct TextList {
-    pub align: HorizontalAlign,
-    pub kind: TextListKind,
-    pub items: Vec<TextListItem>,
-}
-
-/// A top-level block of rich text: a paragraph or a list.
-#[derive(Interface)]
-#[graphql(field(name = "align", ty = "&HorizontalAlign"))]
-pub enum ToplevelBlockTextContent {
-    TextBlock(TextBlock),
-    TextList(TextList),
-}
-
-/// Any block of rich text, list items included.
-#[derive(Interface)]
-#[graphql(field(name = "align", ty = "&HorizontalAlign"))]
-pub enum BlockTextContent {
-    TextBlock(TextBlock),
-    TextList(TextList),
-    TextListItem(TextListItem),
-}
-
-fn blocks(blocks: &[el::Block]) -> Vec<ToplevelBlockTextContent> {
-    let block = |b: &el::Block| match b {
-        el::Block::Block(p) => {
-            ToplevelBlockTextContent::TextBlock(TextBlock { align: p.align.into(), content: runs(&p.content) })
-        }
-        el::Block::List(l) => ToplevelBlockTextContent::TextList(TextList {
-            align: l.align.into(),
-            kind: l.kind.into(),
-            items: l
-                .items
-                .iter()
-                .map(|i| TextListItem { align: i.align.into(), indent: i.indent, content: runs(&i.content) })
-                .collect(),
-        }),
-    };
-    blocks.iter().map(block).collect()
-}
-
-/// Defines one element object: the fields every element has, then `$extra` fields, which
-/// read the element's body with [`body!`].
+/// Defines one element object: the fields every element has, the fields of the interfaces it
+/// implements beyond `Element` (`attachable`: `surface`; `surface`: `surface` and
+/// `attachments`), then `$extra` fields, which read the element's body with [`body!`].
 macro_rules! element_object {
     ($name:ident, $doc:literal, { $($extra:tt)* }) => {
+        element_object!(@object $name, $doc, {}, { $($extra)* });
+    };
+    ($name:ident, $doc:literal, attachable, { $($extra:tt)* }) => {
+        element_object!(@object $name, $doc, {
+            /// The element it is attached to: none, as tessera has no attachments.
+            async fn surface(&self) -> Option<Surface> { None }
+        }, { $($extra)* });
+    };
+    ($name:ident, $doc:literal, surface, { $($extra:tt)* }) => {
+        element_object!(@object $name, $doc, {
+            /// The element it is attached to: none, as tessera has no attachments.
+            async fn surface(&self) -> Option<Surface> { None }
+            /// The elements attached to it: none, as tessera has no attachments.
+            async fn attachments(&self, r#type: Option<Vec<AttachableType>>) -> Vec<Attachable> {
+                let _ = r#type;
+                Vec::new()
+            }
+        }, { $($extra)* });
+    };
+    ($name:ident, $doc:literal, asset, { $($extra:tt)* }) => {
+        element_object!($name, $doc, surface, {
+            /// Intrinsic asset width
+            async fn width(&self) -> f64 { self.meta().width }
+            /// Intrinsic asset height
+            async fn height(&self) -> f64 { self.meta().height }
+            /// Asset title
+            async fn title(&self) -> String { self.meta().title.to_string() }
+            /// Original filename, if the asset was uploaded directly by the client (as opposed to from URL)
+            async fn filename(&self) -> Option<String> { self.meta().filename.map(str::to_string) }
+            /// Source URL, if the asset was uploaded via URL
+            async fn source_url(&self) -> Option<String> { self.meta().source_url.map(str::to_string) }
+            /// The preview's format, if one was given (its `url` is null: tessera stores no files yet)
+            async fn preview(&self) -> Option<ImageAsset> { self.meta().preview_format.map(|f| ImageAsset(f.into())) }
+            /// `complete_failure`: tessera stores no files yet (issue 17), so no asset is ingested
+            async fn ingestion_state(&self) -> AssetIngestionState { AssetIngestionState::CompleteFailure }
+            $($extra)*
+        });
+        impl $name {
+            fn meta(&self) -> AssetMeta<'_> { AssetMeta::of(self.body()) }
+        }
+    };
+    (@object $name:ident, $doc:literal, { $($roles:tt)* }, { $($extra:tt)* }) => {
         #[doc = $doc]
         pub struct $name(pub DomainElement, pub Option<CommentsByElement>);
 
@@ -336,6 +81,7 @@ macro_rules! element_object {
             async fn comments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Comment>> {
                 comments::of_element(ctx, &self.0.workspace_id, &self.0.id, self.1.as_ref()).await
             }
+            $($roles)*
             $($extra)*
         }
 
@@ -355,7 +101,7 @@ macro_rules! body {
     };
 }
 
-element_object!(Text, "Rich text.", {
+element_object!(Text, "Rich text.", attachable, {
     /// The text's plain content: its blocks' text, a line each.
     async fn text(&self) -> &str {
         body!(self, ElementBody::Text { text, .. } => text)
@@ -377,7 +123,7 @@ element_object!(Text, "Rich text.", {
     }
 });
 
-element_object!(Shape, "A predefined shape or a sticky note, optionally with text.", {
+element_object!(Shape, "A predefined shape or a sticky note, optionally with text.", surface, {
     async fn style(&self) -> ShapeStyle {
         body!(self, ElementBody::Shape { style, .. } => match *style {
             el::ShapeStyle::Regular { width, height, stroke_width, stroke_color, fill_color } => {
@@ -437,7 +183,7 @@ element_object!(Canvas, "A named frame that groups an area of the workspace.", {
     }
 });
 
-element_object!(Stroke, "A freehand stroke.", {
+element_object!(Stroke, "A freehand stroke.", attachable, {
     /// The stroke's points as `[x, y, x, y, …]`, relative to its transform.
     async fn points(&self) -> &[f64] {
         body!(self, ElementBody::Stroke { points, .. } => points)
@@ -451,7 +197,7 @@ element_object!(Stroke, "A freehand stroke.", {
     }
 });
 
-element_object!(Line, "A line between two points, either of which may be on another element.", {
+element_object!(Line, "A line between two points, either of which may be on another element.", attachable, {
     async fn start(&self) -> LinePoint {
         body!(self, ElementBody::Line { start, .. } => start.into())
     }
@@ -475,21 +221,107 @@ element_object!(Line, "A line between two points, either of which may be on anot
     }
 });
 
-element_object!(Image, "An image (its metadata; its file is an asset).", {
+/// What every asset-backed element (image, document, video) has besides its asset.
+struct AssetMeta<'a> {
+    title: &'a str,
+    filename: Option<&'a str>,
+    source_url: Option<&'a str>,
+    preview_format: Option<el::ImageFormat>,
+    width: f64,
+    height: f64,
+}
+
+impl<'a> AssetMeta<'a> {
+    fn of(body: &'a ElementBody) -> Self {
+        match body {
+            ElementBody::Image { title, filename, source_url, preview_format, width, height, .. }
+            | ElementBody::Document { title, filename, source_url, preview_format, width, height, .. }
+            | ElementBody::Video { title, filename, source_url, preview_format, width, height, .. } => AssetMeta {
+                title,
+                filename: filename.as_deref(),
+                source_url: source_url.as_deref(),
+                preview_format: *preview_format,
+                width: *width,
+                height: *height,
+            },
+            _ => unreachable!("only asset-backed element objects read their asset's metadata"),
+        }
+    }
+}
+
+element_object!(Image, "An image (its metadata; its file is an asset).", asset, {
+    /// The image's format (`unknown` for an image stored before formats were kept)
+    async fn asset(&self) -> ImageAsset {
+        body!(self, ElementBody::Image { image_format, .. } => ImageAsset(image_format.unwrap_or(el::ImageFormat::Unknown).into()))
+    }
+});
+
+element_object!(Document, "A document (its metadata; its file is an asset).", asset, {
+    async fn asset(&self) -> DocumentAsset {
+        body!(self, ElementBody::Document { document_format, .. } => DocumentAsset((*document_format).into()))
+    }
+});
+
+element_object!(Video, "A video (its metadata; its file is an asset).", asset, {
+    async fn asset(&self) -> VideoAsset {
+        body!(self, ElementBody::Video { video_format, .. } => VideoAsset((*video_format).into()))
+    }
+});
+
+element_object!(Browser, "A web page shown on the workspace.", surface, {
+    async fn url(&self) -> Option<&str> {
+        body!(self, ElementBody::Browser { url, .. } => url.as_deref())
+    }
+    async fn style(&self) -> BrowserStyle {
+        body!(self, ElementBody::Browser { style: s, .. } => BrowserStyle {
+            frameless: s.frameless,
+            width: s.width,
+            height: s.height,
+        })
+    }
+});
+
+element_object!(Grid, "Rows and columns of cells, each holding another element.", {
+    async fn row_count(&self) -> i64 {
+        body!(self, ElementBody::Grid { row_count, .. } => *row_count)
+    }
+    async fn column_count(&self) -> i64 {
+        body!(self, ElementBody::Grid { column_count, .. } => *column_count)
+    }
+    async fn cells(&self) -> Vec<Cell> {
+        body!(self, ElementBody::Grid { cells, .. } => cells.iter().map(Into::into).collect())
+    }
+    async fn style(&self) -> GridStyle {
+        body!(self, ElementBody::Grid { style: s, .. } => GridStyle {
+            horizontal_cell_margin: s.horizontal_cell_margin,
+            vertical_cell_margin: s.vertical_cell_margin,
+            cell_width: s.cell_width,
+            cell_height: s.cell_height,
+        })
+    }
+});
+
+element_object!(Icon, "An icon of the platform's library, by its path there.", surface, {
+    /// Its tint, if it has one.
+    async fn style(&self) -> Option<IconStyle> {
+        body!(self, ElementBody::Icon { style, .. } => style.map(|s| IconStyle { color: s.color.into() }))
+    }
+    /// Defines the width of the icon
     async fn width(&self) -> f64 {
-        body!(self, ElementBody::Image { width, .. } => *width)
+        body!(self, ElementBody::Icon { width, .. } => *width)
     }
+    /// Defines the height of the icon
     async fn height(&self) -> f64 {
-        body!(self, ElementBody::Image { height, .. } => *height)
+        body!(self, ElementBody::Icon { height, .. } => *height)
     }
-    async fn title(&self) -> &str {
-        body!(self, ElementBody::Image { title, .. } => title)
+    async fn asset_path(&self) -> &str {
+        body!(self, ElementBody::Icon { asset_path, .. } => asset_path)
     }
-    async fn filename(&self) -> Option<&str> {
-        body!(self, ElementBody::Image { filename, .. } => filename.as_deref())
-    }
-    async fn source_url(&self) -> Option<&str> {
-        body!(self, ElementBody::Image { source_url, .. } => source_url.as_deref())
+});
+
+element_object!(Window, "A rectangle for content of an app's own.", surface, {
+    async fn style(&self) -> WindowStyle {
+        body!(self, ElementBody::Window { style } => WindowStyle { width: style.width, height: style.height })
     }
 });
 
@@ -515,6 +347,117 @@ pub enum Element {
     Stroke(Stroke),
     Line(Line),
     Image(Image),
+    Document(Document),
+    Video(Video),
+    Browser(Browser),
+    Grid(Grid),
+    Icon(Icon),
+    Window(Window),
+    LegacyNote(LegacyNote),
+    Selection(Selection),
+    LinkedDocument(LinkedDocument),
+    Whiteboard(Whiteboard),
+}
+
+/// Element that can be attached to another's surface (tessera attaches none).
+#[allow(clippy::duplicated_attributes)]
+#[derive(Interface)]
+#[graphql(
+    field(name = "id", ty = "ID"),
+    field(name = "z_index", ty = "i64"),
+    field(name = "transform", ty = "Transform"),
+    field(name = "pinned", ty = "bool"),
+    field(name = "bounding_box", ty = "BoundingBox"),
+    field(name = "traits", ty = "Json<Value>"),
+    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
+    field(name = "surface", ty = "Option<Surface>")
+)]
+pub enum Attachable {
+    Text(Text),
+    Shape(Shape),
+    Stroke(Stroke),
+    Line(Line),
+    Image(Image),
+    Document(Document),
+    Video(Video),
+    Browser(Browser),
+    Icon(Icon),
+    Window(Window),
+    LegacyNote(LegacyNote),
+    LinkedDocument(LinkedDocument),
+    Whiteboard(Whiteboard),
+}
+
+/// Element to which other elements can be attached (tessera attaches none).
+#[allow(clippy::duplicated_attributes)]
+#[derive(Interface)]
+#[graphql(
+    field(name = "id", ty = "ID"),
+    field(name = "z_index", ty = "i64"),
+    field(name = "transform", ty = "Transform"),
+    field(name = "pinned", ty = "bool"),
+    field(name = "bounding_box", ty = "BoundingBox"),
+    field(name = "traits", ty = "Json<Value>"),
+    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
+    field(name = "attachments", ty = "Vec<Attachable>", arg(name = "type", ty = "Option<Vec<AttachableType>>"))
+)]
+pub enum Surface {
+    Shape(Shape),
+    Image(Image),
+    Document(Document),
+    Video(Video),
+    Browser(Browser),
+    Icon(Icon),
+    Window(Window),
+    LegacyNote(LegacyNote),
+    LinkedDocument(LinkedDocument),
+    Whiteboard(Whiteboard),
+}
+
+/// Element that can be selected/grouped
+#[allow(clippy::duplicated_attributes)]
+#[derive(Interface)]
+#[graphql(
+    field(name = "id", ty = "ID"),
+    field(name = "z_index", ty = "i64"),
+    field(name = "transform", ty = "Transform"),
+    field(name = "pinned", ty = "bool"),
+    field(name = "bounding_box", ty = "BoundingBox"),
+    field(name = "traits", ty = "Json<Value>"),
+    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>")
+)]
+pub enum Selectable {
+    Text(Text),
+    Shape(Shape),
+    Stroke(Stroke),
+    Line(Line),
+    Image(Image),
+    Document(Document),
+    Video(Video),
+    Browser(Browser),
+    Icon(Icon),
+    Window(Window),
+    LegacyNote(LegacyNote),
+    LinkedDocument(LinkedDocument),
+    Whiteboard(Whiteboard),
+}
+
+/// Elements backed by immutable assets
+#[allow(clippy::duplicated_attributes)]
+#[derive(Interface)]
+#[graphql(
+    field(name = "width", ty = "f64"),
+    field(name = "height", ty = "f64"),
+    field(name = "title", ty = "String"),
+    field(name = "filename", ty = "Option<String>"),
+    field(name = "source_url", ty = "Option<String>"),
+    field(name = "preview", ty = "Option<ImageAsset>"),
+    field(name = "ingestion_state", ty = "AssetIngestionState")
+)]
+pub enum AssetBacked {
+    Image(Image),
+    Document(Document),
+    Video(Video),
 }
 
 impl From<DomainElement> for Element {
@@ -534,6 +477,12 @@ impl Element {
             el::ElementType::Stroke => Element::Stroke(Stroke(e, c)),
             el::ElementType::Line => Element::Line(Line(e, c)),
             el::ElementType::Image => Element::Image(Image(e, c)),
+            el::ElementType::Document => Element::Document(Document(e, c)),
+            el::ElementType::Video => Element::Video(Video(e, c)),
+            el::ElementType::Browser => Element::Browser(Browser(e, c)),
+            el::ElementType::Grid => Element::Grid(Grid(e, c)),
+            el::ElementType::Icon => Element::Icon(Icon(e, c)),
+            el::ElementType::Window => Element::Window(Window(e, c)),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The GraphQL API (async-graphql): the schema, its types, and the HTTP transport.
 //! Resolvers are thin: each calls one method of [`tessera_core::service::Core`].
 
+pub mod asset_inputs;
 pub mod commands;
 pub mod comments;
 pub mod element_inputs;
+pub mod element_parts;
 pub mod elements;
 pub mod filters;
 pub mod http;
@@ -17,6 +19,7 @@ pub mod sse;
 pub mod subscription;
 pub mod traits;
 pub mod types;
+pub mod unstored_elements;
 pub mod updates;
 pub mod workspaces;
 pub mod ws;
@@ -56,6 +59,8 @@ pub fn schema_builder(introspection: bool) -> SchemaBuilder<query::Query, Mutati
         .register_output_type::<commands::Command>()
         .register_output_type::<updates::UpdateAttachable>()
         .register_output_type::<updates::UpdateAssetElement>()
+        .register_output_type::<elements::Selectable>()
+        .register_output_type::<elements::AssetBacked>()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSION)

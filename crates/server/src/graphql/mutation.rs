@@ -79,10 +79,24 @@ impl Mutation {
     }
 }
 
-/// What `createImage` returns: the image element. (The platform also returns upload slots for
-/// the image's file; uploads are not supported yet.)
+/// Where to upload an asset's file. Tessera stores no files yet (issue 17): the create
+/// mutations return none.
+#[derive(SimpleObject)]
+pub struct UploadData {
+    /// upload ID
+    pub upload_id: String,
+    /// URL for uploading asset data, valid for a limited time
+    pub url: String,
+    /// POST form data to supply on upload
+    pub fields: JsonObject,
+}
+
+/// What `createImage` returns: the image element, and no upload slots (`content` and
+/// `preview` are null until uploads are supported).
 #[derive(SimpleObject)]
 pub struct CreateImageResponse {
+    pub content: Option<UploadData>,
+    pub preview: Option<UploadData>,
     pub image: Image,
 }
 
@@ -266,7 +280,7 @@ impl Mutation {
         input: CreateImageInput,
     ) -> async_graphql::Result<CreateImageResponse> {
         let el = self.create(ctx, workspace_id, DomainType::Image, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateImageResponse { image: Image(el, None) })
+        Ok(CreateImageResponse { content: None, preview: None, image: Image(el, None) })
     }
 
     async fn update_image(
@@ -300,4 +314,154 @@ impl Mutation {
         let new = input.into_new()?;
         core(ctx).create_comment(principal(ctx)?, &ws, &element, new).await.gql().map(Comment)
     }
+
+    async fn create_document(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
+        workspace_id: String,
+        input: CreateDocumentInput,
+    ) -> async_graphql::Result<CreateDocumentResponse> {
+        let el = self.create(ctx, workspace_id, DomainType::Document, to_json(&input), relative_to_origin_of).await?;
+        Ok(CreateDocumentResponse { content: None, preview: None, document: Document(el, None) })
+    }
+
+    async fn update_document(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateDocumentInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Document, to_json(&input)).await
+    }
+
+    async fn create_video(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
+        workspace_id: String,
+        input: CreateVideoInput,
+    ) -> async_graphql::Result<CreateVideoResponse> {
+        let el = self.create(ctx, workspace_id, DomainType::Video, to_json(&input), relative_to_origin_of).await?;
+        Ok(CreateVideoResponse { content: None, preview: None, video: Video(el, None) })
+    }
+
+    async fn update_video(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateVideoInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Video, to_json(&input)).await
+    }
+
+    async fn create_browser(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
+        workspace_id: String,
+        input: CreateBrowserInput,
+    ) -> async_graphql::Result<Browser> {
+        let el = self.create(ctx, workspace_id, DomainType::Browser, to_json(&input), relative_to_origin_of).await?;
+        Ok(Browser(el, None))
+    }
+
+    async fn update_browser(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateBrowserInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Browser, to_json(&input)).await
+    }
+
+    async fn create_grid(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
+        workspace_id: String,
+        input: CreateGridInput,
+    ) -> async_graphql::Result<Grid> {
+        let el = self.create(ctx, workspace_id, DomainType::Grid, to_json(&input), relative_to_origin_of).await?;
+        Ok(Grid(el, None))
+    }
+
+    async fn update_grid(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateGridInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Grid, to_json(&input)).await
+    }
+
+    async fn create_icon(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
+        workspace_id: String,
+        input: CreateIconInput,
+    ) -> async_graphql::Result<Icon> {
+        let el = self.create(ctx, workspace_id, DomainType::Icon, to_json(&input), relative_to_origin_of).await?;
+        Ok(Icon(el, None))
+    }
+
+    async fn update_icon(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateIconInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Icon, to_json(&input)).await
+    }
+
+    async fn create_window(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "When set, the input's coordinates are relative to this element's origin.")]
+        relative_to_origin_of: Option<String>,
+        workspace_id: String,
+        input: CreateWindowInput,
+    ) -> async_graphql::Result<Window> {
+        let el = self.create(ctx, workspace_id, DomainType::Window, to_json(&input), relative_to_origin_of).await?;
+        Ok(Window(el, None))
+    }
+
+    async fn update_window(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        id: String,
+        input: UpdateWindowInput,
+    ) -> async_graphql::Result<UpdateElementResponse> {
+        self.update(ctx, workspace_id, id, DomainType::Window, to_json(&input)).await
+    }
+}
+
+/// What `createDocument` returns: the document element, and no upload slots (null until
+/// uploads are supported).
+#[derive(SimpleObject)]
+pub struct CreateDocumentResponse {
+    pub content: Option<UploadData>,
+    pub preview: Option<UploadData>,
+    pub document: Document,
+}
+
+/// What `createVideo` returns: the video element, and no upload slots (null until uploads
+/// are supported).
+#[derive(SimpleObject)]
+pub struct CreateVideoResponse {
+    pub content: Option<UploadData>,
+    pub preview: Option<UploadData>,
+    pub video: Video,
 }

@@ -144,7 +144,9 @@ impl Subscription {
         let filter = Filter {
             raw: false,
             element: element_id.map(ElementId),
-            types: element_type.unwrap_or_default().into_iter().map(Into::into).collect(),
+            types: element_type
+                .filter(|asked| !asked.is_empty())
+                .map(|asked| asked.into_iter().filter_map(ElementType::stored).collect()),
         };
         let commands = events(ctx, workspace_id, cursor, filter).await?;
         Ok(commands.filter_map(|e| std::future::ready(e.map(HistoryCommand::of).transpose())))
@@ -158,7 +160,7 @@ impl Subscription {
         workspace_id: String,
         #[graphql(desc = "the cursor ID of last known command")] cursor: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<RawCommand>>> {
-        let filter = Filter { raw: true, element: None, types: vec![] };
+        let filter = Filter { raw: true, element: None, types: None };
         Ok(events(ctx, workspace_id, cursor, filter).await?.map(|e| e.map(RawCommand)))
     }
 
@@ -251,7 +253,9 @@ struct Filter {
     /// commands, narrowed by `element` and `types`.
     raw: bool,
     element: Option<ElementId>,
-    types: Vec<DomainType>,
+    /// Only these types (all when none are asked for; a type tessera never stores matches
+    /// nothing).
+    types: Option<Vec<DomainType>>,
 }
 
 impl Filter {
@@ -266,13 +270,13 @@ impl Filter {
             | EventPayload::ElementDeleted { element_id, element_type } => (Some(element_id), Some(*element_type)),
             EventPayload::CommentCreated { comment, element_type } => (comment.element_id.as_ref(), *element_type),
             // Settings apply to the whole workspace: no element filter may ask for them.
-            EventPayload::WorkspaceUpdated { .. } => return self.element.is_none() && self.types.is_empty(),
+            EventPayload::WorkspaceUpdated { .. } => return self.element.is_none() && self.types.is_none(),
             EventPayload::CollaboratorAdded { .. }
             | EventPayload::CollaboratorRemoved { .. }
             | EventPayload::WorkspaceDeleted { .. } => return false,
         };
         self.element.as_ref().is_none_or(|want| id == Some(want))
-            && (self.types.is_empty() || ty.is_some_and(|t| self.types.contains(&t)))
+            && self.types.as_ref().is_none_or(|types| ty.is_some_and(|t| types.contains(&t)))
     }
 }
 
@@ -310,7 +314,7 @@ impl Feed {
             cursor: 0,
             pending: VecDeque::new(),
             replaying: false,
-            filter: Filter { raw: true, element: None, types: vec![] },
+            filter: Filter { raw: true, element: None, types: None },
             done: false,
         }
     }

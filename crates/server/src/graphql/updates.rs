@@ -2,9 +2,10 @@
 //! type (`UpdateText`, `UpdateShape`, …) as the platform's schema has them, read from the change
 //! the event log stores (the element's stored form, partially).
 
+use super::element_inputs::FontWeight;
 use super::elements::{
-    de_blocks, de_line_point, de_line_points, Color, FontSize, LineCapStyle, LinePoint, LineRouting, LineStrokeStyle,
-    ShapeKind, ToplevelBlockTextContent, VerticalAlign,
+    de_blocks, de_line_point, de_line_points, Cell, Color, FontSize, LineCapStyle, LinePoint, LineRouting,
+    LineStrokeStyle, ShapeKind, TextTransform, ToplevelBlockTextContent, VerticalAlign,
 };
 use async_graphql::{Interface, SimpleObject};
 use serde::de::DeserializeOwned;
@@ -186,6 +187,114 @@ pub struct UpdateImage {
     pub transform: Option<UpdateSimilitude>,
 }
 
+#[derive(SimpleObject, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateDocument {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<UpdateSimilitude>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateVideo {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<UpdateSimilitude>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+pub struct UpdateBrowserStyle {
+    pub width: Option<f64>,
+    pub height: Option<f64>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateBrowser {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<UpdateSimilitude>,
+    pub style: Option<UpdateBrowserStyle>,
+    pub url: Option<String>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateGridStyle {
+    pub horizontal_cell_margin: Option<f64>,
+    pub vertical_cell_margin: Option<f64>,
+    pub cell_width: Option<f64>,
+    pub cell_height: Option<f64>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateGrid {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub transform: Option<UpdateTranslation>,
+    pub row_count: Option<i64>,
+    pub column_count: Option<i64>,
+    /// replacement grid cell list
+    pub cells: Option<Vec<Cell>>,
+    pub style: Option<UpdateGridStyle>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+pub struct UpdateIconStyle {
+    pub color: Option<Color>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateIcon {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<UpdateSimilitude>,
+    pub style: Option<UpdateIconStyle>,
+}
+
+#[derive(SimpleObject, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateWindow {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub transform: Option<UpdateSimilitude>,
+}
+
+/// translation relative to origin and uniform scaling
+#[derive(SimpleObject, Default)]
+pub struct Similitude {
+    pub x: Option<f64>,
+    pub y: Option<f64>,
+    pub scale: Option<f64>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct UpdateLegacyNoteStyle {
+    pub font_weight: Option<FontWeight>,
+    pub text_transform: Option<TextTransform>,
+    pub background_color: Option<Color>,
+}
+
+/// An update of a legacy note. Tessera has none (no mutation creates a `LegacyNote`), so no
+/// command carries one.
+#[derive(SimpleObject, Default)]
+pub struct UpdateLegacyNote {
+    pub pinned: Option<bool>,
+    pub z_index: Option<i64>,
+    pub surface: Option<String>,
+    pub text: Option<String>,
+    pub transform: Option<Similitude>,
+    pub style: Option<UpdateLegacyNoteStyle>,
+}
+
 /// What one update changed, typed by the element's type.
 #[allow(clippy::duplicated_attributes)]
 #[derive(Interface)]
@@ -197,6 +306,13 @@ pub enum UpdateElement {
     UpdateStroke(UpdateStroke),
     UpdateLine(UpdateLine),
     UpdateImage(UpdateImage),
+    UpdateDocument(UpdateDocument),
+    UpdateVideo(UpdateVideo),
+    UpdateBrowser(UpdateBrowser),
+    UpdateGrid(UpdateGrid),
+    UpdateIcon(UpdateIcon),
+    UpdateWindow(UpdateWindow),
+    UpdateLegacyNote(UpdateLegacyNote),
 }
 
 /// An update of an element that can be attached to another's surface.
@@ -212,6 +328,12 @@ pub enum UpdateAttachable {
     UpdateShape(UpdateShape),
     UpdateLine(UpdateLine),
     UpdateImage(UpdateImage),
+    UpdateDocument(UpdateDocument),
+    UpdateVideo(UpdateVideo),
+    UpdateBrowser(UpdateBrowser),
+    UpdateIcon(UpdateIcon),
+    UpdateWindow(UpdateWindow),
+    UpdateLegacyNote(UpdateLegacyNote),
 }
 
 /// An update of an element whose content is an uploaded asset.
@@ -225,6 +347,8 @@ pub enum UpdateAttachable {
 )]
 pub enum UpdateAssetElement {
     UpdateImage(UpdateImage),
+    UpdateDocument(UpdateDocument),
+    UpdateVideo(UpdateVideo),
 }
 
 impl UpdateElement {
@@ -237,6 +361,12 @@ impl UpdateElement {
             ElementType::Stroke => UpdateElement::UpdateStroke(lenient(change)),
             ElementType::Line => UpdateElement::UpdateLine(lenient(change)),
             ElementType::Image => UpdateElement::UpdateImage(lenient(change)),
+            ElementType::Document => UpdateElement::UpdateDocument(lenient(change)),
+            ElementType::Video => UpdateElement::UpdateVideo(lenient(change)),
+            ElementType::Browser => UpdateElement::UpdateBrowser(lenient(change)),
+            ElementType::Grid => UpdateElement::UpdateGrid(lenient(change)),
+            ElementType::Icon => UpdateElement::UpdateIcon(lenient(change)),
+            ElementType::Window => UpdateElement::UpdateWindow(lenient(change)),
         }
     }
 }

@@ -8,6 +8,7 @@ struct Fixture {
     ws: String,
     token: String,
     text_id: String,
+    grid_id: String,
 }
 
 async fn fixture() -> Fixture {
@@ -25,12 +26,16 @@ async fn fixture() -> Fixture {
         )
         .await;
     let text_id = made["data"]["createText"]["id"].as_str().expect("id").to_string();
-    Fixture { app, ws, token, text_id }
+    let grid = "mutation($ws:String!,$t:String!){ createGrid(workspaceId:$ws, input:{rowCount:2, columnCount:2, cells:[{elementId:$t, row:1, column:1}]}) { id } }";
+    let made = app.gql(&token, grid, json!({"ws": ws, "t": text_id})).await;
+    let grid_id = made["data"]["createGrid"]["id"].as_str().unwrap_or_else(|| panic!("{made}")).to_string();
+    Fixture { app, ws, token, text_id, grid_id }
 }
 
 impl Fixture {
     async fn state(&self) -> (usize, String) {
-        let q = "query($ws:String!){ elements(workspaceId:$ws) { id ... on Text { text transform { x y } } } }";
+        let q = "query($ws:String!){ elements(workspaceId:$ws) { id ... on Text { text transform { x y } }
+            ... on Grid { rowCount columnCount cells { elementId row column } style { cellWidth } } } }";
         let els = self.app.gql(&self.token, q, json!({"ws": self.ws})).await;
         (self.app.events(&self.ws).await.len(), els["data"].to_string())
     }
@@ -79,6 +84,26 @@ async fn bad_graphql_input_is_refused_with_a_code_and_writes_nothing() {
         ("comment of text and mention at once", format!("mutation($ws:String!){{ createComment(workspaceId:$ws, id:\"{}\", input:{{blocks:[{{content:[{{text:\"a\", mention:{{targetType:all}}}}]}}]}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
         ("mention of a user without an id", format!("mutation($ws:String!){{ createComment(workspaceId:$ws, id:\"{}\", input:{{blocks:[{{content:[{{mention:{{targetType:user}}}}]}}]}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
         ("reply to an unknown comment", format!("mutation($ws:String!){{ createComment(workspaceId:$ws, id:\"{}\", input:{{parentId:\"nope\", blocks:[{{content:[{{text:\"a\"}}]}}]}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("script as a browser's address", "mutation($ws:String!){ createBrowser(workspaceId:$ws, input:{url:\"javascript:alert(1)\"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("address too long", "mutation($ws:String!, $u:String!){ createBrowser(workspaceId:$ws, input:{url:$u}) { id } }".into(), json!({"u": format!("https://example.com/{}", "a".repeat(2_000))}), "BAD_USER_INPUT"),
+        ("document from a file URL", "mutation($ws:String!){ createDocument(workspaceId:$ws, input:{documentFormat:pdf, sourceUrl:\"file:///etc/passwd\"}) { document { id } } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("document title too long", "mutation($ws:String!, $t:String!){ createDocument(workspaceId:$ws, input:{documentFormat:pdf, title:$t}) { document { id } } }".into(), json!({"t": "t".repeat(201)}), "BAD_USER_INPUT"),
+        ("unknown document format", "mutation($ws:String!){ createDocument(workspaceId:$ws, input:{documentFormat:odt}) { document { id } } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("video of negative height", "mutation($ws:String!){ createVideo(workspaceId:$ws, input:{videoFormat:mp4, height:-1}) { video { id } } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("video attached to a surface", "mutation($ws:String!){ createVideo(workspaceId:$ws, input:{videoFormat:mp4, surface:\"x\"}) { video { id } } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("grid of no rows", "mutation($ws:String!){ createGrid(workspaceId:$ws, input:{rowCount:0, cells:[]}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("grid too wide", "mutation($ws:String!){ createGrid(workspaceId:$ws, input:{columnCount:1001, cells:[]}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("cell outside its grid", "mutation($ws:String!){ createGrid(workspaceId:$ws, input:{rowCount:2, cells:[{elementId:\"a\", row:2, column:0}]}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("two cells in one place", "mutation($ws:String!){ createGrid(workspaceId:$ws, input:{cells:[{elementId:\"a\", row:0, column:0}, {elementId:\"b\", row:0, column:0}]}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("cell of a malformed id", "mutation($ws:String!){ createGrid(workspaceId:$ws, input:{cells:[{elementId:\"../x\", row:0, column:0}]}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("negative cell margin", "mutation($ws:String!){ createGrid(workspaceId:$ws, input:{cells:[], style:{verticalCellMargin:-5}}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("grid shrunk past its cells", format!("mutation($ws:String!){{ updateGrid(workspaceId:$ws, id:\"{}\", input:{{rowCount:1}}) {{ id }} }}", f.grid_id), json!({}), "BAD_USER_INPUT"),
+        ("grid cells out of place", format!("mutation($ws:String!){{ updateGrid(workspaceId:$ws, id:\"{}\", input:{{cells:[{{elementId:\"a\", row:0, column:-1}}]}}) {{ id }} }}", f.grid_id), json!({}), "BAD_USER_INPUT"),
+        ("grid update of a text", format!("mutation($ws:String!){{ updateGrid(workspaceId:$ws, id:\"{}\", input:{{rowCount:3}}) {{ id }} }}", f.text_id), json!({}), "BAD_USER_INPUT"),
+        ("text update of a grid", format!("mutation($ws:String!){{ updateText(workspaceId:$ws, id:\"{}\", input:{{text:\"a\"}}) {{ id }} }}", f.grid_id), json!({}), "BAD_USER_INPUT"),
+        ("icon without a path", "mutation($ws:String!){ createIcon(workspaceId:$ws, input:{assetPath:\" \"}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("icon tint out of range", "mutation($ws:String!){ createIcon(workspaceId:$ws, input:{assetPath:\"/i.svg\", style:{color:{r:300}}}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
+        ("window of negative width", "mutation($ws:String!){ createWindow(workspaceId:$ws, input:{style:{width:-1}}) { id } }".into(), json!({}), "BAD_USER_INPUT"),
         ("comment on an unknown element", "mutation($ws:String!){ createComment(workspaceId:$ws, id:\"nope\", input:{blocks:[{content:[{text:\"a\"}]}]}) { id } }".into(), json!({}), "NOT_FOUND"),
     ];
     let before = f.state().await;

@@ -115,6 +115,112 @@ async fn the_documented_example_receives_typed_update_data_over_both_websocket_p
     }
 }
 
+/// The new element types' updates, read through the platform's update types and interfaces.
+const NEW_UPDATES: &str = "subscription($workspaceId: String!, $cursor: ID) {
+  commands(workspaceId: $workspaceId, cursor: $cursor) {
+    __typename cursor
+    ... on UpdateElementCommand {
+      elementId
+      data {
+        __typename pinned zIndex
+        ... on UpdateAttachable { surface }
+        ... on UpdateAssetElement { transform { x y scale } }
+        ... on UpdateGrid { rowCount columnCount cells { elementId row column } style { cellWidth horizontalCellMargin } transform { x y } }
+        ... on UpdateBrowser { url style { width height } transform { scale } }
+        ... on UpdateIcon { style { color { r g b a } } }
+        ... on UpdateWindow { transform { scale } }
+        ... on UpdateLegacyNote { text transform { scale } style { fontWeight textTransform backgroundColor { r } } }
+      }
+    }
+  }
+}";
+
+#[tokio::test]
+async fn updates_of_the_new_element_types_arrive_typed() {
+    let f = fx().await;
+    let ws = f.ws.0.as_str();
+    let w = |doc: &'static str, vars: Value| {
+        let (app, token) = (&f.app, f.writer.clone());
+        async move { run(app, &token, doc, vars).await }
+    };
+    let made = w(
+        "mutation($ws:String!){
+        g: createGrid(workspaceId:$ws, input:{cells:[]}) { id }
+        b: createBrowser(workspaceId:$ws, input:{url:\"https://example.com\"}) { id }
+        i: createIcon(workspaceId:$ws, input:{assetPath:\"/icons/i.svg\"}) { id }
+        d: createDocument(workspaceId:$ws, input:{documentFormat:pdf}) { document { id } }
+        v: createVideo(workspaceId:$ws, input:{videoFormat:mp4}) { video { id } }
+        n: createWindow(workspaceId:$ws, input:{}) { id } }",
+        json!({"ws": ws}),
+    )
+    .await;
+    let (grid, browser, icon, window) = (&made["g"]["id"], &made["b"]["id"], &made["i"]["id"], &made["n"]["id"]);
+    let (document, video) = (&made["d"]["document"]["id"], &made["v"]["video"]["id"]);
+    w("mutation($ws:String!,$id:String!,$cell:String!){ updateGrid(workspaceId:$ws, id:$id, input:{rowCount:2, cells:[{elementId:$cell, row:1, column:3}], style:{cellWidth:50}, transform:{x:4}}) { id } }", json!({"ws": ws, "id": grid, "cell": icon})).await;
+    w("mutation($ws:String!,$id:String!){ updateBrowser(workspaceId:$ws, id:$id, input:{url:\"https://example.org\", style:{height:400}, transform:{scale:2}}) { id } }", json!({"ws": ws, "id": browser})).await;
+    w("mutation($ws:String!,$id:String!){ updateIcon(workspaceId:$ws, id:$id, input:{style:{color:{g:9, a:0.5}}, pinned:true}) { id } }", json!({"ws": ws, "id": icon})).await;
+    w("mutation($ws:String!,$id:String!){ updateDocument(workspaceId:$ws, id:$id, input:{transform:{x:1, y:2, scale:3}}) { id } }", json!({"ws": ws, "id": document})).await;
+    w(
+        "mutation($ws:String!,$id:String!){ updateVideo(workspaceId:$ws, id:$id, input:{zIndex:5}) { id } }",
+        json!({"ws": ws, "id": video}),
+    )
+    .await;
+    w("mutation($ws:String!,$id:String!){ updateWindow(workspaceId:$ws, id:$id, input:{transform:{scale:0.5}}) { id } }", json!({"ws": ws, "id": window})).await;
+    let last = f.app.events(ws).await.last().expect("events").cursor;
+
+    let mut sub = start(&f, T, NEW_UPDATES, "0").await;
+    let got = until_cursor(&mut sub, "commands", last).await;
+    sub.close().await;
+    let data = |id: &Value| -> Value {
+        let found = got.iter().find(|c| c["__typename"] == "UpdateElementCommand" && c["elementId"] == *id);
+        found.unwrap_or_else(|| panic!("{id} in {got:?}"))["data"].clone()
+    };
+    assert_eq!(
+        data(grid),
+        json!({"__typename": "UpdateGrid", "pinned": null, "zIndex": null, "rowCount": 2, "columnCount": null,
+        "cells": [{"elementId": icon, "row": 1, "column": 3}], "style": {"cellWidth": 50.0, "horizontalCellMargin": null},
+        "transform": {"x": 4.0, "y": null}})
+    );
+    assert_eq!(
+        data(browser),
+        json!({"__typename": "UpdateBrowser", "pinned": null, "zIndex": null, "surface": null,
+        "url": "https://example.org", "style": {"width": null, "height": 400.0}, "transform": {"scale": 2.0}})
+    );
+    assert_eq!(
+        data(icon),
+        json!({"__typename": "UpdateIcon", "pinned": true, "zIndex": null, "surface": null,
+        "style": {"color": {"r": 0, "g": 9, "b": 0, "a": 0.5}}})
+    );
+    assert_eq!(
+        data(document),
+        json!({"__typename": "UpdateDocument", "pinned": null, "zIndex": null, "surface": null,
+        "transform": {"x": 1.0, "y": 2.0, "scale": 3.0}})
+    );
+    assert_eq!(
+        data(video),
+        json!({"__typename": "UpdateVideo", "pinned": null, "zIndex": 5, "surface": null, "transform": null})
+    );
+    assert_eq!(
+        data(window),
+        json!({"__typename": "UpdateWindow", "pinned": null, "zIndex": null, "surface": null, "transform": {"scale": 0.5}})
+    );
+
+    // A type tessera never stores matches nothing, beside other types or alone.
+    let of_types =
+        |types: &str| NEW_UPDATES.replace("cursor: $cursor)", &format!("cursor: $cursor, elementType: [{types}])"));
+    let grid_update = got.iter().find(|c| c["elementId"] == *grid).expect("the grid's update");
+    let last_grid: i64 = grid_update["cursor"].as_str().and_then(|c| c.parse().ok()).expect("cursor");
+    let mut sub = start(&f, T, &of_types("LegacyNote, Grid"), "0").await;
+    let grids = until_cursor(&mut sub, "commands", last_grid).await;
+    assert_eq!(grids.len(), 2, "the grid's creation and update: {grids:?}");
+    assert_eq!(grids[1]["data"]["__typename"], "UpdateGrid");
+    sub.close().await;
+    let mut sub = start(&f, T, &of_types("Whiteboard, Selection"), "0").await;
+    while let Some(crate::wsclient::Got::Msg(m)) = sub.next_within(1.0).await {
+        assert!(m["type"] == "ping" || m["type"] == "ka", "nothing is a whiteboard or a selection: {m}");
+    }
+}
+
 /// Read server-sent events until one carries cursor `last`; the `data` of each `next` event.
 async fn sse_until(f: &crate::subscriptions::Fx, query: &str, field: &str, last: i64) -> Vec<Value> {
     let mut res = f

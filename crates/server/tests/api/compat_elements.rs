@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tessera_core::service::NewWorkspace;
 
 /// A bot that owns a workspace: (app, token, workspace id).
-async fn fixture() -> (TestApp, String, String) {
+pub(crate) async fn fixture() -> (TestApp, String, String) {
     let app = spawn_app().await;
     let org = app.core.admin_create_org("Elements").await.expect("org").id;
     let (bot, token) = app.core.admin_create_bot(&org, "Drawer").await.expect("bot");
@@ -16,13 +16,13 @@ async fn fixture() -> (TestApp, String, String) {
     (app, token, ws.0)
 }
 
-async fn run(app: &TestApp, token: &str, doc: &str, vars: Value) -> Value {
+pub(crate) async fn run(app: &TestApp, token: &str, doc: &str, vars: Value) -> Value {
     let body = app.gql(token, doc, vars).await;
     assert!(body["errors"].is_null(), "{body}");
     body["data"].clone()
 }
 
-async fn element(app: &TestApp, token: &str, ws: &str, id: &str, selection: &str) -> Value {
+pub(crate) async fn element(app: &TestApp, token: &str, ws: &str, id: &str, selection: &str) -> Value {
     let doc =
         format!("query($ws:String!,$id:String!){{ elements(workspaceId:$ws, id:$id) {{ __typename {selection} }} }}");
     let data = run(app, token, &doc, json!({"ws": ws, "id": id})).await;

@@ -10,6 +10,7 @@ mod compat_commands;
 mod compat_elements;
 mod compat_identity;
 mod compat_queries;
+mod compat_types;
 mod compat_workspaces;
 mod compatibility;
 mod consent;

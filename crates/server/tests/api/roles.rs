@@ -7,7 +7,7 @@ use tessera_core::ids::{OrgId, UserId, WorkspaceId};
 use tessera_core::service::{NewPerson, NewWorkspace};
 
 /// (mutation, fixture element to create first, GraphQL document).
-const MUTATIONS: [(&str, Option<&str>, &str); 18] = [
+const MUTATIONS: [(&str, Option<&str>, &str); 30] = [
     ("createText", None, "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"t\"}) { id } }"),
     ("updateText", Some("text"), "mutation($ws:String!,$id:String!){ r: updateText(workspaceId:$ws, id:$id, input:{text:\"u\"}) { id } }"),
     ("createShape", None, "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{style:{regularShape:{kind:Rectangle}}}) { id } }"),
@@ -19,6 +19,18 @@ const MUTATIONS: [(&str, Option<&str>, &str); 18] = [
     ("updateLine", Some("line"), "mutation($ws:String!,$id:String!){ r: updateLine(workspaceId:$ws, id:$id, input:{end:{absolute:{x:9,y:9}}}) { id } }"),
     ("createImage", None, "mutation($ws:String!){ r: createImage(workspaceId:$ws, input:{filename:\"a.png\", imageFormat:png, width:1, height:1}) { image { id } } }"),
     ("updateTraits", Some("shape"), "mutation($ws:String!,$id:String!){ r: updateTraits(workspaceId:$ws, id:$id, input:{content:{a:1}}) }"),
+    ("createDocument", None, "mutation($ws:String!){ r: createDocument(workspaceId:$ws, input:{documentFormat:pdf, title:\"d\"}) { document { id } } }"),
+    ("updateDocument", Some("document"), "mutation($ws:String!,$id:String!){ r: updateDocument(workspaceId:$ws, id:$id, input:{transform:{x:5}}) { id } }"),
+    ("createVideo", None, "mutation($ws:String!){ r: createVideo(workspaceId:$ws, input:{videoFormat:mp4, filename:\"v.mp4\"}) { video { id } } }"),
+    ("updateVideo", Some("video"), "mutation($ws:String!,$id:String!){ r: updateVideo(workspaceId:$ws, id:$id, input:{transform:{scale:2}}) { id } }"),
+    ("createBrowser", None, "mutation($ws:String!){ r: createBrowser(workspaceId:$ws, input:{url:\"https://example.com\"}) { id } }"),
+    ("updateBrowser", Some("browser"), "mutation($ws:String!,$id:String!){ r: updateBrowser(workspaceId:$ws, id:$id, input:{url:\"https://example.org\"}) { id } }"),
+    ("createGrid", None, "mutation($ws:String!){ r: createGrid(workspaceId:$ws, input:{cells:[]}) { id } }"),
+    ("updateGrid", Some("grid"), "mutation($ws:String!,$id:String!){ r: updateGrid(workspaceId:$ws, id:$id, input:{rowCount:3}) { id } }"),
+    ("createIcon", None, "mutation($ws:String!){ r: createIcon(workspaceId:$ws, input:{assetPath:\"/icons/i.svg\"}) { id } }"),
+    ("updateIcon", Some("icon"), "mutation($ws:String!,$id:String!){ r: updateIcon(workspaceId:$ws, id:$id, input:{style:{color:{r:9}}}) { id } }"),
+    ("createWindow", None, "mutation($ws:String!){ r: createWindow(workspaceId:$ws, input:{style:{width:10, height:10}}) { id } }"),
+    ("updateWindow", Some("window"), "mutation($ws:String!,$id:String!){ r: updateWindow(workspaceId:$ws, id:$id, input:{pinned:true}) { id } }"),
     ("delete", Some("text"), "mutation($ws:String!,$id:String!){ r: delete(workspaceId:$ws, id:$id) }"),
     ("createComment", Some("text"), "mutation($ws:String!,$id:String!){ r: createComment(workspaceId:$ws, id:$id, input:{blocks:[{content:[{text:\"hi\"}]}]}) { id } }"),
     ("addWorkspaceCollaborator", None, "mutation($ws:String!,$user:String!){ r: addWorkspaceCollaborator(workspaceId:$ws, input:{id:$user, workspaceRoleId:\"viewer\"}) { workspaceRole { id } } }"),
@@ -42,7 +54,7 @@ fn allowed(role: &str, mutation: &str) -> bool {
     }
 }
 
-const FIXTURES: [(&str, &str); 4] = [
+const FIXTURES: [(&str, &str); 10] = [
     ("text", "mutation($ws:String!){ r: createText(workspaceId:$ws, input:{text:\"f\"}) { id } }"),
     ("shape", "mutation($ws:String!){ r: createShape(workspaceId:$ws, input:{style:{regularShape:{kind:Ellipse}}}) { id } }"),
     (
@@ -50,6 +62,12 @@ const FIXTURES: [(&str, &str); 4] = [
         "mutation($ws:String!){ r: createCanvas(workspaceId:$ws, input:{name:\"f\", style:{width:1,height:1}}) { id } }",
     ),
     ("line", "mutation($ws:String!){ r: createLine(workspaceId:$ws, input:{start:{absolute:{x:0,y:0}}, end:{absolute:{x:1,y:1}}}) { id } }"),
+    ("document", "mutation($ws:String!){ c: createDocument(workspaceId:$ws, input:{documentFormat:docx}) { r: document { id } } }"),
+    ("video", "mutation($ws:String!){ c: createVideo(workspaceId:$ws, input:{videoFormat:webm}) { r: video { id } } }"),
+    ("browser", "mutation($ws:String!){ r: createBrowser(workspaceId:$ws, input:{}) { id } }"),
+    ("grid", "mutation($ws:String!){ r: createGrid(workspaceId:$ws, input:{cells:[]}) { id } }"),
+    ("icon", "mutation($ws:String!){ r: createIcon(workspaceId:$ws, input:{assetPath:\"/icons/f.svg\"}) { id } }"),
+    ("window", "mutation($ws:String!){ r: createWindow(workspaceId:$ws, input:{}) { id } }"),
 ];
 
 #[tokio::test]
@@ -79,7 +97,9 @@ async fn every_workspace_role_against_every_mutation() {
             if let Some(kind) = fixture {
                 let (_, fdoc) = FIXTURES.iter().find(|(k, _)| *k == kind).expect("fixture");
                 let made = app.gql(&fixture_token, fdoc, json!({"ws": ws.0})).await;
-                vars["id"] = made["data"]["r"]["id"].clone();
+                let data = made["data"].get("c").unwrap_or(&made["data"]);
+                vars["id"] = data["r"]["id"].clone();
+                assert!(vars["id"].is_string(), "fixture {kind}: {made}");
             }
             let events_before = app.events(&ws.0).await.len();
             let elements_before = app.element_count(&ws.0).await;
@@ -102,7 +122,7 @@ async fn every_workspace_role_against_every_mutation() {
             }
         }
     }
-    assert_eq!(checked, 90);
+    assert_eq!(checked, 150);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
