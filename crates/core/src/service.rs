@@ -183,6 +183,34 @@ impl Core {
         self.store.org_members(org).await
     }
 
+    /// The people and bots the caller can see: the members of each organization it may read
+    /// (with `org:read`), each once.
+    pub async fn people(&self, p: &Principal) -> Result<Vec<User>> {
+        let mut out: Vec<User> = vec![];
+        for org in self.my_organizations(p).await? {
+            for m in self.members(p, &org.id).await? {
+                if !out.iter().any(|u| u.id == m.user.id) {
+                    out.push(m.user);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One of [`Core::people`], by id or e-mail address (case aside); `NOT_FOUND` for anyone
+    /// else, so that an address cannot be probed.
+    pub async fn person(&self, p: &Principal, id: Option<&UserId>, email: Option<&str>) -> Result<User> {
+        let wanted = |u: &User| match (id, email) {
+            (Some(id), _) => u.id == *id,
+            (None, Some(e)) => u.email.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(e.trim())),
+            (None, None) => false,
+        };
+        if id.is_some() == email.is_some() {
+            return Err(Error::bad_input("give exactly one of userId and email"));
+        }
+        self.people(p).await?.into_iter().find(wanted).ok_or(Error::NotFound("user"))
+    }
+
     /// The owner of an organization (the first member with the `owner` role), if it has one.
     pub async fn organization_owner(&self, p: &Principal, org: &OrgId) -> Result<Option<User>> {
         Ok(self.members(p, org).await?.into_iter().find(|m| m.role_id == "owner").map(|m| m.user))

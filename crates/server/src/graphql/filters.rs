@@ -230,6 +230,85 @@ impl WorkspaceOrdering {
     }
 }
 
+// ---- people: the users list ----
+
+/// The platform's `UserFilters`. tessera records no sign-in times per user, so a
+/// `lastLoggedInAt` filter matches no one.
+#[derive(InputObject, Default)]
+pub struct UserFilters {
+    pub and: Option<Vec<UserFilters>>,
+    pub or: Option<Vec<UserFilters>>,
+    pub not: Option<Vec<UserFilters>>,
+    pub avatar_url: Option<StringFilter>,
+    pub email: Option<StringFilter>,
+    pub first_name: Option<StringFilter>,
+    pub invitation_status: Option<InvitationStatusFilter>,
+    pub last_logged_in_at: Option<DateFilter>,
+    pub last_name: Option<StringFilter>,
+}
+
+impl UserFilters {
+    pub fn matches(&self, u: &model::User) -> bool {
+        let own = passes(&self.avatar_url, "")
+            && passes(&self.email, u.email.as_deref().unwrap_or_default())
+            && passes(&self.first_name, u.first_name.as_str())
+            && passes(&self.invitation_status, &InvitationStatus::Accepted)
+            && self.last_logged_in_at.is_none()
+            && passes(&self.last_name, u.last_name.as_str());
+        combined(u, own, &self.and, &self.or, &self.not, |f, u| f.matches(u))
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(rename_items = "camelCase")]
+pub enum UserOrderByField {
+    Email,
+    FirstName,
+    LastLoggedInAt,
+    LastName,
+}
+
+#[derive(InputObject, Default)]
+pub struct UserOrderedFields {
+    pub email: Option<OrderBy>,
+    pub last_logged_in_at: Option<OrderBy>,
+    pub last_name: Option<OrderBy>,
+    pub updated_at: Option<OrderBy>,
+}
+
+#[derive(InputObject)]
+pub struct UserOrdering {
+    pub field: Option<UserOrderByField>,
+    #[graphql(default_with = "OrderBy::Asc")]
+    pub order: OrderBy,
+    pub ordered_field: Option<UserOrderedFields>,
+}
+
+impl UserOrdering {
+    /// Unrecorded sign-in times order by creation, as `updatedAt` does (users are not updated).
+    fn key(field: UserOrderByField, order: OrderBy) -> SortKey<model::User> {
+        match field {
+            UserOrderByField::Email => key(order, |u: &model::User| u.email.clone().unwrap_or_default().to_lowercase()),
+            UserOrderByField::FirstName => key(order, |u: &model::User| u.first_name.to_lowercase()),
+            UserOrderByField::LastName => key(order, |u: &model::User| u.last_name.to_lowercase()),
+            UserOrderByField::LastLoggedInAt => key(order, |u: &model::User| u.created_at),
+        }
+    }
+
+    pub fn keys(list: &[Self]) -> Vec<SortKey<model::User>> {
+        use UserOrderByField::*;
+        keys_of(list, |o| {
+            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order)).into_iter().collect();
+            if let Some(f) = &o.ordered_field {
+                let fields = [(Email, f.email), (LastLoggedInAt, f.last_logged_in_at), (LastName, f.last_name)];
+                out.extend(fields.into_iter().filter_map(|(field, order)| Some(Self::key(field, order?))));
+                out.extend(f.updated_at.map(|order| Self::key(LastLoggedInAt, order)));
+            }
+            out
+        })
+    }
+}
+
 // ---- people: members and collaborators ----
 
 #[derive(InputObject, Default)]

@@ -3,11 +3,12 @@
 use super::element_inputs::{to_json, TraitInput};
 use super::elements::{Element, ElementType};
 use super::filters::{
-    OrganizationFilters, OrganizationOrdering, RoleFilters, RoleOrdering, WorkspaceFilters, WorkspaceOrdering,
+    OrganizationFilters, OrganizationOrdering, RoleFilters, RoleOrdering, UserFilters, UserOrdering, WorkspaceFilters,
+    WorkspaceOrdering,
 };
 use super::paging::PaginationArgs;
 use super::security::SecurityEvent;
-use super::types::{Me, Organization, OrganizationsPaged, RolesPaged, Workspace, WorkspacesPaged};
+use super::types::{Me, Organization, OrganizationsPaged, RolesPaged, User, UsersPaged, Workspace, WorkspacesPaged};
 use super::{core, element_id, org_id, principal, workspace_id, Gql};
 use async_graphql::{Context, Enum, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
@@ -64,6 +65,43 @@ impl Query {
         pagination: Option<PaginationArgs>,
     ) -> async_graphql::Result<OrganizationsPaged> {
         super::types::organizations(ctx, cursor, filtering, ordering, pagination).await
+    }
+
+    /// The people and bots the caller can see: the members of its organizations (`org:read`).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        cursor: Option<String>,
+        filtering: Option<UserFilters>,
+        ordering: Option<Vec<UserOrdering>>,
+        pagination: Option<PaginationArgs>,
+    ) -> async_graphql::Result<UsersPaged> {
+        let mut list: Vec<_> = core(ctx)
+            .people(principal(ctx)?)
+            .await
+            .gql()?
+            .into_iter()
+            .filter(|u| filtering.as_ref().is_none_or(|f| f.matches(u)))
+            .collect();
+        super::paging::sort_by_keys(&mut list, &UserOrdering::keys(ordering.as_deref().unwrap_or_default()));
+        let p = super::paging::page(list, cursor, pagination)?;
+        Ok(UsersPaged::from(super::paging::Page {
+            results: p.results.into_iter().map(User).collect(),
+            total: p.total,
+            next: p.next,
+            prev: p.prev,
+        }))
+    }
+
+    /// One of the people `users` lists, by id or e-mail address (exactly one of them).
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        email: Option<String>,
+        user_id: Option<String>,
+    ) -> async_graphql::Result<User> {
+        let id = user_id.map(|s| super::user_id("userId", s)).transpose()?;
+        core(ctx).person(principal(ctx)?, id.as_ref(), email.as_deref()).await.gql().map(User)
     }
 
     /// An organization's security log (owners and admins, with `org:admin`): events after

@@ -513,6 +513,7 @@ paged!(WorkspacesPaged, Workspace);
 paged!(MembersPaged, Member);
 paged!(CollaboratorsPaged, Collaborator);
 paged!(RolesPaged, Role);
+paged!(UsersPaged, User);
 
 /// The caller: their profile, organizations and reachable workspaces.
 pub struct Me;

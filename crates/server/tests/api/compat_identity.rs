@@ -210,3 +210,43 @@ async fn create_workspace_refuses_what_tessera_does_not_do_and_creates_nothing()
     let body = app.gql(&token, create, json!({"input": {"organizationId": org, "name": "No flag"}})).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
 }
+
+#[tokio::test]
+async fn users_are_the_people_of_my_organizations_and_no_one_else() {
+    let (app, token, org, bot, _) = fixture().await;
+    // Someone in another organization only.
+    let other = app.core.admin_create_org("Elsewhere").await.expect("org").id;
+    let (stranger, _) = app.core.admin_create_bot(&other, "Stranger").await.expect("bot");
+    let me = ok(&app.gql(&token, "{ me { profile { id email } } }", json!({})).await)["me"]["profile"].clone();
+    let list = "query($f:UserFilters, $o:[UserOrdering!]){ users(filtering:$f, ordering:$o, pagination:{pageSize:10}) {
+        totalItems results { id firstName email } } }";
+    let all = ok(&app.gql(&token, list, json!({})).await)["users"].clone();
+    let ids: Vec<&str> = all["results"].as_array().expect("results").iter().filter_map(|u| u["id"].as_str()).collect();
+    assert_eq!(all["totalItems"], 2, "{all}");
+    assert_eq!(ids, vec![me["id"].as_str().expect("id"), bot.as_str()], "its organization's members, oldest first");
+    let helpers =
+        ok(&app.gql(&token, list, json!({"f": {"firstName": {"eq": "Helper"}}})).await)["users"]["results"].clone();
+    assert_eq!(helpers, json!([{"id": bot, "firstName": "Helper", "email": null}]));
+    let never = json!({"lastLoggedInAt": {"gt": "2020-01-01T00:00:00Z"}});
+    assert_eq!(ok(&app.gql(&token, list, json!({"f": never})).await)["users"]["totalItems"], 0);
+    let by_first_desc = json!([{"field": "firstName", "order": "Desc"}]);
+    let ordered = ok(&app.gql(&token, list, json!({"o": by_first_desc})).await)["users"]["results"][0]["id"].clone();
+    assert_eq!(ordered, json!(bot), "Helper after the person's first name, descending: {ordered}");
+
+    let one = "query($id:String, $email:String){ user(userId:$id, email:$email) { id } }";
+    let by_email = ok(&app
+        .gql(&token, one, json!({"email": me["email"].as_str().expect("email").to_uppercase()}))
+        .await)["user"]["id"]
+        .clone();
+    assert_eq!(by_email, me["id"]);
+    for (vars, code) in [
+        (json!({"id": stranger.id.0}), "NOT_FOUND"),
+        (json!({"email": "nobody@nowhere.test"}), "NOT_FOUND"),
+        (json!({}), "BAD_USER_INPUT"),
+        (json!({"id": bot, "email": "x@y.test"}), "BAD_USER_INPUT"),
+    ] {
+        let body = app.gql(&token, one, vars.clone()).await;
+        assert_eq!(error_code(&body), Some(code), "{vars}: {body}");
+    }
+    let _ = org;
+}
