@@ -49,7 +49,8 @@ pub struct WorkspaceChanges {
     pub background_theme: Option<String>,
 }
 
-/// A new comment as the platform's `CommentInput` gives it (blocks and traits as JSON).
+/// A new comment as the platform's `CommentInput` gives it (blocks as JSON; traits a JSON-LD
+/// document, kept as given).
 #[derive(Debug, Clone)]
 pub struct NewComment {
     pub blocks: Json,
@@ -595,14 +596,10 @@ impl Core {
     ) -> Result<Comment> {
         self.authorize(p, ws, Permission::CommentCreate).await?;
         let (blocks, text) = crate::comment::read_blocks(&input.blocks)?;
-        let traits = match input.traits {
-            Some(t) => {
-                let doc = crate::element::input::traits(t).map_err(Error::bad_input)?;
-                validate::json_object("traits", &doc)?;
-                Some(doc)
-            }
-            None => None,
-        };
+        if let Some(t) = &input.traits {
+            validate::json_object("traits", t)?;
+        }
+        let traits = input.traits;
         let Some(target) = self.store.elements(ws, ElementQuery::one(element)).await?.pop() else {
             return Err(Error::NotFound("element"));
         };

@@ -1,7 +1,7 @@
 //! Comments on elements, in the platform's shapes: `Comment` with its blocks, the
 //! `createComment` input, and how `Element.comments` reads them.
 
-use super::element_inputs::{to_json, JsonObject, TraitInput};
+use super::element_inputs::{to_json, JsonObject};
 use super::paging::datetime;
 use super::types::GqlActorType;
 use super::{core, principal, Gql};
@@ -125,7 +125,7 @@ pub struct CommentInput {
     /// Parent comment id.
     pub parent_id: Option<String>,
     /// JSON-LD-conforming document representing arbitrary persistent metadata of the comment.
-    pub traits: Option<TraitInput>,
+    pub traits: Option<JsonObject>,
 }
 
 impl CommentInput {
@@ -134,7 +134,7 @@ impl CommentInput {
         Ok(tessera_core::service::NewComment {
             blocks: to_json(&self.blocks),
             parent_id,
-            traits: self.traits.as_ref().map(to_json),
+            traits: self.traits.map(|t| t.0),
         })
     }
 }

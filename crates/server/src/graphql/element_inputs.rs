@@ -49,14 +49,14 @@ impl ScalarType for JsonObject {
 
 #[derive(InputObject, Serialize)]
 pub struct ColorInput {
-    #[graphql(default = 0)]
-    pub r: i64,
-    #[graphql(default = 0)]
-    pub g: i64,
-    #[graphql(default = 0)]
-    pub b: i64,
+    #[graphql(default_with = "Some(0)")]
+    pub r: Option<i64>,
+    #[graphql(default_with = "Some(0)")]
+    pub g: Option<i64>,
+    #[graphql(default_with = "Some(0)")]
+    pub b: Option<i64>,
     #[graphql(default = 1.0)]
-    pub a: f64,
+    pub a: Option<f64>,
 }
 
 /// Translation relative to the origin, and scaling.
@@ -64,33 +64,33 @@ pub struct ColorInput {
 #[serde(rename_all = "camelCase")]
 pub struct TransformInput {
     #[graphql(default = 0.0)]
-    pub x: f64,
+    pub x: Option<f64>,
     #[graphql(default = 0.0)]
-    pub y: f64,
+    pub y: Option<f64>,
     #[graphql(default = 1.0)]
-    pub scale_x: f64,
+    pub scale_x: Option<f64>,
     #[graphql(default = 1.0)]
-    pub scale_y: f64,
+    pub scale_y: Option<f64>,
 }
 
 /// Translation relative to the origin.
 #[derive(InputObject, Serialize)]
 pub struct TranslationInput {
     #[graphql(default = 0.0)]
-    pub x: f64,
+    pub x: Option<f64>,
     #[graphql(default = 0.0)]
-    pub y: f64,
+    pub y: Option<f64>,
 }
 
 /// Translation relative to the origin and uniform scaling.
 #[derive(InputObject, Serialize)]
 pub struct SimilitudeInput {
     #[graphql(default = 0.0)]
-    pub x: f64,
+    pub x: Option<f64>,
     #[graphql(default = 0.0)]
-    pub y: f64,
+    pub y: Option<f64>,
     #[graphql(default = 1.0)]
-    pub scale: f64,
+    pub scale: Option<f64>,
 }
 
 #[derive(InputObject, Serialize)]
@@ -188,8 +188,8 @@ pub struct TextBlockInput {
 
 #[derive(InputObject, Serialize)]
 pub struct TextListItemInput {
-    #[graphql(default = 0)]
-    pub indent: i64,
+    #[graphql(default_with = "Some(0)")]
+    pub indent: Option<i64>,
     pub text: Option<String>,
     pub content: Option<Vec<InlineTextContent>>,
 }
@@ -460,9 +460,9 @@ pub struct UpdateStrokeInput {
 #[derive(InputObject, Serialize)]
 pub struct AbsoluteLinePointInput {
     #[graphql(default = 0.0)]
-    pub x: f64,
+    pub x: Option<f64>,
     #[graphql(default = 0.0)]
-    pub y: f64,
+    pub y: Option<f64>,
 }
 
 /// A point on another element, `u` and `v` from 0 to 1 across its box.

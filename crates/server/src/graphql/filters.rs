@@ -62,8 +62,8 @@ pub struct OrganizationOrderedFields {
 #[derive(InputObject)]
 pub struct OrganizationOrdering {
     pub field: Option<OrganizationOrderByField>,
-    #[graphql(default_with = "OrderBy::Asc")]
-    pub order: OrderBy,
+    #[graphql(default_with = "Some(OrderBy::Asc)")]
+    pub order: Option<OrderBy>,
     pub ordered_field: Option<OrganizationOrderedFields>,
 }
 
@@ -83,7 +83,7 @@ impl OrganizationOrdering {
     pub fn keys(list: &[Self]) -> Vec<SortKey<model::Organization>> {
         use OrganizationOrderByField::*;
         keys_of(list, |o| {
-            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order)).into_iter().collect();
+            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order.unwrap_or_default())).into_iter().collect();
             if let Some(f) = &o.ordered_field {
                 let fields = [
                     (CreatedAt, f.created_at),
@@ -199,8 +199,8 @@ pub struct WorkspaceOrderedFields {
 #[derive(InputObject)]
 pub struct WorkspaceOrdering {
     pub field: Option<WorkspaceOrderByField>,
-    #[graphql(default_with = "OrderBy::Asc")]
-    pub order: OrderBy,
+    #[graphql(default_with = "Some(OrderBy::Asc)")]
+    pub order: Option<OrderBy>,
     pub ordered_field: Option<WorkspaceOrderedFields>,
 }
 
@@ -215,7 +215,7 @@ impl WorkspaceOrdering {
     pub fn keys(list: &[Self]) -> Vec<SortKey<model::Workspace>> {
         use WorkspaceOrderByField::*;
         keys_of(list, |o| {
-            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order)).into_iter().collect();
+            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order.unwrap_or_default())).into_iter().collect();
             if let Some(f) = &o.ordered_field {
                 let fields = [
                     (ContentUpdatedAt, f.content_updated_at),
@@ -279,8 +279,8 @@ pub struct UserOrderedFields {
 #[derive(InputObject)]
 pub struct UserOrdering {
     pub field: Option<UserOrderByField>,
-    #[graphql(default_with = "OrderBy::Asc")]
-    pub order: OrderBy,
+    #[graphql(default_with = "Some(OrderBy::Asc)")]
+    pub order: Option<OrderBy>,
     pub ordered_field: Option<UserOrderedFields>,
 }
 
@@ -298,7 +298,7 @@ impl UserOrdering {
     pub fn keys(list: &[Self]) -> Vec<SortKey<model::User>> {
         use UserOrderByField::*;
         keys_of(list, |o| {
-            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order)).into_iter().collect();
+            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order.unwrap_or_default())).into_iter().collect();
             if let Some(f) = &o.ordered_field {
                 let fields = [(Email, f.email), (LastLoggedInAt, f.last_logged_in_at), (LastName, f.last_name)];
                 out.extend(fields.into_iter().filter_map(|(field, order)| Some(Self::key(field, order?))));
@@ -461,8 +461,8 @@ pub struct MemberOrderedFields {
 #[derive(InputObject)]
 pub struct MemberOrdering {
     pub field: Option<MemberOrderByField>,
-    #[graphql(default_with = "OrderBy::Asc")]
-    pub order: OrderBy,
+    #[graphql(default_with = "Some(OrderBy::Asc)")]
+    pub order: Option<OrderBy>,
     pub ordered_field: Option<MemberOrderedFields>,
 }
 
@@ -473,7 +473,7 @@ impl MemberOrdering {
 
     pub fn keys(list: &[Self]) -> Vec<SortKey<Member>> {
         keys_of(list, |o| {
-            let mut out: Vec<_> = o.field.map(|_| Self::by_email(o.order)).into_iter().collect();
+            let mut out: Vec<_> = o.field.map(|_| Self::by_email(o.order.unwrap_or_default())).into_iter().collect();
             out.extend(o.ordered_field.as_ref().and_then(|f| f.email).map(Self::by_email));
             out
         })
@@ -517,8 +517,8 @@ pub struct CollaboratorOrderedFields {
 #[derive(InputObject)]
 pub struct CollaboratorOrdering {
     pub field: Option<CollaboratorOrderByField>,
-    #[graphql(default_with = "OrderBy::Asc")]
-    pub order: OrderBy,
+    #[graphql(default_with = "Some(OrderBy::Asc)")]
+    pub order: Option<OrderBy>,
     pub ordered_field: Option<CollaboratorOrderedFields>,
 }
 
@@ -535,7 +535,7 @@ impl CollaboratorOrdering {
     pub fn keys(list: &[Self]) -> Vec<SortKey<Collaborator>> {
         use CollaboratorOrderByField::*;
         keys_of(list, |o| {
-            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order)).into_iter().collect();
+            let mut out: Vec<_> = o.field.map(|f| Self::key(f, o.order.unwrap_or_default())).into_iter().collect();
             if let Some(f) = &o.ordered_field {
                 let fields = [(CreatedAt, f.created_at), (Name, f.name), (UpdatedAt, f.updated_at)];
                 out.extend(fields.into_iter().filter_map(|(field, order)| Some(Self::key(field, order?))));
@@ -602,8 +602,8 @@ pub struct RoleOrderedFields {
 #[derive(InputObject)]
 pub struct RoleOrdering {
     pub field: Option<RoleOrderByField>,
-    #[graphql(default_with = "OrderBy::Asc")]
-    pub order: OrderBy,
+    #[graphql(default_with = "Some(OrderBy::Asc)")]
+    pub order: Option<OrderBy>,
     pub ordered_field: Option<RoleOrderedFields>,
 }
 
@@ -614,7 +614,7 @@ impl RoleOrdering {
 
     pub fn keys(list: &[Self]) -> Vec<SortKey<Role>> {
         keys_of(list, |o| {
-            let mut out: Vec<_> = o.field.map(|_| Self::by_name(o.order)).into_iter().collect();
+            let mut out: Vec<_> = o.field.map(|_| Self::by_name(o.order.unwrap_or_default())).into_iter().collect();
             out.extend(o.ordered_field.as_ref().and_then(|f| f.name).map(Self::by_name));
             out
         })

@@ -16,7 +16,7 @@ pub const MAX_PAGE_SIZE: i32 = 500;
 #[derive(InputObject, Default)]
 pub struct PaginationArgs {
     #[graphql(default = 25)]
-    pub page_size: i32,
+    pub page_size: Option<i32>,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default, Debug)]
@@ -50,7 +50,7 @@ pub fn page<T>(
     cursor: Option<String>,
     pagination: Option<PaginationArgs>,
 ) -> async_graphql::Result<Page<T>> {
-    let size = pagination.map_or(DEFAULT_PAGE_SIZE, |p| p.page_size);
+    let size = pagination.and_then(|p| p.page_size).unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&size) {
         return Err(gql_error(Error::bad_input(format!("pageSize must be between 1 and {MAX_PAGE_SIZE}"))));
     }
@@ -183,13 +183,13 @@ mod tests {
 
     #[test]
     fn pages_carry_cursors_to_their_neighbours() {
-        let p = page((0..7).collect::<Vec<_>>(), None, Some(PaginationArgs { page_size: 3 })).expect("page");
+        let p = page((0..7).collect::<Vec<_>>(), None, Some(PaginationArgs { page_size: Some(3) })).expect("page");
         assert_eq!((p.results, p.total, p.next.as_deref(), p.prev), (vec![0, 1, 2], 7, Some("3"), None));
-        let p =
-            page((0..7).collect::<Vec<_>>(), Some("6".into()), Some(PaginationArgs { page_size: 3 })).expect("page");
+        let p = page((0..7).collect::<Vec<_>>(), Some("6".into()), Some(PaginationArgs { page_size: Some(3) }))
+            .expect("page");
         assert_eq!((p.results, p.next, p.prev.as_deref()), (vec![6], None, Some("3")));
         assert!(page((0..7).collect::<Vec<_>>(), Some("x".into()), None).is_err());
-        assert!(page((0..7).collect::<Vec<_>>(), None, Some(PaginationArgs { page_size: 0 })).is_err());
+        assert!(page((0..7).collect::<Vec<_>>(), None, Some(PaginationArgs { page_size: Some(0) })).is_err());
     }
 
     #[test]

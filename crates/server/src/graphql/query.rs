@@ -147,7 +147,9 @@ impl Query {
     ) -> async_graphql::Result<Option<super::elements::BoundingBox>> {
         use tessera_core::element::find::Direction;
         let ws = self::workspace_id(workspace_id)?;
+        let v = |f: Option<f64>| f.unwrap_or(0.0);
         let BoxInput { x, y, width, height } = proposed_area;
+        let (x, y, width, height) = (v(x), v(y), v(width), v(height));
         let direction = match direction.unwrap_or(FindAvailableAreaDirection::Right) {
             FindAvailableAreaDirection::Left => Direction::Left,
             FindAvailableAreaDirection::Right => Direction::Right,
@@ -222,14 +224,14 @@ impl Query {
 pub struct BoxInput {
     /// x-coordinate of the top left corner
     #[graphql(default = 0.0)]
-    pub x: f64,
+    pub x: Option<f64>,
     /// y-coordinate of the top left corner
     #[graphql(default = 0.0)]
-    pub y: f64,
+    pub y: Option<f64>,
     #[graphql(default = 0.0)]
-    pub width: f64,
+    pub width: Option<f64>,
     #[graphql(default = 0.0)]
-    pub height: f64,
+    pub height: Option<f64>,
 }
 
 /// Find Availabile Area search order direction

@@ -294,7 +294,7 @@ async fn comments_thread_on_elements_with_blocks_mentions_and_traits() {
     assert!(first["createdAt"].as_str().is_some_and(|t| t.contains('T') && t.ends_with("+00:00")), "{first}");
 
     let reply = "mutation($ws:String!, $id:ID!, $parent:String!) { createComment(workspaceId:$ws, id:$id, input:{
-        parentId:$parent, traits:{content:{mood: \"glad\"}, vocab:\"http://schema.org/\"},
+        parentId:$parent, traits:{mood: \"glad\", _context: \"http://schema.org/\"},
         blocks:[{content:[{text:\"thanks \"}, {mention:{targetType:user, targetId:\"someone\"}}]}, {content:[{mention:{targetType:all}}]}]}) {
         id parentId text commenterName traits blocks { content } } }";
     let second =
@@ -304,7 +304,7 @@ async fn comments_thread_on_elements_with_blocks_mentions_and_traits() {
         (first["id"].clone(), json!("thanks @someone\n@all"))
     );
     assert_eq!(second["commenterName"], "Drawer");
-    assert_eq!(second["traits"], json!({"mood": "glad", "@context": {"@vocab": "http://schema.org/"}}));
+    assert_eq!(second["traits"], json!({"mood": "glad", "_context": "http://schema.org/"}), "kept as given");
     assert_eq!(second["blocks"][1], json!({"content": [{"mention": {"targetType": "all", "targetId": null}}]}));
     let on_shape = "mutation($ws:String!, $id:ID!) { createComment(workspaceId:$ws, id:$id, input:{blocks:[{content:[{text:\"sticky\"}]}]}) { id } }";
     let third = run(&app, &token, on_shape, json!({"ws": ws, "id": shape})).await["createComment"]["id"].clone();
@@ -342,4 +342,29 @@ async fn comments_thread_on_elements_with_blocks_mentions_and_traits() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Where the platform's input fields are nullable with a default, an explicit `null` is taken
+/// as not given (the element keeps or takes its default), not refused.
+#[tokio::test]
+async fn explicit_nulls_are_accepted_where_the_platform_allows_them() {
+    let (app, token, ws) = fixture().await;
+    let create =
+        "mutation($ws:String!){ createText(workspaceId:$ws, input:{text:\"n\", transform:{x:null, y:5, scaleX:null},
+        style:{color:{r:null, g:10, b:null, a:null}}}) { id transform { x y scaleX } style { color { r g b a } } } }";
+    let made = run(&app, &token, create, json!({"ws": ws})).await["createText"].clone();
+    assert_eq!(made["transform"], json!({"x": 0.0, "y": 5.0, "scaleX": 1.0}), "{made}");
+    assert_eq!(made["style"]["color"]["g"], 10, "{made}");
+    let shape = "mutation($ws:String!){ createShape(workspaceId:$ws, input:{transform:{x:null, y:null}, style:{regularShape:{kind:Diamond}}}) { id } }";
+    run(&app, &token, shape, json!({"ws": ws})).await;
+    let line = "mutation($ws:String!){ createLine(workspaceId:$ws, input:{start:{absolute:{x:null, y:2}}, end:{absolute:{x:3, y:null}}}) {
+        start { ... on AbsoluteLinePoint { x y } } } }";
+    assert_eq!(run(&app, &token, line, json!({"ws": ws})).await["createLine"]["start"], json!({"x": 0.0, "y": 2.0}));
+    let paged = "{ me { workspaces(pagination:{pageSize:null}, ordering:[{field:name, order:null}]) { totalItems } } }";
+    assert_eq!(run(&app, &token, paged, json!({})).await["me"]["workspaces"]["totalItems"], 1);
+    // A comment's traits are a JSON-LD document, kept as given.
+    let id = made["id"].as_str().expect("id");
+    let comment = "mutation($ws:String!, $id:ID!, $t:JSONObject){ createComment(workspaceId:$ws, id:$id, input:{traits:$t, blocks:[{content:[{text:\"c\"}]}]}) { traits } }";
+    let doc = json!({"@context": "http://schema.org/", "@type": "Review", "reviewRating": 4});
+    assert_eq!(run(&app, &token, comment, json!({"ws": ws, "id": id, "t": doc})).await["createComment"]["traits"], doc);
 }
