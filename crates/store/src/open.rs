@@ -26,7 +26,9 @@ pub struct SqlStore {
     pub(crate) write: AnyPool,
     pub(crate) dialect: Dialect,
     pub(crate) url: String,
-    pub(crate) bus: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn Bus>>>,
+    /// This node's bus, held weakly: the bus holds the store, and a strong reference back would
+    /// keep both (and the database connections) alive after the server is gone.
+    pub(crate) bus: std::sync::Arc<std::sync::OnceLock<std::sync::Weak<dyn Bus>>>,
     pub(crate) tokens: crate::batch::TokenBatcher,
 }
 
@@ -90,17 +92,21 @@ impl SqlStore {
         Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens })
     }
 
+    fn bus(&self) -> Option<std::sync::Arc<dyn Bus>> {
+        self.bus.get().and_then(std::sync::Weak::upgrade)
+    }
+
     /// Report a committed event to this node's subscribers (other nodes hear of it through the
     /// notification sent in its transaction).
     pub(crate) fn committed(&self, event: &Event) {
-        if let Some(bus) = self.bus.get() {
+        if let Some(bus) = self.bus() {
             bus.appended(&event.workspace_id);
         }
     }
 
     /// Wake this node's security-log followers after `events` were committed.
     pub(crate) fn security_recorded(&self, events: &[tessera_core::audit::NewSecurityEvent]) {
-        if let (false, Some(bus)) = (events.is_empty(), self.bus.get()) {
+        if let (false, Some(bus)) = (events.is_empty(), self.bus()) {
             bus.security_recorded();
         }
     }
@@ -121,7 +127,7 @@ impl SqlStore {
     }
 
     async fn changed(&self, what: &Revoked, payload: &str) {
-        if let Some(bus) = self.bus.get() {
+        if let Some(bus) = self.bus() {
             bus.revoked(what);
         }
         if self.dialect == Dialect::Postgres {

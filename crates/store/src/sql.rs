@@ -158,7 +158,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 #[async_trait]
 impl Store for SqlStore {
     fn set_bus(&self, bus: std::sync::Arc<dyn Bus>) {
-        if self.bus.set(bus.clone()).is_ok() && self.dialect == Dialect::Postgres {
+        if self.bus.set(std::sync::Arc::downgrade(&bus)).is_ok() && self.dialect == Dialect::Postgres {
             crate::listen::spawn(self.url.clone(), bus);
         }
     }

@@ -181,3 +181,21 @@ async fn metrics_can_require_a_token_of_their_own() {
     let open = spawn_app().await;
     assert_eq!(reqwest::get(format!("{}/metrics", open.base)).await.expect("metrics").status(), 200);
 }
+
+/// A stopped server lets go of its store, and so of its database connections: once its
+/// runtime is gone nothing (the subscription bus included) keeps the store alive. (A reference
+/// cycle between the store and the bus kept every test's connections open until PostgreSQL
+/// refused more.)
+#[test]
+fn a_stopped_server_lets_go_of_its_database() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let store = runtime.block_on(async {
+        let app = spawn_app().await;
+        let org = app.core.admin_create_org("Gone").await.expect("org").id;
+        let (_, token) = app.core.admin_create_bot(&org, "bot").await.expect("bot");
+        assert!(app.gql(&token, "{ me { profile { id } } }", json!({})).await["errors"].is_null());
+        std::sync::Arc::downgrade(app.core.store())
+    });
+    drop(runtime);
+    assert_eq!(store.strong_count(), 0, "the store outlived its server");
+}
