@@ -45,6 +45,13 @@ pub struct Page<T> {
     pub prev: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The same page with each result made into another type.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { results: self.results.into_iter().map(f).collect(), total: self.total, next: self.next, prev: self.prev }
+    }
+}
+
 pub fn page<T>(
     items: Vec<T>,
     cursor: Option<String>,

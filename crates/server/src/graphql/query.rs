@@ -84,13 +84,7 @@ impl Query {
             .filter(|u| filtering.as_ref().is_none_or(|f| f.matches(u)))
             .collect();
         super::paging::sort_by_keys(&mut list, &UserOrdering::keys(ordering.as_deref().unwrap_or_default()));
-        let p = super::paging::page(list, cursor, pagination)?;
-        Ok(UsersPaged::from(super::paging::Page {
-            results: p.results.into_iter().map(User).collect(),
-            total: p.total,
-            next: p.next,
-            prev: p.prev,
-        }))
+        Ok(UsersPaged::from(super::paging::page(list, cursor, pagination)?.map(User)))
     }
 
     /// One of the people `users` lists, by id or e-mail address (exactly one of them).

@@ -572,13 +572,7 @@ pub async fn organizations(
         .collect();
     let keys = OrganizationOrdering::keys(ordering.as_deref().unwrap_or_default());
     sort_by_keys(&mut list, &keys);
-    let p = page(list, cursor, pagination)?;
-    Ok(OrganizationsPaged::from(super::paging::Page {
-        results: p.results.into_iter().map(Organization).collect(),
-        total: p.total,
-        next: p.next,
-        prev: p.prev,
-    }))
+    Ok(OrganizationsPaged::from(page(list, cursor, pagination)?.map(Organization)))
 }
 
 /// A paged list of workspaces (already filtered).
@@ -590,13 +584,7 @@ pub fn workspaces_page(
 ) -> async_graphql::Result<WorkspacesPaged> {
     let keys = WorkspaceOrdering::keys(ordering.as_deref().unwrap_or_default());
     sort_by_keys(&mut list, &keys);
-    let p = page(list, cursor, pagination)?;
-    Ok(WorkspacesPaged::from(super::paging::Page {
-        results: p.results.into_iter().map(Workspace).collect(),
-        total: p.total,
-        next: p.next,
-        prev: p.prev,
-    }))
+    Ok(WorkspacesPaged::from(page(list, cursor, pagination)?.map(Workspace)))
 }
 
 /// Every built-in role, as a paged list.
