@@ -11,6 +11,7 @@ pub mod comment;
 pub mod element;
 pub mod error;
 pub mod event;
+pub mod icons;
 pub mod ids;
 pub mod model;
 pub mod oauth;

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/tessera.css", get(pages::stylesheet))
         .route("/assets/graphiql-init.js", get(graphql::http::playground_script))
         .route("/assets/tessera-graphiql.css", get(graphql::http::playground_style))
+        .route("/icons/{*path}", get(web::icons::file))
         .route("/healthz", get(web::health::healthz))
         .route("/readyz", get(web::health::readyz))
         .route("/metrics", get(web::health::metrics))

@@ -9,6 +9,7 @@ pub mod element_parts;
 pub mod elements;
 pub mod filters;
 pub mod http;
+pub mod icons;
 pub mod limits;
 pub mod mutation;
 pub mod paging;
@@ -30,7 +31,13 @@ use tessera_core::auth::Principal;
 use tessera_core::ids::{self, ElementId, OrgId, UserId, WorkspaceId};
 use tessera_core::service::Core;
 
-pub type ApiSchema = Schema<query::Query, Mutations, subscription::Subscription>;
+pub type ApiSchema = Schema<Queries, Mutations, subscription::Subscription>;
+
+/// Every query: the workspace, element and identity queries ([`query`]) and the icon
+/// library ([`icons`]).
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Queries(query::Query, icons::IconQuery);
 
 /// Every mutation: elements, comments and collaborators ([`mutation`]), workspaces' own
 /// settings ([`workspaces`]), traits ([`traits`]).
@@ -53,8 +60,8 @@ pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>, introspection:
 
 /// The schema with its limits, before the data its resolvers need is added: [`schema`] adds
 /// the core and the hubs; the fuzz target of GraphQL validation adds neither and runs nothing.
-pub fn schema_builder(introspection: bool) -> SchemaBuilder<query::Query, Mutations, subscription::Subscription> {
-    let builder = Schema::build(query::Query, Mutations::default(), subscription::Subscription)
+pub fn schema_builder(introspection: bool) -> SchemaBuilder<Queries, Mutations, subscription::Subscription> {
+    let builder = Schema::build(Queries::default(), Mutations::default(), subscription::Subscription)
         .register_output_type::<elements::BlockTextContent>()
         .register_output_type::<commands::Command>()
         .register_output_type::<updates::UpdateAttachable>()

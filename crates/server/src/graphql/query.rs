@@ -15,9 +15,10 @@ use chrono::{DateTime, Utc};
 use tessera_core::element::find::ElementFilter;
 use tessera_core::element::BoundingBox;
 
+#[derive(Default)]
 pub struct Query;
 
-#[Object]
+#[Object(name = "WorkspaceQuery")]
 impl Query {
     /// The caller: profile, organizations and workspaces.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
@@ -31,8 +32,8 @@ impl Query {
         core(ctx).workspace(principal(ctx)?, &id).await.gql().map(Workspace)
     }
 
-    /// Every workspace the caller may read. tessera does not archive workspaces: with
-    /// `archived: true` the list is empty.
+    /// Every workspace the caller may read; with `archived`, only the archived ones (`true`) or
+    /// only the others (`false`).
     async fn workspaces(
         &self,
         ctx: &Context<'_>,
@@ -45,7 +46,9 @@ impl Query {
         let list = core(ctx).workspaces(principal(ctx)?).await.gql()?;
         let list = list
             .into_iter()
-            .filter(|w| archived != Some(true) && filtering.as_ref().is_none_or(|f| f.matches(w)))
+            .filter(|w| {
+                archived.is_none_or(|a| a == w.archived_at.is_some()) && filtering.as_ref().is_none_or(|f| f.matches(w))
+            })
             .collect();
         super::types::workspaces_page(list, cursor, ordering, pagination)
     }

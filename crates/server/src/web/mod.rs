@@ -4,6 +4,7 @@ pub mod cors;
 pub mod error;
 pub mod examples;
 pub mod health;
+pub mod icons;
 pub mod limits;
 pub mod oauth;
 pub mod pages;

@@ -270,3 +270,70 @@ async fn update_traits_merges_records_and_answers_the_past() {
             .await;
     assert_eq!(miss["matchTraits"], json!({}));
 }
+
+#[tokio::test]
+async fn the_icon_library_lists_searches_and_serves_the_icons_an_icon_element_draws() {
+    let b = board().await;
+    // The collection's "getIconLibraries", as written there.
+    let libraries =
+        "query getIconLibraries{ getIconLibraries{ totalItems results{ __typename name categoryCount iconCount } } }";
+    let got = run(&b.app, &b.token, libraries, json!({})).await["getIconLibraries"].clone();
+    assert_eq!(got["totalItems"], 1);
+    let count = got["results"][0]["iconCount"].as_i64().expect("count");
+    assert_eq!(got["results"][0]["name"], "Tessera");
+    let all = "{ getIconLibraries { results { categories { name iconCount availableVariantNames icons { name } } } } }";
+    let categories =
+        run(&b.app, &b.token, all, json!({})).await["getIconLibraries"]["results"][0]["categories"].clone();
+    let listed: i64 =
+        categories.as_array().expect("list").iter().map(|c| c["icons"].as_array().expect("icons").len() as i64).sum();
+    assert_eq!(listed, count, "{categories}");
+    assert!(categories
+        .as_array()
+        .expect("list")
+        .iter()
+        .all(|c| c["iconCount"] == json!(c["icons"].as_array().expect("icons").len())));
+    // The collection's "searchMyIcons", as written there: another platform's library finds nothing.
+    let search = "query searchMyIcons($queryString:String, $library:String){ searchIcons(queryString:$queryString, library:$library){
+        totalItems results{ name categoryName libraryName variant{ name assetPath } availableVariants { name } } } }";
+    let none = run(&b.app, &b.token, search, json!({"queryString": "display", "library": "Bluescape"})).await;
+    assert_eq!(none["searchIcons"]["results"], json!([]));
+    let found = run(&b.app, &b.token, search, json!({"queryString": "display", "library": "Tessera"})).await;
+    let first = &found["searchIcons"]["results"][0];
+    assert_eq!(
+        (&first["name"], &first["categoryName"], &first["variant"]["name"]),
+        (&json!("display"), &json!("Interface"), &json!("line"))
+    );
+    assert_eq!(found["searchIcons"]["totalItems"], 2, "{found}");
+    // Paging and the variant choice.
+    let solid =
+        "{ searchIcons(category: \"Shapes\", variantName: \"solid\", pagination: {pageSize: 2}, cursor: \"2\") {
+        totalItems next prev results { name variant { name assetPath } } } }";
+    let page = run(&b.app, &b.token, solid, json!({})).await["searchIcons"].clone();
+    assert_eq!(
+        (&page["next"], &page["prev"], page["results"].as_array().map(Vec::len)),
+        (&json!("4"), &json!("0"), Some(2)),
+        "{page}"
+    );
+    assert!(page["results"].as_array().expect("list").iter().all(|r| r["variant"]["name"] == "solid"));
+    // The file at the asset path, without a token, and an Icon element that points at it.
+    let path = first["variant"]["assetPath"].as_str().expect("path");
+    let res = b.app.client.get(format!("{}{path}", b.app.base)).send().await.expect("get");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(res.text().await.expect("body").starts_with("<svg"));
+    let missing = b
+        .app
+        .client
+        .get(format!("{}/icons/Tessera/Interface/solid/display.svg", b.app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(missing.status(), 404, "display has no solid variant");
+    let create = "mutation ($ws: String!, $path: String!) { createIcon(workspaceId: $ws, input: {assetPath: $path}) { id assetPath } }";
+    let icon = run(&b.app, &b.token, create, json!({"ws": b.ws, "path": path})).await;
+    assert_eq!(icon["createIcon"]["assetPath"], path);
+    let bad = b.app.gql(&b.token, "{ searchIcons(cursor: \"x\") { totalItems } }", json!({})).await;
+    assert_eq!(error_code(&bad), Some("BAD_USER_INPUT"), "{bad}");
+    let anonymous = b.app.gql("nope", libraries, json!({})).await;
+    assert!(anonymous["data"].is_null() || anonymous["data"]["getIconLibraries"].is_null(), "{anonymous}");
+}

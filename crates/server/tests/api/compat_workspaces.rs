@@ -56,6 +56,12 @@ async fn owners_change_settings_and_archived_workspaces_are_read_only() {
     assert!(refused["errors"][0]["message"].as_str().is_some_and(|m| m.contains("archived")), "{refused}");
     let read = f.app.gql(&f.reader, "query($ws:String!){ elements(workspaceId:$ws) { id } }", json!({"ws": ws})).await;
     assert!(read["errors"].is_null(), "still readable: {read}");
+    let list = |archived: &str| format!("{{ workspaces{archived} {{ results {{ id }} }} }}");
+    for (filter, listed) in [("", true), ("(archived: true)", true), ("(archived: false)", false)] {
+        let got = f.app.gql(&f.reader, &list(filter), json!({})).await;
+        let ids = got["data"]["workspaces"]["results"].as_array().cloned().unwrap_or_default();
+        assert_eq!(ids.iter().any(|w| w["id"] == ws), listed, "{filter}: {got}");
+    }
     let unarchived = update(&f.app, &f.writer, ws, json!({"archivedAt": null})).await;
     assert_eq!(unarchived["data"]["updateWorkspace"]["archivedAt"], Value::Null, "{unarchived}");
     create_text(&f.app, &f.writer, &f.ws, "writable again").await;
