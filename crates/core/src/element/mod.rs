@@ -7,6 +7,7 @@
 pub mod find;
 pub mod input;
 pub mod legacy;
+mod usecases;
 
 use crate::ids::{ElementId, WorkspaceId};
 use serde::{Deserialize, Serialize};

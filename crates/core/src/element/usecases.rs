@@ -1,0 +1,224 @@
+//! The element use cases: reading a workspace's elements (now or at an instant, narrowed and
+//! placed as [`ElementFilter`] says), finding free space, and creating, changing and deleting
+//! elements and their traits. Each goes through [`Core::authorize`] first.
+
+use crate::auth::Principal;
+use crate::element::find::{self, ElementFilter};
+use crate::element::{self, BoundingBox, Element, ElementType};
+use crate::error::{Error, Result};
+use crate::event::EventPayload;
+use crate::ids::{ElementId, WorkspaceId};
+use crate::model::now_millis;
+use crate::permission::Permission;
+use crate::ports::ElementQuery;
+use crate::service::{actor_of, Core};
+use crate::validate;
+use serde_json::{json, Value as Json};
+
+impl Core {
+    /// A workspace's elements, now or at `filter.when`, as the filter narrows and places them
+    /// (see [`ElementFilter`]), by `zIndex`, then oldest first.
+    pub async fn elements(&self, p: &Principal, ws: &WorkspaceId, filter: &ElementFilter) -> Result<Vec<Element>> {
+        self.authorize_elements_read(p, ws).await?;
+        let canvas = match &filter.canvas {
+            Some(id) => match self.element_at(ws, id, filter.when).await? {
+                Some(c) if c.element_type() == ElementType::Canvas => Some(c),
+                Some(_) => return Err(Error::bad_input(format!("canvasId: {id} is not a canvas"))),
+                None => return Err(Error::NotFound("canvas")),
+            },
+            None => None,
+        };
+        let origin = match &filter.relative_to {
+            Some(id) => match self.element_at(ws, id, filter.when).await? {
+                Some(o) => Some((o.transform.x, o.transform.y)),
+                None => return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {id}"))),
+            },
+            None => None,
+        };
+        let inside = canvas.as_ref().map(Element::bounding_box);
+        let area = match (filter.overlaps, inside) {
+            (Some(a), Some(b)) => match a.intersection(&b) {
+                Some(both) => Some(both),
+                None => return Ok(vec![]),
+            },
+            (a, b) => a.or(b),
+        };
+        let query = ElementQuery { id: filter.id.as_ref(), types: &filter.types, overlaps: area };
+        let found = match filter.when {
+            Some(at) => self.store.elements_at(ws, at, query).await?,
+            None => self.store.elements(ws, query).await?,
+        };
+        let wanted = |e: &Element| {
+            inside.is_none_or(|c| c.contains(&e.bounding_box()))
+                && canvas.as_ref().is_none_or(|c| c.id != e.id)
+                && filter.traits.as_ref().is_none_or(|t| find::traits_match(&e.traits, t))
+        };
+        let placed = |e: Element| match origin {
+            Some((x, y)) => e.moved_by(x, y),
+            None => e,
+        };
+        Ok(found.into_iter().filter(wanted).map(placed).collect())
+    }
+
+    /// The first area the size of `proposed` that no element overlaps (touching is allowed),
+    /// searched from it in `direction`, each step moving just past the elements in the way
+    /// (read through the spatial index). `None` when the search leaves the canvas's range or
+    /// takes more than 10,000 steps.
+    pub async fn find_available_area(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        proposed: BoundingBox,
+        direction: find::Direction,
+    ) -> Result<Option<BoundingBox>> {
+        self.authorize_elements_read(p, ws).await?;
+        validate::area("proposedArea", &proposed)?;
+        let mut area = proposed;
+        for _ in 0..10_000 {
+            let query = ElementQuery { overlaps: Some(area), ..Default::default() };
+            let found = self.store.elements(ws, query).await?;
+            let blocking: Vec<BoundingBox> =
+                found.iter().map(Element::bounding_box).filter(|b| b.overlaps(&area)).collect();
+            if blocking.is_empty() {
+                return Ok(Some(area));
+            }
+            area = area.past(&blocking, direction);
+            if validate::area("area", &area).is_err() {
+                return Ok(None);
+            }
+        }
+        Ok(None)
+    }
+
+    /// One element, now or as it was at `at`.
+    async fn element_at(&self, ws: &WorkspaceId, id: &ElementId, at: Option<i64>) -> Result<Option<Element>> {
+        let one = ElementQuery::one(id);
+        Ok(match at {
+            Some(at) => self.store.elements_at(ws, at, one).await?,
+            None => self.store.elements(ws, one).await?,
+        }
+        .pop())
+    }
+
+    /// Create an element of type `ty` from an input in the platform's JSON form (see
+    /// [`element::input`](crate::element::input)); with `relative_to`, its position is
+    /// relative to that element's.
+    pub async fn create_element(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        ty: ElementType,
+        input: Json,
+        relative_to: Option<&ElementId>,
+    ) -> Result<Element> {
+        self.authorize(p, ws, Permission::ElementCreate).await?;
+        let change = element::input::change(ty, input).map_err(Error::BadInput)?;
+        let mut el =
+            Element::new(ElementId::generate(), ws.clone(), ty, &change, now_millis()).map_err(Error::BadInput)?;
+        if let Some(origin) = relative_to {
+            let Some(o) = self.store.elements(ws, ElementQuery::one(origin)).await?.pop() else {
+                return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {origin}")));
+            };
+            el = el.moved_by(-o.transform.x, -o.transform.y);
+        }
+        validate::element(&el)?;
+        self.store.insert_element(&el, &actor_of(p)).await?;
+        Ok(el)
+    }
+
+    /// Update an element of the expected type with an input in the platform's JSON form; the
+    /// event records the change in the stored form, so subscribers see what changed.
+    pub async fn update_element(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        id: &ElementId,
+        expected: ElementType,
+        input: Json,
+    ) -> Result<Element> {
+        self.authorize(p, ws, Permission::ElementUpdate).await?;
+        let data = element::input::change(expected, input).map_err(Error::BadInput)?;
+        if data.as_object().is_some_and(|o| o.is_empty()) {
+            return Err(Error::bad_input("nothing to update: the input sets no field"));
+        }
+        let change = move |el: Element| -> Result<(Option<Element>, EventPayload)> {
+            if el.element_type() != expected {
+                return Err(Error::bad_input(format!(
+                    "element {} is a {}, not a {}",
+                    el.id,
+                    el.element_type().as_str(),
+                    expected.as_str()
+                )));
+            }
+            let mut el = el.merged(&data).map_err(Error::BadInput)?;
+            el.updated_at = now_millis();
+            validate::element(&el)?;
+            let payload =
+                EventPayload::ElementUpdated { element_id: el.id.clone(), element_type: expected, data: data.clone() };
+            Ok((Some(el), payload))
+        };
+        match self.store.change_element(ws, id, &actor_of(p), &change).await? {
+            Some((Some(el), _)) => Ok(el),
+            _ => Err(Error::NotFound("element")),
+        }
+    }
+
+    /// Add JSON-LD traits to an element (the platform's `TraitInput`, as JSON), merged into
+    /// its traits field by field; the element's traits after it. `dry_run` changes nothing (and
+    /// needs only read access).
+    pub async fn update_traits(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        id: &ElementId,
+        input: Json,
+        dry_run: bool,
+    ) -> Result<Json> {
+        let add = element::input::traits(input).map_err(Error::BadInput)?;
+        let merge = |traits: &Json| -> Result<Json> {
+            let merged = find::merged_traits(traits, &add);
+            validate::json_object("traits", &merged)?;
+            Ok(merged)
+        };
+        if dry_run {
+            self.authorize_elements_read(p, ws).await?;
+            let el = self.store.elements(ws, ElementQuery::one(id)).await?.pop().ok_or(Error::NotFound("element"))?;
+            return merge(&el.traits);
+        }
+        self.authorize(p, ws, Permission::ElementUpdate).await?;
+        let change = |mut el: Element| -> Result<(Option<Element>, EventPayload)> {
+            el.traits = merge(&el.traits)?;
+            el.updated_at = now_millis();
+            let payload = EventPayload::TraitsUpdated {
+                element_id: el.id.clone(),
+                element_type: el.element_type(),
+                traits: el.traits.clone(),
+            };
+            Ok((Some(el), payload))
+        };
+        match self.store.change_element(ws, id, &actor_of(p), &change).await? {
+            Some((Some(el), _)) => Ok(el.traits),
+            _ => Err(Error::NotFound("element")),
+        }
+    }
+
+    /// The platform's trait-matching playground: `input` when it contains everything `frame`
+    /// asks for (see [`find::traits_match`]), else an empty document. Changes nothing.
+    pub async fn match_traits(&self, p: &Principal, ws: &WorkspaceId, frame: Json, input: Json) -> Result<Json> {
+        self.authorize_elements_read(p, ws).await?;
+        let frame = element::input::traits(frame).map_err(Error::BadInput)?;
+        let input = element::input::traits(input).map_err(Error::BadInput)?;
+        Ok(if find::traits_match(&input, &frame) { input } else { json!({}) })
+    }
+
+    pub async fn delete_element(&self, p: &Principal, ws: &WorkspaceId, id: &ElementId) -> Result<()> {
+        self.authorize(p, ws, Permission::ElementDelete).await?;
+        let change = |el: Element| -> Result<(Option<Element>, EventPayload)> {
+            Ok((None, EventPayload::ElementDeleted { element_id: el.id.clone(), element_type: el.element_type() }))
+        };
+        match self.store.change_element(ws, id, &actor_of(p), &change).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::NotFound("element")),
+        }
+    }
+}
