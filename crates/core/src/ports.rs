@@ -69,8 +69,20 @@ pub struct ElementQuery<'a> {
     pub id: Option<&'a ElementId>,
     /// Only these types (all when empty).
     pub types: &'a [ElementType],
-    /// Only elements whose box meets this one (edges included).
+    /// Only elements whose box meets this one (edges included); attached elements have none.
     pub overlaps: Option<BoundingBox>,
+    pub placement: Placement,
+}
+
+/// Which elements by whether they are attached to another.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    #[default]
+    Any,
+    /// Only the workspace's top-level elements.
+    TopLevel,
+    /// Only elements attached to a surface.
+    Attached,
 }
 
 impl<'a> ElementQuery<'a> {
@@ -82,7 +94,12 @@ impl<'a> ElementQuery<'a> {
     pub fn matches(&self, e: &Element) -> bool {
         self.id.is_none_or(|id| *id == e.id)
             && (self.types.is_empty() || self.types.contains(&e.element_type()))
-            && self.overlaps.is_none_or(|b| b.meets(&e.bounding_box()))
+            && self.overlaps.is_none_or(|b| e.top_level_box().is_some_and(|own| b.meets(&own)))
+            && match self.placement {
+                Placement::Any => true,
+                Placement::TopLevel => e.surface.is_none(),
+                Placement::Attached => e.surface.is_some(),
+            }
     }
 }
 

@@ -18,7 +18,7 @@ use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use tessera_core::model::{
     now_millis, AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace,
 };
-use tessera_core::ports::{Bus, ElementChange, ElementQuery, NewUser, Store};
+use tessera_core::ports::{Bus, ElementChange, ElementQuery, NewUser, Placement, Store};
 use tessera_core::{Error, Result};
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id, w.created_at, \
@@ -94,6 +94,11 @@ fn elements_sql(dialect: Dialect, q: &ElementQuery<'_>) -> String {
         sql.push_str(&format!(" AND e.type IN ({})", list.join(", ")));
         n += q.types.len();
     }
+    match q.placement {
+        Placement::Any => {}
+        Placement::TopLevel => sql.push_str(" AND e.surface_id IS NULL"),
+        Placement::Attached => sql.push_str(" AND e.surface_id IS NOT NULL"),
+    }
     if q.overlaps.is_some() {
         let (x0, y0, x1, y1) = (n + 1, n + 2, n + 3, n + 4);
         // The index finds the candidates; the exact columns decide.
@@ -131,7 +136,7 @@ pub(crate) async fn insert_version(
     at: i64,
     state: Option<&Element>,
 ) -> Result<()> {
-    let b = state.map(Element::bounding_box);
+    let b = state.and_then(Element::top_level_box);
     sqlx::query(
         "INSERT INTO element_versions (workspace_id, element_id, cursor, at, data, min_x, min_y, max_x, max_y)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING",
@@ -555,20 +560,21 @@ impl Store for SqlStore {
 
     async fn insert_element(&self, el: &Element, actor: &Actor) -> Result<Event> {
         let mut tx = self.begin().await?;
-        let b = el.bounding_box();
+        let b = el.top_level_box();
         sqlx::query(
-            "INSERT INTO elements (workspace_id, id, type, z_index, data, min_x, min_y, max_x, max_y)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO elements (workspace_id, id, type, z_index, data, min_x, min_y, max_x, max_y, surface_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(el.workspace_id.as_str())
         .bind(el.id.as_str())
         .bind(el.element_type().as_str())
         .bind(el.z_index)
         .bind(to_json(el)?)
-        .bind(b.x)
-        .bind(b.y)
-        .bind(b.x + b.width)
-        .bind(b.y + b.height)
+        .bind(b.map(|b| b.x))
+        .bind(b.map(|b| b.y))
+        .bind(b.map(|b| b.x + b.width))
+        .bind(b.map(|b| b.y + b.height))
+        .bind(el.surface.as_ref().map(|s| s.as_str()))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -596,17 +602,18 @@ impl Store for SqlStore {
         let (next, payload) = change(element_from_json(&data)?)?;
         match &next {
             Some(el) => {
-                let b = el.bounding_box();
+                let b = el.top_level_box();
                 sqlx::query(
-                    "UPDATE elements SET z_index = $1, data = $2, min_x = $3, min_y = $4, max_x = $5, max_y = $6
-                     WHERE workspace_id = $7 AND id = $8",
+                    "UPDATE elements SET z_index = $1, data = $2, min_x = $3, min_y = $4, max_x = $5, max_y = $6,
+                     surface_id = $7 WHERE workspace_id = $8 AND id = $9",
                 )
                 .bind(el.z_index)
                 .bind(to_json(el)?)
-                .bind(b.x)
-                .bind(b.y)
-                .bind(b.x + b.width)
-                .bind(b.y + b.height)
+                .bind(b.map(|b| b.x))
+                .bind(b.map(|b| b.y))
+                .bind(b.map(|b| b.x + b.width))
+                .bind(b.map(|b| b.y + b.height))
+                .bind(el.surface.as_ref().map(|s| s.as_str()))
                 .bind(ws.as_str())
                 .bind(id.as_str())
             }

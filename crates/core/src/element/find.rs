@@ -21,6 +21,9 @@ pub struct ElementFilter {
     pub traits: Option<Json>,
     /// Coordinates relative to this element's origin.
     pub relative_to: Option<ElementId>,
+    /// Also the elements attached to those found (at any depth), each after its surface.
+    /// Without it, attached elements are left out (unless asked for by `id`).
+    pub flatten: bool,
 }
 
 impl BoundingBox {

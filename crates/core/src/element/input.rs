@@ -96,8 +96,8 @@ fn merge_field(key: &str, target: &mut Json, change: &Json) {
 /// as a change to the stored form.
 pub fn change(ty: ElementType, input: Json) -> Result<Json, String> {
     let Json::Object(mut fields) = input else { return Err("an element input must be an object".into()) };
-    if fields.contains_key("surface") {
-        return Err("attaching elements to a surface is not supported".into());
+    if fields.get("surface").is_some_and(|s| !s.is_string() && !s.is_null()) {
+        return Err("surface must be an element id (or the workspace's id, to detach)".into());
     }
     if let Some(t) = fields.get_mut("transform") {
         uniform_scale(t);
@@ -281,6 +281,7 @@ mod tests {
         let c = change(ElementType::Text, json!({"traits": {"context": "http://schema.org/", "content": {"a": 1}}}))
             .expect("traits");
         assert_eq!(c["traits"], json!({"a": 1, "@context": "http://schema.org/"}));
-        assert!(change(ElementType::Text, json!({"surface": "x"})).is_err());
+        assert_eq!(change(ElementType::Text, json!({"surface": "x"})).expect("surface")["surface"], "x");
+        assert!(change(ElementType::Text, json!({"surface": 3})).is_err());
     }
 }

@@ -4,6 +4,7 @@
 //! object of the same form, merged in ([`Element::merged`]) and checked again, and is also what
 //! the event log records, so a subscriber receives exactly the fields that changed.
 
+pub mod attach;
 pub mod find;
 pub mod input;
 pub mod legacy;
@@ -64,6 +65,17 @@ impl ElementType {
     }
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether an element of this type can be attached to a surface (the platform's
+    /// `Attachable`): all but canvases and grids.
+    pub fn is_attachable(self) -> bool {
+        !matches!(self, ElementType::Canvas | ElementType::Grid)
+    }
+
+    /// Whether elements can be attached to one of this type (the platform's `Surface`).
+    pub fn is_surface(self) -> bool {
+        self.is_attachable() && !matches!(self, ElementType::Text | ElementType::Stroke | ElementType::Line)
     }
 }
 
@@ -532,6 +544,10 @@ pub struct Element {
     pub transform: Transform,
     pub pinned: bool,
     pub traits: Json,
+    /// The element it is attached to, if any: its transform then counts from that element's
+    /// position, it moves with it, and it is not a top-level element of the workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<ElementId>,
     #[serde(flatten)]
     pub body: ElementBody,
     pub created_at: i64,
@@ -546,7 +562,14 @@ impl Element {
         self.body.element_type()
     }
 
-    /// The axis-aligned box the element covers on the canvas, in canvas coordinates.
+    /// Its box on the workspace's canvas as a top-level element; none while it is attached
+    /// (its place is then its surface's, and only its surface is indexed by place).
+    pub fn top_level_box(&self) -> Option<BoundingBox> {
+        self.surface.is_none().then(|| self.bounding_box())
+    }
+
+    /// The axis-aligned box the element covers, in the coordinates of its transform (the
+    /// canvas's, or its surface's while attached).
     pub fn bounding_box(&self) -> BoundingBox {
         let t = &self.transform;
         let around = |pts: &mut dyn Iterator<Item = (f64, f64)>, relative: bool| {
@@ -635,6 +658,7 @@ mod tests {
             transform: Transform { x: 10.0, y: 20.0, scale_x: 2.0, scale_y: 1.0 },
             pinned: false,
             traits: serde_json::json!({}),
+            surface: None,
             body: ElementBody::Text { text: "hi".into(), blocks: Block::paragraphs("hi"), style },
             created_at: 1,
             updated_at: 1,

@@ -3,6 +3,7 @@
 //! elements and their traits. Each goes through [`Core::authorize`] first.
 
 use crate::auth::Principal;
+use crate::element::attach;
 use crate::element::find::{self, ElementFilter};
 use crate::element::{self, BoundingBox, Element, ElementType};
 use crate::error::{Error, Result};
@@ -10,7 +11,7 @@ use crate::event::EventPayload;
 use crate::ids::{ElementId, WorkspaceId};
 use crate::model::now_millis;
 use crate::permission::Permission;
-use crate::ports::ElementQuery;
+use crate::ports::{ElementQuery, Placement};
 use crate::service::{actor_of, Core};
 use crate::validate;
 use serde_json::{json, Value as Json};
@@ -20,8 +21,9 @@ impl Core {
     /// (see [`ElementFilter`]), by `zIndex`, then oldest first.
     pub async fn elements(&self, p: &Principal, ws: &WorkspaceId, filter: &ElementFilter) -> Result<Vec<Element>> {
         self.authorize_elements_read(p, ws).await?;
+        let at = filter.when;
         let canvas = match &filter.canvas {
-            Some(id) => match self.element_at(ws, id, filter.when).await? {
+            Some(id) => match self.element_at(ws, id, at).await? {
                 Some(c) if c.element_type() == ElementType::Canvas => Some(c),
                 Some(_) => return Err(Error::bad_input(format!("canvasId: {id} is not a canvas"))),
                 None => return Err(Error::NotFound("canvas")),
@@ -29,8 +31,11 @@ impl Core {
             None => None,
         };
         let origin = match &filter.relative_to {
-            Some(id) => match self.element_at(ws, id, filter.when).await? {
-                Some(o) => Some((o.transform.x, o.transform.y)),
+            Some(id) => match self.element_at(ws, id, at).await? {
+                Some(o) => {
+                    let (x, y) = self.frame_origin(ws, o.surface.as_ref(), None, at).await?;
+                    Some((x + o.transform.x, y + o.transform.y))
+                }
                 None => return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {id}"))),
             },
             None => None,
@@ -43,21 +48,58 @@ impl Core {
             },
             (a, b) => a.or(b),
         };
-        let query = ElementQuery { id: filter.id.as_ref(), types: &filter.types, overlaps: area };
-        let found = match filter.when {
-            Some(at) => self.store.elements_at(ws, at, query).await?,
-            None => self.store.elements(ws, query).await?,
+        // Top-level elements (any, for one asked for by id); with `flatten`, of every type, as
+        // the types asked for may be attached to others.
+        let query = ElementQuery {
+            id: filter.id.as_ref(),
+            types: if filter.flatten { &[] } else { &filter.types },
+            overlaps: area,
+            placement: if filter.id.is_some() { Placement::Any } else { Placement::TopLevel },
         };
-        let wanted = |e: &Element| {
-            inside.is_none_or(|c| c.contains(&e.bounding_box()))
+        let read = |query| async move {
+            match at {
+                Some(at) => self.store.elements_at(ws, at, query).await,
+                None => self.store.elements(ws, query).await,
+            }
+        };
+        let found = read(query).await?;
+        let placed_well = |e: &Element| {
+            inside.is_none_or(|c| e.top_level_box().is_some_and(|b| c.contains(&b)))
                 && canvas.as_ref().is_none_or(|c| c.id != e.id)
-                && filter.traits.as_ref().is_none_or(|t| find::traits_match(&e.traits, t))
         };
         let placed = |e: Element| match origin {
-            Some((x, y)) => e.moved_by(x, y),
-            None => e,
+            Some((x, y)) if e.surface.is_none() => e.moved_by(x, y),
+            _ => e,
         };
-        Ok(found.into_iter().filter(wanted).map(placed).collect())
+        let top: Vec<Element> = found.into_iter().filter(placed_well).map(placed).collect();
+        let all = match filter.flatten {
+            true => {
+                let attached = read(ElementQuery { placement: Placement::Attached, ..Default::default() }).await?;
+                attach::with_attachments(top, &attached)
+            }
+            false => top,
+        };
+        let wanted = |e: &Element| {
+            (filter.types.is_empty() || filter.types.contains(&e.element_type()))
+                && filter.traits.as_ref().is_none_or(|t| find::traits_match(&e.traits, t))
+        };
+        Ok(all.into_iter().filter(wanted).collect())
+    }
+
+    /// The elements attached to others (now or at `at`), for reading surfaces' attachments.
+    pub async fn attached_elements(&self, p: &Principal, ws: &WorkspaceId, at: Option<i64>) -> Result<Vec<Element>> {
+        self.authorize_elements_read(p, ws).await?;
+        let query = ElementQuery { placement: Placement::Attached, ..Default::default() };
+        match at {
+            Some(at) => self.store.elements_at(ws, at, query).await,
+            None => self.store.elements(ws, query).await,
+        }
+    }
+
+    /// One element, now or at `at`, whatever its placement.
+    pub async fn element(&self, p: &Principal, ws: &WorkspaceId, id: &ElementId, at: Option<i64>) -> Result<Element> {
+        self.authorize_elements_read(p, ws).await?;
+        self.element_at(ws, id, at).await?.ok_or(Error::NotFound("element"))
     }
 
     /// The first area the size of `proposed` that no element overlaps (touching is allowed),
@@ -78,7 +120,7 @@ impl Core {
             let query = ElementQuery { overlaps: Some(area), ..Default::default() };
             let found = self.store.elements(ws, query).await?;
             let blocking: Vec<BoundingBox> =
-                found.iter().map(Element::bounding_box).filter(|b| b.overlaps(&area)).collect();
+                found.iter().filter_map(Element::top_level_box).filter(|b| b.overlaps(&area)).collect();
             if blocking.is_empty() {
                 return Ok(Some(area));
             }
@@ -91,7 +133,12 @@ impl Core {
     }
 
     /// One element, now or as it was at `at`.
-    async fn element_at(&self, ws: &WorkspaceId, id: &ElementId, at: Option<i64>) -> Result<Option<Element>> {
+    pub(crate) async fn element_at(
+        &self,
+        ws: &WorkspaceId,
+        id: &ElementId,
+        at: Option<i64>,
+    ) -> Result<Option<Element>> {
         let one = ElementQuery::one(id);
         Ok(match at {
             Some(at) => self.store.elements_at(ws, at, one).await?,
@@ -112,9 +159,17 @@ impl Core {
         relative_to: Option<&ElementId>,
     ) -> Result<Element> {
         self.authorize(p, ws, Permission::ElementCreate).await?;
-        let change = element::input::change(ty, input).map_err(Error::BadInput)?;
+        let mut change = element::input::change(ty, input).map_err(Error::BadInput)?;
+        let names_surface = attach::normalize_surface(&mut change, ws);
         let mut el =
             Element::new(ElementId::generate(), ws.clone(), ty, &change, now_millis()).map_err(Error::BadInput)?;
+        if names_surface && relative_to.is_some() {
+            return Err(Error::bad_input("give either surface or relativeToOriginOf, not both"));
+        }
+        if let Some(surface) = &el.surface {
+            self.check_surface(&el, surface).await?;
+            self.frame_origin(ws, Some(surface), None, None).await?;
+        }
         if let Some(origin) = relative_to {
             let Some(o) = self.store.elements(ws, ElementQuery::one(origin)).await?.pop() else {
                 return Err(Error::bad_input(format!("relativeToOriginOf: there is no element {origin}")));
@@ -137,10 +192,17 @@ impl Core {
         input: Json,
     ) -> Result<Element> {
         self.authorize(p, ws, Permission::ElementUpdate).await?;
-        let data = element::input::change(expected, input).map_err(Error::BadInput)?;
+        let mut data = element::input::change(expected, input).map_err(Error::BadInput)?;
         if data.as_object().is_some_and(|o| o.is_empty()) {
             return Err(Error::bad_input("nothing to update: the input sets no field"));
         }
+        // An attach or detach: where the element's frame starts before and after, checked
+        // against the element as the write finds it.
+        let frames = match attach::normalize_surface(&mut data, ws) {
+            true => Some(self.surface_move(ws, id, &data).await?),
+            false => None,
+        };
+        let keep_place = data.get("transform").is_none();
         let change = move |el: Element| -> Result<(Option<Element>, EventPayload)> {
             if el.element_type() != expected {
                 return Err(Error::bad_input(format!(
@@ -150,11 +212,23 @@ impl Core {
                     expected.as_str()
                 )));
             }
+            let was_on = el.surface.clone();
             let mut el = el.merged(&data).map_err(Error::BadInput)?;
+            let mut data = data.clone();
+            if let Some(((surface_then, from), to)) = &frames {
+                if was_on != *surface_then {
+                    return Err(Error::Conflict("the element moved to another surface meanwhile; try again".into()));
+                }
+                if keep_place {
+                    el = el.moved_by(to.0 - from.0, to.1 - from.1);
+                }
+                if let (Some(d), Json::Object(placement)) = (data.as_object_mut(), attach::placement_fields(&el)) {
+                    d.extend(placement);
+                }
+            }
             el.updated_at = now_millis();
             validate::element(&el)?;
-            let payload =
-                EventPayload::ElementUpdated { element_id: el.id.clone(), element_type: expected, data: data.clone() };
+            let payload = EventPayload::ElementUpdated { element_id: el.id.clone(), element_type: expected, data };
             Ok((Some(el), payload))
         };
         match self.store.change_element(ws, id, &actor_of(p), &change).await? {
@@ -211,11 +285,16 @@ impl Core {
         Ok(if find::traits_match(&input, &frame) { input } else { json!({}) })
     }
 
+    /// Delete an element, and first what is attached to it (the deepest first, each its own
+    /// event, so that no state in between has an attachment without its surface).
     pub async fn delete_element(&self, p: &Principal, ws: &WorkspaceId, id: &ElementId) -> Result<()> {
         self.authorize(p, ws, Permission::ElementDelete).await?;
         let change = |el: Element| -> Result<(Option<Element>, EventPayload)> {
             Ok((None, EventPayload::ElementDeleted { element_id: el.id.clone(), element_type: el.element_type() }))
         };
+        for attached in self.attached_under(ws, id).await? {
+            self.store.change_element(ws, &attached, &actor_of(p), &change).await?;
+        }
         match self.store.change_element(ws, id, &actor_of(p), &change).await? {
             Some(_) => Ok(()),
             None => Err(Error::NotFound("element")),

@@ -3,7 +3,7 @@
 
 use super::comments::Comment;
 use super::element_inputs::JsonObject;
-use super::elements::{Element, ElementType};
+use super::elements::{Element, ElementType, Transform};
 use super::types::{BackgroundTheme, GqlActorType, UpdateWorkspaceStyle};
 use super::updates::UpdateElement;
 use async_graphql::{Interface, Json, Object, ID};
@@ -24,6 +24,8 @@ use tessera_core::event::{Event, EventPayload};
 pub enum Command {
     CreateElementCommand(CreateElementCommand),
     UpdateElementCommand(UpdateElementCommand),
+    AttachCommand(AttachCommand),
+    DetachCommand(DetachCommand),
     DeleteElementCommand(DeleteElementCommand),
     CreateCommentCommand(CreateCommentCommand),
     UpdateTraitsCommand(UpdateTraitsCommand),
@@ -44,6 +46,8 @@ pub enum Command {
 pub enum HistoryCommand {
     CreateElementCommand(CreateElementCommand),
     UpdateElementCommand(UpdateElementCommand),
+    AttachCommand(AttachCommand),
+    DetachCommand(DetachCommand),
     DeleteElementCommand(DeleteElementCommand),
     CreateCommentCommand(CreateCommentCommand),
     UpdateTraitsCommand(UpdateTraitsCommand),
@@ -55,7 +59,11 @@ impl HistoryCommand {
     pub fn of(e: Arc<Event>) -> Option<Self> {
         Some(match &e.payload {
             EventPayload::ElementCreated { .. } => HistoryCommand::CreateElementCommand(CreateElementCommand(e)),
-            EventPayload::ElementUpdated { .. } => HistoryCommand::UpdateElementCommand(UpdateElementCommand(e)),
+            EventPayload::ElementUpdated { data, .. } => match adhesion(data) {
+                Some(true) => HistoryCommand::AttachCommand(AttachCommand(e)),
+                Some(false) => HistoryCommand::DetachCommand(DetachCommand(e)),
+                None => HistoryCommand::UpdateElementCommand(UpdateElementCommand(e)),
+            },
             EventPayload::ElementDeleted { .. } => HistoryCommand::DeleteElementCommand(DeleteElementCommand(e)),
             EventPayload::CommentCreated { .. } => HistoryCommand::CreateCommentCommand(CreateCommentCommand(e)),
             EventPayload::TraitsUpdated { .. } => HistoryCommand::UpdateTraitsCommand(UpdateTraitsCommand(e)),
@@ -65,6 +73,16 @@ impl HistoryCommand {
             | EventPayload::WorkspaceDeleted { .. } => return None,
         })
     }
+}
+
+/// Whether an element update only attached (`true`) or detached (`false`) the element, with
+/// its new place: the platform's adhesion commands. Updates that change more are update
+/// commands, whose `data` names the `surface` too.
+fn adhesion(data: &Value) -> Option<bool> {
+    const PLACE: [&str; 6] = ["surface", "transform", "zIndex", "start", "end", "controlPoints"];
+    let fields = data.as_object()?;
+    let surface = fields.get("surface")?;
+    fields.keys().all(|k| PLACE.contains(&k.as_str())).then(|| !surface.is_null())
 }
 
 /// Defines a command object: the fields every command has, then `$extra` fields, which read
@@ -122,6 +140,40 @@ command_object!(UpdateElementCommand, "An element changed; `data` holds the fiel
         payload!(self, EventPayload::ElementUpdated { element_type, data, .. } => UpdateElement::read(*element_type, data))
     }
 });
+
+/// An adhesion command: the element, its type and its place after it, then `$extra` fields.
+macro_rules! adhesion_command {
+    ($name:ident, $doc:literal, { $($extra:tt)* }) => {
+        command_object!($name, $doc, {
+        /// id of attachable element
+        async fn element_id(&self) -> ID {
+            payload!(self, EventPayload::ElementUpdated { element_id, .. } => ID(element_id.0.clone()))
+        }
+        async fn element_type(&self) -> ElementType {
+            payload!(self, EventPayload::ElementUpdated { element_type, .. } => (*element_type).into())
+        }
+        async fn z_index(&self) -> Option<i64> {
+            payload!(self, EventPayload::ElementUpdated { data, .. } => data["zIndex"].as_i64())
+        }
+        /// Where the element is now: from its surface's position (attached) or the canvas's.
+        async fn transform(&self) -> Option<Transform> {
+            payload!(self, EventPayload::ElementUpdated { data, .. } => serde_json::from_value::<tessera_core::element::Transform>(data["transform"].clone()).ok().map(|t| {
+                Transform { x: t.x, y: t.y, scale_x: t.scale_x, scale_y: t.scale_y }
+            }))
+        }
+        $($extra)*
+        });
+    };
+}
+
+adhesion_command!(AttachCommand, "An element was attached to a surface.", {
+    /// id of the target surface
+    async fn surface_id(&self) -> Option<String> {
+        payload!(self, EventPayload::ElementUpdated { data, .. } => data["surface"].as_str().map(str::to_owned))
+    }
+});
+
+adhesion_command!(DetachCommand, "An element was detached from its surface and is top-level again.", {});
 
 command_object!(DeleteElementCommand, "An element was deleted.", {
     /// Workspace-unique element id

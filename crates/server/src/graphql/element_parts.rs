@@ -95,6 +95,26 @@ pub enum AttachableType {
     LinkedDocument,
 }
 
+impl AttachableType {
+    /// The stored element type, if tessera stores this one.
+    pub fn stored(self) -> Option<el::ElementType> {
+        use el::ElementType as T;
+        Some(match self {
+            AttachableType::Text => T::Text,
+            AttachableType::Icon => T::Icon,
+            AttachableType::Image => T::Image,
+            AttachableType::Document => T::Document,
+            AttachableType::Browser => T::Browser,
+            AttachableType::Video => T::Video,
+            AttachableType::Stroke => T::Stroke,
+            AttachableType::Shape => T::Shape,
+            AttachableType::Line => T::Line,
+            AttachableType::Window => T::Window,
+            AttachableType::LegacyNote | AttachableType::Whiteboard | AttachableType::LinkedDocument => return None,
+        })
+    }
+}
+
 /// Where an asset's upload and processing stand.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(rename_items = "snake_case")]

@@ -5,9 +5,89 @@
 use super::comments::{self, Comment, CommentsByElement};
 pub use super::element_parts::*;
 use super::unstored_elements::{LegacyNote, LinkedDocument, Selection, Whiteboard};
+use super::{core, principal, Gql};
 use async_graphql::{Context, Interface, Json, Object, SimpleObject, ID};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
 use tessera_core::element::{self as el, Element as DomainElement, ElementBody};
+use tessera_core::ids::ElementId;
+
+/// What an element object reads beyond itself, shared by the objects of one list: the
+/// comments and the attached elements read ahead for all of them, and the instant the list
+/// shows (`None`: now), which its surfaces and attachments are read at too.
+#[derive(Clone, Default)]
+pub struct Around {
+    pub comments: Option<CommentsByElement>,
+    pub attached: Option<Arc<Attached>>,
+    pub at: Option<i64>,
+}
+
+/// A workspace's attached elements, by id and by the surface they are attached to.
+pub struct Attached {
+    by_id: HashMap<ElementId, DomainElement>,
+    on: HashMap<ElementId, Vec<ElementId>>,
+}
+
+impl Attached {
+    pub fn new(list: Vec<DomainElement>) -> Self {
+        let mut on: HashMap<ElementId, Vec<ElementId>> = HashMap::new();
+        for e in &list {
+            if let Some(s) = &e.surface {
+                on.entry(s.clone()).or_default().push(e.id.clone());
+            }
+        }
+        Attached { by_id: list.into_iter().map(|e| (e.id.clone(), e)).collect(), on }
+    }
+
+    fn on(&self, surface: &ElementId) -> impl Iterator<Item = &DomainElement> {
+        self.on.get(surface).into_iter().flatten().filter_map(|id| self.by_id.get(id))
+    }
+}
+
+impl Around {
+    /// The attached elements: those read ahead, or read now.
+    async fn attached(
+        &self,
+        ctx: &Context<'_>,
+        ws: &tessera_core::ids::WorkspaceId,
+    ) -> async_graphql::Result<Arc<Attached>> {
+        if let Some(a) = &self.attached {
+            return Ok(a.clone());
+        }
+        let list = core(ctx).attached_elements(principal(ctx)?, ws, self.at).await.gql()?;
+        Ok(Arc::new(Attached::new(list)))
+    }
+
+    /// The element `e` is attached to, as a `Surface`.
+    async fn surface_of(&self, ctx: &Context<'_>, e: &DomainElement) -> async_graphql::Result<Option<Surface>> {
+        let Some(id) = &e.surface else { return Ok(None) };
+        let read_ahead = self.attached.as_ref().and_then(|a| a.by_id.get(id).cloned());
+        let surface = match read_ahead {
+            Some(s) => s,
+            None => core(ctx).element(principal(ctx)?, &e.workspace_id, id, self.at).await.gql()?,
+        };
+        Ok(Surface::of(surface, self.clone()))
+    }
+
+    /// What is attached to `e`, of the types asked for (all when none are).
+    async fn attachments_of(
+        &self,
+        ctx: &Context<'_>,
+        e: &DomainElement,
+        types: Option<Vec<AttachableType>>,
+    ) -> async_graphql::Result<Vec<Attachable>> {
+        let attached = self.attached(ctx, &e.workspace_id).await?;
+        let types: Vec<el::ElementType> =
+            types.unwrap_or_default().into_iter().filter_map(AttachableType::stored).collect();
+        let around = Around { attached: Some(attached.clone()), ..self.clone() };
+        Ok(attached
+            .on(&e.id)
+            .filter(|a| types.is_empty() || types.contains(&a.element_type()))
+            .filter_map(|a| Attachable::of(a.clone(), around.clone()))
+            .collect())
+    }
+}
 
 /// Defines one element object: the fields every element has, the fields of the interfaces it
 /// implements beyond `Element` (`attachable`: `surface`; `surface`: `surface` and
@@ -18,18 +98,25 @@ macro_rules! element_object {
     };
     ($name:ident, $doc:literal, attachable, { $($extra:tt)* }) => {
         element_object!(@object $name, $doc, {
-            /// The element it is attached to: none, as tessera has no attachments.
-            async fn surface(&self) -> Option<Surface> { None }
+            /// The element it is attached to, if any (its transform counts from that one's position).
+            async fn surface(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Surface>> {
+                self.1.surface_of(ctx, &self.0).await
+            }
         }, { $($extra)* });
     };
     ($name:ident, $doc:literal, surface, { $($extra:tt)* }) => {
         element_object!(@object $name, $doc, {
-            /// The element it is attached to: none, as tessera has no attachments.
-            async fn surface(&self) -> Option<Surface> { None }
-            /// The elements attached to it: none, as tessera has no attachments.
-            async fn attachments(&self, r#type: Option<Vec<AttachableType>>) -> Vec<Attachable> {
-                let _ = r#type;
-                Vec::new()
+            /// The element it is attached to, if any (its transform counts from that one's position).
+            async fn surface(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Surface>> {
+                self.1.surface_of(ctx, &self.0).await
+            }
+            /// The elements attached to it, of the types asked for.
+            async fn attachments(
+                &self,
+                ctx: &Context<'_>,
+                r#type: Option<Vec<AttachableType>>,
+            ) -> async_graphql::Result<Vec<Attachable>> {
+                self.1.attachments_of(ctx, &self.0, r#type).await
             }
         }, { $($extra)* });
     };
@@ -57,7 +144,7 @@ macro_rules! element_object {
     };
     (@object $name:ident, $doc:literal, { $($roles:tt)* }, { $($extra:tt)* }) => {
         #[doc = $doc]
-        pub struct $name(pub DomainElement, pub Option<CommentsByElement>);
+        pub struct $name(pub DomainElement, pub Around);
 
         #[Object]
         impl $name {
@@ -79,7 +166,7 @@ macro_rules! element_object {
             async fn traits(&self) -> Json<Value> { Json(self.0.traits.clone()) }
             /// The comments on the element, oldest first (replies name their `parentId`).
             async fn comments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Comment>> {
-                comments::of_element(ctx, &self.0.workspace_id, &self.0.id, self.1.as_ref()).await
+                comments::of_element(ctx, &self.0.workspace_id, &self.0.id, self.1.comments.as_ref()).await
             }
             $($roles)*
             $($extra)*
@@ -359,7 +446,7 @@ pub enum Element {
     Whiteboard(Whiteboard),
 }
 
-/// Element that can be attached to another's surface (tessera attaches none).
+/// Element that can be attached to another's surface.
 #[allow(clippy::duplicated_attributes)]
 #[derive(Interface)]
 #[graphql(
@@ -370,7 +457,7 @@ pub enum Element {
     field(name = "bounding_box", ty = "BoundingBox"),
     field(name = "traits", ty = "Json<Value>"),
     field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
-    field(name = "surface", ty = "Option<Surface>")
+    field(name = "surface", ty = "async_graphql::Result<Option<Surface>>")
 )]
 pub enum Attachable {
     Text(Text),
@@ -388,7 +475,7 @@ pub enum Attachable {
     Whiteboard(Whiteboard),
 }
 
-/// Element to which other elements can be attached (tessera attaches none).
+/// Element to which other elements can be attached.
 #[allow(clippy::duplicated_attributes)]
 #[derive(Interface)]
 #[graphql(
@@ -399,7 +486,11 @@ pub enum Attachable {
     field(name = "bounding_box", ty = "BoundingBox"),
     field(name = "traits", ty = "Json<Value>"),
     field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
-    field(name = "attachments", ty = "Vec<Attachable>", arg(name = "type", ty = "Option<Vec<AttachableType>>"))
+    field(
+        name = "attachments",
+        ty = "async_graphql::Result<Vec<Attachable>>",
+        arg(name = "type", ty = "Option<Vec<AttachableType>>")
+    )
 )]
 pub enum Surface {
     Shape(Shape),
@@ -462,14 +553,13 @@ pub enum AssetBacked {
 
 impl From<DomainElement> for Element {
     fn from(e: DomainElement) -> Self {
-        Element::with_comments(e, None)
+        Element::of(e, Around::default())
     }
 }
 
 impl Element {
-    /// An element whose comments were read ahead with its list's, if `comments` is given.
-    pub fn with_comments(e: DomainElement, comments: Option<CommentsByElement>) -> Self {
-        let c = comments;
+    /// The object of an element's type.
+    pub fn of(e: DomainElement, c: Around) -> Self {
         match e.element_type() {
             el::ElementType::Text => Element::Text(Text(e, c)),
             el::ElementType::Shape => Element::Shape(Shape(e, c)),
@@ -484,6 +574,41 @@ impl Element {
             el::ElementType::Icon => Element::Icon(Icon(e, c)),
             el::ElementType::Window => Element::Window(Window(e, c)),
         }
+    }
+}
+
+impl Attachable {
+    /// The element as an `Attachable`, if its type is one.
+    pub fn of(e: DomainElement, c: Around) -> Option<Self> {
+        Some(match Element::of(e, c) {
+            Element::Text(x) => Attachable::Text(x),
+            Element::Shape(x) => Attachable::Shape(x),
+            Element::Stroke(x) => Attachable::Stroke(x),
+            Element::Line(x) => Attachable::Line(x),
+            Element::Image(x) => Attachable::Image(x),
+            Element::Document(x) => Attachable::Document(x),
+            Element::Video(x) => Attachable::Video(x),
+            Element::Browser(x) => Attachable::Browser(x),
+            Element::Icon(x) => Attachable::Icon(x),
+            Element::Window(x) => Attachable::Window(x),
+            _ => return None,
+        })
+    }
+}
+
+impl Surface {
+    /// The element as a `Surface`, if its type is one.
+    pub fn of(e: DomainElement, c: Around) -> Option<Self> {
+        Some(match Element::of(e, c) {
+            Element::Shape(x) => Surface::Shape(x),
+            Element::Image(x) => Surface::Image(x),
+            Element::Document(x) => Surface::Document(x),
+            Element::Video(x) => Surface::Video(x),
+            Element::Browser(x) => Surface::Browser(x),
+            Element::Icon(x) => Surface::Icon(x),
+            Element::Window(x) => Surface::Window(x),
+            _ => return None,
+        })
     }
 }
 

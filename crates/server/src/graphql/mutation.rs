@@ -170,7 +170,7 @@ impl Mutation {
         input: CreateTextInput,
     ) -> async_graphql::Result<Text> {
         let el = self.create(ctx, workspace_id, DomainType::Text, to_json(&input), relative_to_origin_of).await?;
-        Ok(Text(el, None))
+        Ok(Text(el, Around::default()))
     }
 
     async fn update_text(
@@ -192,7 +192,7 @@ impl Mutation {
         input: CreateShapeInput,
     ) -> async_graphql::Result<Shape> {
         let el = self.create(ctx, workspace_id, DomainType::Shape, to_json(&input), relative_to_origin_of).await?;
-        Ok(Shape(el, None))
+        Ok(Shape(el, Around::default()))
     }
 
     async fn update_shape(
@@ -214,7 +214,7 @@ impl Mutation {
         input: CreateCanvasInput,
     ) -> async_graphql::Result<Canvas> {
         let el = self.create(ctx, workspace_id, DomainType::Canvas, to_json(&input), relative_to_origin_of).await?;
-        Ok(Canvas(el, None))
+        Ok(Canvas(el, Around::default()))
     }
 
     async fn update_canvas(
@@ -236,7 +236,7 @@ impl Mutation {
         input: CreateStrokeInput,
     ) -> async_graphql::Result<Stroke> {
         let el = self.create(ctx, workspace_id, DomainType::Stroke, to_json(&input), relative_to_origin_of).await?;
-        Ok(Stroke(el, None))
+        Ok(Stroke(el, Around::default()))
     }
 
     async fn update_stroke(
@@ -258,7 +258,7 @@ impl Mutation {
         input: CreateLineInput,
     ) -> async_graphql::Result<Line> {
         let el = self.create(ctx, workspace_id, DomainType::Line, to_json(&input), relative_to_origin_of).await?;
-        Ok(Line(el, None))
+        Ok(Line(el, Around::default()))
     }
 
     async fn update_line(
@@ -280,7 +280,7 @@ impl Mutation {
         input: CreateImageInput,
     ) -> async_graphql::Result<CreateImageResponse> {
         let el = self.create(ctx, workspace_id, DomainType::Image, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateImageResponse { content: None, preview: None, image: Image(el, None) })
+        Ok(CreateImageResponse { content: None, preview: None, image: Image(el, Around::default()) })
     }
 
     async fn update_image(
@@ -324,7 +324,7 @@ impl Mutation {
         input: CreateDocumentInput,
     ) -> async_graphql::Result<CreateDocumentResponse> {
         let el = self.create(ctx, workspace_id, DomainType::Document, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateDocumentResponse { content: None, preview: None, document: Document(el, None) })
+        Ok(CreateDocumentResponse { content: None, preview: None, document: Document(el, Around::default()) })
     }
 
     async fn update_document(
@@ -346,7 +346,7 @@ impl Mutation {
         input: CreateVideoInput,
     ) -> async_graphql::Result<CreateVideoResponse> {
         let el = self.create(ctx, workspace_id, DomainType::Video, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateVideoResponse { content: None, preview: None, video: Video(el, None) })
+        Ok(CreateVideoResponse { content: None, preview: None, video: Video(el, Around::default()) })
     }
 
     async fn update_video(
@@ -368,7 +368,7 @@ impl Mutation {
         input: CreateBrowserInput,
     ) -> async_graphql::Result<Browser> {
         let el = self.create(ctx, workspace_id, DomainType::Browser, to_json(&input), relative_to_origin_of).await?;
-        Ok(Browser(el, None))
+        Ok(Browser(el, Around::default()))
     }
 
     async fn update_browser(
@@ -390,7 +390,7 @@ impl Mutation {
         input: CreateGridInput,
     ) -> async_graphql::Result<Grid> {
         let el = self.create(ctx, workspace_id, DomainType::Grid, to_json(&input), relative_to_origin_of).await?;
-        Ok(Grid(el, None))
+        Ok(Grid(el, Around::default()))
     }
 
     async fn update_grid(
@@ -412,7 +412,7 @@ impl Mutation {
         input: CreateIconInput,
     ) -> async_graphql::Result<Icon> {
         let el = self.create(ctx, workspace_id, DomainType::Icon, to_json(&input), relative_to_origin_of).await?;
-        Ok(Icon(el, None))
+        Ok(Icon(el, Around::default()))
     }
 
     async fn update_icon(
@@ -434,7 +434,7 @@ impl Mutation {
         input: CreateWindowInput,
     ) -> async_graphql::Result<Window> {
         let el = self.create(ctx, workspace_id, DomainType::Window, to_json(&input), relative_to_origin_of).await?;
-        Ok(Window(el, None))
+        Ok(Window(el, Around::default()))
     }
 
     async fn update_window(

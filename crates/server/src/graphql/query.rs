@@ -1,7 +1,7 @@
 //! Queries.
 
 use super::element_inputs::{to_json, TraitInput};
-use super::elements::{Element, ElementType};
+use super::elements::{Around, Attached, Element, ElementType};
 use super::filters::{
     OrganizationFilters, OrganizationOrdering, RoleFilters, RoleOrdering, UserFilters, UserOrdering, WorkspaceFilters,
     WorkspaceOrdering,
@@ -12,6 +12,7 @@ use super::types::{Me, Organization, OrganizationsPaged, RolesPaged, User, Users
 use super::{core, element_id, org_id, principal, workspace_id, Gql};
 use async_graphql::{Context, Enum, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use tessera_core::element::find::ElementFilter;
 use tessera_core::element::BoundingBox;
 
@@ -176,14 +177,11 @@ impl Query {
         r#type: Option<Vec<ElementType>>,
         overlaps: Option<Viewport>,
         #[graphql(desc = "retrieve element state as of the specified moment in time")] when: Option<DateTime<Utc>>,
-        #[graphql(desc = "include attachments in toplevel query results (tessera has no attachments: every \
-                          element is top-level)")]
-        flatten: Option<bool>,
+        #[graphql(desc = "include attachments in toplevel query results")] flatten: Option<bool>,
         #[graphql(desc = "id of the element. When specified, its origin point will be used to compute relative \
                           coordinates of other elements")]
         relative_to_origin_of: Option<String>,
     ) -> async_graphql::Result<Vec<Element>> {
-        let _ = flatten;
         let ws = self::workspace_id(workspace_id)?;
         let traits = match traits {
             Some(t) => Some(tessera_core::element::input::traits(to_json(&t)).map_err(bad_input)?),
@@ -204,15 +202,26 @@ impl Query {
             when: when.map(|t| t.timestamp_millis()),
             traits,
             relative_to: relative_to_origin_of.map(|s| element_id("relativeToOriginOf", s)).transpose()?,
+            flatten: flatten.unwrap_or(false),
         };
         let list = core(ctx).elements(principal(ctx)?, &ws, &filter).await.gql()?;
         // One read of the workspace's comments serves every element, if they are asked for.
         // At an instant, only the comments made by then.
-        let comments = match ctx.look_ahead().field("comments").exists() && (list.len() > 1 || filter.when.is_some()) {
+        let ahead = ctx.look_ahead();
+        let many = list.len() > 1 || filter.when.is_some();
+        let comments = match ahead.field("comments").exists() && many {
             true => Some(super::comments::of_workspace(ctx, &ws, filter.when).await?),
             false => None,
         };
-        Ok(list.into_iter().map(|e| Element::with_comments(e, comments.clone())).collect())
+        // Likewise the attached elements, for every surface's `attachments` and `surface`.
+        let attached = match (ahead.field("attachments").exists() || ahead.field("surface").exists()) && many {
+            true => Some(Arc::new(Attached::new(
+                core(ctx).attached_elements(principal(ctx)?, &ws, filter.when).await.gql()?,
+            ))),
+            false => None,
+        };
+        let around = Around { comments, attached, at: filter.when };
+        Ok(list.into_iter().map(|e| Element::of(e, around.clone())).collect())
     }
 }
 

@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod cli_flow;
 mod cluster;
+mod compat_attachments;
 mod compat_commands;
 mod compat_elements;
 mod compat_identity;
