@@ -12,7 +12,7 @@ use crate::rows::*;
 use async_trait::async_trait;
 use sqlx::{Any, Transaction};
 use tessera_core::auth::TokenRecord;
-use tessera_core::element::{Element, ElementType};
+use tessera_core::element::{BoundingBox, Element, ElementType};
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use tessera_core::model::{
@@ -126,6 +126,35 @@ fn elements_sql(dialect: Dialect, q: &ElementQuery<'_>) -> String {
     format!("SELECT e.data FROM {from}{sql} ORDER BY e.z_index, {creation_order}")
 }
 
+/// The SQL for a value that may be missing, without binding NULL: sqlx's `Any` driver gives
+/// a NULL parameter a type of its own, and PostgreSQL keeps the parameter types a connection
+/// first prepared a statement with, so a statement first run with a NULL refuses a number later
+/// ("incorrect binary data format"). A missing value is the literal `NULL` (a statement of its
+/// own); a present one the next placeholder after `n`.
+fn maybe(present: bool, n: &mut usize) -> String {
+    if !present {
+        return "NULL".into();
+    }
+    *n += 1;
+    format!("${n}")
+}
+
+/// The values of the four box columns, `min_x, min_y, max_x, max_y` (see [`maybe`]).
+fn box_values(b: Option<BoundingBox>, n: &mut usize) -> [String; 4] {
+    [(); 4].map(|_| maybe(b.is_some(), n))
+}
+
+/// Bind a box's four values, if there is a box.
+fn bind_box<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    b: Option<BoundingBox>,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    match b {
+        Some(b) => q.bind(b.x).bind(b.y).bind(b.x + b.width).bind(b.y + b.height),
+        None => q,
+    }
+}
+
 /// Record an element's state after an event (`None`: deleted). Recording one that is there
 /// already (the start-up backfill racing a write) changes nothing.
 pub(crate) async fn insert_version(
@@ -137,22 +166,18 @@ pub(crate) async fn insert_version(
     state: Option<&Element>,
 ) -> Result<()> {
     let b = state.and_then(Element::top_level_box);
-    sqlx::query(
+    let mut n = 4;
+    let data = maybe(state.is_some(), &mut n);
+    let boxed = box_values(b, &mut n).join(", ");
+    let sql = format!(
         "INSERT INTO element_versions (workspace_id, element_id, cursor, at, data, min_x, min_y, max_x, max_y)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING",
-    )
-    .bind(ws.as_str())
-    .bind(id.as_str())
-    .bind(cursor)
-    .bind(at)
-    .bind(state.map(to_json).transpose()?)
-    .bind(b.map(|b| b.x))
-    .bind(b.map(|b| b.y))
-    .bind(b.map(|b| b.x + b.width))
-    .bind(b.map(|b| b.y + b.height))
-    .execute(&mut **tx)
-    .await
-    .map_err(db_err)?;
+         VALUES ($1, $2, $3, $4, {data}, {boxed}) ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING"
+    );
+    let mut q = sqlx::query(&sql).bind(ws.as_str()).bind(id.as_str()).bind(cursor).bind(at);
+    if let Some(state) = state {
+        q = q.bind(to_json(state)?);
+    }
+    bind_box(q, b).execute(&mut **tx).await.map_err(db_err)?;
     Ok(())
 }
 
@@ -561,23 +586,23 @@ impl Store for SqlStore {
     async fn insert_element(&self, el: &Element, actor: &Actor) -> Result<Event> {
         let mut tx = self.begin().await?;
         let b = el.top_level_box();
-        sqlx::query(
+        let mut n = 5;
+        let (boxed, surface) = (box_values(b, &mut n).join(", "), maybe(el.surface.is_some(), &mut n));
+        let sql = format!(
             "INSERT INTO elements (workspace_id, id, type, z_index, data, min_x, min_y, max_x, max_y, surface_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(el.workspace_id.as_str())
-        .bind(el.id.as_str())
-        .bind(el.element_type().as_str())
-        .bind(el.z_index)
-        .bind(to_json(el)?)
-        .bind(b.map(|b| b.x))
-        .bind(b.map(|b| b.y))
-        .bind(b.map(|b| b.x + b.width))
-        .bind(b.map(|b| b.y + b.height))
-        .bind(el.surface.as_ref().map(|s| s.as_str()))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+             VALUES ($1, $2, $3, $4, $5, {boxed}, {surface})"
+        );
+        let q = sqlx::query(&sql)
+            .bind(el.workspace_id.as_str())
+            .bind(el.id.as_str())
+            .bind(el.element_type().as_str())
+            .bind(el.z_index)
+            .bind(to_json(el)?);
+        let mut q = bind_box(q, b);
+        if let Some(s) = &el.surface {
+            q = q.bind(s.as_str());
+        }
+        q.execute(&mut *tx).await.map_err(db_err)?;
         let created = EventPayload::ElementCreated { element: Box::new(el.clone()) };
         let event = self.append(tx, &el.workspace_id, actor, created, Some((&el.id, Some(el)))).await?;
         Ok(event)
@@ -603,27 +628,29 @@ impl Store for SqlStore {
         match &next {
             Some(el) => {
                 let b = el.top_level_box();
-                sqlx::query(
-                    "UPDATE elements SET z_index = $1, data = $2, min_x = $3, min_y = $4, max_x = $5, max_y = $6,
-                     surface_id = $7 WHERE workspace_id = $8 AND id = $9",
-                )
-                .bind(el.z_index)
-                .bind(to_json(el)?)
-                .bind(b.map(|b| b.x))
-                .bind(b.map(|b| b.y))
-                .bind(b.map(|b| b.x + b.width))
-                .bind(b.map(|b| b.y + b.height))
-                .bind(el.surface.as_ref().map(|s| s.as_str()))
-                .bind(ws.as_str())
-                .bind(id.as_str())
+                let mut n = 4;
+                let [min_x, min_y, max_x, max_y] = box_values(b, &mut n);
+                let surface = maybe(el.surface.is_some(), &mut n);
+                let sql = format!(
+                    "UPDATE elements SET z_index = $1, data = $2, min_x = {min_x}, min_y = {min_y}, max_x = {max_x},
+                     max_y = {max_y}, surface_id = {surface} WHERE workspace_id = $3 AND id = $4"
+                );
+                let q = sqlx::query(&sql).bind(el.z_index).bind(to_json(el)?).bind(ws.as_str()).bind(id.as_str());
+                let mut q = bind_box(q, b);
+                if let Some(s) = &el.surface {
+                    q = q.bind(s.as_str());
+                }
+                q.execute(&mut *tx).await.map_err(db_err)?;
             }
-            None => sqlx::query("DELETE FROM elements WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.as_str())
-                .bind(id.as_str()),
+            None => {
+                sqlx::query("DELETE FROM elements WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.as_str())
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
         }
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
         let event = self.append(tx, ws, actor, payload, Some((id, next.as_ref()))).await?;
         Ok(Some((next, event)))
     }

@@ -158,7 +158,8 @@ async fn deleting_a_surface_deletes_its_attachments_first_and_commands_tell_each
     let attach_shape = "mutation($ws:String!, $id:String!, $s:String!){ updateShape(workspaceId:$ws, id:$id, input:{surface:$s}) { id } }";
     run(&f, attach_shape, json!({"ws": ws, "id": inner, "s": outer})).await;
     run(&f, ATTACH, json!({"workspaceId": ws, "surfaceToAttachTo": inner, "textElementId": text})).await;
-    assert!(move_text(&f, &text, &ws).await["errors"].is_null());
+    let detached = move_text(&f, &text, &ws).await;
+    assert!(detached["errors"].is_null(), "{detached}");
     let both = "mutation($ws:String!, $id:String!, $s:String!){ updateText(workspaceId:$ws, id:$id, input:{surface:$s, text:\"moved\"}) { id } }";
     run(&f, both, json!({"ws": ws, "id": text, "s": inner})).await;
     let delete = "mutation($ws:String!, $id:String!){ delete(workspaceId:$ws, id:$id) }";
