@@ -24,7 +24,7 @@ NAMED = [
     ("user", "user"), ("role", "role"), ("canvas", "canvas"), ("image", "image"), ("document", "document"),
     ("video", "video"), ("grid", "grid"), ("icon", "icon"), ("line", "line"), ("shape", "shape"),
     ("stroke", "stroke"), ("browser", "browser"), ("anchor", "shape"), ("text", "text"),
-    ("todelete", "doomed"), ("surface", "text"), ("upload", "upload"),
+    ("todelete", "doomed"), ("surface", "shape"), ("upload", "upload"),
 ]
 ID_NAME = re.compile(r"(id|Id|ID|Uid)$|^ws$|^workspace")
 # An element id of a request with no name for its type: the type its root field names.
@@ -43,7 +43,7 @@ DRAW = {
     "video": ("createVideo", '{title: "clip", videoFormat: mp4}', "video { id }"),
     "browser": ("createBrowser", '{url: "https://example.com"}', "id"),
     "grid": ("createGrid", "{rowCount: 2, columnCount: 2, cells: []}", "id"),
-    "icon": ("createIcon", '{assetPath: "/icons/star.svg"}', "id"),
+    "icon": ("createIcon", '{assetPath: "/icons/Tessera/Shapes/line/star.svg"}', "id"),
     "window": ("createWindow", "{style: {width: 100, height: 100}}", "id"),
 }
 
