@@ -29,6 +29,7 @@ before(async () => {
   });
   browser = await h.launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
   await page.goto('http://localhost:3001/board');
   await page.waitForFunction(() => /live/.test(document.querySelector('#status').textContent));
 });
@@ -202,6 +203,61 @@ test('board: a deleted element disappears', async () => {
   await page.waitForSelector(`#board g[data-id="${ids.stroke}"]`, { state: 'detached', timeout: LOST_AFTER });
   assert.match(await page.textContent('#element-count'), /^6 elements/);
   assert.ok(await drawn(ids.image), 'the others stay');
+});
+
+test('board: documents, videos, browsers, grids, icons and windows; an attachment moves with its surface', async () => {
+  const create = async (mutation, input, select = 'id') => {
+    const { x } = await bot(`mutation($ws: String!) { x: ${mutation}(workspaceId: $ws, input: ${input}) { ${select} } }`);
+    return x.id ?? Object.values(x)[0].id;
+  };
+  const found = await bot('{ searchIcons(queryString: "star", variantName: "solid") { results { variant { assetPath } } } }');
+  const star = found.searchIcons.results[0].variant.assetPath;
+  const iconLoaded = page.waitForResponse((r) => new URL(r.url()).pathname === star, { timeout: LOST_AFTER });
+  ids.document = await create('createDocument', '{title: "Plan.pdf", documentFormat: pdf, width: 300, height: 400, transform: {x: 1500, y: 0}}', 'document { id }');
+  ids.video = await create('createVideo', '{title: "Demo", videoFormat: mp4, width: 320, height: 180, transform: {x: 1500, y: 500}}', 'video { id }');
+  ids.browser = await create('createBrowser', '{url: "https://example.com/plan", transform: {x: 1900, y: 0}, style: {width: 500, height: 300}}');
+  ids.grid = await create('createGrid', `{rowCount: 2, columnCount: 3, cells: [], transform: {x: 1900, y: 400},
+    style: {cellWidth: 100, cellHeight: 80, horizontalCellMargin: 5, verticalCellMargin: 10}}`);
+  ids.icon = await create('createIcon', `{assetPath: "${star}", width: 120, height: 120, transform: {x: 2500, y: 0},
+    style: {color: {r: 255, g: 0, b: 0, a: 1}}}`);
+  ids.window = await create('createWindow', '{transform: {x: 2500, y: 300}, style: {width: 400, height: 300}}');
+  // Attached to the window: its transform counts from the window's position.
+  ids.note = await create('createText', `{text: "On the window", surface: "${ids.window}", transform: {x: 20, y: 60},
+    style: {width: 200, height: 50, fontSize: 20}}`);
+  await page.waitForFunction((n) => document.querySelectorAll('#board g[data-id]').length === n, 13, { timeout: LOST_AFTER }).catch(async (e) => { console.log('DEBUG', await page.textContent('#status'), await page.textContent('#element-count')); throw e; });
+  assert.equal((await iconLoaded).status(), 200, 'the icon\'s file came from the server');
+  await page.waitForTimeout(100);
+  await h.screenshot(page, 'drawing-board-more-types');
+
+  const doc = await drawn(ids.document, '.frame');
+  sameBox(doc.box, { x: 1500, y: 0, width: 300, height: 400 }, 'document');
+  assert.equal(doc.text, 'Plan.pdf');
+  sameBox((await drawn(ids.video, '.frame')).box, { x: 1500, y: 500, width: 320, height: 180 }, 'video');
+  const browserEl = await drawn(ids.browser, '.frame');
+  sameBox(browserEl.box, { x: 1900, y: 0, width: 500, height: 300 }, 'browser');
+  assert.equal(browserEl.text, 'https://example.com/plan', 'the address in the title bar');
+  // Six cells of 100×80, 5 and 10 of margin on each side: the outlines span 3×110−10 by 2×100−20.
+  sameBox((await drawn(ids.grid, '.cells')).box, { x: 1905, y: 410, width: 320, height: 180 }, 'grid cells');
+  const icon = await drawn(ids.icon, 'image');
+  sameBox(icon.box, { x: 2500, y: 0, width: 120, height: 120 }, 'icon');
+  assert.equal(new URL(icon.attrs.href).pathname, star);
+  assert.match(icon.attrs.filter, /^url\(#board-tint-\d+\)$/, 'tinted in its colour');
+  sameBox((await drawn(ids.window, '.frame')).box, { x: 2500, y: 300, width: 400, height: 300 }, 'window');
+  const note = await drawn(ids.note, 'foreignObject');
+  sameBox(note.box, { x: 2520, y: 360, width: 200, height: 50 }, 'the attached note, from the window\'s position');
+  const order = await page.$$eval('#board g[data-id]', (gs) => gs.map((g) => g.dataset.id));
+  assert.equal(order.indexOf(ids.note), order.indexOf(ids.window) + 1, 'drawn right above its surface');
+
+  const windowCursor = (await drawn(ids.window)).cursor;
+  await bot('mutation($ws: String!, $id: String!) { updateWindow(workspaceId: $ws, id: $id, input: {transform: {x: 2600, y: 400}}) { id } }', { id: ids.window });
+  await waitForCursor(ids.window, windowCursor);
+  sameBox((await drawn(ids.note, 'foreignObject')).box, { x: 2620, y: 460, width: 200, height: 50 }, 'the note moved with the window');
+  // Detached without a transform: it stays where it is, on its own.
+  const noteCursor = (await drawn(ids.note)).cursor;
+  await bot('mutation($ws: String!, $id: String!) { updateText(workspaceId: $ws, id: $id, input: {surface: $ws}) { id } }', { id: ids.note });
+  await waitForCursor(ids.note, noteCursor);
+  sameBox((await drawn(ids.note, 'foreignObject')).box, { x: 2620, y: 460, width: 200, height: 50 }, 'detached in place');
+  assert.equal(await page.$eval(`#board g[data-id="${ids.note}"]`, (g) => g.dataset.surface ?? null), null);
 });
 
 test('board: drag pans, the wheel and the buttons zoom, "Fit" frames every element', async () => {

@@ -8,8 +8,10 @@ import { h, svg } from './view.js';
 const MIN_ZOOM = 0.02;
 const MAX_ZOOM = 20;
 
-/** The board inside `container`; returns `{ command(cmd) }`. */
-export function board(container) {
+/** The board inside `container`, of workspace `workspaceId` on the server at `apiBase` (where
+ * icons' files are); returns `{ command(cmd) }`. */
+export function board(container, { apiBase, workspaceId } = {}) {
+  const env = { assetBase: apiBase };
   const elements = new Map();
   const groups = new Map(); // element id → its <g>
   const layer = svg('g', { id: 'board-world' });
@@ -82,12 +84,24 @@ export function board(container) {
   root.addEventListener('pointerup', drop);
   root.addEventListener('pointercancel', drop);
 
-  // Stacking: by zIndex, then by creation.
-  const order = (g) => [Number(g.dataset.z), Number(g.dataset.created)];
-  const before = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  // Stacking: by zIndex, then by creation; what is attached to an element right above it, in
+  // the same order among itself (its key is its surfaces' keys, then its own).
+  function orderOf(el) {
+    const key = [];
+    const seen = new Set();
+    for (let e = el; e && !seen.has(e.id); e = elements.get(e.surfaceId)) {
+      seen.add(e.id);
+      key.unshift(Number(e.zIndex ?? 0), Number(e.created ?? 0));
+    }
+    return key;
+  }
+  const before = (a, b) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] < b[i];
+    return a.length < b.length;
+  };
   function stack(g) {
-    const key = order(g);
-    const next = [...layer.children].find((other) => other !== g && before(key, order(other)));
+    const key = JSON.parse(g.dataset.order);
+    const next = [...layer.children].find((other) => other !== g && before(key, JSON.parse(other.dataset.order)));
     if (g.nextSibling !== next || g.parentNode !== layer) layer.insertBefore(g, next ?? null);
   }
 
@@ -105,31 +119,45 @@ export function board(container) {
       groups.set(id, g);
     }
     g.dataset.cursor = el.cursor;
-    const t = placement(el);
+    if (el.surfaceId) g.dataset.surface = el.surfaceId;
+    else delete g.dataset.surface;
+    const t = placement(el, elements);
     if (t) g.setAttribute('transform', t);
-    g.replaceChildren(...draw(el, elements));
+    g.replaceChildren(...draw(el, elements, env));
     g.toggleAttribute('data-detached', el.type === 'Line' && !g.firstChild);
-    if (g.dataset.z !== String(el.zIndex ?? 0) || !g.parentNode) {
-      g.dataset.z = el.zIndex ?? 0;
+    const order = JSON.stringify(orderOf(el));
+    if (g.dataset.order !== order || !g.parentNode) {
+      g.dataset.order = order;
       stack(g);
     }
     fitText(g);
   }
 
-  /** The lines with an end or a control point on element `id`. */
-  const anchoredTo = (id) =>
+  /** Element `id` and everything attached to it, at any depth. */
+  function withAttached(id) {
+    const out = [id];
+    for (let i = 0; i < out.length; i++) {
+      for (const el of elements.values()) if (el.surfaceId === out[i] && !out.includes(el.id)) out.push(el.id);
+    }
+    return out;
+  }
+
+  /** The lines with an end or a control point on one of `ids`. */
+  const anchoredTo = (ids) =>
     [...elements.values()].filter(
-      (el) => el.type === 'Line' && [el.start, el.end, ...(el.controlPoints ?? [])].some((p) => p?.id === id),
+      (el) => el.type === 'Line' && [el.start, el.end, ...(el.controlPoints ?? [])].some((p) => ids.includes(p?.id)),
     );
 
   return {
     command(cmd) {
-      applyCommand(elements, cmd);
+      applyCommand(elements, cmd, workspaceId);
       const id = cmd.element?.id ?? cmd.elementId;
       if (cmd.__typename === 'CreateElementCommand') elements.get(id).created = Number(cmd.cursor);
       if (id) {
-        redraw(id);
-        for (const line of anchoredTo(id)) if (line.id !== id) redraw(line.id);
+        // Moving an element moves what is attached to it, and the lines anchored to any of them.
+        const moved = withAttached(id);
+        for (const each of moved) redraw(each);
+        for (const line of anchoredTo(moved)) if (!moved.includes(line.id)) redraw(line.id);
       }
       count.textContent = `${elements.size} elements, last cursor ${cmd.cursor}`;
       refit();

@@ -21,10 +21,40 @@ export function transformOf(el) {
   return { x: num(t.x), y: num(t.y), sx: num(t.scaleX, 1), sy: num(t.scaleY, 1) };
 }
 
+// The types whose width and height are the element's own fields (the others' are its style's).
+const SIZED = new Set(['Image', 'Document', 'Video', 'Icon']);
+
+/** A grid's cells: how many, their size, and the distance from one to the next (each cell has
+ * its margin on either side). */
+function gridCells(el) {
+  const s = el.style ?? {};
+  const [w, h, mx, my] = [num(s.cellWidth, 1000), num(s.cellHeight, 1000), num(s.horizontalCellMargin), num(s.verticalCellMargin)];
+  return { rows: clamp(el.rowCount, 0, 1000), cols: clamp(el.columnCount, 0, 1000), w, h, mx, my, px: w + 2 * mx, py: h + 2 * my };
+}
+
 /** An element's own width and height before scaling (none for strokes and lines). */
 export function sizeOf(el) {
-  const s = el.type === 'Image' ? el : el.style;
+  if (SIZED.has(el.type)) return { w: num(el.width), h: num(el.height) };
+  if (el.type === 'Grid') {
+    const g = gridCells(el);
+    return { w: g.cols * g.px, h: g.rows * g.py };
+  }
+  const s = el.style;
   return s && s.width !== undefined ? { w: num(s.width), h: num(s.height) } : null;
+}
+
+/** Where the frame of an element's transform starts on the canvas: its surfaces' positions
+ * added up (the canvas's origin for a top-level element, or one whose surface is missing). */
+export function frameOf(el, elements) {
+  let [x, y] = [0, 0];
+  const seen = new Set([el.id]);
+  for (let s = elements.get(el.surfaceId); s && !seen.has(s.id); s = elements.get(s.surfaceId)) {
+    seen.add(s.id);
+    const t = transformOf(s);
+    x += t.x;
+    y += t.y;
+  }
+  return { x, y };
 }
 
 function pairs(flat = []) {
@@ -44,20 +74,22 @@ function around(points) {
 
 /** An element's box on the canvas (what a line's anchor's `u`, `v` run across), or null. */
 export function boxOf(el, elements, depth = 0) {
-  const t = transformOf(el);
   if (el.type === 'Line') return depth > 2 ? null : around(linePoints(el, elements, depth + 1) ?? []);
+  const t = transformOf(el);
+  const f = frameOf(el, elements);
   if (el.type === 'Stroke') {
     const b = around(pairs(el.points));
-    return b && { x: t.x + b.x * t.sx, y: t.y + b.y * t.sy, width: b.width * t.sx, height: b.height * t.sy };
+    return b && { x: f.x + t.x + b.x * t.sx, y: f.y + t.y + b.y * t.sy, width: b.width * t.sx, height: b.height * t.sy };
   }
   const size = sizeOf(el);
-  return size && { x: t.x, y: t.y, width: size.w * t.sx, height: size.h * t.sy };
+  return size && { x: f.x + t.x, y: f.y + t.y, width: size.w * t.sx, height: size.h * t.sy };
 }
 
 /** A line's points on the canvas: start, control points, end, as [x, y, axis] (see
  * `orthogonal`); null if an element it is anchored to is missing. */
 export function linePoints(line, elements, depth = 0) {
   const points = [];
+  const f = frameOf(line, elements);
   for (const p of [line.start, ...(line.controlPoints ?? []), line.end]) {
     if (p?.__typename === 'AnchorLinePoint') {
       const target = elements.get(p.id);
@@ -67,7 +99,7 @@ export function linePoints(line, elements, depth = 0) {
       const axis = p.v <= 0 || p.v >= 1 ? 'v' : p.u <= 0 || p.u >= 1 ? 'h' : undefined;
       points.push([b.x + num(p.u) * b.width, b.y + num(p.v) * b.height, axis]);
     } else if (p) {
-      points.push([num(p.x), num(p.y)]);
+      points.push([f.x + num(p.x), f.y + num(p.y)]);
     }
   }
   return points;
@@ -185,12 +217,55 @@ function stroke(el) {
   return [svg('polyline', { points: pts.map((p) => p.join(',')).join(' '), fill: 'none', stroke: colour, 'stroke-width': num(s.strokeWidth, 1), 'stroke-linecap': 'round', 'stroke-linejoin': 'round' })];
 }
 
-function image(el) {
+const LIGHT = { r: 230, g: 233, b: 240, a: 1 };
+
+/** An image, a document or a video: its frame and title (the files are not drawn). */
+function asset(el) {
   const [w, h] = [num(el.width), num(el.height)];
   const frame = svg('rect', { class: 'frame', width: w, height: h, fill: 'rgba(255,255,255,0.08)', stroke: 'rgba(255,255,255,0.6)', 'stroke-width': 1.5, 'stroke-dasharray': '6 4', 'vector-effect': 'non-scaling-stroke' });
   const cross = svg('path', { d: `M0 0 L${w} ${h} M${w} 0 L0 ${h}`, stroke: 'rgba(255,255,255,0.18)', 'vector-effect': 'non-scaling-stroke' });
-  const title = textBox(w, h, el.title || 'image', { fontSize: clamp(Math.min(w, h) * 0.1, 10, 200), color: { r: 230, g: 233, b: 240, a: 1 }, valign: 'center', center: true, padding: Math.min(w, h) * 0.05 });
+  const title = textBox(w, h, el.title || el.type.toLowerCase(), { fontSize: clamp(Math.min(w, h) * 0.1, 10, 200), color: LIGHT, valign: 'center', center: true, padding: Math.min(w, h) * 0.05 });
   return [frame, cross, title];
+}
+
+/** A window, or a browser showing its address in the title bar (the page is not loaded). */
+function framed(el) {
+  const [w, h] = [num(el.style?.width), num(el.style?.height)];
+  const bar = Math.min(h, clamp(h * 0.08, 12, 60));
+  const frame = svg('rect', { class: 'frame', width: w, height: h, fill: 'rgba(255,255,255,0.06)', stroke: 'rgba(255,255,255,0.6)', 'stroke-width': 1.5, 'vector-effect': 'non-scaling-stroke' });
+  const title = svg('rect', { class: 'title-bar', width: w, height: bar, fill: 'rgba(255,255,255,0.25)' });
+  const out = [frame, title];
+  if (el.type === 'Browser') out.push(textBox(w, bar, el.url ?? '', { fontSize: bar * 0.6, color: LIGHT, valign: 'center', padding: bar * 0.15 }));
+  return out;
+}
+
+/** A grid: each cell's outline, inside its margins. */
+function grid(el) {
+  const g = gridCells(el);
+  const d = [];
+  for (let r = 0; r < g.rows; r++) {
+    for (let c = 0; c < g.cols; c++) d.push(`M${c * g.px + g.mx} ${r * g.py + g.my}h${g.w}v${g.h}h${-g.w}Z`);
+  }
+  return [svg('path', { class: 'cells', d: d.join(''), fill: 'none', stroke: 'rgba(255,255,255,0.45)', 'stroke-width': 1, 'vector-effect': 'non-scaling-stroke' })];
+}
+
+let tints = 0;
+
+/** An icon: its SVG file from the server (`assetBase` + its path), in its colour if it has one. */
+function icon(el, _elements, env) {
+  const [w, h] = [num(el.width), num(el.height)];
+  // Only a path on the server itself: an icon cannot make the board fetch another address.
+  const base = new URL(env.assetBase ?? location.href);
+  const url = new URL(String(el.assetPath ?? ''), base);
+  if (url.origin !== base.origin) return [svg('rect', { class: 'frame', width: w, height: h, fill: 'none', stroke: 'rgba(255,255,255,0.4)' })];
+  const image = svg('image', { href: url.href, width: w, height: h, preserveAspectRatio: 'xMidYMid meet' });
+  const colour = el.style?.color;
+  if (!colour) return [image];
+  // The colour fills the icon's own shape (its alpha), whatever colours the file has.
+  const id = `board-tint-${(tints += 1)}`;
+  const filter = svg('filter', { id }, svg('feFlood', { 'flood-color': rgba(colour) }), svg('feComposite', { in2: 'SourceAlpha', operator: 'in' }));
+  image.setAttribute('filter', `url(#${id})`);
+  return [filter, image];
 }
 
 const DASHES = { Dot: [1, 2], DashShort: [3, 2], DashLong: [8, 3] };
@@ -273,16 +348,32 @@ function line(el, elements) {
   return out;
 }
 
-const DRAW = { Text: text, Shape: shape, Canvas: canvas, Stroke: stroke, Line: line, Image: image };
+const DRAW = {
+  Text: text,
+  Shape: shape,
+  Canvas: canvas,
+  Stroke: stroke,
+  Line: line,
+  Image: asset,
+  Document: asset,
+  Video: asset,
+  Browser: framed,
+  Window: framed,
+  Grid: grid,
+  Icon: icon,
+};
 
-/** The SVG nodes of one element, in its own coordinates (see `placement`). */
-export function draw(el, elements) {
-  return own(DRAW, el.type)?.(el, elements) ?? [];
+/** The SVG nodes of one element, in its own coordinates (see `placement`); `env.assetBase` is
+ * the server that icon paths are on. */
+export function draw(el, elements, env = {}) {
+  return own(DRAW, el.type)?.(el, elements, env) ?? [];
 }
 
-/** The transform of an element's group: its position and scale (lines are drawn in place). */
-export function placement(el) {
+/** The transform of an element's group: its position on the canvas (its surfaces' added up)
+ * and its scale. Lines are drawn in canvas coordinates already. */
+export function placement(el, elements) {
   if (el.type === 'Line') return null;
   const t = transformOf(el);
-  return `translate(${t.x} ${t.y}) scale(${t.sx} ${t.sy})`;
+  const f = frameOf(el, elements);
+  return `translate(${f.x + t.x} ${f.y + t.y}) scale(${t.sx} ${t.sy})`;
 }

@@ -14,7 +14,9 @@ import { createClient } from 'graphql-ws';
 
 // Every field the board draws: whole elements when they are created, and the fields an update
 // changed (only those are non-null). A stroke's or an image's transform has one `scale`; it is
-// read twice, as `scaleX` and `scaleY`, so that it merges like any other transform.
+// read twice, as `scaleX` and `scaleY`, so that it merges like any other transform. A shape's
+// `text` and an icon's `style` are nullable where other types' are not, so they are read under
+// other names (fields of one name must have one type) and named back when applied.
 export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
   commands(workspaceId: $workspaceId, cursor: $cursor) {
     __typename cursor actorType
@@ -22,11 +24,18 @@ export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
       element {
         id type zIndex pinned transform { x y scaleX scaleY }
         ... on Text { text style { width height fontSize fontFamily color { ...C } backgroundColor { ...C } verticalAlign textTransform } }
-        ... on Shape { kind text mirrorX mirrorY style { ...ShapeLook } textStyle { fontSize fontFamily verticalAlign color { ...C } } }
+        ... on Shape { kind shapeText: text mirrorX mirrorY style { ...ShapeLook } textStyle { fontSize fontFamily verticalAlign color { ...C } } }
         ... on Canvas { name style { width height borderColor { ...C } fillColor { ...C } showName } }
         ... on Stroke { points style { color { ...C } strokeWidth brushType } }
         ... on Line { start { ...P } end { ...P } controlPoints { ...P } routing style { ...LineLook } }
         ... on Image { title width height }
+        ... on Document { title width height }
+        ... on Video { title width height }
+        ... on Browser { url style { width height } }
+        ... on Grid { rowCount columnCount style { cellWidth cellHeight horizontalCellMargin verticalCellMargin } }
+        ... on Icon { assetPath width height iconStyle: style { color { ...C } } }
+        ... on Window { style { width height } }
+        ... on Attachable { surface { id } }
       }
     }
     ... on UpdateElementCommand {
@@ -39,8 +48,17 @@ export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
         ... on UpdateStroke { transform { x y scaleX: scale scaleY: scale } }
         ... on UpdateLine { start { ...P } end { ...P } controlPoints { ...P } routing style { strokeColor { ...C } strokeStyle strokeWidth startCap endCap } }
         ... on UpdateImage { transform { x y scaleX: scale scaleY: scale } }
+        ... on UpdateDocument { transform { x y scaleX: scale scaleY: scale } }
+        ... on UpdateVideo { transform { x y scaleX: scale scaleY: scale } }
+        ... on UpdateBrowser { transform { x y scaleX: scale scaleY: scale } url style { width height } }
+        ... on UpdateGrid { transform { x y } rowCount columnCount style { cellWidth cellHeight horizontalCellMargin verticalCellMargin } }
+        ... on UpdateIcon { transform { x y scaleX: scale scaleY: scale } style { color { ...C } } }
+        ... on UpdateWindow { transform { x y scaleX: scale scaleY: scale } }
+        ... on UpdateAttachable { surface }
       }
     }
+    ... on AttachCommand { elementId surfaceId zIndex transform { x y scaleX scaleY } }
+    ... on DetachCommand { elementId zIndex transform { x y scaleX scaleY } }
     ... on DeleteElementCommand { elementId }
   }
 }
@@ -176,15 +194,34 @@ export function openLiveView({ graphqlUrl, workspaceId, tokens, on }) {
   return { close: stop, cursor: () => payload.variables.cursor };
 }
 
-/** Apply one command to a Map of element id → element (plain objects), in cursor order. */
-export function applyCommand(elements, cmd) {
+/** Apply one command to a Map of element id → element (plain objects), in cursor order. An
+ * element attached to another has `surfaceId` (its transform counts from that one's position). */
+export function applyCommand(elements, cmd, workspaceId) {
   switch (cmd.__typename) {
-    case 'CreateElementCommand':
-      elements.set(cmd.element.id, { ...cmd.element, cursor: cmd.cursor });
+    case 'CreateElementCommand': {
+      const { surface, shapeText, iconStyle, ...element } = cmd.element;
+      if (shapeText !== undefined) element.text = shapeText;
+      if (iconStyle !== undefined) element.style = iconStyle;
+      elements.set(element.id, { ...element, surfaceId: surface?.id ?? null, cursor: cmd.cursor });
       break;
+    }
     case 'UpdateElementCommand': {
       const el = elements.get(cmd.elementId);
-      if (el) Object.assign(merged(el, cmd.data ?? {}), { cursor: cmd.cursor });
+      if (!el) break;
+      const { surface, ...data } = cmd.data ?? {};
+      // The workspace's id as the surface: detached.
+      if (typeof surface === 'string') el.surfaceId = surface === workspaceId ? null : surface;
+      Object.assign(merged(el, data), { cursor: cmd.cursor });
+      break;
+    }
+    case 'AttachCommand':
+    case 'DetachCommand': {
+      const el = elements.get(cmd.elementId);
+      if (!el) break;
+      el.surfaceId = cmd.surfaceId ?? null;
+      if (cmd.transform) el.transform = cmd.transform;
+      if (cmd.zIndex !== null && cmd.zIndex !== undefined) el.zIndex = cmd.zIndex;
+      el.cursor = cmd.cursor;
       break;
     }
     case 'DeleteElementCommand':

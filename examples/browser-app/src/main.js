@@ -45,7 +45,7 @@ async function showWorkspaces() {
 function watch(ws) {
   live?.close();
   $('#workspace-name').textContent = ws.name;
-  const view = board($('#live'));
+  const view = board($('#live'), { apiBase: oauth.metadata.issuer, workspaceId: ws.id });
   live = openLiveView({
     graphqlUrl: oauth.metadata.issuer + '/v3/graphql',
     workspaceId: ws.id,

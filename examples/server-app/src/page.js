@@ -25,7 +25,7 @@ function backendTokens(path, currentMethod) {
 
 function watch(graphqlUrl, ws, tokens, withdrawnMessage) {
   $('#workspace-name').textContent = ws.name;
-  const view = board($('#live'));
+  const view = board($('#live'), { apiBase: new URL(graphqlUrl, location.href).origin, workspaceId: ws.id });
   return openLiveView({
     graphqlUrl,
     workspaceId: ws.id,

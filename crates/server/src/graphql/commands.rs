@@ -79,7 +79,8 @@ impl HistoryCommand {
 /// its new place: the platform's adhesion commands. Updates that change more are update
 /// commands, whose `data` names the `surface` too.
 fn adhesion(data: &Value) -> Option<bool> {
-    const PLACE: [&str; 6] = ["surface", "transform", "zIndex", "start", "end", "controlPoints"];
+    // A line's points move with its frame too, and only an update command carries them.
+    const PLACE: [&str; 3] = ["surface", "transform", "zIndex"];
     let fields = data.as_object()?;
     let surface = fields.get("surface")?;
     fields.keys().all(|k| PLACE.contains(&k.as_str())).then(|| !surface.is_null())
@@ -136,8 +137,16 @@ command_object!(UpdateElementCommand, "An element changed; `data` holds the fiel
     async fn element_type(&self) -> ElementType {
         payload!(self, EventPayload::ElementUpdated { element_type, .. } => (*element_type).into())
     }
+    /// What changed; a `surface` detached from is the workspace's id, as in the inputs.
     async fn data(&self) -> UpdateElement {
-        payload!(self, EventPayload::ElementUpdated { element_type, data, .. } => UpdateElement::read(*element_type, data))
+        payload!(self, EventPayload::ElementUpdated { element_type, data, .. } => match data.get("surface") {
+            Some(Value::Null) => {
+                let mut data = data.clone();
+                data["surface"] = Value::String(self.0.workspace_id.0.clone());
+                UpdateElement::read(*element_type, &data)
+            }
+            _ => UpdateElement::read(*element_type, data),
+        })
     }
 });
 

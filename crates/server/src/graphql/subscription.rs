@@ -103,18 +103,24 @@ pub struct Direct {
 }
 
 impl Direct {
-    /// The `payload` of a `next` message for this event, rendered by the real schema.
-    async fn render(&self, event: Arc<Event>) -> Arc<str> {
-        self.render_with(OneEvent(event)).await
+    /// The `payload` of a `next` message for this event, rendered by the real schema as
+    /// `principal` (a subscriber allowed to read the workspace: what the event's objects read
+    /// beyond it, such as an element's surface, is of the same workspace, so any such
+    /// subscriber renders the same bytes).
+    async fn render(&self, event: Arc<Event>, principal: Arc<Principal>) -> Arc<str> {
+        self.render_with(OneEvent(event), Some((*principal).clone())).await
     }
 
     /// The `payload` of the `next` message for the error that ended a captured feed.
     pub async fn render_error(&self, e: async_graphql::Error) -> Arc<str> {
-        self.render_with(OneError(e)).await
+        self.render_with(OneError(e), None).await
     }
 
-    async fn render_with(&self, data: impl std::any::Any + Send + Sync) -> Arc<str> {
+    async fn render_with(&self, data: impl std::any::Any + Send + Sync, principal: Option<Principal>) -> Arc<str> {
         let mut request = async_graphql::Request::new(self.query.clone()).variables(self.variables.clone()).data(data);
+        if let Some(p) = principal {
+            request = request.data(p);
+        }
         if let Some(op) = &self.operation_name {
             request = request.operation_name(op.clone());
         }
@@ -406,8 +412,9 @@ impl Feed {
                     continue;
                 }
                 match &self.source {
-                    Source::Log { hub, direct: Some(direct), .. } => {
-                        let payload = hub.rendered(&direct.shape, e.cursor, direct.render(e.clone())).await;
+                    Source::Log { hub, direct: Some(direct), principal, .. } => {
+                        let as_who = principal.borrow().clone();
+                        let payload = hub.rendered(&direct.shape, e.cursor, direct.render(e.clone(), as_who)).await;
                         if !(direct.deliver)(payload).await {
                             self.done = true;
                         }

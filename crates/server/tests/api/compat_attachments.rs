@@ -151,15 +151,22 @@ async fn deleting_a_surface_deletes_its_attachments_first_and_commands_tell_each
         __typename ... on AttachCommand { elementId elementType surfaceId zIndex transform { x y } }
         ... on DetachCommand { elementId elementType transform { x y } }
         ... on UpdateElementCommand { data { ... on UpdateText { surface text } } }
+        ... on CreateElementCommand { element { id ... on Attachable { surface { __typename id } } } }
         ... on DeleteElementCommand { elementId } } }";
     let vars = json!({"ws": ws, "cursor": head.to_string()});
     sub.send(json!({"type": "subscribe", "id": "1", "payload": {"query": doc, "variables": vars}})).await;
 
+    // Made attached: the command's element names its surface (rendered once for every subscriber).
+    let made =
+        "mutation($ws:String!, $s:String!){ createText(workspaceId:$ws, input:{text:\"on it\", surface:$s}) { id } }";
+    let note = run(&f, made, json!({"ws": ws, "s": outer})).await["createText"]["id"].clone();
     let attach_shape = "mutation($ws:String!, $id:String!, $s:String!){ updateShape(workspaceId:$ws, id:$id, input:{surface:$s}) { id } }";
     run(&f, attach_shape, json!({"ws": ws, "id": inner, "s": outer})).await;
     run(&f, ATTACH, json!({"workspaceId": ws, "surfaceToAttachTo": inner, "textElementId": text})).await;
     let detached = move_text(&f, &text, &ws).await;
     assert!(detached["errors"].is_null(), "{detached}");
+    let both_detached = "mutation($ws:String!, $id:String!){ updateText(workspaceId:$ws, id:$id, input:{surface:$ws, text:\"out\"}) { id } }";
+    run(&f, both_detached, json!({"ws": ws, "id": text})).await;
     let both = "mutation($ws:String!, $id:String!, $s:String!){ updateText(workspaceId:$ws, id:$id, input:{surface:$s, text:\"moved\"}) { id } }";
     run(&f, both, json!({"ws": ws, "id": text, "s": inner})).await;
     let delete = "mutation($ws:String!, $id:String!){ delete(workspaceId:$ws, id:$id) }";
@@ -168,11 +175,14 @@ async fn deleting_a_surface_deletes_its_attachments_first_and_commands_tell_each
     assert!(listed(&f, ", flatten:true").await.is_empty(), "all three are gone");
 
     let mut got = Vec::new();
-    while got.len() < 7 {
+    while got.len() < 10 {
         let m = sub.next_msg().await;
         assert_eq!(m["type"], "next", "{m}");
+        assert!(m["payload"]["errors"].is_null(), "{m}");
         got.push(m["payload"]["data"]["commands"].clone());
     }
+    let created = got.remove(0);
+    assert_eq!(created["element"], json!({"id": note, "surface": {"__typename": "Shape", "id": outer}}));
     let attach = json!({"__typename": "AttachCommand", "elementId": inner, "elementType": "Shape", "surfaceId": outer,
         "zIndex": got[0]["zIndex"], "transform": {"x": 500.0, "y": 0.0}});
     assert_eq!(got[0], attach);
@@ -180,7 +190,9 @@ async fn deleting_a_surface_deletes_its_attachments_first_and_commands_tell_each
     assert_eq!(got[1]["transform"], json!({"x": 100.0, "y": 100.0}));
     let detach = json!({"__typename": "DetachCommand", "elementId": text, "elementType": "Text", "transform": {"x": 600.0, "y": 100.0}});
     assert_eq!(got[2], detach, "detached where it was: the inner shape's place plus its own");
-    assert_eq!(got[3], json!({"__typename": "UpdateElementCommand", "data": {"surface": inner, "text": "moved"}}));
-    let deletions: Vec<&Value> = got[4..].iter().map(|c| &c["elementId"]).collect();
-    assert_eq!(deletions, [&json!(text), &json!(inner), &json!(outer)], "the deepest first");
+    let update = |surface: &str, text: &str| json!({"__typename": "UpdateElementCommand", "data": {"surface": surface, "text": text}});
+    assert_eq!(got[3], update(&ws, "out"), "detached and changed: an update whose surface is the workspace");
+    assert_eq!(got[4], update(&inner, "moved"));
+    let deletions: Vec<&Value> = got[5..].iter().map(|c| &c["elementId"]).collect();
+    assert_eq!(deletions, [&json!(text), &json!(inner), &note, &json!(outer)], "the deepest first");
 }
