@@ -29,7 +29,6 @@ before(async () => {
   });
   browser = await h.launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
   await page.goto('http://localhost:3001/board');
   await page.waitForFunction(() => /live/.test(document.querySelector('#status').textContent));
 });
@@ -212,6 +211,7 @@ test('board: documents, videos, browsers, grids, icons and windows; an attachmen
   };
   const found = await bot('{ searchIcons(queryString: "star", variantName: "solid") { results { variant { assetPath } } } }');
   const star = found.searchIcons.results[0].variant.assetPath;
+  assert.equal(star, '/icons/Tessera/Shapes/solid/star.svg', 'the icon named "star" before others tagged with it');
   const iconLoaded = page.waitForResponse((r) => new URL(r.url()).pathname === star, { timeout: LOST_AFTER });
   ids.document = await create('createDocument', '{title: "Plan.pdf", documentFormat: pdf, width: 300, height: 400, transform: {x: 1500, y: 0}}', 'document { id }');
   ids.video = await create('createVideo', '{title: "Demo", videoFormat: mp4, width: 320, height: 180, transform: {x: 1500, y: 500}}', 'video { id }');
@@ -224,7 +224,7 @@ test('board: documents, videos, browsers, grids, icons and windows; an attachmen
   // Attached to the window: its transform counts from the window's position.
   ids.note = await create('createText', `{text: "On the window", surface: "${ids.window}", transform: {x: 20, y: 60},
     style: {width: 200, height: 50, fontSize: 20}}`);
-  await page.waitForFunction((n) => document.querySelectorAll('#board g[data-id]').length === n, 13, { timeout: LOST_AFTER }).catch(async (e) => { console.log('DEBUG', await page.textContent('#status'), await page.textContent('#element-count')); throw e; });
+  await page.waitForFunction((n) => document.querySelectorAll('#board g[data-id]').length === n, 13, { timeout: LOST_AFTER });
   assert.equal((await iconLoaded).status(), 200, 'the icon\'s file came from the server');
   await page.waitForTimeout(100);
   await h.screenshot(page, 'drawing-board-more-types');

@@ -58,9 +58,19 @@ impl Icon {
         )
     }
 
-    fn matches(&self, words: &str) -> bool {
+    /// How well it matches `words` (each must be in its name or a tag): `None` when it does
+    /// not; lower is better: the name is the words, the name holds them, a tag holds one.
+    fn rank(&self, words: &str) -> Option<u8> {
         let words = words.to_lowercase();
-        words.split_whitespace().all(|w| self.name.contains(w) || self.tags.iter().any(|t| t.contains(w)))
+        let each: Vec<&str> = words.split_whitespace().collect();
+        if !each.iter().all(|w| self.name.contains(w) || self.tags.iter().any(|t| t.contains(w))) {
+            return None;
+        }
+        Some(match () {
+            _ if self.name == each.join("-") => 0,
+            _ if each.iter().all(|w| self.name.contains(w)) => 1,
+            _ => 2,
+        })
     }
 }
 
@@ -165,23 +175,30 @@ pub struct Search<'a> {
     pub variant: Option<&'a str>,
 }
 
-/// The icons a search finds, each with the variant to answer it in, in library order.
+/// The icons a search finds, each with the variant to answer it in: the best matches first
+/// (see [`Icon::rank`]), then in library order.
 pub fn search(q: &Search) -> Vec<(&'static Icon, &'static str)> {
     let same = |want: Option<&str>, have: &str| want.is_none_or(|w| w.eq_ignore_ascii_case(have));
     if !same(q.library, LIBRARY) {
         return Vec::new();
     }
-    ICONS
+    let mut found: Vec<(u8, &'static Icon, &'static str)> = ICONS
         .iter()
-        .filter(|i| same(q.category, i.category) && q.words.is_none_or(|w| i.matches(w)))
+        .filter(|i| same(q.category, i.category))
         .filter_map(|i| {
+            let rank = match q.words {
+                Some(w) => i.rank(w)?,
+                None => 0,
+            };
             let variant = match q.variant {
                 None => i.variants()[0],
                 Some(v) => *i.variants().iter().find(|have| have.eq_ignore_ascii_case(v))?,
             };
-            Some((i, variant))
+            Some((rank, i, variant))
         })
-        .collect()
+        .collect();
+    found.sort_by_key(|(rank, ..)| *rank);
+    found.into_iter().map(|(_, i, v)| (i, v)).collect()
 }
 
 /// The SVG document served at `path` (what follows the prefix: `{library}/{category}/{variant}/{name}.svg`).
@@ -238,6 +255,9 @@ mod tests {
             names(Search { words: Some("rating"), variant: Some("SOLID"), ..Default::default() }),
             ["star:solid"]
         );
+        // "star" is also in home's "start": the icon named so comes first.
+        assert_eq!(names(Search { words: Some("star"), ..Default::default() }), ["star:line", "home:line"]);
+        assert_eq!(names(Search { words: Some("window"), ..Default::default() })[0], "maximize-window:line");
         assert!(names(Search { words: Some("check"), variant: Some("solid"), ..Default::default() }).is_empty());
         assert!(names(Search { library: Some("Bluescape"), ..Default::default() }).is_empty());
         let shapes = names(Search { library: Some("tessera"), category: Some("shapes"), ..Default::default() });
