@@ -196,6 +196,8 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     fn set_bus(&self, bus: std::sync::Arc<dyn Bus>);
     /// The cursor of the newest event of a workspace (0 if none); `None` if no such workspace.
     async fn last_cursor(&self, ws: &WorkspaceId) -> Result<Option<i64>>;
+    /// The cursor of a workspace's newest event made at or before `at` (0: none).
+    async fn cursor_at(&self, ws: &WorkspaceId, at: i64) -> Result<i64>;
     /// Whether the database answers (readiness).
     async fn ping(&self) -> Result<()>;
     async fn roles(&self) -> Result<Vec<Role>>;

@@ -201,6 +201,17 @@ impl Store for SqlStore {
             .map_err(db_err)
     }
 
+    async fn cursor_at(&self, ws: &WorkspaceId, at: i64) -> Result<i64> {
+        let cursor: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(cursor) FROM events WHERE workspace_id = $1 AND created_at <= $2")
+                .bind(ws.as_str())
+                .bind(at)
+                .fetch_one(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(cursor.unwrap_or(0))
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await.map_err(db_err)?;
         Ok(())

@@ -86,6 +86,33 @@ impl Core {
         Ok(all.into_iter().filter(wanted).collect())
     }
 
+    /// The elements as [`Core::elements`] answers, with the cursor of the state they show: a
+    /// `commands` subscription from it goes on exactly where the list ends. Now, the list is
+    /// read between two reads of the log's head until no change came in between (after 5
+    /// tries, the first head: a subscription from it may then repeat a change the list shows,
+    /// never miss one). At `when`, the cursor of the last event by then.
+    pub async fn workspace_state(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        filter: &ElementFilter,
+    ) -> Result<(i64, Vec<Element>)> {
+        if let Some(at) = filter.when {
+            let list = self.elements(p, ws, filter).await?;
+            return Ok((self.store.cursor_at(ws, at).await?, list));
+        }
+        let head = || async { Ok::<_, Error>(self.store.last_cursor(ws).await?.unwrap_or(0)) };
+        let mut tries = 0;
+        loop {
+            let before = head().await?;
+            let list = self.elements(p, ws, filter).await?;
+            tries += 1;
+            if tries == 5 || head().await? == before {
+                return Ok((before, list));
+            }
+        }
+    }
+
     /// The elements attached to others (now or at `at`), for reading surfaces' attachments.
     pub async fn attached_elements(&self, p: &Principal, ws: &WorkspaceId, at: Option<i64>) -> Result<Vec<Element>> {
         self.authorize_elements_read(p, ws).await?;

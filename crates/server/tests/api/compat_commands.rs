@@ -314,3 +314,39 @@ async fn raw_history_is_authorized_and_checks_its_cursor_like_commands() {
         assert_eq!(ws.next_msg().await, json!({"type": "complete", "id": "1"}));
     }
 }
+
+#[tokio::test]
+async fn workspace_state_gives_the_cursor_to_follow_its_elements_from() {
+    let f = fx().await;
+    let ws = f.ws.0.as_str();
+    let first = crate::subscriptions::create_text(&f.app, &f.writer, &f.ws, "one").await;
+    let after_first = f.app.events(ws).await.last().expect("event").clone();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    crate::subscriptions::create_text(&f.app, &f.writer, &f.ws, "two").await;
+    let state = "query($ws: String!, $when: DateTime) { workspaceState(workspaceId: $ws, when: $when) {
+        cursor style { backgroundTheme } elements { id } } }";
+    let now = run(&f.app, &f.reader, state, json!({"ws": ws})).await["workspaceState"].clone();
+    let head = f.app.events(ws).await.last().expect("event").cursor;
+    assert_eq!(now["cursor"], head.to_string());
+    assert_eq!(now["style"]["backgroundTheme"], "dark");
+    assert_eq!(now["elements"].as_array().map(Vec::len), Some(2));
+
+    // From that cursor, the next change and nothing before it.
+    let mut sub = start(&f, T, "subscription($workspaceId: String!, $cursor: ID) { commands(workspaceId: $workspaceId, cursor: $cursor) { cursor ... on CreateElementCommand { element { id } } } }", now["cursor"].as_str().expect("cursor")).await;
+    let third = crate::subscriptions::create_text(&f.app, &f.writer, &f.ws, "three").await;
+    let got = until_cursor(&mut sub, "commands", head + 1).await;
+    assert_eq!(got, [json!({"cursor": (head + 1).to_string(), "element": {"id": third}})]);
+
+    // At an instant: the state then, and the cursor of the last event by then.
+    let when = chrono::DateTime::from_timestamp_millis(after_first.created_at).expect("time").to_rfc3339();
+    let then = run(&f.app, &f.reader, state, json!({"ws": ws, "when": when})).await["workspaceState"].clone();
+    assert_eq!(then["cursor"], after_first.cursor.to_string());
+    assert_eq!(then["elements"], json!([{"id": first}]));
+    // The deprecated name answers the same.
+    let meta =
+        "query($ws: String!) { elementsWithMeta(workspaceId: $ws, type: [LegacyNote]) { cursor elements { id } } }";
+    let none = run(&f.app, &f.reader, meta, json!({"ws": ws})).await["elementsWithMeta"].clone();
+    assert_eq!(none, json!({"cursor": (head + 1).to_string(), "elements": []}));
+    let other = f.app.gql("not-a-token", meta, json!({"ws": ws})).await;
+    assert!(other["errors"].is_array(), "{other}");
+}
