@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Root fields of tessera's schema by kind, with their argument names; and its type names.
 async fn schema() -> (BTreeMap<(String, String), BTreeSet<String>>, BTreeSet<String>) {
     let schema = tessera::graphql::schema_builder(true).finish();
-    let q = "{ __schema { types { name fields { name args { name } } } queryType { name } mutationType { name } subscriptionType { name } } }";
+    let q = "{ __schema { types { name fields(includeDeprecated: true) { name args { name } } } queryType { name } mutationType { name } subscriptionType { name } } }";
     let res = schema.execute(q).await;
     assert!(res.errors.is_empty(), "{:?}", res.errors);
     let data: Value = serde_json::to_value(&res.data).expect("json");
