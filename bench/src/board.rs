@@ -82,7 +82,8 @@ pub async fn time_queries(
 ) -> Vec<Timing> {
     // A viewport in the middle of the board, whatever its size (a 5×5 patch of the grid).
     let count = json!({"query": "query($ws:String!){ elements(workspaceId:$ws) { id } }", "variables": {"ws": ws}});
-    let all: Value = http.post(graphql).bearer_auth(token).json(&count).send().await.expect("count").json().await.expect("json");
+    let all: Value =
+        http.post(graphql).bearer_auth(token).json(&count).send().await.expect("count").json().await.expect("json");
     let n = all["data"]["elements"].as_array().map_or(0, Vec::len);
     let (cx, cy) = ((n.min(PER_ROW) / 2) as f64 * SPACING, (n.div_ceil(PER_ROW) / 2) as f64 * SPACING);
     let viewport = format!("{{x: {}, y: {}, width: 2000, height: 2000}}", cx - 1000.0, cy - 1000.0);

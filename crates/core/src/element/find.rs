@@ -125,14 +125,63 @@ pub fn merged_traits(traits: &Json, add: &Json) -> Json {
 }
 
 /// Whether `have` contains `want`: every field of an object (but `@context`), every item of a
-/// list (matching some item), and every other value equal.
+/// list (matching some item), and every other value equal; `{}` matches any value.
 pub fn traits_match(have: &Json, want: &Json) -> bool {
     match (have, want) {
         (Json::Object(h), Json::Object(w)) => {
             w.iter().filter(|(k, _)| *k != "@context").all(|(k, v)| h.get(k).is_some_and(|hv| traits_match(hv, v)))
         }
         (Json::Array(h), Json::Array(w)) => w.iter().all(|v| h.iter().any(|hv| traits_match(hv, v))),
+        // `{}` is JSON-LD framing's wildcard: any value, as long as the property is there.
+        (_, Json::Object(w)) if w.is_empty() => true,
         (h, w) => h == w,
+    }
+}
+
+/// Traits shaped by a frame: the platform's `traits(content, context, vocab, explicit)` as far
+/// as it goes without a JSON-LD processor (documents are compared as written, as in
+/// [`traits_match`]). With a frame (`content`), the traits if they match it, else none; with
+/// `explicit`, only the frame's properties, at every level (and the `@` keywords); `context`
+/// replaces the output's `@context`, and `vocab` is added to it as `@vocab`.
+pub fn framed(
+    traits: &Json,
+    frame: Option<&Json>,
+    context: Option<&Json>,
+    vocab: Option<&str>,
+    explicit: bool,
+) -> Option<Json> {
+    let mut out = match frame {
+        Some(f) if !traits_match(traits, f) => return None,
+        Some(f) if explicit => only(traits, f),
+        _ => traits.clone(),
+    };
+    if let (Json::Object(o), true) = (&mut out, context.is_some() || vocab.is_some()) {
+        let mut ctx = context.or(o.get("@context")).cloned().unwrap_or(Json::Null);
+        if let Some(v) = vocab {
+            ctx = match ctx {
+                Json::Object(mut c) => {
+                    c.insert("@vocab".into(), v.into());
+                    Json::Object(c)
+                }
+                Json::Null => serde_json::json!({"@vocab": v}),
+                other => serde_json::json!([other, {"@vocab": v}]),
+            };
+        }
+        o.insert("@context".into(), ctx);
+    }
+    Some(out)
+}
+
+/// `have` narrowed to the properties `frame` names (recursively), keeping `@` keywords.
+fn only(have: &Json, frame: &Json) -> Json {
+    match (have, frame) {
+        (Json::Object(h), Json::Object(f)) => Json::Object(
+            h.iter()
+                .filter(|(k, _)| k.starts_with('@') || f.contains_key(*k))
+                .map(|(k, v)| (k.clone(), f.get(k).map_or_else(|| v.clone(), |fv| only(v, fv))))
+                .collect(),
+        ),
+        (h, _) => h.clone(),
     }
 }
 
@@ -183,5 +232,26 @@ mod tests {
         assert!(!traits_match(&have, &json!({"status": "open"})));
         assert!(!traits_match(&have, &json!({"tags": ["c"]})));
         assert!(!traits_match(&have, &json!({"missing": null})));
+    }
+
+    #[test]
+    fn a_frame_selects_and_narrows_traits() {
+        let traits = json!({"@context": "http://schema.org/", "status": "done", "owner": {"name": "Ann", "age": 3}, "tags": ["a"]});
+        assert_eq!(framed(&traits, None, None, None, false), Some(traits.clone()), "no frame: as stored");
+        assert_eq!(framed(&traits, Some(&json!({"status": "open"})), None, None, false), None, "no match");
+        assert_eq!(framed(&traits, Some(&json!({"status": "done"})), None, None, false), Some(traits.clone()));
+        let narrowed = framed(&traits, Some(&json!({"owner": {"name": {}}})), None, None, true);
+        assert_eq!(narrowed, Some(json!({"@context": "http://schema.org/", "owner": {"name": "Ann"}})));
+        let with = framed(
+            &traits,
+            Some(&json!({"status": "done"})),
+            Some(&json!({"s": "http://schema.org/"})),
+            Some("http://x/"),
+            true,
+        );
+        assert_eq!(
+            with,
+            Some(json!({"@context": {"s": "http://schema.org/", "@vocab": "http://x/"}, "status": "done"}))
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! and one object per element type. What they are made of is in [`element_parts`](super::element_parts).
 
 use super::comments::{self, Comment, CommentsByElement};
+use super::element_inputs::JsonObject;
 pub use super::element_parts::*;
 use super::unstored_elements::{LegacyNote, LinkedDocument, Selection, Whiteboard};
 use super::{core, principal, Gql};
@@ -163,7 +164,20 @@ macro_rules! element_object {
                 BoundingBox { x: b.x, y: b.y, width: b.width, height: b.height }
             }
             /// Additional properties, as a JSON-LD document.
-            async fn traits(&self) -> Json<Value> { Json(self.0.traits.clone()) }
+            async fn traits(
+                &self,
+                #[graphql(desc = "If present, shape the output using a JSON-LD frame constructed from content, context and vocab.")]
+                content: Option<JsonObject>,
+                #[graphql(desc = "JSON-LD context to use to compact the output. If framing, also used to construct the frame.")]
+                context: Option<Json<Value>>,
+                #[graphql(desc = "Common prefix to use to compact the output. If framing, also used to construct or augment the context of the frame.")]
+                vocab: Option<String>,
+                #[graphql(desc = "If framing, include only the properties specified in the frame.", default_with = "Some(false)")]
+                explicit: Option<bool>,
+            ) -> Option<Json<Value>> {
+                let frame = content.map(|c| c.0);
+                tessera_core::element::find::framed(&self.0.traits, frame.as_ref(), context.as_ref().map(|c| &c.0), vocab.as_deref(), explicit.unwrap_or(false)).map(Json)
+            }
             /// The comments on the element, oldest first (replies name their `parentId`).
             async fn comments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Comment>> {
                 comments::of_element(ctx, &self.0.workspace_id, &self.0.id, self.1.comments.as_ref()).await
@@ -424,7 +438,14 @@ element_object!(Window, "A rectangle for content of an app's own.", surface, {
     field(name = "transform", ty = "Transform"),
     field(name = "pinned", ty = "bool"),
     field(name = "bounding_box", ty = "BoundingBox"),
-    field(name = "traits", ty = "Json<Value>"),
+    field(
+        name = "traits",
+        ty = "Option<Json<Value>>",
+        arg(name = "content", ty = "Option<JsonObject>"),
+        arg(name = "context", ty = "Option<Json<Value>>"),
+        arg(name = "vocab", ty = "Option<String>"),
+        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
+    ),
     field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>")
 )]
 pub enum Element {
@@ -455,7 +476,14 @@ pub enum Element {
     field(name = "transform", ty = "Transform"),
     field(name = "pinned", ty = "bool"),
     field(name = "bounding_box", ty = "BoundingBox"),
-    field(name = "traits", ty = "Json<Value>"),
+    field(
+        name = "traits",
+        ty = "Option<Json<Value>>",
+        arg(name = "content", ty = "Option<JsonObject>"),
+        arg(name = "context", ty = "Option<Json<Value>>"),
+        arg(name = "vocab", ty = "Option<String>"),
+        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
+    ),
     field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
     field(name = "surface", ty = "async_graphql::Result<Option<Surface>>")
 )]
@@ -484,7 +512,14 @@ pub enum Attachable {
     field(name = "transform", ty = "Transform"),
     field(name = "pinned", ty = "bool"),
     field(name = "bounding_box", ty = "BoundingBox"),
-    field(name = "traits", ty = "Json<Value>"),
+    field(
+        name = "traits",
+        ty = "Option<Json<Value>>",
+        arg(name = "content", ty = "Option<JsonObject>"),
+        arg(name = "context", ty = "Option<Json<Value>>"),
+        arg(name = "vocab", ty = "Option<String>"),
+        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
+    ),
     field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
     field(
         name = "attachments",
@@ -514,7 +549,14 @@ pub enum Surface {
     field(name = "transform", ty = "Transform"),
     field(name = "pinned", ty = "bool"),
     field(name = "bounding_box", ty = "BoundingBox"),
-    field(name = "traits", ty = "Json<Value>"),
+    field(
+        name = "traits",
+        ty = "Option<Json<Value>>",
+        arg(name = "content", ty = "Option<JsonObject>"),
+        arg(name = "context", ty = "Option<Json<Value>>"),
+        arg(name = "vocab", ty = "Option<String>"),
+        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
+    ),
     field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>")
 )]
 pub enum Selectable {

@@ -7,7 +7,7 @@
 #![allow(unreachable_code)]
 
 use super::comments::Comment;
-use super::element_inputs::FontWeight;
+use super::element_inputs::{FontWeight, JsonObject};
 use super::elements::{
     Attachable, AttachableType, BoundingBox, Color, Element, ElementType, Surface, TextTransform, Transform,
 };
@@ -41,7 +41,16 @@ macro_rules! unstored_element {
             pub async fn transform(&self) -> Transform { match self.0 {} }
             pub async fn pinned(&self) -> bool { match self.0 {} }
             pub async fn bounding_box(&self) -> BoundingBox { match self.0 {} }
-            pub async fn traits(&self) -> Json<Value> { match self.0 {} }
+            pub async fn traits(
+                &self,
+                content: Option<JsonObject>,
+                context: Option<Json<Value>>,
+                vocab: Option<String>,
+                #[graphql(default_with = "Some(false)")] explicit: Option<bool>,
+            ) -> Option<Json<Value>> {
+                let _ = (content, context, vocab, explicit);
+                match self.0 {}
+            }
             pub async fn comments(&self) -> async_graphql::Result<Vec<Comment>> { match self.0 {} }
             $($extra)*
         }

@@ -337,3 +337,27 @@ async fn the_icon_library_lists_searches_and_serves_the_icons_an_icon_element_dr
     let anonymous = b.app.gql("nope", libraries, json!({})).await;
     assert!(anonymous["data"].is_null() || anonymous["data"]["getIconLibraries"].is_null(), "{anonymous}");
 }
+
+#[tokio::test]
+async fn traits_are_framed_as_asked() {
+    let b = board().await;
+    let doc = "query($ws:String!, $id:String!, $content:JSONObject, $context:JSON, $vocab:String, $explicit:Boolean) {
+        elements(workspaceId:$ws, id:$id) { traits(content:$content, context:$context, vocab:$vocab, explicit:$explicit) } }";
+    let framed = |vars: Value| {
+        let (app, token) = (&b.app, b.token.clone());
+        let mut all = json!({"ws": b.ws, "id": b.shape});
+        all.as_object_mut().expect("vars").extend(vars.as_object().expect("vars").clone());
+        async move { run(app, &token, doc, all).await["elements"][0]["traits"].clone() }
+    };
+    let stored = json!({"@context": {"@vocab": "http://schema.org/"}, "status": "done", "tags": ["a", "b"]});
+    assert_eq!(framed(json!({})).await, stored, "no frame: as stored");
+    assert_eq!(framed(json!({"content": {"status": "open"}})).await, Value::Null, "a frame it does not match");
+    assert_eq!(framed(json!({"content": {"tags": {}}})).await, stored, "{{}} matches any value");
+    let narrowed =
+        framed(json!({"content": {"status": "done"}, "explicit": true, "vocab": "http://example.org/"})).await;
+    assert_eq!(narrowed, json!({"@context": {"@vocab": "http://example.org/"}, "status": "done"}));
+    let context = framed(json!({"context": {"s": "http://schema.org/"}})).await;
+    assert_eq!(context["@context"], json!({"s": "http://schema.org/"}), "the context asked for");
+    let bad = b.app.gql(&b.token, doc, json!({"ws": b.ws, "id": b.shape, "content": [1]})).await;
+    assert!(bad["errors"].is_array(), "content is an object: {bad}");
+}
