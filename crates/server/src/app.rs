@@ -4,7 +4,7 @@
 use crate::bus::Hubs;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::{graphql, web};
+use crate::{graphql, rest, web};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
     pub limits: Arc<web::limits::Limits>,
+    /// What the REST routes select of each GraphQL type.
+    pub rest: Arc<rest::select::Selections>,
 }
 
 impl AppState {
@@ -36,7 +38,9 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let hubs = Hubs::new(store.clone(), core.credentials().clone(), metrics.clone());
         store.set_bus(hubs.clone());
+        let rest = Arc::new(rest::select::Selections::read().await);
         Ok(AppState {
+            rest,
             schema: graphql::schema(core.clone(), hubs.clone(), config.graphql_introspection),
             core,
             hubs,
@@ -70,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/oauth2/token", post(oauth::token))
         .route("/v3/oauth2/revoke", post(oauth::revoke))
         .route("/v3/graphql", get(graphql::ws::upgrade_or_playground).post(graphql::http::post))
+        .merge(rest::router())
         .layer(web::cors::layer(state.clone()));
     Router::new()
         .merge(pages)

@@ -8,5 +8,6 @@ pub mod config;
 pub mod demo;
 pub mod graphql;
 pub mod metrics;
+pub mod rest;
 pub mod telemetry;
 pub mod web;

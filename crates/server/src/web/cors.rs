@@ -1,4 +1,4 @@
-//! CORS for the endpoints browser apps call (token, revocation, GraphQL): only origins of
+//! CORS for the endpoints browser apps call (token, revocation, GraphQL, REST): only origins of
 //! registered redirect URIs are allowed, so a page elsewhere cannot read the responses.
 
 use crate::app::AppState;
@@ -12,7 +12,7 @@ pub fn layer(state: AppState) -> CorsLayer {
             let state = state.clone();
             async move { allowed(&state, &origin).await }
         }))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600))
 }

@@ -22,6 +22,7 @@ mod oauth_security;
 mod oauth_tokens;
 mod ops;
 mod portal;
+mod rest;
 mod revocation;
 mod roles;
 mod security_log;

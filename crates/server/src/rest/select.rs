@@ -1,0 +1,124 @@
+//! The selections the REST routes ask the GraphQL schema for, written out from the schema
+//! itself (by introspection, once at start): every field of a type that takes no required
+//! argument, objects field by field, interfaces and unions type by type. A REST answer is then
+//! the GraphQL object whole, and cannot drift from it.
+
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Types whose objects are elements: a field of one of them inside an element (an attachment,
+/// a surface, a selection) is given as `{ __typename id }`, not written out again.
+const ELEMENT_TYPES: [&str; 4] = ["Element", "Attachable", "Surface", "Selectable"];
+/// Fields left out of element answers: read by their own routes or costly per element.
+const SKIPPED: [&str; 1] = ["comments"];
+/// Deep enough for every element's style and rich text; guards against a cycle.
+const MAX_DEPTH: usize = 6;
+
+const INTROSPECTION: &str = "{ __schema { types { name kind possibleTypes { name }
+  fields { name args { type { kind } defaultValue } type { ...T } } } } }
+fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }";
+
+/// The selections of the types the REST routes answer with.
+pub struct Selections {
+    pub element: String,
+    pub user: String,
+    pub role: String,
+    pub workspace: String,
+    pub organization: String,
+    pub member: String,
+    pub upload: String,
+}
+
+impl Selections {
+    /// Written out from the schema (introspected on a copy of it with introspection on,
+    /// whatever the configuration says about clients introspecting).
+    pub async fn read() -> Selections {
+        let types = Types::read(&crate::graphql::schema_builder(true).finish()).await;
+        Selections {
+            element: types.of("Element"),
+            user: types.of("User"),
+            role: types.of("Role"),
+            workspace: types.of("Workspace"),
+            organization: types.of("Organization"),
+            member: types.of("Member"),
+            upload: types.of("UploadData"),
+        }
+    }
+}
+
+/// The schema's types, by name, as introspection gives them.
+pub struct Types(HashMap<String, Value>);
+
+impl Types {
+    /// Read the types of `schema` (a schema with introspection on).
+    pub async fn read(schema: &crate::graphql::ApiSchema) -> Types {
+        let res = schema.execute(INTROSPECTION).await;
+        let data = res.data.into_json().unwrap_or_default();
+        let list = data["__schema"]["types"].as_array().cloned().unwrap_or_default();
+        Types(list.into_iter().filter_map(|t| Some((t["name"].as_str()?.to_owned(), t))).collect())
+    }
+
+    /// The selection set (with braces) of type `name`.
+    pub fn of(&self, name: &str) -> String {
+        self.selection(name, 0)
+    }
+
+    fn selection(&self, name: &str, depth: usize) -> String {
+        let Some(t) = self.0.get(name) else { return String::new() };
+        match t["kind"].as_str() {
+            Some("INTERFACE" | "UNION") => {
+                let mut out = String::from("{ __typename");
+                for p in t["possibleTypes"].as_array().into_iter().flatten() {
+                    if let Some(p) = p["name"].as_str() {
+                        out.push_str(&format!(" ... on {p} {}", self.fields(p, depth)));
+                    }
+                }
+                out + " }"
+            }
+            _ => self.fields(name, depth),
+        }
+    }
+
+    /// `{ field … }` of an object type.
+    fn fields(&self, name: &str, depth: usize) -> String {
+        let Some(t) = self.0.get(name) else { return "{ __typename }".into() };
+        let mut out = String::from("{ __typename");
+        for f in t["fields"].as_array().into_iter().flatten() {
+            let Some(field) = f["name"].as_str() else { continue };
+            let required_arg = f["args"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|a| a["type"]["kind"] == "NON_NULL" && a["defaultValue"].is_null());
+            if required_arg || SKIPPED.contains(&field) {
+                continue;
+            }
+            let (kind, of) = named(&f["type"]);
+            match kind {
+                "SCALAR" | "ENUM" => out.push_str(&format!(" {field}")),
+                _ if self.is_element(of) => out.push_str(&format!(" {field} {{ __typename id }}")),
+                _ if depth < MAX_DEPTH => out.push_str(&format!(" {field} {}", self.selection(of, depth + 1))),
+                _ => {}
+            }
+        }
+        out + " }"
+    }
+
+    fn is_element(&self, name: &str) -> bool {
+        ELEMENT_TYPES.contains(&name)
+            || self.0.get(name).and_then(|t| t["kind"].as_str()) == Some("OBJECT")
+                && self
+                    .0
+                    .get("Element")
+                    .is_some_and(|e| e["possibleTypes"].as_array().into_iter().flatten().any(|p| p["name"] == name))
+    }
+}
+
+/// The kind and name of a field's type, through lists and non-null wrappers.
+fn named(t: &Value) -> (&str, &str) {
+    let mut t = t;
+    while t["name"].is_null() && !t["ofType"].is_null() {
+        t = &t["ofType"];
+    }
+    (t["kind"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""))
+}
