@@ -137,6 +137,8 @@ pub async fn create(
     input.remove("type");
     let (selection, field) = created(ty, &state);
     let name = ty.as_str();
+    let mut input = Value::Object(input);
+    state.rest.types.coerce_input(&format!("Create{name}Input"), &mut input);
     let doc = format!(
         "mutation($ws: String!, $input: Create{name}Input!, $rel: String) {{
             made: create{name}(workspaceId: $ws, input: $input, relativeToOriginOf: $rel) {selection} }}"
@@ -161,8 +163,9 @@ pub async fn create(
     Ok(res)
 }
 
-/// `PATCH …/elements/{id}` with the fields to change (and optionally the element's `type`):
-/// the element after the change.
+/// `PATCH …/elements/{id}` with the fields to change: the element after the change. A `type` in
+/// the body is read past: the element's own type decides (the platform's collection patches a
+/// document as an `Image`).
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -170,18 +173,16 @@ pub async fn update(
     body: Bytes,
 ) -> Result<Response, RestError> {
     let mut input = super::body(&body)?;
-    let ty = match element_type(&input)? {
-        Some(t) => t,
-        None => {
-            let found = read_one(&state, &caller, &ws, &id).await?;
-            found["type"]
-                .as_str()
-                .and_then(ElementType::parse)
-                .ok_or_else(|| RestError::new("NOT_FOUND", "not found: element"))?
-        }
-    };
+    element_type(&input)?;
     input.remove("type");
+    let found = read_one(&state, &caller, &ws, &id).await?;
+    let ty = found["type"]
+        .as_str()
+        .and_then(ElementType::parse)
+        .ok_or_else(|| RestError::new("NOT_FOUND", "not found: element"))?;
     let name = ty.as_str();
+    let mut input = Value::Object(input);
+    state.rest.types.coerce_input(&format!("Update{name}Input"), &mut input);
     let doc = format!(
         "mutation($ws: String!, $id: String!, $input: Update{name}Input!) {{ update{name}(workspaceId: $ws, id: $id, input: $input) {{ id }} }}"
     );

@@ -6,6 +6,20 @@
 use serde_json::Value;
 use std::collections::HashMap;
 
+#[cfg(test)]
+mod tests {
+    use super::rest_spelling;
+
+    #[test]
+    fn rest_enum_spellings_meet_the_schemas() {
+        assert_eq!(rest_spelling("arrow-fill"), rest_spelling("ArrowFill"));
+        assert_eq!(rest_spelling("rectangle"), rest_spelling("Rectangle"));
+        assert_eq!(rest_spelling("sticky-rectangle"), rest_spelling("StickySquare"));
+        assert_eq!(rest_spelling("complete_success"), rest_spelling("completeSuccess"));
+        assert_ne!(rest_spelling("arrow-up"), rest_spelling("ArrowUpDown"));
+    }
+}
+
 /// Types whose objects are elements: a field of one of them inside an element (an attachment,
 /// a surface, a selection) is given as `{ __typename id }`, not written out again.
 const ELEMENT_TYPES: [&str; 4] = ["Element", "Attachable", "Surface", "Selectable"];
@@ -14,12 +28,14 @@ const SKIPPED: [&str; 1] = ["comments"];
 /// Deep enough for every element's style and rich text; guards against a cycle.
 const MAX_DEPTH: usize = 6;
 
-const INTROSPECTION: &str = "{ __schema { types { name kind possibleTypes { name }
-  fields { name args { type { kind } defaultValue } type { ...T } } } } }
+const INTROSPECTION: &str = "{ __schema { types { name kind possibleTypes { name } enumValues { name }
+  fields { name args { type { kind } defaultValue } type { ...T } } inputFields { name type { ...T } } } } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }";
 
-/// The selections of the types the REST routes answer with.
+/// The selections of the types the REST routes answer with, and the schema's types (for
+/// reading REST bodies).
 pub struct Selections {
+    pub types: Types,
     pub element: String,
     pub user: String,
     pub role: String,
@@ -35,6 +51,7 @@ impl Selections {
     pub async fn read() -> Selections {
         let types = Types::read(&crate::graphql::schema_builder(true).finish()).await;
         Selections {
+            types: Types(types.0.clone()),
             element: types.of("Element"),
             user: types.of("User"),
             role: types.of("Role"),
@@ -104,6 +121,33 @@ impl Types {
         out + " }"
     }
 
+    /// A REST body as input of GraphQL type `name`: enum values in the REST API's spelling
+    /// (`rectangle`, `arrow-fill`, `sticky-rectangle`) become the schema's (`Rectangle`,
+    /// `ArrowFill`, `StickySquare`). Anything else is left for GraphQL to check.
+    pub fn coerce_input(&self, name: &str, value: &mut Value) {
+        let Some(t) = self.0.get(name) else { return };
+        match (t["kind"].as_str(), value) {
+            (Some("INPUT_OBJECT"), Value::Object(fields)) => {
+                for f in t["inputFields"].as_array().into_iter().flatten() {
+                    let Some(v) = f["name"].as_str().and_then(|n| fields.get_mut(n)) else { continue };
+                    let (_, of) = named(&f["type"]);
+                    match v {
+                        Value::Array(items) => items.iter_mut().for_each(|i| self.coerce_input(of, i)),
+                        v => self.coerce_input(of, v),
+                    }
+                }
+            }
+            (Some("ENUM"), Value::String(given)) => {
+                let want = rest_spelling(given);
+                let values = t["enumValues"].as_array().into_iter().flatten().filter_map(|v| v["name"].as_str());
+                if let Some(found) = values.into_iter().find(|v| rest_spelling(v) == want) {
+                    *given = found.to_owned();
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn is_element(&self, name: &str) -> bool {
         ELEMENT_TYPES.contains(&name)
             || self.0.get(name).and_then(|t| t["kind"].as_str()) == Some("OBJECT")
@@ -111,6 +155,16 @@ impl Types {
                     .0
                     .get("Element")
                     .is_some_and(|e| e["possibleTypes"].as_array().into_iter().flatten().any(|p| p["name"] == name))
+    }
+}
+
+/// An enum value compared without case and separators; the REST API's one other name
+/// (`sticky-rectangle`, its sticky note) as the schema's.
+fn rest_spelling(v: &str) -> String {
+    let plain: String = v.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+    match plain.as_str() {
+        "stickyrectangle" => "stickysquare".into(),
+        _ => plain,
     }
 }
 

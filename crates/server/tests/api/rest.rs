@@ -140,15 +140,26 @@ async fn elements_are_created_read_changed_and_deleted_with_the_platforms_bodies
         (moved["data"]["transform"]["x"].clone(), moved["data"]["style"]["width"].clone()),
         (json!(500.0), json!(1000.0))
     );
-    let (status, wrong) = call(
-        &f,
-        Some(&f.writer),
-        Method::PATCH,
-        &format!("{path}/{shape_id}"),
-        Some(json!({"type": "Text", "text": "x"})),
-    )
-    .await;
+    // The element's own type decides (the collection patches a document as an Image).
+    let typed =
+        ok(&f, Method::PATCH, &format!("{path}/{shape_id}"), Some(json!({"type": "Text", "text": "typed"}))).await;
+    assert_eq!((typed["data"]["type"].clone(), typed["data"]["text"].clone()), (json!("Shape"), json!("typed")));
+    let (status, wrong) =
+        call(&f, Some(&f.writer), Method::PATCH, &format!("{path}/{shape_id}"), Some(json!({"fontSize": 3}))).await;
     assert_eq!((status, wrong["error"].clone()), (StatusCode::BAD_REQUEST, json!("BAD_USER_INPUT")), "{wrong}");
+    // The REST API's enum spellings: the collection's "Create Line" and "Create Sticky Shape" values.
+    let line = json!({"type": "Line", "start": {"absolute": {"x": -323, "y": 509}}, "end": {"absolute": {"x": 485, "y": 589}},
+        "controlPoints": [], "routing": "direct", "style": {"strokeColor": {"r": 255, "g": 255, "b": 255, "a": 1},
+        "strokeStyle": "solid", "strokeWidth": 12, "startCap": "none", "endCap": "arrow-fill"}});
+    let line = ok(&f, Method::POST, &path, Some(line)).await;
+    assert_eq!(
+        (line["data"]["routing"].clone(), line["data"]["style"]["endCap"].clone()),
+        (json!("Direct"), json!("ArrowFill"))
+    );
+    let sticky = json!({"type": "Shape", "text": "note", "textStyle": {"fontSize": "auto", "verticalAlign": "top"},
+        "style": {"stickyShape": {"kind": "sticky-rectangle", "width": 1600, "fillColor": {"r": 254, "g": 232, "b": 108, "a": 1}}}});
+    let sticky = ok(&f, Method::POST, &path, Some(sticky)).await;
+    assert_eq!(sticky["data"]["kind"], "StickySquare");
 
     // Delete.
     let gone = ok(&f, Method::DELETE, &format!("{path}/{text_id}"), None).await;
@@ -157,7 +168,7 @@ async fn elements_are_created_read_changed_and_deleted_with_the_platforms_bodies
     assert_eq!((status, missing["error"].clone()), (StatusCode::NOT_FOUND, json!("NOT_FOUND")));
     // Every change was an event of the workspace's log, as through GraphQL.
     let kinds: Vec<&str> = f.app.events(&f.ws).await.iter().map(|e| e.payload.kind()).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "elementCreated").count(), 3, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "elementCreated").count(), 5, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "elementDeleted").count(), 1, "{kinds:?}");
 }
 
