@@ -6,20 +6,6 @@
 use serde_json::Value;
 use std::collections::HashMap;
 
-#[cfg(test)]
-mod tests {
-    use super::rest_spelling;
-
-    #[test]
-    fn rest_enum_spellings_meet_the_schemas() {
-        assert_eq!(rest_spelling("arrow-fill"), rest_spelling("ArrowFill"));
-        assert_eq!(rest_spelling("rectangle"), rest_spelling("Rectangle"));
-        assert_eq!(rest_spelling("sticky-rectangle"), rest_spelling("StickySquare"));
-        assert_eq!(rest_spelling("complete_success"), rest_spelling("completeSuccess"));
-        assert_ne!(rest_spelling("arrow-up"), rest_spelling("ArrowUpDown"));
-    }
-}
-
 /// Types whose objects are elements: a field of one of them inside an element (an attachment,
 /// a surface, a selection) is given as `{ __typename id }`, not written out again.
 const ELEMENT_TYPES: [&str; 4] = ["Element", "Attachable", "Surface", "Selectable"];
@@ -175,4 +161,18 @@ fn named(t: &Value) -> (&str, &str) {
         t = &t["ofType"];
     }
     (t["kind"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rest_spelling;
+
+    #[test]
+    fn rest_enum_spellings_meet_the_schemas() {
+        assert_eq!(rest_spelling("arrow-fill"), rest_spelling("ArrowFill"));
+        assert_eq!(rest_spelling("rectangle"), rest_spelling("Rectangle"));
+        assert_eq!(rest_spelling("sticky-rectangle"), rest_spelling("StickySquare"));
+        assert_eq!(rest_spelling("complete_success"), rest_spelling("completeSuccess"));
+        assert_ne!(rest_spelling("arrow-up"), rest_spelling("ArrowUpDown"));
+    }
 }
