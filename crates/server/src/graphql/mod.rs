@@ -6,6 +6,7 @@ pub mod commands;
 pub mod comments;
 pub mod element_inputs;
 pub mod element_parts;
+pub mod element_queries;
 pub mod elements;
 pub mod filters;
 pub mod http;
@@ -33,11 +34,11 @@ use tessera_core::service::Core;
 
 pub type ApiSchema = Schema<Queries, Mutations, subscription::Subscription>;
 
-/// Every query: the workspace, element and identity queries ([`query`]) and the icon
-/// library ([`icons`]).
+/// Every query: the workspace and identity queries ([`query`]), the element queries
+/// ([`element_queries`]) and the icon library ([`icons`]).
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Queries(query::Query, icons::IconQuery);
+pub struct Queries(query::Query, element_queries::ElementQuery, icons::IconQuery);
 
 /// Every mutation: elements, comments and collaborators ([`mutation`]), workspaces' own
 /// settings ([`workspaces`]), traits ([`traits`]).
