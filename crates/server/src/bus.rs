@@ -122,8 +122,21 @@ impl Hubs {
         hubs
     }
 
-    /// Subscribe to a workspace's live events; starts its tail if none runs.
-    pub fn join(self: &Arc<Self>, ws: &WorkspaceId) -> (Arc<Hub>, broadcast::Receiver<Arc<Event>>) {
+    /// Join a workspace's hub (starting it if none runs): the hub, and a receiver of every
+    /// event committed from now on. A new hub's tail starts from the log's head as it was read
+    /// *before* the receiver existed, so an event committed between the two is still sent;
+    /// anything older the caller reads from the log after joining.
+    pub async fn join(self: &Arc<Self>, ws: &WorkspaceId) -> (Arc<Hub>, broadcast::Receiver<Arc<Event>>) {
+        if let Some(joined) = self.join_running(ws) {
+            return joined;
+        }
+        let start = match self.store.last_cursor(ws).await {
+            Ok(c) => c.unwrap_or(0),
+            Err(e) => {
+                tracing::error!(error = %e, workspace = %ws, "tail starts from the beginning of the log");
+                0
+            }
+        };
         let Ok(mut hubs) = self.hubs.lock() else {
             // A poisoned lock means a panic elsewhere; serve from a fresh, private hub.
             let hub = Hub::new();
@@ -136,8 +149,14 @@ impl Hubs {
         let hub = Hub::new();
         let rx = hub.tx.subscribe();
         hubs.insert(ws.clone(), hub.clone());
-        tokio::spawn(self.clone().tail(ws.clone(), hub.clone()));
+        tokio::spawn(self.clone().tail(ws.clone(), hub.clone(), start));
         (hub, rx)
+    }
+
+    /// The running hub of `ws` and a new receiver of it, if one runs.
+    fn join_running(&self, ws: &WorkspaceId) -> Option<(Arc<Hub>, broadcast::Receiver<Arc<Event>>)> {
+        let hubs = self.hubs.lock().ok()?;
+        hubs.get(ws).map(|hub| (hub.clone(), hub.tx.subscribe()))
     }
 
     /// What is revoked from now on, on this node or elsewhere.
@@ -151,16 +170,12 @@ impl Hubs {
         self.security.subscribe()
     }
 
-    async fn tail(self: Arc<Self>, ws: WorkspaceId, hub: Arc<Hub>) {
-        let mut last = match self.store.last_cursor(&ws).await {
-            Ok(Some(c)) => c,
-            Ok(None) => 0,
-            Err(e) => {
-                tracing::error!(error = %e, workspace = %ws, "tail cannot start; retrying on the next wake-up");
-                0
-            }
-        };
+    /// Send the workspace's events after `last` to the hub's receivers, woken by commits on this
+    /// node and every `CATCH_UP` (other nodes' commits); ends when no receiver is left.
+    async fn tail(self: Arc<Self>, ws: WorkspaceId, hub: Arc<Hub>, mut last: i64) {
         hub.saw(last);
+        // Whatever was committed since `last` was read goes out first.
+        hub.wake.notify_one();
         loop {
             tokio::select! {
                 _ = hub.wake.notified() => {}

@@ -225,7 +225,7 @@ async fn open_feed(
         core.authorize_elements_read(&snapshot, &ws).await.gql()?;
         let hubs = ctx.data_unchecked::<Arc<Hubs>>().clone();
         // Join before reading anything, so nothing committed from now on can be missed.
-        let (hub, rx) = hubs.join(&ws);
+        let (hub, rx) = hubs.join(&ws).await;
         let last = core.log_head(&ws).await.gql()?.unwrap_or(0);
         hub.saw(last);
         let start = match cursor {
