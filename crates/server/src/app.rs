@@ -38,7 +38,7 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let hubs = Hubs::new(store.clone(), core.credentials().clone(), metrics.clone());
         store.set_bus(hubs.clone());
-        let rest = Arc::new(rest::select::Selections::read().await);
+        let rest = rest::select::Selections::read().await;
         Ok(AppState {
             rest,
             schema: graphql::schema(core.clone(), hubs.clone(), config.graphql_introspection),

@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// Types whose objects are elements: a field of one of them inside an element (an attachment,
 /// a surface, a selection) is given as `{ __typename id }`, not written out again.
@@ -33,11 +35,16 @@ pub struct Selections {
 
 impl Selections {
     /// Written out from the schema (introspected on a copy of it with introspection on,
-    /// whatever the configuration says about clients introspecting).
-    pub async fn read() -> Selections {
+    /// whatever the configuration says about clients introspecting), once per process: the
+    /// schema is the same for every server it runs.
+    pub async fn read() -> Arc<Selections> {
+        static ONCE: OnceCell<Arc<Selections>> = OnceCell::const_new();
+        ONCE.get_or_init(|| async { Arc::new(Selections::written_out().await) }).await.clone()
+    }
+
+    async fn written_out() -> Selections {
         let types = Types::read(&crate::graphql::schema_builder(true).finish()).await;
         Selections {
-            types: Types(types.0.clone()),
             element: types.of("Element"),
             user: types.of("User"),
             role: types.of("Role"),
@@ -45,6 +52,7 @@ impl Selections {
             organization: types.of("Organization"),
             member: types.of("Member"),
             upload: types.of("UploadData"),
+            types,
         }
     }
 }
