@@ -426,154 +426,74 @@ element_object!(Window, "A rectangle for content of an app's own.", surface, {
     }
 });
 
-/// Any element on a workspace.
-// The lint mistakes the repeated `ty = …` keys of distinct fields for duplicates.
-#[allow(clippy::duplicated_attributes)]
-#[derive(Interface)]
-#[graphql(
-    field(name = "id", ty = "ID"),
-    field(name = "type", ty = "ElementType"),
-    field(name = "workspace_id", ty = "ID"),
-    field(name = "z_index", ty = "i64"),
-    field(name = "transform", ty = "Transform"),
-    field(name = "pinned", ty = "bool"),
-    field(name = "bounding_box", ty = "BoundingBox"),
-    field(
-        name = "traits",
-        ty = "Option<Json<Value>>",
-        arg(name = "content", ty = "Option<JsonObject>"),
-        arg(name = "context", ty = "Option<Json<Value>>"),
-        arg(name = "vocab", ty = "Option<String>"),
-        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
-    ),
-    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>")
-)]
-pub enum Element {
-    Text(Text),
-    Shape(Shape),
-    Canvas(Canvas),
-    Stroke(Stroke),
-    Line(Line),
-    Image(Image),
-    Document(Document),
-    Video(Video),
-    Browser(Browser),
-    Grid(Grid),
-    Icon(Icon),
-    Window(Window),
-    LegacyNote(LegacyNote),
-    Selection(Selection),
-    LinkedDocument(LinkedDocument),
-    Whiteboard(Whiteboard),
+/// Defines one of the platform's element interfaces: the fields every element has (`$head`
+/// going after `id`, `$tail` after `comments`), and the types that implement it.
+macro_rules! element_interface {
+    ($doc:literal, $name:ident, [$($head:tt)*], [$($tail:tt)*], { $($variant:ident),* $(,)? }) => {
+        #[doc = $doc]
+        // The lint mistakes the repeated `ty = …` keys of distinct fields for duplicates.
+        #[allow(clippy::duplicated_attributes)]
+        #[derive(Interface)]
+        #[graphql(
+            field(name = "id", ty = "ID"),
+            $($head)*
+            field(name = "z_index", ty = "i64"),
+            field(name = "transform", ty = "Transform"),
+            field(name = "pinned", ty = "bool"),
+            field(name = "bounding_box", ty = "BoundingBox"),
+            field(
+                name = "traits",
+                ty = "Option<Json<Value>>",
+                arg(name = "content", ty = "Option<JsonObject>"),
+                arg(name = "context", ty = "Option<Json<Value>>"),
+                arg(name = "vocab", ty = "Option<String>"),
+                arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
+            ),
+            field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>")
+            $($tail)*
+        )]
+        pub enum $name {
+            $($variant($variant)),*
+        }
+    };
 }
 
-/// Element that can be attached to another's surface.
-#[allow(clippy::duplicated_attributes)]
-#[derive(Interface)]
-#[graphql(
-    field(name = "id", ty = "ID"),
-    field(name = "z_index", ty = "i64"),
-    field(name = "transform", ty = "Transform"),
-    field(name = "pinned", ty = "bool"),
-    field(name = "bounding_box", ty = "BoundingBox"),
-    field(
-        name = "traits",
-        ty = "Option<Json<Value>>",
-        arg(name = "content", ty = "Option<JsonObject>"),
-        arg(name = "context", ty = "Option<Json<Value>>"),
-        arg(name = "vocab", ty = "Option<String>"),
-        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
-    ),
-    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
-    field(name = "surface", ty = "async_graphql::Result<Option<Surface>>")
-)]
-pub enum Attachable {
-    Text(Text),
-    Shape(Shape),
-    Stroke(Stroke),
-    Line(Line),
-    Image(Image),
-    Document(Document),
-    Video(Video),
-    Browser(Browser),
-    Icon(Icon),
-    Window(Window),
-    LegacyNote(LegacyNote),
-    LinkedDocument(LinkedDocument),
-    Whiteboard(Whiteboard),
-}
+element_interface!(
+    "Any element on a workspace.",
+    Element,
+    [field(name = "type", ty = "ElementType"), field(name = "workspace_id", ty = "ID"),],
+    [],
+    { Text, Shape, Canvas, Stroke, Line, Image, Document, Video, Browser, Grid, Icon, Window, LegacyNote, Selection,
+      LinkedDocument, Whiteboard }
+);
 
-/// Element to which other elements can be attached.
-#[allow(clippy::duplicated_attributes)]
-#[derive(Interface)]
-#[graphql(
-    field(name = "id", ty = "ID"),
-    field(name = "z_index", ty = "i64"),
-    field(name = "transform", ty = "Transform"),
-    field(name = "pinned", ty = "bool"),
-    field(name = "bounding_box", ty = "BoundingBox"),
-    field(
-        name = "traits",
-        ty = "Option<Json<Value>>",
-        arg(name = "content", ty = "Option<JsonObject>"),
-        arg(name = "context", ty = "Option<Json<Value>>"),
-        arg(name = "vocab", ty = "Option<String>"),
-        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
-    ),
-    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>"),
-    field(
+element_interface!(
+    "Element that can be attached to another's surface.",
+    Attachable,
+    [],
+    [, field(name = "surface", ty = "async_graphql::Result<Option<Surface>>")],
+    { Text, Shape, Stroke, Line, Image, Document, Video, Browser, Icon, Window, LegacyNote, LinkedDocument, Whiteboard }
+);
+
+element_interface!(
+    "Element to which other elements can be attached.",
+    Surface,
+    [],
+    [, field(
         name = "attachments",
         ty = "async_graphql::Result<Vec<Attachable>>",
         arg(name = "type", ty = "Option<Vec<AttachableType>>")
-    )
-)]
-pub enum Surface {
-    Shape(Shape),
-    Image(Image),
-    Document(Document),
-    Video(Video),
-    Browser(Browser),
-    Icon(Icon),
-    Window(Window),
-    LegacyNote(LegacyNote),
-    LinkedDocument(LinkedDocument),
-    Whiteboard(Whiteboard),
-}
+    )],
+    { Shape, Image, Document, Video, Browser, Icon, Window, LegacyNote, LinkedDocument, Whiteboard }
+);
 
-/// Element that can be selected/grouped
-#[allow(clippy::duplicated_attributes)]
-#[derive(Interface)]
-#[graphql(
-    field(name = "id", ty = "ID"),
-    field(name = "z_index", ty = "i64"),
-    field(name = "transform", ty = "Transform"),
-    field(name = "pinned", ty = "bool"),
-    field(name = "bounding_box", ty = "BoundingBox"),
-    field(
-        name = "traits",
-        ty = "Option<Json<Value>>",
-        arg(name = "content", ty = "Option<JsonObject>"),
-        arg(name = "context", ty = "Option<Json<Value>>"),
-        arg(name = "vocab", ty = "Option<String>"),
-        arg(name = "explicit", ty = "Option<bool>", default_with = "Some(false)")
-    ),
-    field(name = "comments", ty = "async_graphql::Result<Vec<Comment>>")
-)]
-pub enum Selectable {
-    Text(Text),
-    Shape(Shape),
-    Stroke(Stroke),
-    Line(Line),
-    Image(Image),
-    Document(Document),
-    Video(Video),
-    Browser(Browser),
-    Icon(Icon),
-    Window(Window),
-    LegacyNote(LegacyNote),
-    LinkedDocument(LinkedDocument),
-    Whiteboard(Whiteboard),
-}
+element_interface!(
+    "Element that can be selected/grouped",
+    Selectable,
+    [],
+    [],
+    { Text, Shape, Stroke, Line, Image, Document, Video, Browser, Icon, Window, LegacyNote, LinkedDocument, Whiteboard }
+);
 
 /// Elements backed by immutable assets
 #[allow(clippy::duplicated_attributes)]
