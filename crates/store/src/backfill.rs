@@ -4,9 +4,10 @@
 //! when it finishes; every step can be repeated without harm, so a crash midway only means it
 //! runs again, and several nodes starting together may all run it.
 
+use crate::element_sql::insert_version;
 use crate::open::{begin_write, commit, Dialect};
 use crate::rows::{db_err, element_from_json, EventRow};
-use crate::sql::{insert_version, EVENT_COLUMNS};
+use crate::sql::EVENT_COLUMNS;
 use sqlx::AnyPool;
 use std::collections::HashMap;
 use tessera_core::element::Element;
