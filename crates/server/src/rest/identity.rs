@@ -102,6 +102,21 @@ fn value(s: &str) -> Option<(Value, &str)> {
     Some((v, after))
 }
 
+/// A paged list field read with the list parameters: the operation's variable declarations,
+/// and `field(cursor, pagination[, filtering]) { results … totalItems next prev }`.
+fn paged(field: &str, filters: Option<&str>, selection: &str) -> (String, String) {
+    let (declared, passed) = match filters {
+        Some(f) => (format!(", $filtering: {f}"), ", filtering: $filtering"),
+        None => (String::new(), ""),
+    };
+    (
+        format!("$cursor: String, $pagination: PaginationArgs{declared}"),
+        format!(
+            "{field}(cursor: $cursor, pagination: $pagination{passed}) {{ results {selection} totalItems next prev }}"
+        ),
+    )
+}
+
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, RestError> {
     let q = format!("{{ me {{ profile {} }} }}", state.rest.user);
     let mut d = caller.run(&state, &q, json!({})).await?;
@@ -119,11 +134,8 @@ pub async fn my_workspaces(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, RestError> {
-    let doc = format!(
-        "query($cursor: String, $pagination: PaginationArgs) {{ me {{ workspaces(cursor: $cursor, pagination: $pagination) {{
-            results {} totalItems next prev }} }} }}",
-        state.rest.workspace
-    );
+    let (declared, list) = paged("workspaces", None, &state.rest.workspace);
+    let doc = format!("query({declared}) {{ me {{ {list} }} }}");
     let mut vars = q.variables()?;
     if q.filter_by.is_some() {
         return Err(RestError::new("BAD_USER_INPUT", "filterBy is not taken here"));
@@ -138,11 +150,8 @@ pub async fn users(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, RestError> {
-    let doc = format!(
-        "query($cursor: String, $pagination: PaginationArgs, $filtering: UserFilters) {{
-            users(cursor: $cursor, pagination: $pagination, filtering: $filtering) {{ results {} totalItems next prev }} }}",
-        state.rest.user
-    );
+    let (declared, list) = paged("users", Some("UserFilters"), &state.rest.user);
+    let doc = format!("query({declared}) {{ {list} }}");
     let d = caller.run(&state, &doc, q.variables()?).await?;
     Ok(page(&d["users"]))
 }
@@ -154,11 +163,8 @@ pub async fn user_organizations(
     Path(user_id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, RestError> {
-    let doc = format!(
-        "query($cursor: String, $pagination: PaginationArgs, $filtering: OrganizationFilters) {{ me {{ profile {{ id }}
-            organizations(cursor: $cursor, pagination: $pagination, filtering: $filtering) {{ results {} totalItems next prev }} }} }}",
-        state.rest.organization
-    );
+    let (declared, list) = paged("organizations", Some("OrganizationFilters"), &state.rest.organization);
+    let doc = format!("query({declared}) {{ me {{ profile {{ id }} {list} }} }}");
     let d = caller.run(&state, &doc, q.variables()?).await?;
     if user_id != "me" && d["me"]["profile"]["id"] != user_id.as_str() {
         return Err(RestError::new("NOT_FOUND", "not found: user"));
@@ -171,11 +177,8 @@ pub async fn roles(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, RestError> {
-    let doc = format!(
-        "query($cursor: String, $pagination: PaginationArgs, $filtering: RoleFilters) {{
-            roles(cursor: $cursor, pagination: $pagination, filtering: $filtering) {{ results {} totalItems next prev }} }}",
-        state.rest.role
-    );
+    let (declared, list) = paged("roles", Some("RoleFilters"), &state.rest.role);
+    let doc = format!("query({declared}) {{ {list} }}");
     let d = caller.run(&state, &doc, q.variables()?).await?;
     Ok(page(&d["roles"]))
 }
@@ -196,12 +199,8 @@ pub async fn members(
     Path(org_id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, RestError> {
-    let doc = format!(
-        "query($id: String!, $cursor: String, $pagination: PaginationArgs, $filtering: MemberFilters) {{
-            organization(organizationId: $id) {{ members(cursor: $cursor, pagination: $pagination, filtering: $filtering) {{
-            results {} totalItems next prev }} }} }}",
-        state.rest.member
-    );
+    let (declared, list) = paged("members", Some("MemberFilters"), &state.rest.member);
+    let doc = format!("query($id: String!, {declared}) {{ organization(organizationId: $id) {{ {list} }} }}");
     let mut vars = q.variables()?;
     vars["id"] = json!(org_id);
     let d = caller.run(&state, &doc, vars).await?;
