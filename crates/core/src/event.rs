@@ -2,6 +2,7 @@
 //! per-workspace cursor that increases in commit order, written in the same transaction as
 //! the change itself. Subscriptions replay and follow this log.
 
+use crate::element::asset::IngestionState;
 use crate::element::{Element, ElementType};
 use crate::ids::{ElementId, UserId, WorkspaceId};
 use crate::model::{ActorType, Comment};
@@ -51,6 +52,11 @@ pub enum EventPayload {
     /// `backgroundTheme`).
     #[serde(rename_all = "camelCase")]
     WorkspaceUpdated { changes: Json },
+    /// An asset's upload or processing moved on (`UploadAssetCommand`): its new state, and the
+    /// element's fields processing changed in the stored form (`width`, `height`, `transform`
+    /// once the file's real size is known), so a subscriber can apply them.
+    #[serde(rename_all = "camelCase")]
+    AssetIngested { element_id: ElementId, element_type: ElementType, ingestion_state: IngestionState, data: Json },
     /// The workspace was deleted; `permanent`: its content and history with it.
     #[serde(rename_all = "camelCase")]
     WorkspaceDeleted { permanent: bool },
@@ -77,6 +83,7 @@ impl EventPayload {
             EventPayload::CollaboratorRemoved { .. } => "collaboratorRemoved",
             EventPayload::WorkspaceUpdated { .. } => "workspaceUpdated",
             EventPayload::WorkspaceDeleted { .. } => "workspaceDeleted",
+            EventPayload::AssetIngested { .. } => "assetIngested",
         }
     }
 }

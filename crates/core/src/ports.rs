@@ -25,6 +25,7 @@ pub struct NewUser {
 /// the change; run inside the writing transaction.
 pub type ElementChange<'a> = &'a (dyn Fn(Element) -> Result<(Option<Element>, EventPayload)> + Send + Sync);
 
+pub use crate::element::asset::{IngestionState, Upload};
 pub use crate::oauth::consent::Consent;
 
 /// Tokens to write in one commit, with the security events recording their issue, and the
@@ -269,4 +270,20 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     // the event log
     /// Events of a workspace with cursor greater than `after`, in cursor order.
     async fn events_after(&self, ws: &WorkspaceId, after: i64, limit: u32) -> Result<Vec<Event>>;
+
+    // uploads of asset files, and server-wide secrets
+    async fn insert_upload(&self, upload: &Upload) -> Result<()>;
+    async fn upload(&self, id: &str) -> Result<Option<Upload>>;
+    /// An element's uploads still open (transferring or processing).
+    async fn uploads_of(&self, ws: &WorkspaceId, element: &ElementId) -> Result<Vec<Upload>>;
+    /// Moves an upload to state `to` at `now`, if it is still as the caller read it (its state
+    /// and `updated_at`); false if another caller moved it first.
+    async fn claim_upload(&self, seen: &Upload, to: IngestionState, now: i64) -> Result<bool>;
+    /// Forgets an element's uploads (its asset is complete, one way or the other).
+    async fn delete_uploads(&self, ws: &WorkspaceId, element: &ElementId) -> Result<()>;
+    /// Uploads still transferring past their expiry, or processing since before `stalled_before`.
+    async fn stale_uploads(&self, now: i64, stalled_before: i64, limit: u32) -> Result<Vec<Upload>>;
+    /// The server-wide secret called `name`, shared by every node: `candidate` if none was
+    /// stored yet (it is then stored).
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String>;
 }

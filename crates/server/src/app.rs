@@ -27,6 +27,8 @@ pub struct AppState {
     pub limits: Arc<web::limits::Limits>,
     /// What the REST routes select of each GraphQL type.
     pub rest: Arc<rest::select::Selections>,
+    /// The object store of asset files, and the upload flow.
+    pub assets: Arc<crate::assets::Assets>,
 }
 
 impl AppState {
@@ -39,9 +41,11 @@ impl AppState {
         let hubs = Hubs::new(store.clone(), core.credentials().clone(), metrics.clone());
         store.set_bus(hubs.clone());
         let rest = rest::select::Selections::read().await;
+        let assets = crate::assets::Assets::open(&config, &core).await?;
         Ok(AppState {
             rest,
-            schema: graphql::schema(core.clone(), hubs.clone(), config.graphql_introspection),
+            schema: graphql::schema(core.clone(), hubs.clone(), assets.clone(), config.graphql_introspection),
+            assets,
             core,
             hubs,
             metrics,
@@ -75,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/oauth2/revoke", post(oauth::revoke))
         .route("/v3/graphql", get(graphql::ws::upgrade_or_playground).post(graphql::http::post))
         .merge(rest::router())
+        // The local object store (uploads are bounded by their signed forms, not the body limit).
+        .route("/v3/storage", post(web::storage::upload).layer(DefaultBodyLimit::disable()))
+        .route("/v3/storage/{*key}", get(web::storage::download))
         .layer(web::cors::layer(state.clone()));
     Router::new()
         .merge(pages)
@@ -100,6 +107,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state.assets.clone().run_sweeper(std::time::Duration::from_secs(60));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -33,9 +33,16 @@ pub struct FileConfig {
     pub graphql_introspection: Option<String>,
     pub trusted_proxies: Option<String>,
     pub metrics_token: Option<String>,
+    pub storage_url: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    pub max_image_bytes: Option<u64>,
+    pub max_document_bytes: Option<u64>,
+    pub max_video_bytes: Option<u64>,
+    pub upload_ttl: Option<i64>,
 }
 
-const KNOWN_KEYS: [&str; 19] = [
+const KNOWN_KEYS: [&str; 26] = [
     "listen",
     "database_url",
     "data_dir",
@@ -55,6 +62,13 @@ const KNOWN_KEYS: [&str; 19] = [
     "graphql_introspection",
     "trusted_proxies",
     "metrics_token",
+    "storage_url",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "max_image_bytes",
+    "max_document_bytes",
+    "max_video_bytes",
+    "upload_ttl",
 ];
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
@@ -136,6 +150,13 @@ pub struct Config {
     pub graphql_introspection: bool,
     /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// Where asset files are stored: `file://DIR` (the default: `assets/` beside an embedded
+    /// database, else in the data directory) or `s3://BUCKET?endpoint=URL&region=NAME` (any
+    /// S3-compatible store, with `s3_access_key_id` and `s3_secret_access_key`).
+    pub storage_url: String,
+    pub s3_credentials: Option<(String, String)>,
+    /// The largest file of each kind, and how long an upload may take.
+    pub assets: tessera_core::element::asset::AssetLimits,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -225,7 +246,40 @@ impl Config {
             Some("off") => false,
             Some(other) => return Err(format!("graphql_introspection must be \"on\" or \"off\", not {other:?}")),
         };
+        let storage_url = match env_or("storage_url", file.storage_url)?.filter(|u| !u.is_empty()) {
+            Some(url) => url,
+            None => {
+                let beside_db = database_url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p));
+                let dir = beside_db.and_then(|p| Path::new(p).parent()).unwrap_or(&data_dir);
+                format!("file://{}", dir.join("assets").display())
+            }
+        };
+        let key = env_or("s3_access_key_id", file.s3_access_key_id)?;
+        let secret = env_or("s3_secret_access_key", file.s3_secret_access_key)?;
+        let s3_credentials = match (key, secret) {
+            (Some(k), Some(s)) => Some((k, s)),
+            (None, None) => None,
+            _ => return Err("s3_access_key_id and s3_secret_access_key must be given together".into()),
+        };
+        let a = tessera_core::element::asset::AssetLimits::default();
+        let bytes = |key: &str, file: Option<u64>, default: u64| -> Result<u64, String> {
+            let v = env_or(key, file)?.unwrap_or(default);
+            if v == 0 {
+                return Err(format!("{key} must be a positive number of bytes"));
+            }
+            Ok(v)
+        };
+        let assets = tessera_core::element::asset::AssetLimits {
+            image_bytes: bytes("max_image_bytes", file.max_image_bytes, a.image_bytes)?,
+            document_bytes: bytes("max_document_bytes", file.max_document_bytes, a.document_bytes)?,
+            video_bytes: bytes("max_video_bytes", file.max_video_bytes, a.video_bytes)?,
+            preview_bytes: a.preview_bytes,
+            upload_seconds: secs("upload_ttl", file.upload_ttl, a.upload_seconds, 7 * 86_400)?,
+        };
         Ok(Config {
+            storage_url,
+            s3_credentials,
+            assets,
             listen,
             database_url,
             data_dir,

@@ -2,6 +2,7 @@
 //! (web endpoints and the GraphQL API) on top of `tessera-core` and `tessera-store`.
 
 pub mod app;
+pub mod assets;
 pub mod bus;
 pub mod cli;
 pub mod config;

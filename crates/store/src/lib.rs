@@ -11,6 +11,7 @@ mod open;
 mod rows;
 mod sql;
 mod sql_oauth;
+mod sql_uploads;
 
 pub use open::{Dialect, SqlStore};
 

@@ -19,7 +19,7 @@ use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use tessera_core::model::{
     now_millis, AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace,
 };
-use tessera_core::ports::{Bus, ElementChange, ElementQuery, NewUser, Store};
+use tessera_core::ports::{Bus, ElementChange, ElementQuery, IngestionState, NewUser, Store, Upload};
 use tessera_core::{Error, Result};
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id, w.created_at, \
@@ -671,6 +671,28 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         rows.into_iter().map(EventRow::into_event).collect()
+    }
+
+    async fn insert_upload(&self, upload: &Upload) -> Result<()> {
+        self.insert_upload_row(upload).await
+    }
+    async fn upload(&self, id: &str) -> Result<Option<Upload>> {
+        self.upload_row(id).await
+    }
+    async fn uploads_of(&self, ws: &WorkspaceId, element: &ElementId) -> Result<Vec<Upload>> {
+        self.upload_rows_of(ws, element).await
+    }
+    async fn claim_upload(&self, seen: &Upload, to: IngestionState, now: i64) -> Result<bool> {
+        self.claim_upload_row(seen, to, now).await
+    }
+    async fn delete_uploads(&self, ws: &WorkspaceId, element: &ElementId) -> Result<()> {
+        self.delete_upload_rows(ws, element).await
+    }
+    async fn stale_uploads(&self, now: i64, stalled_before: i64, limit: u32) -> Result<Vec<Upload>> {
+        self.stale_upload_rows(now, stalled_before, limit).await
+    }
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        self.server_secret_value(name, candidate).await
     }
 }
 

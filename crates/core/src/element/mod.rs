@@ -4,11 +4,14 @@
 //! object of the same form, merged in ([`Element::merged`]) and checked again, and is also what
 //! the event log records, so a subscriber receives exactly the fields that changed.
 
+pub mod asset;
 pub mod attach;
 pub mod find;
 pub mod input;
 pub mod legacy;
+mod uploads;
 mod usecases;
+pub use uploads::Processed;
 
 use crate::ids::{ElementId, WorkspaceId};
 use serde::{Deserialize, Serialize};
@@ -446,8 +449,7 @@ pub enum ElementBody {
     Stroke { points: Vec<f64>, style: StrokeStyle },
     #[serde(rename_all = "camelCase")]
     Line { start: LinePoint, end: LinePoint, control_points: Vec<LinePoint>, routing: LineRouting, style: LineStyle },
-    /// An image's metadata (its file is issue 17's). Images stored before formats were
-    /// kept have none.
+    /// An image: its metadata and its file. Images stored before formats were kept have none.
     #[serde(rename_all = "camelCase")]
     Image {
         title: String,
@@ -457,8 +459,11 @@ pub enum ElementBody {
         preview_format: Option<ImageFormat>,
         width: f64,
         height: f64,
+        /// The file, once an upload or a fetch is under way (none for elements made before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        asset: Option<asset::Asset>,
     },
-    /// A document's metadata (its file is issue 17's).
+    /// A document: its metadata and its file.
     #[serde(rename_all = "camelCase")]
     Document {
         title: String,
@@ -468,8 +473,11 @@ pub enum ElementBody {
         preview_format: Option<ImageFormat>,
         width: f64,
         height: f64,
+        /// The file, once an upload or a fetch is under way (none for elements made before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        asset: Option<asset::Asset>,
     },
-    /// A video's metadata (its file is issue 17's).
+    /// A video: its metadata and its file.
     #[serde(rename_all = "camelCase")]
     Video {
         title: String,
@@ -479,6 +487,9 @@ pub enum ElementBody {
         preview_format: Option<ImageFormat>,
         width: f64,
         height: f64,
+        /// The file, once an upload or a fetch is under way (none for elements made before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        asset: Option<asset::Asset>,
     },
     /// A web page shown on the canvas.
     #[serde(rename_all = "camelCase")]
@@ -509,6 +520,38 @@ impl ElementBody {
             ElementBody::Grid { .. } => ElementType::Grid,
             ElementBody::Icon { .. } => ElementType::Icon,
             ElementBody::Window { .. } => ElementType::Window,
+        }
+    }
+
+    /// The file of an image, document or video, if one is under way or stored.
+    pub fn asset(&self) -> Option<&asset::Asset> {
+        match self {
+            ElementBody::Image { asset, .. } | ElementBody::Document { asset, .. } | ElementBody::Video { asset, .. } => {
+                asset.as_ref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The asset slot and intrinsic size of an image, document or video, to change them.
+    pub fn asset_parts(&mut self) -> Option<(&mut Option<asset::Asset>, &mut f64, &mut f64)> {
+        match self {
+            ElementBody::Image { asset, width, height, .. }
+            | ElementBody::Document { asset, width, height, .. }
+            | ElementBody::Video { asset, width, height, .. } => Some((asset, width, height)),
+            _ => None,
+        }
+    }
+
+    /// The format an image, document or video declares for its file.
+    pub fn declared_format(&self) -> Option<asset::Declared> {
+        match self {
+            ElementBody::Image { image_format, .. } => {
+                Some(asset::Declared::Image(image_format.unwrap_or(ImageFormat::Unknown)))
+            }
+            ElementBody::Document { document_format, .. } => Some(asset::Declared::Document(*document_format)),
+            ElementBody::Video { video_format, .. } => Some(asset::Declared::Video(*video_format)),
+            _ => None,
         }
     }
 
@@ -555,7 +598,8 @@ pub struct Element {
 }
 
 /// The fields of an element no update may change.
-const FIXED: [&str; 5] = ["id", "workspaceId", "type", "createdAt", "updatedAt"];
+/// (`asset` is the server's: set by uploads and processing, never by an input.)
+const FIXED: [&str; 6] = ["id", "workspaceId", "type", "createdAt", "updatedAt", "asset"];
 
 impl Element {
     pub fn element_type(&self) -> ElementType {
@@ -728,6 +772,7 @@ mod tests {
                     preview_format: Some(ImageFormat::Jpeg),
                     width: 1000.0,
                     height: 1000.0,
+                    asset: None,
                     ..
                 }
             ),

@@ -185,6 +185,20 @@ impl Core {
         input: Json,
         relative_to: Option<&ElementId>,
     ) -> Result<Element> {
+        let el = self.new_element(p, ws, ty, input, relative_to).await?;
+        self.store.insert_element(&el, &actor_of(p)).await?;
+        Ok(el)
+    }
+
+    /// The element an input makes, checked and placed, not stored yet.
+    pub(crate) async fn new_element(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        ty: ElementType,
+        input: Json,
+        relative_to: Option<&ElementId>,
+    ) -> Result<Element> {
         self.authorize(p, ws, Permission::ElementCreate).await?;
         let mut change = element::input::change(ty, input).map_err(Error::BadInput)?;
         let names_surface = attach::normalize_surface(&mut change, ws);
@@ -204,7 +218,6 @@ impl Core {
             el = el.moved_by(-o.transform.x, -o.transform.y);
         }
         validate::element(&el)?;
-        self.store.insert_element(&el, &actor_of(p)).await?;
         Ok(el)
     }
 

@@ -3,6 +3,7 @@
 
 use super::comments::Comment;
 use super::element_inputs::JsonObject;
+use super::element_parts::AssetIngestionState;
 use super::elements::{Element, ElementType, Transform};
 use super::types::{BackgroundTheme, GqlActorType, UpdateWorkspaceStyle};
 use super::updates::UpdateElement;
@@ -30,6 +31,7 @@ pub enum Command {
     CreateCommentCommand(CreateCommentCommand),
     UpdateTraitsCommand(UpdateTraitsCommand),
     UpdateWorkspaceCommand(UpdateWorkspaceCommand),
+    UploadAssetCommand(UploadAssetCommand),
     RawCommand(RawCommand),
 }
 
@@ -52,6 +54,7 @@ pub enum HistoryCommand {
     CreateCommentCommand(CreateCommentCommand),
     UpdateTraitsCommand(UpdateTraitsCommand),
     UpdateWorkspaceCommand(UpdateWorkspaceCommand),
+    UploadAssetCommand(UploadAssetCommand),
 }
 
 impl HistoryCommand {
@@ -68,6 +71,7 @@ impl HistoryCommand {
             EventPayload::CommentCreated { .. } => HistoryCommand::CreateCommentCommand(CreateCommentCommand(e)),
             EventPayload::TraitsUpdated { .. } => HistoryCommand::UpdateTraitsCommand(UpdateTraitsCommand(e)),
             EventPayload::WorkspaceUpdated { .. } => HistoryCommand::UpdateWorkspaceCommand(UpdateWorkspaceCommand(e)),
+            EventPayload::AssetIngested { .. } => HistoryCommand::UploadAssetCommand(UploadAssetCommand(e)),
             EventPayload::CollaboratorAdded { .. }
             | EventPayload::CollaboratorRemoved { .. }
             | EventPayload::WorkspaceDeleted { .. } => return None,
@@ -219,6 +223,24 @@ command_object!(UpdateTraitsCommand, "An element's traits changed (`updateTraits
     /// JSON-LD-conforming document representing arbitrary persistent metadata of the element
     async fn traits(&self) -> JsonObject {
         payload!(self, EventPayload::TraitsUpdated { traits, .. } => JsonObject(traits.clone()))
+    }
+});
+
+command_object!(UploadAssetCommand, "An asset's upload or processing moved on: its new `ingestionState` (read the element again for what processing found, such as its real size).", {
+    /// Workspace-unique element id
+    async fn element_id(&self) -> ID {
+        payload!(self, EventPayload::AssetIngested { element_id, .. } => ID(element_id.0.clone()))
+    }
+    async fn element_type(&self) -> ElementType {
+        payload!(self, EventPayload::AssetIngested { element_type, .. } => (*element_type).into())
+    }
+    async fn ingestion_state(&self) -> AssetIngestionState {
+        payload!(self, EventPayload::AssetIngested { ingestion_state, .. } => (*ingestion_state).into())
+    }
+    /// JSON-LD-conforming document representing arbitrary persistent metadata of the element
+    /// (always null: an upload changes no traits)
+    async fn traits(&self) -> Option<JsonObject> {
+        None
     }
 });
 

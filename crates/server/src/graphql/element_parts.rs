@@ -115,15 +115,16 @@ impl AttachableType {
     }
 }
 
-/// Where an asset's upload and processing stand.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(rename_items = "snake_case")]
-pub enum AssetIngestionState {
-    Processing,
-    CompleteSuccess,
-    CompleteFailure,
-    Transferring,
-}
+// Where an asset's upload and processing stand.
+mirror_enum!(
+    AssetIngestionState = tessera_core::element::asset::IngestionState {
+        Processing,
+        CompleteSuccess,
+        CompleteFailure,
+        Transferring
+    },
+    "snake_case"
+);
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(rename_items = "PascalCase")]
@@ -429,22 +430,43 @@ pub struct WindowStyle {
     pub height: f64,
 }
 
-/// An asset's description: its format and where to download it. Tessera stores no files yet
-/// (issue 17), so `url` is always null.
+/// Where an asset's files are, once processing succeeded: the file (with the type it is
+/// served as) and its preview (a PNG).
+#[derive(Clone, Debug, Default)]
+pub struct Stored {
+    pub original: Option<(String, String)>,
+    pub preview: Option<String>,
+}
+
+impl Stored {
+    /// The key and type to serve for `scale`: `Original` (or none) is the file itself, the
+    /// smaller scales its preview; each falls back to the other.
+    fn pick(&self, scale: Option<AssetScale>) -> Option<(&str, &str)> {
+        let preview = self.preview.as_deref().map(|k| (k, "image/png"));
+        let original = self.original.as_ref().map(|(k, t)| (k.as_str(), t.as_str()));
+        match scale {
+            None | Some(AssetScale::Original) => original.or(preview),
+            Some(_) => preview.or(original),
+        }
+    }
+}
+
+/// An asset's description: its format and where to download it (a signed URL that expires;
+/// null until the asset is processed).
 macro_rules! asset_object {
     ($name:ident, $doc:literal, $field:ident: $format:ty) => {
         #[doc = $doc]
-        pub struct $name(pub $format);
+        pub struct $name(pub $format, pub Stored);
 
         #[Object]
         impl $name {
             async fn $field(&self) -> $format {
                 self.0
             }
-            /// asset url, provided if asset download is allowed (null: tessera stores no files yet)
-            async fn url(&self, scale: Option<AssetScale>) -> Option<String> {
-                let _ = scale;
-                None
+            /// asset url, provided if asset download is allowed
+            async fn url(&self, ctx: &async_graphql::Context<'_>, scale: Option<AssetScale>) -> Option<String> {
+                let (key, mime) = self.1.pick(scale)?;
+                ctx.data_unchecked::<std::sync::Arc<crate::assets::Assets>>().url(key, mime).await
             }
         }
     };

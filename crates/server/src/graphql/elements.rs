@@ -133,14 +133,38 @@ macro_rules! element_object {
             async fn filename(&self) -> Option<String> { self.meta().filename.map(str::to_string) }
             /// Source URL, if the asset was uploaded via URL
             async fn source_url(&self) -> Option<String> { self.meta().source_url.map(str::to_string) }
-            /// The preview's format, if one was given (its `url` is null: tessera stores no files yet)
-            async fn preview(&self) -> Option<ImageAsset> { self.meta().preview_format.map(|f| ImageAsset(f.into())) }
-            /// `complete_failure`: tessera stores no files yet (issue 17), so no asset is ingested
-            async fn ingestion_state(&self) -> AssetIngestionState { AssetIngestionState::CompleteFailure }
+            /// The preview image (a PNG tessera made), once the asset is processed; before, the
+            /// format a preview was declared in, without a URL
+            async fn preview(&self) -> Option<ImageAsset> {
+                let stored = self.stored();
+                match &stored.preview {
+                    Some(_) => Some(ImageAsset(el::ImageFormat::Png.into(), Stored { original: None, ..stored })),
+                    None => self.meta().preview_format.map(|f| ImageAsset(f.into(), Stored::default())),
+                }
+            }
+            /// Where the asset's upload and processing stand (`complete_failure` for an element
+            /// made before tessera stored files)
+            async fn ingestion_state(&self) -> AssetIngestionState {
+                self.body().asset().map_or(AssetIngestionState::CompleteFailure, |a| a.state.into())
+            }
+            /// Why the asset's processing failed, if it did (tessera's addition)
+            async fn ingestion_failure(&self) -> Option<String> {
+                self.body().asset().and_then(|a| a.failure.clone())
+            }
             $($extra)*
         });
         impl $name {
             fn meta(&self) -> AssetMeta<'_> { AssetMeta::of(self.body()) }
+            /// The asset's files, once processing succeeded.
+            fn stored(&self) -> Stored {
+                match self.body().asset() {
+                    Some(a) if a.state == el::asset::IngestionState::CompleteSuccess => Stored {
+                        original: Some((a.object.clone(), a.mime.clone().unwrap_or_else(|| "application/octet-stream".into()))),
+                        preview: a.preview.clone(),
+                    },
+                    _ => Stored::default(),
+                }
+            }
         }
     };
     (@object $name:ident, $doc:literal, { $($roles:tt)* }, { $($extra:tt)* }) => {
@@ -350,22 +374,22 @@ impl<'a> AssetMeta<'a> {
     }
 }
 
-element_object!(Image, "An image (its metadata; its file is an asset).", asset, {
+element_object!(Image, "An image: its metadata and its file.", asset, {
     /// The image's format (`unknown` for an image stored before formats were kept)
     async fn asset(&self) -> ImageAsset {
-        body!(self, ElementBody::Image { image_format, .. } => ImageAsset(image_format.unwrap_or(el::ImageFormat::Unknown).into()))
+        body!(self, ElementBody::Image { image_format, .. } => ImageAsset(image_format.unwrap_or(el::ImageFormat::Unknown).into(), self.stored()))
     }
 });
 
-element_object!(Document, "A document (its metadata; its file is an asset).", asset, {
+element_object!(Document, "A document: its metadata and its file.", asset, {
     async fn asset(&self) -> DocumentAsset {
-        body!(self, ElementBody::Document { document_format, .. } => DocumentAsset((*document_format).into()))
+        body!(self, ElementBody::Document { document_format, .. } => DocumentAsset((*document_format).into(), self.stored()))
     }
 });
 
-element_object!(Video, "A video (its metadata; its file is an asset).", asset, {
+element_object!(Video, "A video: its metadata and its file.", asset, {
     async fn asset(&self) -> VideoAsset {
-        body!(self, ElementBody::Video { video_format, .. } => VideoAsset((*video_format).into()))
+        body!(self, ElementBody::Video { video_format, .. } => VideoAsset((*video_format).into(), self.stored()))
     }
 });
 

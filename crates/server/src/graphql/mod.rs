@@ -55,8 +55,13 @@ pub const MAX_DIRECTIVES: usize = 8;
 /// Nesting of selection sets and fragment spreads, as async-graphql's recursion limit counts it.
 pub const MAX_RECURSION: usize = 64;
 
-pub fn schema(core: Core, hubs: std::sync::Arc<crate::bus::Hubs>, introspection: bool) -> ApiSchema {
-    schema_builder(introspection).data(core).data(hubs).finish()
+pub fn schema(
+    core: Core,
+    hubs: std::sync::Arc<crate::bus::Hubs>,
+    assets: std::sync::Arc<crate::assets::Assets>,
+    introspection: bool,
+) -> ApiSchema {
+    schema_builder(introspection).data(core).data(hubs).data(assets).finish()
 }
 
 /// The schema with its limits, before the data its resolvers need is added: [`schema`] adds

@@ -64,6 +64,31 @@ impl Mutation {
         core(ctx).create_element(principal(ctx)?, &ws, ty, input, origin.as_ref()).await.gql()
     }
 
+    /// Create an image, document or video, with the upload forms of its file and preview.
+    async fn create_asset(
+        &self,
+        ctx: &Context<'_>,
+        ws: String,
+        ty: DomainType,
+        input: serde_json::Value,
+        relative_to: Option<String>,
+    ) -> async_graphql::Result<(tessera_core::element::Element, Option<UploadData>, Option<UploadData>)> {
+        use tessera_core::element::asset::UploadPart;
+        let ws = workspace_id(ws)?;
+        let origin = relative_to.map(|id| element_id("relativeToOriginOf", id)).transpose()?;
+        let assets = ctx.data_unchecked::<std::sync::Arc<crate::assets::Assets>>();
+        let (el, handed) = assets.create(principal(ctx)?, &ws, ty, input, origin.as_ref()).await.gql()?;
+        let (mut content, mut preview) = (None, None);
+        for (u, h) in handed {
+            let data = UploadData { upload_id: h.upload_id, url: h.form.url, fields: JsonObject(h.form.fields.into()) };
+            match u.part {
+                UploadPart::Content => content = Some(data),
+                UploadPart::Preview => preview = Some(data),
+            }
+        }
+        Ok((el, content, preview))
+    }
+
     async fn update(
         &self,
         ctx: &Context<'_>,
@@ -79,8 +104,7 @@ impl Mutation {
     }
 }
 
-/// Where to upload an asset's file. Tessera stores no files yet (issue 17): the create
-/// mutations return none.
+/// Where to upload an asset's file: POST `fields` and then the file (as `file`) to `url`.
 #[derive(SimpleObject)]
 pub struct UploadData {
     /// upload ID
@@ -91,8 +115,8 @@ pub struct UploadData {
     pub fields: JsonObject,
 }
 
-/// What `createImage` returns: the image element, and no upload slots (`content` and
-/// `preview` are null until uploads are supported).
+/// What `createImage` returns: the image element and the forms to upload its file and, when
+/// a `previewFormat` was given, its preview.
 #[derive(SimpleObject)]
 pub struct CreateImageResponse {
     pub content: Option<UploadData>,
@@ -279,8 +303,9 @@ impl Mutation {
         workspace_id: String,
         input: CreateImageInput,
     ) -> async_graphql::Result<CreateImageResponse> {
-        let el = self.create(ctx, workspace_id, DomainType::Image, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateImageResponse { content: None, preview: None, image: Image(el, Around::default()) })
+        let (el, content, preview) =
+            self.create_asset(ctx, workspace_id, DomainType::Image, to_json(&input), relative_to_origin_of).await?;
+        Ok(CreateImageResponse { content, preview, image: Image(el, Around::default()) })
     }
 
     async fn update_image(
@@ -291,6 +316,26 @@ impl Mutation {
         input: UpdateImageInput,
     ) -> async_graphql::Result<UpdateElementResponse> {
         self.update(ctx, workspace_id, id, DomainType::Image, to_json(&input)).await
+    }
+
+    /// Progress asset upload to processing: the file of upload `id` is uploaded (or, with
+    /// `input.errorCode`, could not be, and the asset fails with that reason). Processing runs
+    /// in the background; `UploadAssetCommand`s on the workspace's log tell how it ends.
+    async fn process_asset(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: String,
+        #[graphql(desc = "asset upload id")] id: String,
+        input: TransferCompleteInput,
+    ) -> async_graphql::Result<bool> {
+        let ws = self::workspace_id(workspace_id)?;
+        let failure = input.error_code.map(|code| match input.error_message {
+            Some(m) => format!("the upload failed: {code}: {m}"),
+            None => format!("the upload failed: {code}"),
+        });
+        let assets = ctx.data_unchecked::<std::sync::Arc<crate::assets::Assets>>();
+        assets.process(principal(ctx)?, &ws, &id, failure).await.gql()?;
+        Ok(true)
     }
 
     /// Delete any element.
@@ -323,8 +368,9 @@ impl Mutation {
         workspace_id: String,
         input: CreateDocumentInput,
     ) -> async_graphql::Result<CreateDocumentResponse> {
-        let el = self.create(ctx, workspace_id, DomainType::Document, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateDocumentResponse { content: None, preview: None, document: Document(el, Around::default()) })
+        let (el, content, preview) =
+            self.create_asset(ctx, workspace_id, DomainType::Document, to_json(&input), relative_to_origin_of).await?;
+        Ok(CreateDocumentResponse { content, preview, document: Document(el, Around::default()) })
     }
 
     async fn update_document(
@@ -345,8 +391,9 @@ impl Mutation {
         workspace_id: String,
         input: CreateVideoInput,
     ) -> async_graphql::Result<CreateVideoResponse> {
-        let el = self.create(ctx, workspace_id, DomainType::Video, to_json(&input), relative_to_origin_of).await?;
-        Ok(CreateVideoResponse { content: None, preview: None, video: Video(el, Around::default()) })
+        let (el, content, preview) =
+            self.create_asset(ctx, workspace_id, DomainType::Video, to_json(&input), relative_to_origin_of).await?;
+        Ok(CreateVideoResponse { content, preview, video: Video(el, Around::default()) })
     }
 
     async fn update_video(
@@ -448,8 +495,7 @@ impl Mutation {
     }
 }
 
-/// What `createDocument` returns: the document element, and no upload slots (null until
-/// uploads are supported).
+/// What `createDocument` returns: the document element and its upload forms.
 #[derive(SimpleObject)]
 pub struct CreateDocumentResponse {
     pub content: Option<UploadData>,
@@ -457,11 +503,19 @@ pub struct CreateDocumentResponse {
     pub document: Document,
 }
 
-/// What `createVideo` returns: the video element, and no upload slots (null until uploads
-/// are supported).
+/// What `createVideo` returns: the video element and its upload forms.
 #[derive(SimpleObject)]
 pub struct CreateVideoResponse {
     pub content: Option<UploadData>,
     pub preview: Option<UploadData>,
     pub video: Video,
+}
+
+/// How an upload ended, as the client saw it (the platform's `TransferCompleteInput`).
+#[derive(async_graphql::InputObject)]
+pub struct TransferCompleteInput {
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// (An S3 multipart upload's id: tessera's uploads are single POSTs, and ignore it.)
+    pub multipart_upload_id: Option<String>,
 }

@@ -273,6 +273,7 @@ impl Filter {
             EventPayload::ElementCreated { element } => (Some(&element.id), Some(element.element_type())),
             EventPayload::ElementUpdated { element_id, element_type, .. }
             | EventPayload::TraitsUpdated { element_id, element_type, .. }
+            | EventPayload::AssetIngested { element_id, element_type, .. }
             | EventPayload::ElementDeleted { element_id, element_type } => (Some(element_id), Some(*element_type)),
             EventPayload::CommentCreated { comment, element_type } => (comment.element_id.as_ref(), *element_type),
             // Settings apply to the whole workspace: no element filter may ask for them.

@@ -200,3 +200,18 @@ pub async fn remove(
     caller.run(&state, doc, json!({"ws": ws, "id": id})).await?;
     Ok(data(json!({ "id": id })))
 }
+
+/// `PUT …/assets/uploads/{uploadId}` (body `{}` or the platform's `TransferCompleteInput`):
+/// the upload is done, process it (`processAsset`); `{"data": {"id"}}`.
+pub async fn finish_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((ws, upload)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, RestError> {
+    let input = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { super::body(&body)? };
+    let doc = "mutation($ws: String!, $id: String!, $input: TransferCompleteInput!) {
+        processAsset(workspaceId: $ws, id: $id, input: $input) }";
+    caller.run(&state, doc, json!({"ws": ws, "id": upload, "input": input})).await?;
+    Ok(data(json!({ "id": upload })))
+}

@@ -14,7 +14,7 @@ use crate::web::RequestId;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tessera_core::auth::Principal;
@@ -39,6 +39,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/v3/workspaces/{workspace_id}/elements/{element_id}", get(elements::one)),
         (Method::PATCH, "/v3/workspaces/{workspace_id}/elements/{element_id}", patch(elements::update)),
         (Method::DELETE, "/v3/workspaces/{workspace_id}/elements/{element_id}", delete(elements::remove)),
+        (Method::PUT, "/v3/workspaces/{workspace_id}/assets/uploads/{upload_id}", put(elements::finish_upload)),
         (Method::GET, "/v3/openapi.json", get(openapi::document)),
     ]
 }
@@ -63,7 +64,7 @@ pub struct RestError {
 }
 
 impl RestError {
-    fn new(code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &str, message: impl Into<String>) -> Self {
         RestError { status: status_of(code), code: code.to_owned(), message: message.into() }
     }
 }
@@ -98,6 +99,7 @@ fn status_of(code: &str) -> StatusCode {
         "INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
         "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
         "TOO_MANY_REQUESTS" => StatusCode::TOO_MANY_REQUESTS,
+        "PAYLOAD_TOO_LARGE" => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::BAD_REQUEST,
     }
 }

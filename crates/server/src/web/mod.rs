@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod pages;
 pub mod portal;
 pub mod session;
+pub mod storage;
 
 use crate::app::AppState;
 use axum::extract::{Request, State};

@@ -14,6 +14,7 @@ pub struct TestApp {
     db: String,
     pub core: Core,
     pub hubs: std::sync::Arc<tessera::bus::Hubs>,
+    pub assets: std::sync::Arc<tessera::assets::Assets>,
     pub client: reqwest::Client,
     _stop: oneshot::Sender<()>,
     _dir: Option<tempfile::TempDir>,
@@ -24,6 +25,15 @@ pub struct TestApp {
 pub fn postgres_server() -> Option<String> {
     std::env::var("TESSERA_TEST_POSTGRES").ok().filter(|v| !v.is_empty())
 }
+
+/// The S3-compatible server the suite stores asset files in instead of a local directory, if
+/// any (`TESSERA_TEST_S3=http://HOST:PORT`, serving bucket `tessera` with the keys below).
+pub fn s3_server() -> Option<String> {
+    std::env::var("TESSERA_TEST_S3").ok().filter(|v| !v.is_empty())
+}
+pub const S3_BUCKET: &str = "tessera";
+pub const S3_KEY: &str = "tessera-test";
+pub const S3_SECRET: &str = "tessera-test-secret";
 
 /// A fresh, empty database: a SQLite file in `dir`, or a new PostgreSQL database.
 pub async fn fresh_db(dir: &Path) -> String {
@@ -83,16 +93,21 @@ async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     })
     .expect("config");
     let (listener, mut config) = tessera::cli::bind(config).await.expect("bind");
+    if let Some(endpoint) = s3_server() {
+        config.storage_url = format!("s3://{S3_BUCKET}?endpoint={endpoint}&region=us-east-1");
+        config.s3_credentials = Some((S3_KEY.into(), S3_SECRET.into()));
+    }
     tweak(&mut config);
     let state = AppState::open(config).await.expect("open state");
     let base = format!("http://{}", state.config.listen);
     let core = state.core.clone();
     let hubs = state.hubs.clone();
+    let assets = state.assets.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    TestApp { base, db: db_url.to_string(), core, hubs, client: reqwest::Client::new(), _stop: stop, _dir: None }
+    TestApp { base, db: db_url.to_string(), core, hubs, assets, client: reqwest::Client::new(), _stop: stop, _dir: None }
 }
 
 impl TestApp {
