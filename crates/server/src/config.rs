@@ -40,9 +40,10 @@ pub struct FileConfig {
     pub max_document_bytes: Option<u64>,
     pub max_video_bytes: Option<u64>,
     pub upload_ttl: Option<i64>,
+    pub fetch_allow: Option<String>,
 }
 
-const KNOWN_KEYS: [&str; 26] = [
+const KNOWN_KEYS: [&str; 27] = [
     "listen",
     "database_url",
     "data_dir",
@@ -69,6 +70,7 @@ const KNOWN_KEYS: [&str; 26] = [
     "max_document_bytes",
     "max_video_bytes",
     "upload_ttl",
+    "fetch_allow",
 ];
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
@@ -157,6 +159,9 @@ pub struct Config {
     pub s3_credentials: Option<(String, String)>,
     /// The largest file of each kind, and how long an upload may take.
     pub assets: tessera_core::element::asset::AssetLimits,
+    /// Networks `sourceUrl` fetches may reach although they are private or reserved
+    /// (`fetch_allow = "10.1.0.0/16, 192.168.5.7"`); none by default.
+    pub fetch_allow: Vec<crate::web::limits::Net>,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -276,7 +281,15 @@ impl Config {
             preview_bytes: a.preview_bytes,
             upload_seconds: secs("upload_ttl", file.upload_ttl, a.upload_seconds, 7 * 86_400)?,
         };
+        let fetch_allow = env_or("fetch_allow", file.fetch_allow)?
+            .unwrap_or_default()
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(crate::web::limits::Net::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("fetch_allow: {e}"))?;
         Ok(Config {
+            fetch_allow,
             storage_url,
             s3_credentials,
             assets,

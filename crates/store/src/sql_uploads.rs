@@ -53,20 +53,22 @@ fn all(rows: Vec<UploadRow>) -> Result<Vec<Upload>> {
 
 impl SqlStore {
     pub(crate) async fn insert_upload_row(&self, u: &Upload) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-            .bind(&u.id)
-            .bind(u.workspace_id.as_str())
-            .bind(u.element_id.as_str())
-            .bind(u.element_type.as_str())
-            .bind(u.part.as_str())
-            .bind(&u.object)
-            .bind(u.max_bytes.min(i64::MAX as u64) as i64)
-            .bind(u.expires_at)
-            .bind(u.state.as_str())
-            .bind(u.updated_at)
-            .execute(&self.write)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&u.id)
+        .bind(u.workspace_id.as_str())
+        .bind(u.element_id.as_str())
+        .bind(u.element_type.as_str())
+        .bind(u.part.as_str())
+        .bind(&u.object)
+        .bind(u.max_bytes.min(i64::MAX as u64) as i64)
+        .bind(u.expires_at)
+        .bind(u.state.as_str())
+        .bind(u.updated_at)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 

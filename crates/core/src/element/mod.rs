@@ -526,9 +526,9 @@ impl ElementBody {
     /// The file of an image, document or video, if one is under way or stored.
     pub fn asset(&self) -> Option<&asset::Asset> {
         match self {
-            ElementBody::Image { asset, .. } | ElementBody::Document { asset, .. } | ElementBody::Video { asset, .. } => {
-                asset.as_ref()
-            }
+            ElementBody::Image { asset, .. }
+            | ElementBody::Document { asset, .. }
+            | ElementBody::Video { asset, .. } => asset.as_ref(),
             _ => None,
         }
     }

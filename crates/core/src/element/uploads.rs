@@ -71,7 +71,8 @@ impl Core {
             bytes: None,
             pages: None,
         };
-        let (slot, _, _) = el.body.asset_parts().ok_or_else(|| Error::bad_input("only images, documents and videos have files"))?;
+        let (slot, _, _) =
+            el.body.asset_parts().ok_or_else(|| Error::bad_input("only images, documents and videos have files"))?;
         *slot = Some(asset);
         // The uploads first: an element that fails to be written leaves only uploads, which expire.
         for u in &uploads {
@@ -95,20 +96,37 @@ impl Core {
         self.authorize(p, ws, Permission::ElementUpdate).await?;
         let given = self.store.upload(upload_id).await?.filter(|u| &u.workspace_id == ws);
         let given = given.ok_or(Error::NotFound("upload"))?;
-        let uploads = self.store.uploads_of(ws, &given.element_id).await?;
-        let Some(lead) = uploads.iter().find(|u| u.part == UploadPart::Content) else { return Ok(None) };
-        if lead.state != IngestionState::Transferring {
-            return Ok(None);
-        }
         let actor = actor_of(p);
         if let Some(reason) = failure {
-            self.finish_asset(ws, &given.element_id, Err(reason), &actor).await?;
+            if self.transferring(ws, &given.element_id).await?.is_some() {
+                self.finish_asset(ws, &given.element_id, Err(reason), &actor).await?;
+            }
             return Ok(None);
         }
+        self.begin_processing(ws, &given.element_id, &actor).await
+    }
+
+    /// The element's uploads, if its file is still transferring.
+    async fn transferring(&self, ws: &WorkspaceId, element: &ElementId) -> Result<Option<Vec<Upload>>> {
+        let uploads = self.store.uploads_of(ws, element).await?;
+        let lead = uploads.iter().find(|u| u.part == UploadPart::Content);
+        Ok(lead.is_some_and(|u| u.state == IngestionState::Transferring).then_some(uploads))
+    }
+
+    /// Move an element's asset from `transferring` to `processing` (exactly one caller wins)
+    /// and return its uploads to process; `None` if it was not transferring.
+    pub async fn begin_processing(
+        &self,
+        ws: &WorkspaceId,
+        element: &ElementId,
+        actor: &Actor,
+    ) -> Result<Option<Vec<Upload>>> {
+        let Some(uploads) = self.transferring(ws, element).await? else { return Ok(None) };
+        let Some(lead) = uploads.iter().find(|u| u.part == UploadPart::Content) else { return Ok(None) };
         if !self.store.claim_upload(lead, IngestionState::Processing, now_millis()).await? {
             return Ok(None);
         }
-        self.record_ingestion(ws, &given.element_id, &actor, &Err(String::new()), IngestionState::Processing).await?;
+        self.record_ingestion(ws, element, actor, &Err(String::new()), IngestionState::Processing).await?;
         Ok(Some(uploads))
     }
 
@@ -144,7 +162,9 @@ impl Core {
                     self.finish_asset(&u.workspace_id, &u.element_id, Err(reason), &Actor::system()).await?;
                 }
                 expired.push(u);
-            } else if u.part == UploadPart::Content && self.store.claim_upload(&u, IngestionState::Processing, now).await? {
+            } else if u.part == UploadPart::Content
+                && self.store.claim_upload(&u, IngestionState::Processing, now).await?
+            {
                 again.push(self.store.uploads_of(&u.workspace_id, &u.element_id).await?);
             }
         }

@@ -23,8 +23,13 @@ pub type BlobResult<T> = Result<T, String>;
 pub trait Blobs: Send + Sync {
     /// The form for uploading one file of at most `max_bytes` to `key`, until `expires_at`
     /// (epoch ms), declared as `content_type`.
-    async fn upload_form(&self, key: &str, max_bytes: u64, content_type: &str, expires_at: i64)
-        -> BlobResult<UploadForm>;
+    async fn upload_form(
+        &self,
+        key: &str,
+        max_bytes: u64,
+        content_type: &str,
+        expires_at: i64,
+    ) -> BlobResult<UploadForm>;
     /// The stored object's size; `None` if there is none.
     async fn size(&self, key: &str) -> BlobResult<Option<u64>>;
     /// The object's first `n` bytes (all of it when smaller).
@@ -40,7 +45,12 @@ pub trait Blobs: Send + Sync {
 }
 
 /// Open the store a `storage_url` names.
-pub fn open(url: &str, credentials: Option<&(String, String)>, base: &str, signer: Signer) -> Result<Box<dyn Blobs>, String> {
+pub fn open(
+    url: &str,
+    credentials: Option<&(String, String)>,
+    base: &str,
+    signer: Signer,
+) -> Result<Box<dyn Blobs>, String> {
     if let Some(dir) = url.strip_prefix("file://") {
         let dir = PathBuf::from(dir);
         std::fs::create_dir_all(dir.join(".partial"))
@@ -57,7 +67,9 @@ pub fn open(url: &str, credentials: Option<&(String, String)>, base: &str, signe
 pub fn valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 512
-        && key.split('/').all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && key
+            .split('/')
+            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// Files in a directory, named by their keys.
@@ -92,8 +104,13 @@ impl LocalBlobs {
 
 #[async_trait]
 impl Blobs for LocalBlobs {
-    async fn upload_form(&self, key: &str, max_bytes: u64, content_type: &str, expires_at: i64)
-        -> BlobResult<UploadForm> {
+    async fn upload_form(
+        &self,
+        key: &str,
+        max_bytes: u64,
+        content_type: &str,
+        expires_at: i64,
+    ) -> BlobResult<UploadForm> {
         let mut fields = Map::new();
         fields.insert("key".into(), key.into());
         fields.insert("Content-Type".into(), content_type.into());

@@ -3,6 +3,7 @@
 //! URLs, and the sweeper that fails uploads that never finished and resumes stalled processing.
 
 pub mod blobs;
+pub mod fetch;
 pub mod process;
 mod s3;
 pub mod sign;
@@ -11,7 +12,7 @@ use crate::config::Config;
 use blobs::{Blobs, UploadForm};
 use std::sync::Arc;
 use tessera_core::auth::Principal;
-use tessera_core::element::asset::{AssetLimits, Upload};
+use tessera_core::element::asset::{AssetLimits, Upload, UploadPart};
 use tessera_core::element::{Element, ElementType};
 use tessera_core::event::Actor;
 use tessera_core::ids::{ElementId, WorkspaceId};
@@ -27,6 +28,7 @@ pub struct Assets {
     core: Core,
     pub blobs: Arc<dyn Blobs>,
     pub limits: AssetLimits,
+    fetcher: fetch::Fetcher,
 }
 
 /// One upload handed to a client: its id (for `processAsset`) and its form.
@@ -42,32 +44,37 @@ impl Assets {
         let key = core.store().server_secret("asset_urls", &candidate).await.map_err(|e| e.to_string())?;
         let signer = sign::Signer::new(key.as_bytes());
         let blobs = blobs::open(&config.storage_url, config.s3_credentials.as_ref(), &config.issuer, signer)?;
-        Ok(Arc::new(Assets { core: core.clone(), blobs: Arc::from(blobs), limits: config.assets.clone() }))
+        let fetcher = fetch::Fetcher::new(config.fetch_allow.clone())?;
+        Ok(Arc::new(Assets { core: core.clone(), blobs: Arc::from(blobs), limits: config.assets.clone(), fetcher }))
     }
 
     /// Create an image, document or video and hand out its uploads: the file's, and the
-    /// preview's when the input names a `previewFormat`.
+    /// preview's when the input names a `previewFormat`. With a `sourceUrl`, tessera fetches
+    /// the file itself (in the background) and hands out nothing.
     pub async fn create(
-        &self,
+        self: &Arc<Self>,
         p: &Principal,
         ws: &WorkspaceId,
         ty: ElementType,
         input: serde_json::Value,
         relative_to: Option<&ElementId>,
     ) -> Result<(Element, Vec<(Upload, Handed)>)> {
-        if input.get("sourceUrl").is_some_and(|u| !u.is_null()) {
-            return Err(Error::bad_input(
-                "sourceUrl: tessera does not fetch files from URLs yet; upload the file with the form createImage returns",
-            ));
+        let source = input.get("sourceUrl").and_then(|u| u.as_str()).map(str::to_string);
+        if let Some(url) = &source {
+            self.fetcher.check(url).map_err(|e| Error::bad_input(format!("sourceUrl: {e}")))?;
         }
         let (el, uploads) = self.core.create_asset_element(p, ws, ty, input, relative_to, &self.limits).await?;
+        if let Some(url) = source {
+            self.spawn_fetch(url, uploads);
+            return Ok((el, Vec::new()));
+        }
         let content_type = match el.body.declared_format() {
             Some(d) => declared_type(d),
             None => "application/octet-stream",
         };
         let mut handed = Vec::new();
         for u in uploads {
-            let ct = if u.part == tessera_core::element::asset::UploadPart::Preview { "image/png" } else { content_type };
+            let ct = if u.part == UploadPart::Preview { "image/png" } else { content_type };
             let form = self.blobs.upload_form(&u.object, u.max_bytes, ct, u.expires_at).await.map_err(store_err)?;
             handed.push((u.clone(), Handed { upload_id: u.id.clone(), form }));
         }
@@ -76,7 +83,13 @@ impl Assets {
 
     /// `processAsset`: start processing the element whose upload this is (in the background;
     /// its events tell how it ends).
-    pub async fn process(self: &Arc<Self>, p: &Principal, ws: &WorkspaceId, upload_id: &str, failure: Option<String>) -> Result<()> {
+    pub async fn process(
+        self: &Arc<Self>,
+        p: &Principal,
+        ws: &WorkspaceId,
+        upload_id: &str,
+        failure: Option<String>,
+    ) -> Result<()> {
         if let Some(uploads) = self.core.start_processing(p, ws, upload_id, failure).await? {
             self.spawn(uploads);
         }
@@ -109,8 +122,35 @@ impl Assets {
                 tracing::warn!(error = %e, "asset processing: cannot record the outcome");
                 return;
             }
-            for u in uploads.iter().filter(|u| u.part == tessera_core::element::asset::UploadPart::Preview) {
+            for u in uploads.iter().filter(|u| u.part == UploadPart::Preview) {
                 me.delete(&u.object).await;
+            }
+        });
+    }
+
+    /// Fetch a `sourceUrl` into the element's file, then process it; a refused or failed
+    /// fetch fails the asset with the reason.
+    fn spawn_fetch(self: &Arc<Self>, url: String, uploads: Vec<Upload>) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let Some(content) = uploads.iter().find(|u| u.part == UploadPart::Content) else { return };
+            let (ws, id) = (content.workspace_id.clone(), content.element_id.clone());
+            let fetched = match me.fetcher.fetch(&url, content.max_bytes).await {
+                Ok(bytes) => me.blobs.write(&content.object, bytes, "application/octet-stream").await.map_err(|e| {
+                    tracing::error!(error = %e, "asset storage: cannot store a fetched file");
+                    "the fetched file could not be stored".to_string()
+                }),
+                Err(reason) => Err(reason),
+            };
+            let system = Actor::system();
+            let outcome = match fetched {
+                Ok(()) => me.core.begin_processing(&ws, &id, &system).await.map(|u| u.map(|u| me.spawn(u))),
+                Err(reason) => {
+                    me.core.finish_asset(&ws, &id, Err(format!("sourceUrl: {reason}")), &system).await.map(|_| None)
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "asset fetch: cannot record the outcome");
             }
         });
     }

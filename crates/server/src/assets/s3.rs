@@ -39,7 +39,8 @@ impl S3Blobs {
         }
         .map_err(|e| format!("object store credentials: {e}"))?;
         let bucket = Bucket::new(name, region, creds).map_err(|e| format!("object store: {e}"))?;
-        let bucket = if q.get("style").map(String::as_str) == Some("virtual") { bucket } else { bucket.with_path_style() };
+        let bucket =
+            if q.get("style").map(String::as_str) == Some("virtual") { bucket } else { bucket.with_path_style() };
         Ok(S3Blobs { bucket })
     }
 }
@@ -50,11 +51,18 @@ fn err(e: impl std::fmt::Display) -> String {
 
 #[async_trait]
 impl Blobs for S3Blobs {
-    async fn upload_form(&self, key: &str, max_bytes: u64, content_type: &str, expires_at: i64)
-        -> BlobResult<UploadForm> {
+    async fn upload_form(
+        &self,
+        key: &str,
+        max_bytes: u64,
+        content_type: &str,
+        expires_at: i64,
+    ) -> BlobResult<UploadForm> {
         let policy = PostPolicy::new(seconds_until(expires_at))
             .condition(PostPolicyField::Key, PostPolicyValue::Exact(Cow::Borrowed(key)))
-            .and_then(|p| p.condition(PostPolicyField::ContentType, PostPolicyValue::Exact(Cow::Borrowed(content_type))))
+            .and_then(|p| {
+                p.condition(PostPolicyField::ContentType, PostPolicyValue::Exact(Cow::Borrowed(content_type)))
+            })
             .and_then(|p| p.condition(PostPolicyField::ContentLengthRange, PostPolicyValue::Range(1, max_bytes as u32)))
             .map_err(err)?;
         let post = self.bucket.presign_post(policy).await.map_err(err)?;

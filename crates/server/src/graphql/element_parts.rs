@@ -117,12 +117,8 @@ impl AttachableType {
 
 // Where an asset's upload and processing stand.
 mirror_enum!(
-    AssetIngestionState = tessera_core::element::asset::IngestionState {
-        Processing,
-        CompleteSuccess,
-        CompleteFailure,
-        Transferring
-    },
+    AssetIngestionState =
+        tessera_core::element::asset::IngestionState { Processing, CompleteSuccess, CompleteFailure, Transferring },
     "snake_case"
 );
 

@@ -76,7 +76,10 @@ async fn store(
             Ok(Some(chunk)) => {
                 written += chunk.len() as u64;
                 if written > max {
-                    break Err(refused("PAYLOAD_TOO_LARGE", &format!("the file is larger than the {max} bytes allowed")));
+                    break Err(refused(
+                        "PAYLOAD_TOO_LARGE",
+                        &format!("the file is larger than the {max} bytes allowed"),
+                    ));
                 }
                 if let Err(e) = file.write_all(&chunk).await {
                     break Err(failed(e.to_string()));
@@ -121,7 +124,10 @@ pub async fn download(
     let len = file.metadata().await.map(|m| m.len()).unwrap_or_default();
     let mut res = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=600"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -377,3 +377,103 @@ async fn the_rest_upload_flow_creates_uploads_and_finishes_an_image() {
         .expect("finish");
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// A web server on loopback serving a PNG at `/file.png` and redirects at `/to?url=…`.
+async fn origin(file: Vec<u8>) -> String {
+    use axum::extract::Query;
+    use axum::response::{IntoResponse, Redirect};
+    use std::collections::HashMap;
+    let app = axum::Router::new()
+        .route("/file.png", axum::routing::get(move || async move { file.clone().into_response() }))
+        .route(
+            "/to",
+            axum::routing::get(|Query(q): Query<HashMap<String, String>>| async move {
+                Redirect::temporary(q.get("url").map(String::as_str).unwrap_or("/")).into_response()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("127.0.0.1:{port}")
+}
+
+async fn create_from(f: &Fx, url: &str) -> Value {
+    let doc = "mutation($ws: String!, $url: String!) { createImage(workspaceId: $ws,
+        input: {imageFormat: png, sourceUrl: $url}) { content { uploadId } image { id sourceUrl ingestionState } } }";
+    f.app.gql(&f.writer, doc, json!({"ws": f.ws, "url": url})).await
+}
+
+#[tokio::test]
+async fn an_image_is_fetched_from_its_source_url() {
+    let host = origin(png(300, 100)).await;
+    let f = fx_with(|c| c.fetch_allow = vec![tessera::web::limits::Net::parse("127.0.0.1/32").expect("net")]).await;
+    let url = format!("http://{host}/to?url=/file.png");
+    let r = create_from(&f, &url).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let made = &r["data"]["createImage"];
+    assert!(made["content"].is_null(), "nothing to upload: tessera fetches the file");
+    assert_eq!(made["image"]["sourceUrl"], url.as_str());
+    let done = settled(&f, made["image"]["id"].as_str().expect("id")).await;
+    assert_eq!(done["ingestionState"], "complete_success", "{done}");
+    assert_eq!((done["width"].as_f64(), done["height"].as_f64()), (Some(300.0), Some(100.0)));
+    let (status, _, body) = get(&f, done["asset"]["url"].as_str().expect("url")).await;
+    assert_eq!((status, body), (StatusCode::OK, png(300, 100)));
+}
+
+#[tokio::test]
+async fn source_urls_on_loopback_private_or_metadata_addresses_are_refused() {
+    let host = origin(png(8, 8)).await;
+    let port = host.rsplit(':').next().expect("port").to_string();
+    // Address literals are refused at once, and nothing is created.
+    let f = fx().await;
+    for url in [
+        format!("http://{host}/file.png"),
+        "http://10.1.2.3/x.png".into(),
+        "http://192.168.0.1/x.png".into(),
+        "http://169.254.169.254/latest/meta-data/".into(),
+        "http://[::1]/x.png".into(),
+        "file:///etc/passwd".into(),
+    ] {
+        let r = create_from(&f, &url).await;
+        assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{url}: {r}");
+    }
+    assert_eq!(f.app.element_count(&f.ws).await, 0);
+    // A name that resolves to loopback is refused once resolved: the image fails with why.
+    let r = create_from(&f, &format!("http://localhost:{port}/file.png")).await;
+    let done = settled(&f, r["data"]["createImage"]["image"]["id"].as_str().expect("id")).await;
+    assert_eq!(done["ingestionState"], "complete_failure");
+    assert!(done["ingestionFailure"].as_str().expect("reason").contains("private or reserved"), "{done}");
+
+    // Allowed to reach the origin itself, a redirect from it to loopback, a private range or
+    // the metadata address is refused all the same.
+    let f = fx_with(|c| c.fetch_allow = vec![tessera::web::limits::Net::parse("127.0.0.1/32").expect("net")]).await;
+    for target in [
+        format!("http://127.0.0.2:{port}/file.png"),
+        "http://10.0.0.1/x.png".into(),
+        "http://169.254.169.254/latest/meta-data/".into(),
+    ] {
+        let url = format!(
+            "http://{host}/to?url={}",
+            url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
+        );
+        let r = create_from(&f, &url).await;
+        let done = settled(&f, r["data"]["createImage"]["image"]["id"].as_str().expect("id")).await;
+        assert_eq!(done["ingestionState"], "complete_failure", "{target}");
+        let reason = done["ingestionFailure"].as_str().expect("reason");
+        assert!(reason.contains("private or reserved"), "{target}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_source_url_past_the_size_limit_fails() {
+    let host = origin(png(400, 400)).await;
+    let f = fx_with(|c| {
+        c.fetch_allow = vec![tessera::web::limits::Net::parse("127.0.0.1/32").expect("net")];
+        c.assets.image_bytes = 1_000;
+    })
+    .await;
+    let r = create_from(&f, &format!("http://{host}/file.png")).await;
+    let done = settled(&f, r["data"]["createImage"]["image"]["id"].as_str().expect("id")).await;
+    assert_eq!(done["ingestionState"], "complete_failure");
+    assert!(done["ingestionFailure"].as_str().expect("reason").contains("larger than"), "{done}");
+}

@@ -33,7 +33,7 @@ async fn documents_and_videos_take_the_platforms_inputs_and_describe_their_asset
     let made = run(&app, &token, create, vars).await["createDocument"].clone();
     assert_eq!((made["content"].clone(), made["preview"].clone()), (Value::Null, Value::Null), "no upload slots");
     assert_eq!((made["document"]["width"].clone(), made["document"]["height"].clone()), (json!(989.0), json!(1280.0)));
-    assert_eq!(made["document"]["ingestionState"], "complete_failure", "no file is ingested");
+    assert_eq!(made["document"]["ingestionState"], "transferring", "the file is fetched afterwards");
     let doc_id = id(&made["document"]);
 
     // The collection's "updateDocument".
@@ -45,11 +45,13 @@ async fn documents_and_videos_take_the_platforms_inputs_and_describe_their_asset
     let read = "transform { x y scaleX scaleY } boundingBox { width height } ... on Document { title filename sourceUrl
         preview { imageFormat url } ingestionState asset { documentFormat url(scale: Original) } attachments { id } surface { id } }";
     let document = element(&app, &token, &ws, &doc_id, read).await;
+    // (Fetching the example's URL fails here, sooner or later: the file never arrives.)
+    assert!(matches!(document["ingestionState"].as_str(), Some("transferring" | "complete_failure")), "{document}");
     assert_eq!(
         document,
         json!({"__typename": "Document", "transform": {"x": 5.0, "y": 6.0, "scaleX": 2.0, "scaleY": 2.0},
         "boundingBox": {"width": 1978.0, "height": 2560.0}, "title": "testPDF.pdf", "filename": null,
-        "sourceUrl": "https://example.com/one-pager.pdf", "preview": null, "ingestionState": "complete_failure",
+        "sourceUrl": "https://example.com/one-pager.pdf", "preview": null, "ingestionState": document["ingestionState"],
         "asset": {"documentFormat": "pdf", "url": null}, "attachments": [], "surface": null})
     );
 
@@ -67,7 +69,7 @@ async fn documents_and_videos_take_the_platforms_inputs_and_describe_their_asset
     assert_eq!(
         made,
         json!({"content": null, "preview": null, "video": {"title": "testVideo.mp4", "id": video_id, "filename": null,
-        "ingestionState": "complete_failure", "width": 1920.0, "height": 1080.0,
+        "ingestionState": "transferring", "width": 1920.0, "height": 1080.0,
         "asset": {"videoFormat": "mp4", "url": null}, "preview": null}})
     );
     let update = "mutation myUpdateVideo($workspaceId: String! $x: Float! $y: Float! $scale:Float! $videoID: String!) {
@@ -105,7 +107,7 @@ async fn documents_and_videos_take_the_platforms_inputs_and_describe_their_asset
     let image = list.iter().find(|e| e["__typename"] == "Image").expect("the image");
     assert_eq!(
         image,
-        &json!({"__typename": "Image", "width": 1000.0, "title": "", "ingestionState": "complete_failure",
+        &json!({"__typename": "Image", "width": 1000.0, "title": "", "ingestionState": "transferring",
         "preview": {"imageFormat": "png"}, "asset": {"imageFormat": "tiff", "url": null}})
     );
 }

@@ -107,7 +107,16 @@ async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    TestApp { base, db: db_url.to_string(), core, hubs, assets, client: reqwest::Client::new(), _stop: stop, _dir: None }
+    TestApp {
+        base,
+        db: db_url.to_string(),
+        core,
+        hubs,
+        assets,
+        client: reqwest::Client::new(),
+        _stop: stop,
+        _dir: None,
+    }
 }
 
 impl TestApp {
