@@ -163,7 +163,7 @@ test('board: one element of each type, drawn at its place and size in its colour
 
   const image = await drawn(ids.image, '.frame');
   sameBox(image.box, { x: 950, y: 480, width: 200, height: 150 }, 'image placeholder (size × scale)');
-  assert.equal(image.text, 'Whiteboard photo');
+  assert.equal(image.text, 'Whiteboard photo (uploading…)', 'its title, and that its file has not arrived');
 
   const line = await drawn(ids.line, 'path[marker-start]');
   assert.equal(line.attrs.stroke, rgba(255, 200, 0));
@@ -231,7 +231,7 @@ test('board: documents, videos, browsers, grids, icons and windows; an attachmen
 
   const doc = await drawn(ids.document, '.frame');
   sameBox(doc.box, { x: 1500, y: 0, width: 300, height: 400 }, 'document');
-  assert.equal(doc.text, 'Plan.pdf');
+  assert.equal(doc.text, 'Plan.pdf (uploading…)');
   sameBox((await drawn(ids.video, '.frame')).box, { x: 1500, y: 500, width: 320, height: 180 }, 'video');
   const browserEl = await drawn(ids.browser, '.frame');
   sameBox(browserEl.box, { x: 1900, y: 0, width: 500, height: 300 }, 'browser');

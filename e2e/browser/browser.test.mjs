@@ -85,6 +85,51 @@ test('browser app: sign in with PKCE, consent, workspaces, and a bot write shown
   assert.doesNotMatch(stored, /tsr_/, 'no token in web storage');
 });
 
+test('browser app: an image uploaded in one page appears live, with its preview, in another', async () => {
+  // A second browser (its own sign-in) watching the same workspace.
+  const watcher = await (await browser.newContext()).newPage();
+  await watcher.goto(`${server.url}/examples/browser-app/`);
+  await watcher.waitForSelector('body[data-state=signed-out]');
+  await Promise.all([watcher.waitForNavigation(), watcher.click('#sign-in')]);
+  await h.signInAndAllow(watcher, server, 'browser-app-second');
+  await watcher.waitForSelector('body[data-state=signed-in]');
+  await watcher.click(`button[data-workspace="${server.workspace.id}"]`);
+  await watcher.waitForFunction(() => /live/.test(document.querySelector('#status').textContent));
+
+  // A 640 × 320 PNG, drawn by the browser, picked in the first page's file input.
+  const png = Buffer.from(await app.evaluate(async () => {
+    const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 320 });
+    const g = canvas.getContext('2d');
+    g.fillStyle = '#2a6'; g.fillRect(0, 0, 640, 320);
+    g.fillStyle = '#fff'; g.font = '64px sans-serif'; g.fillText('uploaded', 160, 180);
+    const blob = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+    return btoa(String.fromCharCode(...new Uint8Array(await blob.arrayBuffer())));
+  }), 'base64');
+  const t0 = Date.now();
+  await app.setInputFiles('#upload', { name: 'uploaded.png', mimeType: 'image/png', buffer: png });
+  await app.waitForFunction(() => document.body.dataset.uploaded, null, { timeout: LOST_AFTER });
+  const id = await app.getAttribute('body', 'data-uploaded');
+
+  // The other page draws it with its preview, at the image's own proportions.
+  const preview = `#board g[data-id="${id}"] image.asset-preview`;
+  await watcher.waitForSelector(preview, { timeout: LOST_AFTER });
+  console.log(`upload: shown with its preview in the other page after ${Date.now() - t0} ms`);
+  const shown = await watcher.$eval(preview, async (img) => {
+    const res = await fetch(img.getAttribute('href'));
+    const bitmap = await createImageBitmap(await res.blob());
+    return { status: res.status, type: res.headers.get('content-type'), width: bitmap.width, height: bitmap.height,
+      box: { width: Number(img.getAttribute('width')), height: Number(img.getAttribute('height')) } };
+  });
+  assert.equal(shown.status, 200);
+  assert.equal(shown.type, 'image/png');
+  assert.deepEqual([shown.width, shown.height], [512, 256], 'the preview is the image, made smaller');
+  assert.deepEqual(shown.box, { width: 640, height: 320 }, 'drawn at the image\'s real size');
+  await app.waitForSelector(preview, { timeout: LOST_AFTER });
+  await h.screenshot(app, 'browser-app-uploaded');
+  await h.screenshot(watcher, 'browser-app-upload-seen-elsewhere');
+  await watcher.context().close();
+});
+
 test('browser app: access tokens expire while the page is open; no event around the expiry is lost', async () => {
   const refreshesBefore = Number(await app.getAttribute('body', 'data-refreshes'));
   const ids = [];

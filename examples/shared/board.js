@@ -9,8 +9,9 @@ const MIN_ZOOM = 0.02;
 const MAX_ZOOM = 20;
 
 /** The board inside `container`, of workspace `workspaceId` on the server at `apiBase` (where
- * icons' files are); returns `{ command(cmd) }`. */
-export function board(container, { apiBase, workspaceId } = {}) {
+ * icons' files are); with `readAsset(id)` (an `ASSET` query's element), images, documents and
+ * videos show their previews once processed. Returns `{ command(cmd) }`. */
+export function board(container, { apiBase, workspaceId, readAsset } = {}) {
   const env = { assetBase: apiBase };
   const elements = new Map();
   const groups = new Map(); // element id → its <g>
@@ -153,6 +154,15 @@ export function board(container, { apiBase, workspaceId } = {}) {
       applyCommand(elements, cmd, workspaceId);
       const id = cmd.element?.id ?? cmd.elementId;
       if (cmd.__typename === 'CreateElementCommand') elements.get(id).created = Number(cmd.cursor);
+      if (cmd.__typename === 'UploadAssetCommand' && cmd.ingestionState === 'complete_success' && readAsset) {
+        readAsset(id).then((found) => {
+          const el = elements.get(id);
+          if (!el || !found) return;
+          Object.assign(el, { width: found.width, height: found.height, transform: found.transform, previewUrl: found.preview?.url ?? null });
+          redraw(id);
+          refit();
+        }).catch(() => {});
+      }
       if (id) {
         // Moving an element moves what is attached to it, and the lines anchored to any of them.
         const moved = withAttached(id);

@@ -219,12 +219,20 @@ function stroke(el) {
 
 const LIGHT = { r: 230, g: 233, b: 240, a: 1 };
 
-/** An image, a document or a video: its frame and title (the files are not drawn). */
+const STATES = { transferring: 'uploading…', processing: 'processing…', complete_failure: 'failed' };
+
+/** An image, a document or a video: its preview once there is one (an http(s) URL only), else
+ * its frame, its title and where its upload stands. */
 function asset(el) {
   const [w, h] = [num(el.width), num(el.height)];
+  if (/^https?:\/\//.test(el.previewUrl ?? '')) {
+    return [svg('image', { class: 'asset-preview', href: el.previewUrl, width: w, height: h, preserveAspectRatio: 'none' })];
+  }
+  const state = STATES[el.ingestionState];
+  const label = (el.title || el.type.toLowerCase()) + (state ? ` (${state})` : '');
   const frame = svg('rect', { class: 'frame', width: w, height: h, fill: 'rgba(255,255,255,0.08)', stroke: 'rgba(255,255,255,0.6)', 'stroke-width': 1.5, 'stroke-dasharray': '6 4', 'vector-effect': 'non-scaling-stroke' });
   const cross = svg('path', { d: `M0 0 L${w} ${h} M${w} 0 L0 ${h}`, stroke: 'rgba(255,255,255,0.18)', 'vector-effect': 'non-scaling-stroke' });
-  const title = textBox(w, h, el.title || el.type.toLowerCase(), { fontSize: clamp(Math.min(w, h) * 0.1, 10, 200), color: LIGHT, valign: 'center', center: true, padding: Math.min(w, h) * 0.05 });
+  const title = textBox(w, h, label, { fontSize: clamp(Math.min(w, h) * 0.1, 10, 200), color: LIGHT, valign: 'center', center: true, padding: Math.min(w, h) * 0.05 });
   return [frame, cross, title];
 }
 

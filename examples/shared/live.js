@@ -28,9 +28,9 @@ export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
         ... on Canvas { name style { width height borderColor { ...C } fillColor { ...C } showName } }
         ... on Stroke { points style { color { ...C } strokeWidth brushType } }
         ... on Line { start { ...P } end { ...P } controlPoints { ...P } routing style { ...LineLook } }
-        ... on Image { title width height }
-        ... on Document { title width height }
-        ... on Video { title width height }
+        ... on Image { title width height ingestionState }
+        ... on Document { title width height ingestionState }
+        ... on Video { title width height ingestionState }
         ... on Browser { url style { width height } }
         ... on Grid { rowCount columnCount style { cellWidth cellHeight horizontalCellMargin verticalCellMargin } }
         ... on Icon { assetPath width height iconStyle: style { color { ...C } } }
@@ -60,6 +60,7 @@ export const COMMANDS = `subscription Live($workspaceId: String!, $cursor: ID) {
     ... on AttachCommand { elementId surfaceId zIndex transform { x y scaleX scaleY } }
     ... on DetachCommand { elementId zIndex transform { x y scaleX scaleY } }
     ... on DeleteElementCommand { elementId }
+    ... on UploadAssetCommand { elementId ingestionState }
   }
 }
 fragment C on Color { r g b a }
@@ -71,6 +72,15 @@ fragment UpdateShapeLook on UpdateShapeStyle {
   __typename width height fillColor { ...C } ... on UpdateRegularShapeStyle { strokeWidth strokeColor { ...C } }
 }
 fragment LineLook on LineStyle { strokeColor { ...C } strokeStyle strokeWidth startCap endCap }`;
+
+/** An image's, document's or video's asset once processed: its real size, the transform that
+ * fits it in its box, and a (signed, expiring) URL of its preview. */
+export const ASSET = `query Asset($workspaceId: String!, $id: String!) {
+  elements(workspaceId: $workspaceId, id: $id) {
+    transform { x y scaleX scaleY }
+    ... on AssetBacked { width height ingestionState preview { url(scale: Medium) } }
+  }
+}`;
 
 /** Thrown by a token source when the user's access is gone (revoked, expired refresh token). */
 export class AccessWithdrawn extends Error {}
@@ -227,6 +237,12 @@ export function applyCommand(elements, cmd, workspaceId) {
     case 'DeleteElementCommand':
       elements.delete(cmd.elementId);
       break;
+    case 'UploadAssetCommand': {
+      // The asset's state; what processing found (size, preview) is read with `ASSET`.
+      const el = elements.get(cmd.elementId);
+      if (el) Object.assign(el, { ingestionState: cmd.ingestionState, cursor: cmd.cursor });
+      break;
+    }
     default:
       break;
   }

@@ -4,7 +4,7 @@
 import { AccessWithdrawn } from '../../shared/live.js';
 
 const PENDING = 'tessera.pending-sign-in';
-const SCOPES = 'workspaces:read elements:read offline_access';
+const SCOPES = 'workspaces:read elements:read elements:write offline_access';
 
 const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const random = (n = 32) => b64url(crypto.getRandomValues(new Uint8Array(n)));
