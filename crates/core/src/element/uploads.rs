@@ -11,6 +11,7 @@ use crate::event::{Actor, EventPayload};
 use crate::ids::{new_id, ElementId, WorkspaceId};
 use crate::model::now_millis;
 use crate::permission::Permission;
+use crate::ports::ElementQuery;
 use crate::service::{actor_of, Core};
 use serde_json::{json, Value as Json};
 
@@ -169,6 +170,18 @@ impl Core {
             }
         }
         Ok((expired, again))
+    }
+
+    /// The element an upload belongs to, as it is now (for processing: no principal, the
+    /// server's own read).
+    pub async fn element_of_upload(&self, upload: &Upload) -> Result<Option<Element>> {
+        Ok(self.store.elements(&upload.workspace_id, ElementQuery::one(&upload.element_id)).await?.pop())
+    }
+
+    /// The server-wide secret called `name`, the same on every node (`candidate` if none was
+    /// stored yet).
+    pub async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        self.store.server_secret(name, candidate).await
     }
 
     /// Change an element's asset to `state` with what processing found, and log it.

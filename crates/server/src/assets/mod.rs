@@ -17,7 +17,6 @@ use tessera_core::element::{Element, ElementType};
 use tessera_core::event::Actor;
 use tessera_core::ids::{ElementId, WorkspaceId};
 use tessera_core::model::now_millis;
-use tessera_core::ports::ElementQuery;
 use tessera_core::service::Core;
 use tessera_core::{Error, Result};
 
@@ -41,7 +40,7 @@ impl Assets {
     /// The object store the configuration names, with the URL-signing key every node shares.
     pub async fn open(config: &Config, core: &Core) -> std::result::Result<Arc<Assets>, String> {
         let candidate = tessera_core::ids::new_id() + &tessera_core::ids::new_id();
-        let key = core.store().server_secret("asset_urls", &candidate).await.map_err(|e| e.to_string())?;
+        let key = core.server_secret("asset_urls", &candidate).await.map_err(|e| e.to_string())?;
         let signer = sign::Signer::new(key.as_bytes());
         let blobs = blobs::open(&config.storage_url, config.s3_credentials.as_ref(), &config.issuer, signer)?;
         let fetcher = fetch::Fetcher::new(config.fetch_allow.clone())?;
@@ -101,8 +100,7 @@ impl Assets {
         tokio::spawn(async move {
             let Some(first) = uploads.first() else { return };
             let (ws, id) = (first.workspace_id.clone(), first.element_id.clone());
-            let element = me.core.store().elements(&ws, ElementQuery::one(&id)).await;
-            let declared = match element.map(|mut e| e.pop()) {
+            let declared = match me.core.element_of_upload(first).await {
                 Ok(Some(el)) => el.body.declared_format(),
                 Ok(None) => None,
                 Err(e) => {
