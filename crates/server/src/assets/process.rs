@@ -39,10 +39,12 @@ pub async fn run(blobs: &dyn Blobs, uploads: &[Upload], declared: Declared) -> R
         if let Ok(Some(n)) = blobs.size(&up.object).await {
             if n <= up.max_bytes {
                 let data = blobs.read(&up.object, n).await.map_err(internal)?;
+                // A preview that is not a readable image is left out; the file itself is fine.
                 if let Some(Sniffed::Image(_)) = asset::sniff(&data) {
-                    let (_, _, png) = decode_and_shrink(data).await?;
-                    blobs.write(&preview_key, png, "image/png").await.map_err(internal)?;
-                    preview = Some(preview_key);
+                    if let Ok((_, _, png)) = decode_and_shrink(data).await {
+                        blobs.write(&preview_key, png, "image/png").await.map_err(internal)?;
+                        preview = Some(preview_key);
+                    }
                 }
             }
         }
