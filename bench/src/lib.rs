@@ -5,6 +5,7 @@
 pub mod board;
 pub mod ledger;
 pub mod signin;
+pub mod uploads;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};

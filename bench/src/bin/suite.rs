@@ -358,6 +358,23 @@ async fn main() {
             t.query, t.elements, t.median_ms, t.max_ms
         );
     }
+    // Uploads of 1 MiB images to the local store (issue 17).
+    let upload_ws = cli(&bin, &db, &["workspace", "create", "--org", &org, "--name", "Uploads", "--owner", &bot_id]);
+    let upload_ws = upload_ws["id"].as_str().unwrap().to_string();
+    let file = tessera_bench::uploads::noise_png(1 << 20);
+    let n = if quick { 40 } else { 400 };
+    let up = tessera_bench::uploads::run(&http, &graphql, &bot_token, &upload_ws, file, n, 8).await;
+    let mib = (up.count * up.bytes) as f64 / 1048576.0;
+    println!(
+        "uploads of {:.2} MiB PNGs (local store, 8 clients): {} accepted in {:.2} s: {:.1} uploads/s, {:.1} MiB/s; all processed (size read, preview made) after {:.2} s: {:.1} images/s",
+        up.bytes as f64 / 1048576.0,
+        up.count,
+        up.accepted_secs,
+        up.count as f64 / up.accepted_secs,
+        mib / up.accepted_secs,
+        up.processed_secs,
+        up.count as f64 / up.processed_secs
+    );
     drop(tessera);
 
     let cold = cold_start_ms(&bin, &db, if quick { 3 } else { 7 }).await;
@@ -398,7 +415,7 @@ async fn main() {
         }
     }
 
-    write_results(&out_dir, quick, &rows, cold, binary, &fans, (n, &board));
+    write_results(&out_dir, quick, &rows, cold, binary, &fans, (n, &board), &up);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -411,7 +428,9 @@ fn write_results(
     binary: u64,
     fans: &[Fan],
     (board_n, board): (usize, &[tessera_bench::board::Timing]),
+    up: &tessera_bench::uploads::Uploads,
 ) {
+    let up_mib = up.bytes as f64 / 1048576.0;
     let date = Command::new("date")
         .arg("+%Y-%m-%dT%H%M%S")
         .output()
@@ -430,6 +449,9 @@ fn write_results(
             "kib_per_idle_subscription": f.kib_per_conn, "output": f.output})).collect::<Vec<_>>(),
         "board": {"elements": board_n, "queries": board.iter().map(|t| json!({"query": t.query, "returned": t.elements,
             "median_ms": t.median_ms, "max_ms": t.max_ms})).collect::<Vec<_>>()},
+        "uploads": {"store": "local", "clients": 8, "file_mib": up_mib, "count": up.count,
+            "uploads_per_sec": up.count as f64 / up.accepted_secs, "mib_per_sec": up.count as f64 * up_mib / up.accepted_secs,
+            "processed_per_sec": up.count as f64 / up.processed_secs},
     });
     std::fs::create_dir_all(out_dir).expect("results dir");
     let stem = format!("{out_dir}/{date}{}", if quick { "-quick" } else { "" });
@@ -469,6 +491,13 @@ fn write_results(
     for t in board {
         md += &format!("| {} | {} | {:.1} | {:.1} |\n", t.query, t.elements, t.median_ms, t.max_ms);
     }
+    md += &format!(
+        "\n## Uploads\n\n{} PNG images of {up_mib:.2} MiB by 8 clients to the local store (createImage, POST the file, processAsset): {:.1} uploads/s, {:.1} MiB/s; every one processed (size read, preview made) at {:.1} images/s.\n",
+        up.count,
+        up.count as f64 / up.accepted_secs,
+        up.count as f64 * up_mib / up.accepted_secs,
+        up.count as f64 / up.processed_secs
+    );
     std::fs::write(format!("{stem}.md"), md).expect("md");
     std::fs::write(format!("{stem}.svg"), svg(rows)).expect("svg");
     println!("wrote {stem}.json, .md and .svg");

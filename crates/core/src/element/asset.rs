@@ -49,6 +49,9 @@ pub struct Asset {
     /// A document's page count, when it could be read.
     #[serde(default)]
     pub pages: Option<u32>,
+    /// A video's duration in seconds, when its movie header gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
 }
 
 /// Which file of an element an upload carries.
@@ -243,5 +246,126 @@ mod tests {
         assert!(!fits(Declared::Document(DocumentFormat::Pdf), Sniffed::Zip));
         assert!(fits(Declared::Video(VideoFormat::Quicktime), Sniffed::IsoMedia));
         assert!(!fits(Declared::Video(VideoFormat::Mp4), Sniffed::Matroska));
+    }
+}
+
+/// An ISO base media box header at the start of `b`: its size (to the end of the file when
+/// the box says 0: `None`), its type and the header's length.
+pub fn box_header(b: &[u8]) -> Option<(Option<u64>, [u8; 4], u64)> {
+    let size = u32::from_be_bytes(b.get(0..4)?.try_into().ok()?);
+    let kind: [u8; 4] = b.get(4..8)?.try_into().ok()?;
+    match size {
+        0 => Some((None, kind, 8)),
+        1 => {
+            let large = u64::from_be_bytes(b.get(8..16)?.try_into().ok()?);
+            (large >= 16).then_some((Some(large), kind, 16))
+        }
+        n if n >= 8 => Some((Some(u64::from(n)), kind, 8)),
+        _ => None,
+    }
+}
+
+/// The boxes inside `b` (a box's body): (type, body) each.
+fn children(b: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let rest = b.get(at..)?;
+        let (size, kind, header) = box_header(rest)?;
+        let size = size.map_or(rest.len(), |s| s.min(rest.len() as u64) as usize);
+        let body = rest.get(header as usize..size)?;
+        at += size.max(1);
+        Some((kind, body))
+    })
+}
+
+/// What a video's `moov` box says: the first visual track's width and height (from its track
+/// header) and the movie's duration in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoMeta {
+    pub width: f64,
+    pub height: f64,
+    pub seconds: Option<f64>,
+}
+
+pub fn video_meta(moov: &[u8]) -> Option<VideoMeta> {
+    let be32 = |b: &[u8], at: usize| b.get(at..at + 4).and_then(|s| s.try_into().ok()).map(u32::from_be_bytes);
+    let be64 = |b: &[u8], at: usize| b.get(at..at + 8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes);
+    let mut seconds = None;
+    let mut size = None;
+    for (kind, body) in children(moov) {
+        match &kind {
+            b"mvhd" => {
+                let v1 = body.first() == Some(&1);
+                let (scale, duration) = if v1 {
+                    (be32(body, 20), be64(body, 24))
+                } else {
+                    (be32(body, 12), be32(body, 16).map(u64::from))
+                };
+                if let (Some(s), Some(d)) = (scale.filter(|s| *s > 0), duration) {
+                    seconds = Some(d as f64 / f64::from(s));
+                }
+            }
+            b"trak" if size.is_none() => {
+                let tkhd = children(body).find(|(k, _)| k == b"tkhd").map(|(_, b)| b);
+                // version+flags, times and ids (v0: 20 bytes, v1: 32), reserved, layer,
+                // group, volume, reserved, the matrix (36): then width and height, 16.16.
+                let at = if tkhd.and_then(|t| t.first()) == Some(&1) { 4 + 32 + 52 } else { 4 + 20 + 52 };
+                if let Some(t) = tkhd {
+                    let (w, h) = (be32(t, at), be32(t, at + 4));
+                    if let (Some(w), Some(h)) = (w.filter(|w| *w > 0), h.filter(|h| *h > 0)) {
+                        size = Some((f64::from(w) / 65536.0, f64::from(h) / 65536.0));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    size.map(|(width, height)| VideoMeta { width, height, seconds })
+}
+
+/// A minimal MP4 file: `ftyp`, then a `moov` with a movie header (`duration` in `timescale`
+/// units) and one track of `width` × `height`, then an empty `mdat`. For tests and tools.
+pub fn sample_mp4(width: u32, height: u32, duration: u32, timescale: u32) -> Vec<u8> {
+    let boxed = |kind: &[u8; 4], body: &[u8]| -> Vec<u8> {
+        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(body);
+        b
+    };
+    let mut mvhd = vec![0u8; 12];
+    mvhd.extend_from_slice(&timescale.to_be_bytes());
+    mvhd.extend_from_slice(&duration.to_be_bytes());
+    mvhd.resize(100, 0);
+    let mut tkhd = vec![0u8; 4 + 20 + 52];
+    tkhd.extend_from_slice(&(width << 16).to_be_bytes());
+    tkhd.extend_from_slice(&(height << 16).to_be_bytes());
+    let moov = boxed(b"moov", &[boxed(b"mvhd", &mvhd), boxed(b"trak", &boxed(b"tkhd", &tkhd))].concat());
+    [boxed(b"ftyp", b"mp42\0\0\0\0mp42isom"), moov, boxed(b"mdat", b"")].concat()
+}
+
+#[cfg(test)]
+mod video_tests {
+    use super::*;
+
+    /// The body of the sample's `moov` box.
+    fn mp4_moov(width: u32, height: u32, duration: u32, timescale: u32) -> Vec<u8> {
+        let file = sample_mp4(width, height, duration, timescale);
+        let (size, _, _) = box_header(&file).expect("ftyp");
+        let at = size.expect("size") as usize;
+        let (moov, kind, header) = box_header(&file[at..]).expect("moov");
+        assert_eq!(&kind, b"moov");
+        file[at + header as usize..at + moov.expect("size") as usize].to_vec()
+    }
+
+    #[test]
+    fn a_videos_size_and_duration_are_read_from_its_movie_box() {
+        let moov = mp4_moov(1280, 720, 30_000, 1000);
+        assert_eq!(video_meta(&moov), Some(VideoMeta { width: 1280.0, height: 720.0, seconds: Some(30.0) }));
+        // A track without a size (sound, say) is no picture's.
+        assert_eq!(video_meta(&mp4_moov(0, 0, 10, 10)), None);
+        assert_eq!(video_meta(b"\0\0\0\x08free"), None);
+        assert_eq!(video_meta(&[0xff; 7]), None);
+        assert_eq!(box_header(b"\0\0\0\x01mdat\0\0\0\0\0\0\0\x20"), Some((Some(32), *b"mdat", 16)));
+        assert_eq!(box_header(b"\0\0\0\x03abcd"), None);
     }
 }

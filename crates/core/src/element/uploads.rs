@@ -26,6 +26,8 @@ pub struct Processed {
     pub mime: &'static str,
     pub bytes: u64,
     pub pages: Option<u32>,
+    /// A video's duration in seconds.
+    pub seconds: Option<f64>,
 }
 
 impl Core {
@@ -71,6 +73,7 @@ impl Core {
             failure: None,
             bytes: None,
             pages: None,
+            seconds: None,
         };
         let (slot, _, _) =
             el.body.asset_parts().ok_or_else(|| Error::bad_input("only images, documents and videos have files"))?;
@@ -204,6 +207,7 @@ impl Core {
                 (IngestionState::CompleteSuccess, Ok(found)) => {
                     (asset.preview, asset.bytes, asset.pages) = (found.preview.clone(), Some(found.bytes), found.pages);
                     asset.mime = Some(found.mime.to_string());
+                    asset.seconds = found.seconds;
                     if let Some((w, h)) = found.size.filter(|(w, h)| *w > 0.0 && *h > 0.0) {
                         let fit = (*width / w).min(*height / h);
                         transform.x += (*width - w * fit) * transform.scale_x / 2.0;

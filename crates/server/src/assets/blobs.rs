@@ -32,8 +32,8 @@ pub trait Blobs: Send + Sync {
     ) -> BlobResult<UploadForm>;
     /// The stored object's size; `None` if there is none.
     async fn size(&self, key: &str) -> BlobResult<Option<u64>>;
-    /// The object's first `n` bytes (all of it when smaller).
-    async fn read(&self, key: &str, n: u64) -> BlobResult<Vec<u8>>;
+    /// `n` bytes of the object from `offset` (fewer where it ends).
+    async fn read(&self, key: &str, offset: u64, n: u64) -> BlobResult<Vec<u8>>;
     async fn write(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> BlobResult<()>;
     async fn delete(&self, key: &str) -> BlobResult<()>;
     /// A URL that downloads the object as `content_type`, valid until `expires_at` (epoch ms).
@@ -130,9 +130,10 @@ impl Blobs for LocalBlobs {
         }
     }
 
-    async fn read(&self, key: &str, n: u64) -> BlobResult<Vec<u8>> {
-        use tokio::io::AsyncReadExt;
-        let file = tokio::fs::File::open(self.path(key)?).await.map_err(|e| e.to_string())?;
+    async fn read(&self, key: &str, offset: u64, n: u64) -> BlobResult<Vec<u8>> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut file = tokio::fs::File::open(self.path(key)?).await.map_err(|e| e.to_string())?;
+        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         file.take(n).read_to_end(&mut out).await.map_err(|e| e.to_string())?;
         Ok(out)

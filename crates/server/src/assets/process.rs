@@ -1,6 +1,7 @@
 //! Processing a stored file: its size checked against the limit, its first bytes against the
-//! format its element declares, and for images (and uploaded previews) the real width and
-//! height read and a preview made, by the `image` crate, off the async threads.
+//! format its element declares; for images (and uploaded previews) the real width and height
+//! read and a preview made, by the `image` crate, off the async threads; for MP4/QuickTime
+//! videos the picture's size and the duration read from the movie box.
 
 use super::blobs::Blobs;
 use tessera_core::element::asset::{self, Declared, Sniffed, Upload, UploadPart};
@@ -20,12 +21,18 @@ pub async fn run(blobs: &dyn Blobs, uploads: &[Upload], declared: Declared) -> R
         return Err(format!("the file has {bytes} bytes: it must have 1 to {} bytes", content.max_bytes));
     }
     let whole = !matches!(declared, Declared::Video(_));
-    let data = blobs.read(&content.object, if whole { bytes } else { SNIFF_BYTES }).await.map_err(internal)?;
+    let data = blobs.read(&content.object, 0, if whole { bytes } else { SNIFF_BYTES }).await.map_err(internal)?;
     let found = asset::sniff(&data).ok_or("the file is not of a format tessera knows")?;
     if !asset::fits(declared, found) {
         return Err(format!("the file is {}, not the format the element declares", found.name()));
     }
     let mut size = None;
+    let mut seconds = None;
+    if found == Sniffed::IsoMedia {
+        if let Some(meta) = movie(blobs, &content.object, bytes).await {
+            (size, seconds) = (Some((meta.width, meta.height)), meta.seconds);
+        }
+    }
     let mut preview = None;
     let preview_key = format!("{}-preview", content.object);
     if let Sniffed::Image(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif) = found {
@@ -38,7 +45,7 @@ pub async fn run(blobs: &dyn Blobs, uploads: &[Upload], declared: Declared) -> R
         // PNG tessera made from it.
         if let Ok(Some(n)) = blobs.size(&up.object).await {
             if n <= up.max_bytes {
-                let data = blobs.read(&up.object, n).await.map_err(internal)?;
+                let data = blobs.read(&up.object, 0, n).await.map_err(internal)?;
                 // A preview that is not a readable image is left out; the file itself is fine.
                 if let Some(Sniffed::Image(_)) = asset::sniff(&data) {
                     if let Ok((_, _, png)) = decode_and_shrink(data).await {
@@ -49,7 +56,29 @@ pub async fn run(blobs: &dyn Blobs, uploads: &[Upload], declared: Declared) -> R
             }
         }
     }
-    Ok(Processed { size, preview, mime: asset::content_type(Some(found)), bytes, pages: None })
+    Ok(Processed { size, preview, mime: asset::content_type(Some(found)), bytes, pages: None, seconds })
+}
+
+/// The largest movie box read, and how many top-level boxes are walked to find it.
+const MAX_MOOV: u64 = 16 << 20;
+const MAX_BOXES: usize = 64;
+
+/// An MP4/QuickTime file's picture size and duration, from its `moov` box wherever it is (at
+/// the start of a file made for streaming, else usually at the end): the top-level boxes are
+/// walked by their headers, reading only those and the movie box.
+async fn movie(blobs: &dyn Blobs, key: &str, total: u64) -> Option<asset::VideoMeta> {
+    let mut at = 0u64;
+    for _ in 0..MAX_BOXES {
+        let head = blobs.read(key, at, 16).await.ok()?;
+        let (size, kind, header) = asset::box_header(&head)?;
+        let size = size.unwrap_or(total.saturating_sub(at));
+        if &kind == b"moov" {
+            let body = size.checked_sub(header).filter(|n| *n <= MAX_MOOV)?;
+            return asset::video_meta(&blobs.read(key, at + header, body).await.ok()?);
+        }
+        at = at.checked_add(size).filter(|next| *next < total)?;
+    }
+    None
 }
 
 /// The failure of the store itself: logged for the operator; the element says only that.

@@ -82,8 +82,11 @@ impl Blobs for S3Blobs {
         }
     }
 
-    async fn read(&self, key: &str, n: u64) -> BlobResult<Vec<u8>> {
-        let r = self.bucket.get_object_range(key, 0, Some(n.saturating_sub(1))).await.map_err(err)?;
+    async fn read(&self, key: &str, offset: u64, n: u64) -> BlobResult<Vec<u8>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let r = self.bucket.get_object_range(key, offset, Some(offset + n - 1)).await.map_err(err)?;
         match r.status_code() {
             200 | 206 => Ok(r.bytes().to_vec()),
             code => Err(format!("object store: GET {key} answered {code}")),
