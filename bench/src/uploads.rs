@@ -49,7 +49,15 @@ async fn gql(http: &reqwest::Client, url: &str, token: &str, query: &str, variab
 }
 
 /// `n` uploads of `file` into `ws` by `workers` clients.
-pub async fn run(http: &reqwest::Client, graphql: &str, token: &str, ws: &str, file: Vec<u8>, n: usize, workers: usize) -> Uploads {
+pub async fn run(
+    http: &reqwest::Client,
+    graphql: &str,
+    token: &str,
+    ws: &str,
+    file: Vec<u8>,
+    n: usize,
+    workers: usize,
+) -> Uploads {
     let file = Arc::new(file);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -82,7 +90,16 @@ pub async fn run(http: &reqwest::Client, graphql: &str, token: &str, ws: &str, f
     let accepted_secs = started.elapsed().as_secs_f64();
     let states = json!({"query": "query($ws:String!){ elements(workspaceId:$ws, type:[Image]) { ... on Image { ingestionState } } }", "variables": {"ws": ws}});
     loop {
-        let v: Value = http.post(graphql).bearer_auth(token).json(&states).send().await.expect("states").json().await.expect("json");
+        let v: Value = http
+            .post(graphql)
+            .bearer_auth(token)
+            .json(&states)
+            .send()
+            .await
+            .expect("states")
+            .json()
+            .await
+            .expect("json");
         let list = v["data"]["elements"].as_array().cloned().unwrap_or_default();
         let done = list.iter().filter(|e| e["ingestionState"] == "complete_success").count();
         assert!(list.iter().all(|e| e["ingestionState"] != "complete_failure"), "an upload failed: {v}");

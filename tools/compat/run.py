@@ -75,6 +75,11 @@ def draw(t):
     ids["workspace"] = made["createWorkspace"]["id"]
     for kind in DRAW:
         ids[kind] = element(t, ids["workspace"], kind)
+    # An image's upload, for `processAsset` (its file is never sent: processing then fails, as
+    # the asset's state says; the request itself succeeds).
+    made = t.data('mutation($ws: String!) { createImage(workspaceId: $ws, input: {imageFormat: png}) '
+                  '{ content { uploadId } } }', {"ws": ids["workspace"]})
+    ids["upload"] = made["createImage"]["content"]["uploadId"]
     return ids
 
 

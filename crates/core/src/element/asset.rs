@@ -296,11 +296,8 @@ pub fn video_meta(moov: &[u8]) -> Option<VideoMeta> {
         match &kind {
             b"mvhd" => {
                 let v1 = body.first() == Some(&1);
-                let (scale, duration) = if v1 {
-                    (be32(body, 20), be64(body, 24))
-                } else {
-                    (be32(body, 12), be32(body, 16).map(u64::from))
-                };
+                let (scale, duration) =
+                    if v1 { (be32(body, 20), be64(body, 24)) } else { (be32(body, 12), be32(body, 16).map(u64::from)) };
                 if let (Some(s), Some(d)) = (scale.filter(|s| *s > 0), duration) {
                     seconds = Some(d as f64 / f64::from(s));
                 }

@@ -192,7 +192,13 @@ async fn a_pdf_and_a_video_are_stored_and_served_as_what_they_are() {
     let f = fx().await;
     // A document keeps the box asked for; a video's picture size is read from its movie box.
     for (ty, input, bytes, mime, size) in [
-        ("Document", json!({"documentFormat": "pdf", "title": "Spec"}), PDF.to_vec(), "application/pdf", (1000.0, 1000.0)),
+        (
+            "Document",
+            json!({"documentFormat": "pdf", "title": "Spec"}),
+            PDF.to_vec(),
+            "application/pdf",
+            (1000.0, 1000.0),
+        ),
         ("Video", json!({"videoFormat": "mp4", "title": "Demo"}), mp4(), "video/mp4", (1280.0, 720.0)),
     ] {
         let (el, content, _) = create(&f, ty, input).await;
