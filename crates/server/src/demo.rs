@@ -43,8 +43,8 @@ pub async fn run(mut overrides: Overrides, json_output: bool) -> Result<(), Stri
     serve(listener, state).await
 }
 
-/// Seed the demo data; returns the ids and secrets to show.
-async fn seed(core: &Core, base: &str) -> tessera_core::Result<serde_json::Value> {
+/// Seed the demo data; returns the ids and secrets to show (also used by tests).
+pub async fn seed(core: &Core, base: &str) -> tessera_core::Result<serde_json::Value> {
     let org = core.admin_create_org("Acme Design").await?;
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 16);
     let person = NewPerson {

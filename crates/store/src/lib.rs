@@ -5,6 +5,7 @@
 mod audit;
 mod backfill;
 mod batch;
+pub mod copy;
 mod element_sql;
 mod listen;
 mod open;

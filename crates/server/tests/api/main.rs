@@ -18,6 +18,7 @@ mod compatibility;
 mod consent;
 mod crash;
 mod helpers;
+mod migrate;
 mod oauth_flow;
 mod oauth_security;
 mod oauth_tokens;
