@@ -29,6 +29,8 @@ pub struct AppState {
     pub rest: Arc<rest::select::Selections>,
     /// The object store of asset files, and the upload flow.
     pub assets: Arc<crate::assets::Assets>,
+    /// The pages' content policy (which allows the object store's origin, if it has its own).
+    pub page_policy: axum::http::HeaderValue,
 }
 
 impl AppState {
@@ -42,7 +44,9 @@ impl AppState {
         store.set_bus(hubs.clone());
         let rest = rest::select::Selections::read().await;
         let assets = crate::assets::Assets::open(&config, &core).await?;
+        let page_policy = web::pages::page_policy(assets.blobs.origin().as_deref());
         Ok(AppState {
+            page_policy,
             rest,
             schema: graphql::schema(core.clone(), hubs.clone(), assets.clone(), config.graphql_introspection),
             assets,
@@ -72,7 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/examples/browser-app", get(web::examples::without_slash))
         .route(web::examples::PATH, get(web::examples::index))
         .route("/examples/browser-app/{*file}", get(web::examples::asset))
-        .layer(axum::middleware::from_fn(pages::page_headers));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::page_headers));
     // Endpoints browser apps call cross-origin: CORS for registered redirect-URI origins.
     let cross_origin = Router::new()
         .route("/v3/oauth2/token", post(oauth::token))

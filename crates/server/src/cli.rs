@@ -251,8 +251,7 @@ async fn migrate(args: &MigrateArgs, json: bool) -> Result<(), String> {
         .map_err(|e| format!("migrate: {e}"))?;
     let rows: u64 = report.tables.iter().map(|(_, n)| n).sum();
     if json {
-        let tables: serde_json::Map<String, Value> =
-            report.tables.iter().map(|(t, n)| (t.clone(), json!(n))).collect();
+        let tables: serde_json::Map<String, Value> = report.tables.iter().map(|(t, n)| (t.clone(), json!(n))).collect();
         println!("{}", json!({"tables": tables, "rows": rows, "workspaces": report.workspaces}));
     } else {
         println!(

@@ -120,7 +120,9 @@ async fn tables_in_order(pool: &AnyPool) -> Result<Vec<String>> {
     while order.len() < names.len() {
         let ready: Vec<&str> = needs
             .iter()
-            .filter(|(t, parents)| !order.iter().any(|o| o == *t) && parents.iter().all(|p| order.iter().any(|o| o == p)))
+            .filter(|(t, parents)| {
+                !order.iter().any(|o| o == *t) && parents.iter().all(|p| order.iter().any(|o| o == p))
+            })
             .map(|(t, _)| *t)
             .collect();
         if ready.is_empty() {

@@ -42,6 +42,11 @@ pub trait Blobs: Send + Sync {
     fn local(&self) -> Option<&LocalBlobs> {
         None
     }
+    /// The origin uploads and downloads go to when it is not tessera's own (pages that upload
+    /// or show files must allow it).
+    fn origin(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Open the store a `storage_url` names.

@@ -108,6 +108,10 @@ impl Blobs for S3Blobs {
         }
     }
 
+    fn origin(&self) -> Option<String> {
+        url::Url::parse(&self.bucket.url()).ok().map(|u| u.origin().ascii_serialization())
+    }
+
     async fn download_url(&self, key: &str, content_type: &str, expires_at: i64) -> BlobResult<String> {
         let mut q = HashMap::new();
         q.insert("response-content-type".to_string(), content_type.to_string());

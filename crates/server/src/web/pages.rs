@@ -76,15 +76,27 @@ pub fn render(status: StatusCode, page: &impl Template, csrf_cookie: Option<Stri
     with_cookie((status, Html(body)).into_response(), csrf_cookie)
 }
 
+/// The content policy of every page: everything from here only — except, with an object store
+/// of its own origin, the files pages upload there and show from there.
+pub fn page_policy(storage_origin: Option<&str>) -> HeaderValue {
+    const BASE: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+    let policy = match storage_origin {
+        Some(o) => format!("{BASE}; img-src 'self' {o}; connect-src 'self' {o}"),
+        None => BASE.to_string(),
+    };
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(BASE))
+}
+
 /// Headers for every HTML page: no framing (clickjacking), no referrer (codes and states in
 /// URLs must not leak), scripts only from here, nothing cached.
-pub async fn page_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn page_headers(
+    axum::extract::State(state): axum::extract::State<crate::app::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, state.page_policy.clone());
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

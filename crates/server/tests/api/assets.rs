@@ -497,3 +497,20 @@ async fn a_source_url_past_the_size_limit_fails() {
     assert_eq!(done["ingestionState"], "complete_failure");
     assert!(done["ingestionFailure"].as_str().expect("reason").contains("larger than"), "{done}");
 }
+
+#[tokio::test]
+async fn pages_allow_the_object_stores_own_origin_and_no_other() {
+    let f = fx().await;
+    let res = f.app.client.get(format!("{}/login", f.app.base)).send().await.expect("login page");
+    let csp = res.headers()["content-security-policy"].to_str().expect("policy").to_string();
+    assert!(csp.starts_with("default-src 'self';"), "{csp}");
+    match s3_server() {
+        // Browsers upload to the bucket and show files from it.
+        Some(endpoint) => {
+            assert!(csp.contains(&format!("img-src 'self' {endpoint}")), "{csp}");
+            assert!(csp.contains(&format!("connect-src 'self' {endpoint}")), "{csp}");
+        }
+        // The local store is tessera itself: 'self' covers it.
+        None => assert!(!csp.contains("img-src") && !csp.contains("connect-src"), "{csp}"),
+    }
+}

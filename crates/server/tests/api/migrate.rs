@@ -34,11 +34,22 @@ async fn an_installation_moves_from_sqlite_to_postgresql_and_is_served_as_it_was
         let app = spawn_app_on(&src).await;
         let mut ids = Vec::new();
         for text in ["first", "second", "third"] {
-            let r = app.gql(&token, "mutation($ws: String!, $t: String!) { createText(workspaceId: $ws, input: {text: $t}) { id } }", json!({"ws": ws, "t": text})).await;
+            let r = app
+                .gql(
+                    &token,
+                    "mutation($ws: String!, $t: String!) { createText(workspaceId: $ws, input: {text: $t}) { id } }",
+                    json!({"ws": ws, "t": text}),
+                )
+                .await;
             ids.push(r["data"]["createText"]["id"].as_str().expect("id").to_string());
         }
         app.gql(&token, "mutation($ws: String!, $id: String!) { updateText(workspaceId: $ws, id: $id, input: {text: \"changed\"}) { id } }", json!({"ws": ws, "id": ids[0]})).await;
-        app.gql(&token, "mutation($ws: String!, $id: String!) { delete(workspaceId: $ws, id: $id) }", json!({"ws": ws, "id": ids[1]})).await;
+        app.gql(
+            &token,
+            "mutation($ws: String!, $id: String!) { delete(workspaceId: $ws, id: $id) }",
+            json!({"ws": ws, "id": ids[1]}),
+        )
+        .await;
         let c = app.gql(&token, "mutation($ws: String!, $id: String!) { createComment(workspaceId: $ws, id: $id, input: {blocks: [{content: [{text: \"nice\"}]}]}) { id } }", json!({"ws": ws, "id": ids[2]})).await;
         assert!(c["errors"].is_null(), "{c}");
         let elements = app.gql(&token, ELEMENTS, json!({"ws": ws})).await;
@@ -49,7 +60,9 @@ async fn an_installation_moves_from_sqlite_to_postgresql_and_is_served_as_it_was
     let (demo, demo_board) = {
         let app = spawn_app_on(&src).await;
         let demo = tessera::demo::seed(&app.core, &app.base).await.expect("demo");
-        let board = app.gql(demo["bot"]["token"].as_str().expect("token"), ELEMENTS, json!({"ws": demo["workspace"]["id"]})).await;
+        let board = app
+            .gql(demo["bot"]["token"].as_str().expect("token"), ELEMENTS, json!({"ws": demo["workspace"]["id"]}))
+            .await;
         assert_eq!(board["data"]["elements"].as_array().map(Vec::len), Some(4), "{board}");
         (demo, board)
     };
@@ -83,10 +96,19 @@ async fn an_installation_moves_from_sqlite_to_postgresql_and_is_served_as_it_was
     let cursor = app.gql(&token, HISTORY, json!({"ws": ws})).await["data"]["workspaceState"]["cursor"].clone();
     assert_eq!(cursor, before.1);
     assert_eq!(app.events(&ws).await.len(), before.2);
-    let r = app.gql(&token, "mutation($ws: String!) { createText(workspaceId: $ws, input: {text: \"after\"}) { id } }", json!({"ws": ws})).await;
+    let r = app
+        .gql(
+            &token,
+            "mutation($ws: String!) { createText(workspaceId: $ws, input: {text: \"after\"}) { id } }",
+            json!({"ws": ws}),
+        )
+        .await;
     assert!(r["errors"].is_null(), "{r}");
     let last = app.events(&ws).await.last().expect("event").cursor;
-    assert_eq!(Value::from(last.to_string()), Value::from((before.1.as_str().expect("cursor").parse::<i64>().expect("n") + 1).to_string()));
+    assert_eq!(
+        Value::from(last.to_string()),
+        Value::from((before.1.as_str().expect("cursor").parse::<i64>().expect("n") + 1).to_string())
+    );
     // A second copy into the same database is refused, and changes nothing.
     let err = cli(&src, &["migrate", "--from", &src, "--to", &pg], None).expect_err("refused");
     assert!(err.contains("not empty"), "{err}");
