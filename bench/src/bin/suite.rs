@@ -362,8 +362,8 @@ async fn main() {
     let upload_ws = cli(&bin, &db, &["workspace", "create", "--org", &org, "--name", "Uploads", "--owner", &bot_id]);
     let upload_ws = upload_ws["id"].as_str().unwrap().to_string();
     let file = tessera_bench::uploads::noise_png(1 << 20);
-    let n = if quick { 40 } else { 400 };
-    let up = tessera_bench::uploads::run(&http, &graphql, &bot_token, &upload_ws, file, n, 8).await;
+    let uploads = if quick { 40 } else { 400 };
+    let up = tessera_bench::uploads::run(&http, &graphql, &bot_token, &upload_ws, file, uploads, 8).await;
     let mib = (up.count * up.bytes) as f64 / 1048576.0;
     println!(
         "uploads of {:.2} MiB PNGs (local store, 8 clients): {} accepted in {:.2} s: {:.1} uploads/s, {:.1} MiB/s; all processed (size read, preview made) after {:.2} s: {:.1} images/s",

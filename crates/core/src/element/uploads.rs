@@ -130,7 +130,7 @@ impl Core {
         if !self.store.claim_upload(lead, IngestionState::Processing, now_millis()).await? {
             return Ok(None);
         }
-        self.record_ingestion(ws, element, actor, &Err(String::new()), IngestionState::Processing).await?;
+        self.record_ingestion(ws, element, actor, None).await?;
         Ok(Some(uploads))
     }
 
@@ -144,11 +144,7 @@ impl Core {
         outcome: std::result::Result<Processed, String>,
         actor: &Actor,
     ) -> Result<()> {
-        let state = match outcome {
-            Ok(_) => IngestionState::CompleteSuccess,
-            Err(_) => IngestionState::CompleteFailure,
-        };
-        self.record_ingestion(ws, element, actor, &outcome, state).await?;
+        self.record_ingestion(ws, element, actor, Some(&outcome)).await?;
         self.store.delete_uploads(ws, element).await
     }
 
@@ -187,15 +183,20 @@ impl Core {
         self.store.server_secret(name, candidate).await
     }
 
-    /// Change an element's asset to `state` with what processing found, and log it.
+    /// Move an element's asset on, and log it: to `processing` (no outcome yet), or to
+    /// `complete_success` with what processing found, or `complete_failure` with the reason.
     async fn record_ingestion(
         &self,
         ws: &WorkspaceId,
         id: &ElementId,
         actor: &Actor,
-        outcome: &std::result::Result<Processed, String>,
-        state: IngestionState,
+        outcome: Option<&std::result::Result<Processed, String>>,
     ) -> Result<()> {
+        let state = match outcome {
+            None => IngestionState::Processing,
+            Some(Ok(_)) => IngestionState::CompleteSuccess,
+            Some(Err(_)) => IngestionState::CompleteFailure,
+        };
         let change = |mut el: Element| -> Result<(Option<Element>, EventPayload)> {
             let element_type = el.element_type();
             let transform = &mut el.transform;
@@ -203,8 +204,8 @@ impl Core {
             let asset = slot.as_mut().ok_or(Error::NotFound("asset"))?;
             asset.state = state;
             let mut data = json!({});
-            match (state, outcome) {
-                (IngestionState::CompleteSuccess, Ok(found)) => {
+            match outcome {
+                Some(Ok(found)) => {
                     (asset.preview, asset.bytes, asset.pages) = (found.preview.clone(), Some(found.bytes), found.pages);
                     asset.mime = Some(found.mime.to_string());
                     asset.seconds = found.seconds;
@@ -217,8 +218,8 @@ impl Core {
                         data = json!({"width": w, "height": h, "transform": transform});
                     }
                 }
-                (IngestionState::CompleteFailure, Err(reason)) => asset.failure = Some(reason.clone()),
-                _ => {}
+                Some(Err(reason)) => asset.failure = Some(reason.clone()),
+                None => {}
             }
             el.updated_at = now_millis();
             let payload =

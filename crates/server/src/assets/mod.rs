@@ -30,12 +30,6 @@ pub struct Assets {
     fetcher: fetch::Fetcher,
 }
 
-/// One upload handed to a client: its id (for `processAsset`) and its form.
-pub struct Handed {
-    pub upload_id: String,
-    pub form: UploadForm,
-}
-
 impl Assets {
     /// The object store the configuration names, with the URL-signing key every node shares.
     pub async fn open(config: &Config, core: &Core) -> std::result::Result<Arc<Assets>, String> {
@@ -57,8 +51,9 @@ impl Assets {
         ty: ElementType,
         input: serde_json::Value,
         relative_to: Option<&ElementId>,
-    ) -> Result<(Element, Vec<(Upload, Handed)>)> {
+    ) -> Result<(Element, Vec<(Upload, UploadForm)>)> {
         let source = input.get("sourceUrl").and_then(|u| u.as_str()).map(str::to_string);
+        let preview_type = preview_type(input.get("previewFormat").and_then(|f| f.as_str()));
         if let Some(url) = &source {
             self.fetcher.check(url).map_err(|e| Error::bad_input(format!("sourceUrl: {e}")))?;
         }
@@ -73,9 +68,9 @@ impl Assets {
         };
         let mut handed = Vec::new();
         for u in uploads {
-            let ct = if u.part == UploadPart::Preview { "image/png" } else { content_type };
+            let ct = if u.part == UploadPart::Preview { preview_type } else { content_type };
             let form = self.blobs.upload_form(&u.object, u.max_bytes, ct, u.expires_at).await.map_err(store_err)?;
-            handed.push((u.clone(), Handed { upload_id: u.id.clone(), form }));
+            handed.push((u, form));
         }
         Ok((el, handed))
     }
@@ -198,6 +193,16 @@ impl Assets {
                 None
             }
         }
+    }
+}
+
+/// The MIME type a preview of the declared `previewFormat` is uploaded as.
+fn preview_type(format: Option<&str>) -> &'static str {
+    match format {
+        Some("jpeg" | "jpg" | "jpegMime") => "image/jpeg",
+        Some("gif" | "gifMime") => "image/gif",
+        Some("tiff" | "tif" | "tiffMime") => "image/tiff",
+        _ => "image/png",
     }
 }
 

@@ -79,8 +79,8 @@ impl Mutation {
         let assets = ctx.data_unchecked::<std::sync::Arc<crate::assets::Assets>>();
         let (el, handed) = assets.create(principal(ctx)?, &ws, ty, input, origin.as_ref()).await.gql()?;
         let (mut content, mut preview) = (None, None);
-        for (u, h) in handed {
-            let data = UploadData { upload_id: h.upload_id, url: h.form.url, fields: JsonObject(h.form.fields.into()) };
+        for (u, form) in handed {
+            let data = UploadData { upload_id: u.id, url: form.url, fields: JsonObject(form.fields.into()) };
             match u.part {
                 UploadPart::Content => content = Some(data),
                 UploadPart::Preview => preview = Some(data),
