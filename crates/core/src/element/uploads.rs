@@ -171,6 +171,13 @@ impl Core {
         Ok((expired, again))
     }
 
+    /// Whether upload `id` still takes its file: it exists and processing has not claimed it.
+    /// (A form stays signed until it expires; once processing starts, the file is not replaced.)
+    pub async fn upload_takes_file(&self, id: &str) -> Result<bool> {
+        let upload = self.store.upload(id).await?;
+        Ok(upload.is_some_and(|u| u.state == IngestionState::Transferring))
+    }
+
     /// The element an upload belongs to, as it is now (for processing: no principal, the
     /// server's own read).
     pub async fn element_of_upload(&self, upload: &Upload) -> Result<Option<Element>> {

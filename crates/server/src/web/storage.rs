@@ -49,6 +49,14 @@ pub async fn upload(State(state): State<AppState>, mut form: Multipart) -> Respo
         if expires < now_millis() {
             return refused("FORBIDDEN", "the upload form has expired");
         }
+        // The key ends with the upload's id: once processing has started (or the upload is
+        // gone), the stored file is final.
+        let upload_id = key.rsplit('/').next().unwrap_or_default();
+        match state.core.upload_takes_file(upload_id).await {
+            Ok(true) => {}
+            Ok(false) => return refused("FORBIDDEN", "this upload is finished: its file can no longer be replaced"),
+            Err(e) => return crate::rest::RestError::from(e).into_response(),
+        }
         return match store(local, field, key, max).await {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
             Err(r) => r,

@@ -181,6 +181,13 @@ async fn an_image_is_uploaded_processed_and_downloaded_with_its_preview() {
         [IngestionState::Processing, IngestionState::CompleteSuccess],
         "each step is an event on the workspace's log"
     );
+    // The processed file is final: on the local store its form no longer takes a file (an S3
+    // policy cannot be withdrawn before it expires; see docs/assets.md).
+    if f.app.assets.blobs.local().is_some() {
+        assert_eq!(upload(&f, &content, png(2, 2)).await, StatusCode::FORBIDDEN);
+        let (_, _, body) = get(&f, done["asset"]["original"].as_str().expect("url")).await;
+        assert!(body == file, "the file is unchanged");
+    }
     // The same upload again changes nothing.
     let again = process(&f, &f.writer, content["uploadId"].as_str().expect("uploadId"), json!({})).await;
     assert!(again["errors"].is_array(), "a finished upload is gone: {again}");
