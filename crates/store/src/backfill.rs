@@ -160,7 +160,7 @@ async fn history(pool: &AnyPool, dialect: Dialect, ws: &WorkspaceId) -> Result<u
                 EventPayload::ElementDeleted { element_id, .. } => (element_id, None),
                 _ => continue,
             };
-            insert_version(&mut tx, ws, &id, cursor, at, next.as_ref()).await?;
+            insert_version(ws, &id, Some(cursor), at, next.as_ref())?.execute(&mut tx).await?;
             recorded += 1;
             match next {
                 Some(el) => state.insert(id, el),

@@ -2,8 +2,8 @@
 //! of a row written without NULL parameters, and the element history (`element_versions`).
 
 use crate::open::Dialect;
-use crate::rows::{db_err, to_json};
-use sqlx::{Any, Transaction};
+use crate::group::Stmt;
+use crate::rows::to_json;
 use tessera_core::element::{BoundingBox, Element};
 use tessera_core::ids::{ElementId, WorkspaceId};
 use tessera_core::ports::{ElementQuery, Placement};
@@ -76,38 +76,44 @@ pub(crate) fn box_values(b: Option<BoundingBox>, n: &mut usize) -> [String; 4] {
 }
 
 /// Bind a box's four values, if there is a box.
-pub(crate) fn bind_box<'q>(
-    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    b: Option<BoundingBox>,
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+pub(crate) fn bind_box(s: Stmt, b: Option<BoundingBox>) -> Stmt {
     match b {
-        Some(b) => q.bind(b.x).bind(b.y).bind(b.x + b.width).bind(b.y + b.height),
-        None => q,
+        Some(b) => s.bind(b.x).bind(b.y).bind(b.x + b.width).bind(b.y + b.height),
+        None => s,
     }
 }
 
-/// Record an element's state after an event (`None`: deleted). Recording one that is there
-/// already (the start-up backfill racing a write) changes nothing.
-pub(crate) async fn insert_version(
-    tx: &mut Transaction<'static, Any>,
+/// The statement recording an element's state after an event (`None`: deleted) at `cursor`
+/// (`None`: the workspace's last, as the event's transaction has just set it). Recording one
+/// that is there already (the start-up backfill racing a write) changes nothing.
+pub(crate) fn insert_version(
     ws: &WorkspaceId,
     id: &ElementId,
-    cursor: i64,
+    cursor: Option<i64>,
     at: i64,
     state: Option<&Element>,
-) -> Result<()> {
+) -> Result<Stmt> {
     let b = state.and_then(Element::top_level_box);
-    let mut n = 4;
+    let mut n = 3;
+    let cursor_value = match cursor {
+        Some(_) => maybe(true, &mut n),
+        None => "w.last_cursor".to_string(),
+    };
     let data = maybe(state.is_some(), &mut n);
     let boxed = box_values(b, &mut n).join(", ");
-    let sql = format!(
-        "INSERT INTO element_versions (workspace_id, element_id, cursor, at, data, min_x, min_y, max_x, max_y)
-         VALUES ($1, $2, $3, $4, {data}, {boxed}) ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING"
-    );
-    let mut q = sqlx::query(&sql).bind(ws.as_str()).bind(id.as_str()).bind(cursor).bind(at);
-    if let Some(state) = state {
-        q = q.bind(to_json(state)?);
+    let mut s = Stmt::new(format!(
+        "INSERT INTO element_versions (workspace_id, element_id, at, cursor, data, min_x, min_y, max_x, max_y)
+         SELECT $1, $2, $3, {cursor_value}, {data}, {boxed} FROM workspaces w WHERE w.id = $1
+         ON CONFLICT (workspace_id, element_id, cursor) DO NOTHING"
+    ))
+    .bind(ws.as_str())
+    .bind(id.as_str())
+    .bind(at);
+    if let Some(cursor) = cursor {
+        s = s.bind(cursor);
     }
-    bind_box(q, b).execute(&mut **tx).await.map_err(db_err)?;
-    Ok(())
+    if let Some(state) = state {
+        s = s.bind(to_json(state)?);
+    }
+    Ok(bind_box(s, b))
 }

@@ -7,6 +7,7 @@ mod backfill;
 mod batch;
 pub mod copy;
 mod element_sql;
+mod group;
 mod listen;
 mod open;
 mod rows;

@@ -30,6 +30,8 @@ pub struct SqlStore {
     /// keep both (and the database connections) alive after the server is gone.
     pub(crate) bus: std::sync::Arc<std::sync::OnceLock<std::sync::Weak<dyn Bus>>>,
     pub(crate) tokens: crate::batch::TokenBatcher,
+    /// Writes of workspace events, committed in groups (SQLite).
+    pub(crate) group: std::sync::Arc<crate::group::Group>,
 }
 
 const WRITER_PRAGMAS: &str =
@@ -89,7 +91,8 @@ impl SqlStore {
             }
         };
         let tokens = crate::batch::TokenBatcher::start(write.clone(), dialect == Dialect::Postgres);
-        Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens })
+        let group = crate::group::Group::start(write.clone(), dialect);
+        Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens, group })
     }
 
     fn bus(&self) -> Option<std::sync::Arc<dyn Bus>> {

@@ -4,14 +4,15 @@
 //!
 //! Cursor order is commit order on both: each writing transaction, right before it inserts its
 //! event and commits, bumps its workspace's `last_cursor` (`UPDATE … RETURNING`), which takes
-//! the workspace row's lock until commit, so a workspace's writers commit in cursor order. SQLite has one writer
-//! connection anyway; on PostgreSQL the row lock does it across nodes.
+//! the workspace row's lock until commit, so a workspace's writers commit in cursor order. On
+//! SQLite, event writes are committed in groups (one writer connection, jobs one after another
+//! in one transaction: see [`crate::group`]); on PostgreSQL the row lock orders them across nodes.
 
 use crate::element_sql::{bind_box, box_values, elements_sql, insert_version, maybe};
-use crate::open::{commit, notify, Dialect, SqlStore, EVENTS_CHANNEL};
+use crate::group::{Stmt, Writing};
+use crate::open::{commit, Dialect, SqlStore, EVENTS_CHANNEL};
 use crate::rows::*;
 use async_trait::async_trait;
-use sqlx::{Any, Transaction};
 use tessera_core::auth::TokenRecord;
 use tessera_core::element::{Element, ElementType};
 use tessera_core::event::{Actor, Event, EventPayload};
@@ -30,50 +31,44 @@ pub(crate) const TOKEN_COLUMNS: &str =
 pub(crate) const EVENT_COLUMNS: &str = "workspace_id, cursor, actor_id, actor_type, client_id, payload, created_at";
 
 impl SqlStore {
-    /// Append one event to the caller's transaction, commit it and tell this node's subscribers.
+    /// Append one event to the write's transaction, commit it and tell this node's subscribers.
     /// The workspace's counter row is bumped in the same transaction and stays locked until the
-    /// commit, so cursors are dense and in commit order.
-    /// Append an event to the workspace's log and commit. An element's change also records
-    /// the element's state after it (`None`: deleted) as a version, for `elements(when:)`.
+    /// commit, so cursors are dense and in commit order. An element's change also records the
+    /// element's state after it (`None`: deleted) as a version, for `elements(when:)`.
     async fn append(
         &self,
-        mut tx: Transaction<'static, Any>,
+        mut tx: Writing<'_>,
         ws: &WorkspaceId,
         actor: &Actor,
         payload: EventPayload,
         version: Option<(&ElementId, Option<&Element>)>,
     ) -> Result<Event> {
-        let cursor: i64 = sqlx::query_scalar(
-            "UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1 RETURNING last_cursor",
-        )
-        .bind(ws.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(Error::NotFound("workspace"))?;
-        let event = Event { workspace_id: ws.clone(), cursor, actor: actor.clone(), payload, created_at: now_millis() };
-        sqlx::query(
+        // One round trip on SQLite: the counter, then everything that takes its new value (read
+        // back in SQL), the event's insert last, its row telling the cursor.
+        let bump = Stmt::new("UPDATE workspaces SET last_cursor = last_cursor + 1 WHERE id = $1");
+        tx.exec(bump.bind(ws.as_str())).await?;
+        let created_at = now_millis();
+        if let Some((id, state)) = version {
+            tx.exec(insert_version(ws, id, None, created_at, state)?).await?;
+        }
+        if self.dialect == Dialect::Postgres {
+            let note = "SELECT 1 AS sent FROM pg_notify($1, $2::text || ':' || (SELECT last_cursor FROM workspaces WHERE id = $2))";
+            tx.exec(Stmt::new(note).bind(EVENTS_CHANNEL).bind(ws.as_str())).await?;
+        }
+        let insert = Stmt::new(
             "INSERT INTO events (workspace_id, cursor, kind, actor_id, actor_type, client_id, payload, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             SELECT $1, w.last_cursor, $2, $3, $4, $5, $6, $7 FROM workspaces w WHERE w.id = $1 RETURNING cursor",
         )
         .bind(ws.as_str())
-        .bind(cursor)
-        .bind(event.payload.kind())
+        .bind(payload.kind())
         .bind(actor.id.as_str())
         .bind(actor.kind.as_str())
         .bind(actor.client_id.as_deref())
-        .bind(to_json(&event.payload)?)
-        .bind(event.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if let Some((id, state)) = version {
-            insert_version(&mut tx, ws, id, cursor, event.created_at, state).await?;
-        }
-        if self.dialect == Dialect::Postgres {
-            notify(&mut *tx, EVENTS_CHANNEL, &format!("{}:{cursor}", ws.as_str())).await?;
-        }
-        commit(tx).await?;
+        .bind(to_json(&payload)?)
+        .bind(created_at);
+        // No workspace: nothing above wrote anything (each statement names its row).
+        let cursor: i64 = tx.commit_returning(insert).await?.ok_or(Error::NotFound("workspace"))?;
+        let event = Event { workspace_id: ws.clone(), cursor, actor: actor.clone(), payload, created_at };
         self.committed(&event);
         Ok(event)
     }
@@ -356,43 +351,36 @@ impl Store for SqlStore {
     }
 
     async fn update_workspace(&self, ws: &Workspace, changes: serde_json::Value, actor: &Actor) -> Result<Event> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        let mut tx = self.group.write().await?;
+        let update = Stmt::new(
             "UPDATE workspaces SET name = $1, description = $2, is_public = $3, archived_at = $4,
              background_theme = $5, updated_at = $6 WHERE id = $7 AND deleted_at IS NULL",
+        );
+        tx.exec(
+            update
+                .bind(ws.name.as_str())
+                .bind(ws.description.as_str())
+                .bind(i64::from(ws.is_public))
+                .bind(ws.archived_at)
+                .bind(ws.background_theme.as_deref())
+                .bind(ws.updated_at)
+                .bind(ws.id.as_str()),
         )
-        .bind(&ws.name)
-        .bind(&ws.description)
-        .bind(i64::from(ws.is_public))
-        .bind(ws.archived_at)
-        .bind(ws.background_theme.as_deref())
-        .bind(ws.updated_at)
-        .bind(ws.id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        .await?;
         self.append(tx, &ws.id, actor, EventPayload::WorkspaceUpdated { changes }, None).await
     }
 
     async fn delete_workspace(&self, ws: &WorkspaceId, permanent: bool, actor: &Actor) -> Result<Event> {
-        let mut tx = self.begin().await?;
-        let marked = sqlx::query("UPDATE workspaces SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
-            .bind(now_millis())
-            .bind(ws.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if marked.rows_affected() == 0 {
+        let mut tx = self.group.write().await?;
+        let mark = Stmt::new("UPDATE workspaces SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL RETURNING id");
+        let marked: Option<String> = tx.fetch_optional(mark.bind(now_millis()).bind(ws.as_str())).await?;
+        if marked.is_none() {
             return Err(Error::NotFound("workspace"));
         }
         if permanent {
             // Everything of it but the row itself and the event that says it is gone.
             for table in ["element_versions", "elements", "comments", "collaborators", "events"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
-                    .bind(ws.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                tx.exec(Stmt::new(format!("DELETE FROM {table} WHERE workspace_id = $1")).bind(ws.as_str())).await?;
             }
         }
         self.append(tx, ws, actor, EventPayload::WorkspaceDeleted { permanent }, None).await
@@ -460,31 +448,22 @@ impl Store for SqlStore {
     }
 
     async fn set_collaborator(&self, ws: &WorkspaceId, user: &UserId, role: &str, actor: &Actor) -> Result<Event> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        let mut tx = self.group.write().await?;
+        let upsert = Stmt::new(
             "INSERT INTO collaborators (workspace_id, user_id, role_id) VALUES ($1, $2, $3)
              ON CONFLICT (workspace_id, user_id) DO UPDATE SET role_id = excluded.role_id",
-        )
-        .bind(ws.as_str())
-        .bind(user.as_str())
-        .bind(role)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        );
+        tx.exec(upsert.bind(ws.as_str()).bind(user.as_str()).bind(role)).await?;
         let payload = EventPayload::CollaboratorAdded { user_id: user.clone(), role_id: role.to_string() };
         let event = self.append(tx, ws, actor, payload, None).await?;
         Ok(event)
     }
 
     async fn remove_collaborator(&self, ws: &WorkspaceId, user: &UserId, actor: &Actor) -> Result<Option<Event>> {
-        let mut tx = self.begin().await?;
-        let done = sqlx::query("DELETE FROM collaborators WHERE workspace_id = $1 AND user_id = $2")
-            .bind(ws.as_str())
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if done.rows_affected() == 0 {
+        let mut tx = self.group.write().await?;
+        let remove = Stmt::new("DELETE FROM collaborators WHERE workspace_id = $1 AND user_id = $2 RETURNING user_id");
+        let removed: Option<String> = tx.fetch_optional(remove.bind(ws.as_str()).bind(user.as_str())).await?;
+        if removed.is_none() {
             return Ok(None);
         }
         let event =
@@ -493,7 +472,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_element(&self, el: &Element, actor: &Actor) -> Result<Event> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.group.write().await?;
         let b = el.top_level_box();
         let mut n = 5;
         let (boxed, surface) = (box_values(b, &mut n).join(", "), maybe(el.surface.is_some(), &mut n));
@@ -501,7 +480,7 @@ impl Store for SqlStore {
             "INSERT INTO elements (workspace_id, id, type, z_index, data, min_x, min_y, max_x, max_y, surface_id)
              VALUES ($1, $2, $3, $4, $5, {boxed}, {surface})"
         );
-        let q = sqlx::query(&sql)
+        let q = Stmt::new(sql)
             .bind(el.workspace_id.as_str())
             .bind(el.id.as_str())
             .bind(el.element_type().as_str())
@@ -511,7 +490,7 @@ impl Store for SqlStore {
         if let Some(s) = &el.surface {
             q = q.bind(s.as_str());
         }
-        q.execute(&mut *tx).await.map_err(db_err)?;
+        tx.exec(q).await?;
         let created = EventPayload::ElementCreated { element: Box::new(el.clone()) };
         let event = self.append(tx, &el.workspace_id, actor, created, Some((&el.id, Some(el)))).await?;
         Ok(event)
@@ -524,14 +503,9 @@ impl Store for SqlStore {
         actor: &Actor,
         change: ElementChange<'_>,
     ) -> Result<Option<(Option<Element>, Event)>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.group.write().await?;
         let sql = format!("SELECT data FROM elements WHERE workspace_id = $1 AND id = $2{}", self.for_update());
-        let data: Option<String> = sqlx::query_scalar(&sql)
-            .bind(ws.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let data: Option<String> = tx.fetch_optional(Stmt::new(sql).bind(ws.as_str()).bind(id.as_str())).await?;
         let Some(data) = data else { return Ok(None) };
         let (next, payload) = change(element_from_json(&data)?)?;
         match &next {
@@ -544,20 +518,16 @@ impl Store for SqlStore {
                     "UPDATE elements SET z_index = $1, data = $2, min_x = {min_x}, min_y = {min_y}, max_x = {max_x},
                      max_y = {max_y}, surface_id = {surface} WHERE workspace_id = $3 AND id = $4"
                 );
-                let q = sqlx::query(&sql).bind(el.z_index).bind(to_json(el)?).bind(ws.as_str()).bind(id.as_str());
+                let q = Stmt::new(sql).bind(el.z_index).bind(to_json(el)?).bind(ws.as_str()).bind(id.as_str());
                 let mut q = bind_box(q, b);
                 if let Some(s) = &el.surface {
                     q = q.bind(s.as_str());
                 }
-                q.execute(&mut *tx).await.map_err(db_err)?;
+                tx.exec(q).await?;
             }
             None => {
-                sqlx::query("DELETE FROM elements WHERE workspace_id = $1 AND id = $2")
-                    .bind(ws.as_str())
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                let delete = Stmt::new("DELETE FROM elements WHERE workspace_id = $1 AND id = $2");
+                tx.exec(delete.bind(ws.as_str()).bind(id.as_str())).await?;
             }
         }
         let event = self.append(tx, ws, actor, payload, Some((id, next.as_ref()))).await?;
@@ -621,20 +591,21 @@ impl Store for SqlStore {
     }
 
     async fn insert_comment(&self, c: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        let mut tx = self.group.write().await?;
+        let insert = Stmt::new(
             "INSERT INTO comments (id, workspace_id, element_id, author_id, text, created_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        );
+        tx.exec(
+            insert
+                .bind(c.id.as_str())
+                .bind(c.workspace_id.as_str())
+                .bind(c.element_id.as_ref().map(|e| e.as_str()))
+                .bind(c.author_id.as_str())
+                .bind(c.text.as_str())
+                .bind(c.created_at)
+                .bind(to_json(c)?),
         )
-        .bind(c.id.as_str())
-        .bind(c.workspace_id.as_str())
-        .bind(c.element_id.as_ref().map(|e| e.as_str()))
-        .bind(c.author_id.as_str())
-        .bind(&c.text)
-        .bind(c.created_at)
-        .bind(to_json(c)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        .await?;
         let event = self
             .append(
                 tx,
