@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 use tessera_bench::{load, Stats};
 
 const CONCURRENCY: usize = 64;
+/// The Node the peers run on: the version they support (22), installed by `npm ci` in
+/// bench/peers (the npm package `node`), not whatever `node` the machine has.
+const PEER_NODE: &str = "bench/peers/node_modules/.bin/node";
 
 struct Server {
     child: Child,
@@ -287,7 +290,7 @@ async fn main() {
     }
     {
         let oidc = spawn_server_env(
-            "node",
+            PEER_NODE,
             &["bench/peers/oidc-provider.mjs"],
             &[("CLIENT_ID", "bench"), ("CLIENT_SECRET", PEER_SECRET)],
         );
@@ -403,7 +406,7 @@ async fn main() {
                 .expect("fanout");
             String::from_utf8_lossy(&out.stdout).into_owned()
         };
-        let node = spawn_server_env("node", &["bench/peers/graphql-ws-server.mjs"], &[("TOKENS", "sub,writer")]);
+        let node = spawn_server_env(PEER_NODE, &["bench/peers/graphql-ws-server.mjs"], &[("TOKENS", "sub,writer")]);
         fans.push(Fan::parse("graphql-ws (Node)", n, rate, measure(node)));
         let ceiling = spawn_server(ceiling_bin.to_str().unwrap(), &[]);
         fans.push(Fan::parse("bare WebSocket (ceiling)", n, rate, measure(ceiling)));
