@@ -1,8 +1,8 @@
 //! The SQL of element rows: the `elements` query (with the spatial index), the optional values
 //! of a row written without NULL parameters, and the element history (`element_versions`).
 
-use crate::open::Dialect;
 use crate::group::Stmt;
+use crate::open::Dialect;
 use crate::rows::to_json;
 use tessera_core::element::{BoundingBox, Element};
 use tessera_core::ids::{ElementId, WorkspaceId};

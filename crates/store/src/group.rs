@@ -1,9 +1,15 @@
 //! Group commit of workspace writes. On SQLite every commit is an fsync, and the one writer
 //! connection does one transaction at a time, so committing each mutation alone caps writes at
-//! the disk's commit rate. Here writers take turns (first come, first served) in one open
-//! transaction, each inside a savepoint of its own; a committer task commits whatever jobs are
-//! in it as soon as it gets its turn, and answers every writer of the batch only after that
-//! commit. Under load, the writers that queue up during one commit's fsync make the next batch.
+//! the disk's commit rate. Here writes run one after another in one open transaction, each
+//! inside a savepoint of its own, and a committer commits whatever is in it as soon as it gets
+//! its turn, answering every writer of the batch only after that commit. Under load, the
+//! writes that queue up during one commit's fsync make the next batch.
+//!
+//! A write that reads nothing before its end (a creation, a comment: most writes) is handed
+//! whole to the committer, which runs the queued ones back to back on a thread of its own, so
+//! the shared transaction never waits for a busy request thread to pick up a write's next
+//! step. A write that must read first (an update reads the element it changes) takes its turn
+//! in the transaction itself.
 //!
 //! Round trips to SQLite's connection thread cost more than the statements (each wakes a
 //! thread twice), so a job's statements are sent together: those whose results are not needed
@@ -24,6 +30,9 @@
 
 use crate::open::{begin_write, Dialect};
 use crate::rows::db_err;
+use crate::stmt::first_column;
+pub(crate) use crate::stmt::{Column, Stmt};
+use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 use std::sync::{Arc, Weak};
 use tessera_core::{Error, Result};
@@ -33,61 +42,116 @@ pub(crate) struct Group {
     pool: AnyPool,
     dialect: Dialect,
     open: Mutex<Open>,
-    /// Tells the committer that a job is done (capacity 1: one pending wake covers every job
-    /// finished before the committer takes its turn).
+    /// Whole writes, for the committer to run.
+    queued: std::sync::Mutex<Vec<Queued>>,
+    /// Tells the committer there is work (capacity 1: one pending wake covers everything
+    /// queued or finished before the committer takes its turn).
     wake: mpsc::Sender<()>,
 }
 
 #[derive(Default)]
 struct Open {
     tx: Option<Transaction<'static, Any>>,
-    /// The last job was left unfinished: roll back to its savepoint before anything else.
+    /// The last write was left unfinished: roll back to its savepoint before anything else.
     undo: bool,
-    /// The writers of the jobs in `tx`, answered after its commit (`None`: committed).
-    waiting: Vec<oneshot::Sender<Option<Arc<Error>>>>,
+    /// The writers of what `tx` holds, answered after its commit (with the error if it failed).
+    waiting: Vec<Answer>,
+}
+
+type Answer = Box<dyn FnOnce(Option<&Error>) + Send>;
+
+/// A write handed over whole: its statements (savepoint to release) and where its row goes.
+struct Queued {
+    stmt: Stmt,
+    done: oneshot::Sender<Result<Option<AnyRow>>>,
 }
 
 impl Group {
-    pub(crate) fn start(pool: AnyPool, dialect: Dialect) -> Arc<Self> {
+    pub(crate) fn start(pool: AnyPool, dialect: Dialect) -> Result<Arc<Self>> {
         let (wake, wakes) = mpsc::channel(1);
-        let group = Arc::new(Group { pool, dialect, open: Mutex::new(Open::default()), wake });
+        let open = Mutex::new(Open::default());
+        let group = Arc::new(Group { pool, dialect, open, queued: Default::default(), wake });
         if dialect == Dialect::Sqlite {
-            tokio::spawn(commit_when_woken(Arc::downgrade(&group), wakes));
+            let group = Arc::downgrade(&group);
+            // Ends when the group is dropped (its sender with it).
+            std::thread::Builder::new()
+                .name("tessera-writer".into())
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                    match runtime {
+                        Ok(rt) => rt.block_on(commit_when_woken(group, wakes)),
+                        Err(e) => tracing::error!(error = %e, "cannot start the writer"),
+                    }
+                })
+                .map_err(|e| Error::internal(format!("cannot start the writer: {e}")))?;
         }
-        group
+        Ok(group)
     }
 
     /// Start a write. Run its statements with [`Writing::exec`] and [`Writing::fetch_optional`]
-    /// and finish it with [`Writing::commit_returning`]; dropped unfinished, nothing of it is written.
+    /// and finish it with [`Writing::commit_returning`]; dropped unfinished, nothing of it is
+    /// written.
     pub(crate) async fn write(&self) -> Result<Writing<'_>> {
         if self.dialect == Dialect::Postgres {
             let tx = begin_write(&self.pool, self.dialect).await?;
             return Ok(Writing { job: Job::Own(tx), pending: Stmt::default(), started: true });
         }
+        Ok(Writing { job: Job::Unsent(self), pending: Stmt::new("SAVEPOINT job"), started: false })
+    }
+
+    /// Take the shared transaction (opening it if needed), after the writers before.
+    async fn enter(&self) -> Result<MutexGuard<'_, Open>> {
         let mut open = self.open.lock().await;
         self.settle(&mut open).await;
         if open.tx.is_none() {
             open.tx = Some(begin_write(&self.pool, self.dialect).await?);
         }
-        Ok(Writing { job: Job::Grouped(self, open), pending: Stmt::new("SAVEPOINT job"), started: false })
+        Ok(open)
     }
 
-    /// Roll back a job left unfinished; if even that fails, give up the whole batch.
+    /// Roll back a write left unfinished; if even that fails, give up the whole batch.
     async fn settle(&self, open: &mut Open) {
-        if !std::mem::take(&mut open.undo) {
-            return;
-        }
-        let undone = match sqlx::query("ROLLBACK TO job").execute(conn(open)).await {
-            Ok(_) => sqlx::query("RELEASE job").execute(conn(open)).await,
+        let (true, Some(tx)) = (std::mem::take(&mut open.undo), open.tx.as_deref_mut()) else { return };
+        let undone = match sqlx::query("ROLLBACK TO job").execute(&mut *tx).await {
+            Ok(_) => sqlx::query("RELEASE job").execute(&mut *tx).await,
             Err(e) => Err(e),
         };
         if let Err(e) = undone {
             tracing::error!(error = %e, "cannot roll back an unfinished write; its batch is abandoned");
             open.tx = None;
-            let failed = Arc::new(db_err(e));
-            open.waiting.drain(..).for_each(|w| {
-                let _ = w.send(Some(failed.clone()));
-            });
+            let failed = db_err(e);
+            open.waiting.drain(..).for_each(|answer| answer(Some(&failed)));
+        }
+    }
+
+    /// Run the whole writes queued so far, one after another, in the shared transaction.
+    async fn run_queued(&self, open: &mut Open) {
+        let queued = std::mem::take(&mut *self.queued.lock().unwrap_or_else(|e| e.into_inner()));
+        for Queued { stmt, done } in queued {
+            if open.tx.is_none() {
+                match begin_write(&self.pool, self.dialect).await {
+                    Ok(tx) => open.tx = Some(tx),
+                    Err(e) => {
+                        let _ = done.send(Err(e));
+                        continue;
+                    }
+                }
+            }
+            let ran = match conn(open) {
+                Ok(c) => stmt.fetch_row(c).await,
+                Err(e) => Err(e),
+            };
+            match ran {
+                Ok(row) => open.waiting.push(Box::new(move |failed| {
+                    let _ = done.send(failed.map_or(Ok(row), |e| Err(again(e))));
+                })),
+                Err(e) => {
+                    // The savepoint was sent first, whatever failed after it.
+                    open.undo = true;
+                    self.settle(open).await;
+                    let _ = done.send(Err(e));
+                }
+            }
         }
     }
 
@@ -95,22 +159,28 @@ impl Group {
     async fn commit(&self) {
         let mut open = self.open.lock().await;
         self.settle(&mut open).await;
+        self.run_queued(&mut open).await;
         let Some(tx) = open.tx.take() else { return };
-        let committed = match tx.commit().await {
-            Ok(()) => None,
-            Err(e) => {
-                tracing::error!(error = %e, jobs = open.waiting.len(), "cannot commit a batch of writes");
-                Some(Arc::new(db_err(e)))
-            }
-        };
-        open.waiting.drain(..).for_each(|w| {
-            let _ = w.send(committed.clone());
-        });
+        let failed = tx.commit().await.err().map(db_err);
+        if let Some(e) = &failed {
+            tracing::error!(error = %e, writes = open.waiting.len(), "cannot commit a batch of writes");
+        }
+        open.waiting.drain(..).for_each(|answer| answer(failed.as_ref()));
     }
 }
 
-fn conn<'o>(open: &'o mut Open) -> &'o mut AnyConnection {
-    open.tx.as_mut().expect("a write runs in an open transaction")
+/// The shared transaction's connection (it is open while a write has its turn).
+fn conn(open: &mut Open) -> Result<&mut AnyConnection> {
+    open.tx.as_deref_mut().ok_or_else(|| Error::internal("no open transaction"))
+}
+
+/// The error a writer of a failed batch gets: unavailable (a full disk, say) stays so, since the
+/// client may retry; anything else is internal.
+fn again(e: &Error) -> Error {
+    match e {
+        Error::Unavailable(why) => Error::Unavailable(why.clone()),
+        other => Error::internal(other),
+    }
 }
 
 async fn commit_when_woken(group: Weak<Group>, mut wakes: mpsc::Receiver<()>) {
@@ -120,17 +190,20 @@ async fn commit_when_woken(group: Weak<Group>, mut wakes: mpsc::Receiver<()>) {
     }
 }
 
-/// One write in progress: its own transaction (PostgreSQL), or a job in the shared one.
+/// One write in progress: its own transaction (PostgreSQL), or a write in the shared one.
 pub(crate) struct Writing<'g> {
     job: Job<'g>,
     /// Statements not sent yet (SQLite), with their arguments.
     pending: Stmt,
-    /// Whether the job's savepoint was sent (something to roll back to).
+    /// Whether the write's savepoint was sent (something to roll back to).
     started: bool,
 }
 
 enum Job<'g> {
     Own(Transaction<'static, Any>),
+    /// Nothing sent yet: the statements wait in `pending`.
+    Unsent(&'g Group),
+    /// Its turn in the shared transaction.
     Grouped(&'g Group, MutexGuard<'g, Open>),
     Finished,
 }
@@ -139,45 +212,56 @@ impl Writing<'_> {
     /// Run a statement whose result is not needed (SQLite: sent with the next that has one).
     pub(crate) async fn exec(&mut self, s: Stmt) -> Result<()> {
         match &mut self.job {
-            Job::Own(tx) => s.execute(tx).await?,
-            _ => self.pending.push(s),
+            Job::Own(tx) => s.execute(tx).await,
+            _ => {
+                self.pending.push(s);
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     /// Run a statement (after those waiting) and read the first column of its first row.
-    pub(crate) async fn fetch_optional<T>(&mut self, s: Stmt) -> Result<Option<T>>
-    where
-        T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send + Unpin,
-    {
+    pub(crate) async fn fetch_optional<T: Column>(&mut self, s: Stmt) -> Result<Option<T>> {
+        if let Job::Unsent(group) = self.job {
+            self.job = Job::Grouped(group, group.enter().await?);
+        }
         match &mut self.job {
-            Job::Own(tx) => s.fetch_optional(tx).await,
+            Job::Own(tx) => first_column(s.fetch_row(tx).await?),
             Job::Grouped(_, open) => {
                 self.pending.push(s);
                 self.started = true;
-                std::mem::take(&mut self.pending).fetch_optional(conn(open)).await
+                first_column(std::mem::take(&mut self.pending).fetch_row(conn(open)?).await?)
             }
-            Job::Finished => unreachable!("a finished write runs no statements"),
+            Job::Unsent(_) | Job::Finished => unreachable!("a write in the shared transaction or its own"),
         }
     }
 
     /// Run a last statement and make the write durable; returns the first column of the
     /// statement's first row, once committed.
-    pub(crate) async fn commit_returning<T>(mut self, last: Stmt) -> Result<Option<T>>
-    where
-        T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send + Unpin,
-    {
+    pub(crate) async fn commit_returning<T: Column>(mut self, last: Stmt) -> Result<Option<T>> {
         let mut pending = std::mem::take(&mut self.pending);
         match std::mem::replace(&mut self.job, Job::Finished) {
             Job::Own(mut tx) => {
-                let row = last.fetch_optional(&mut tx).await?;
+                let row = last.fetch_row(&mut tx).await?;
                 tx.commit().await.map_err(db_err)?;
-                Ok(row)
+                first_column(row)
+            }
+            Job::Unsent(group) => {
+                pending.push(last);
+                pending.push(Stmt::new("RELEASE job"));
+                let (done, row) = oneshot::channel();
+                group.queued.lock().unwrap_or_else(|e| e.into_inner()).push(Queued { stmt: pending, done });
+                let _ = group.wake.try_send(());
+                first_column(row.await.map_err(|_| Error::internal("the writer has stopped"))??)
             }
             Job::Grouped(group, mut open) => {
                 pending.push(last);
                 pending.push(Stmt::new("RELEASE job"));
-                let row = match pending.fetch_optional(conn(&mut open)).await {
+                let ran = match conn(&mut open) {
+                    Ok(c) => pending.fetch_row(c).await,
+                    Err(e) => Err(e),
+                };
+                let row = match ran {
                     Ok(row) => row,
                     Err(e) => {
                         // The savepoint was sent first, whatever failed after it.
@@ -186,18 +270,13 @@ impl Writing<'_> {
                     }
                 };
                 let (done, committed) = oneshot::channel();
-                open.waiting.push(done);
+                open.waiting.push(Box::new(move |failed| {
+                    let _ = done.send(failed.map_or(Ok(()), |e| Err(again(e))));
+                }));
                 drop(open);
                 let _ = group.wake.try_send(());
-                match committed.await {
-                    Ok(None) => Ok(row),
-                    // Unavailable (a full disk, say) stays so: the client may retry.
-                    Ok(Some(e)) => Err(match &*e {
-                        Error::Unavailable(why) => Error::Unavailable(why.clone()),
-                        other => Error::internal(other),
-                    }),
-                    Err(_) => Err(Error::internal("the write was not committed")),
-                }
+                committed.await.map_err(|_| Error::internal("the writer has stopped"))??;
+                first_column(row)
             }
             Job::Finished => Ok(None),
         }
@@ -212,126 +291,6 @@ impl Drop for Writing<'_> {
     }
 }
 
-/// A statement and its arguments, numbered `$1`, `$2`, … in its text. Several joined into one
-/// (SQLite runs them in order; its `$N` are numbers into one list of arguments) are renumbered.
-#[derive(Default)]
-pub(crate) struct Stmt {
-    sql: String,
-    args: Vec<Arg>,
-}
-
-/// An argument. `None` binds NULL (of text or integer type); see [`crate::element_sql::maybe`]
-/// for the values that must not be bound as NULL.
-pub(crate) enum Arg {
-    Text(Option<String>),
-    Int(Option<i64>),
-    Float(f64),
-}
-
-impl Stmt {
-    pub(crate) fn new(sql: impl Into<String>) -> Self {
-        Stmt { sql: sql.into(), args: Vec::new() }
-    }
-
-    pub(crate) fn bind(mut self, a: impl Into<Arg>) -> Self {
-        self.args.push(a.into());
-        self
-    }
-
-    /// Append `next`, its placeholders moved past this one's arguments.
-    fn push(&mut self, next: Stmt) {
-        if !self.sql.is_empty() {
-            self.sql.push_str(";\n");
-        }
-        self.sql.push_str(&renumber(&next.sql, self.args.len()));
-        self.args.extend(next.args);
-    }
-
-    pub(crate) async fn execute(self, conn: &mut AnyConnection) -> Result<()> {
-        let Stmt { sql, args } = self;
-        let mut q = sqlx::query(&sql);
-        for a in args {
-            q = match a {
-                Arg::Text(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
-                Arg::Float(v) => q.bind(v),
-            };
-        }
-        q.execute(conn).await.map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn fetch_optional<T>(self, conn: &mut AnyConnection) -> Result<Option<T>>
-    where
-        T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send + Unpin,
-    {
-        let Stmt { sql, args } = self;
-        let mut q = sqlx::query_scalar::<_, T>(&sql);
-        for a in args {
-            q = match a {
-                Arg::Text(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
-                Arg::Float(v) => q.bind(v),
-            };
-        }
-        // All rows, not `fetch_optional`: given several statements, sqlx's `Any` driver looks
-        // only at the first one's result, and the row is the last one's.
-        Ok(q.fetch_all(conn).await.map_err(db_err)?.into_iter().next())
-    }
-}
-
-impl From<&str> for Arg {
-    fn from(v: &str) -> Self {
-        Arg::Text(Some(v.to_string()))
-    }
-}
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(Some(v))
-    }
-}
-impl From<Option<&str>> for Arg {
-    fn from(v: Option<&str>) -> Self {
-        Arg::Text(v.map(str::to_string))
-    }
-}
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(Some(v))
-    }
-}
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        Arg::Int(v)
-    }
-}
-impl From<f64> for Arg {
-    fn from(v: f64) -> Self {
-        Arg::Float(v)
-    }
-}
-
-/// `sql` with every `$N` made `$(N + by)`.
-fn renumber(sql: &str, by: usize) -> String {
-    if by == 0 {
-        return sql.to_string();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        match rest[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + by).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,7 +303,7 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.expect("db");
         sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)").execute(&pool).await.expect("table");
-        (Group::start(pool.clone(), Dialect::Sqlite), pool)
+        (Group::start(pool.clone(), Dialect::Sqlite).expect("group"), pool)
     }
 
     async fn rows(pool: &AnyPool) -> Vec<i64> {
@@ -359,22 +318,13 @@ mod tests {
         Stmt::new("INSERT INTO t (id) VALUES ($1) RETURNING id").bind(id)
     }
 
-    #[test]
-    fn joined_statements_number_their_arguments_past_those_before() {
-        let mut s = Stmt::new("SELECT $1").bind(1_i64);
-        s.push(Stmt::new("UPDATE x SET a = $2 WHERE b = $1 AND c = $10").bind(2_i64));
-        assert_eq!(s.sql, "SELECT $1;\nUPDATE x SET a = $3 WHERE b = $2 AND c = $11");
-        assert_eq!(s.args.len(), 2);
-    }
-
-    /// Writers queued behind one another share a commit; one that fails is rolled back whole
-    /// (its first statement too) and the others are written.
+    /// Whole writes queued while the transaction is busy share one commit; one that fails is
+    /// rolled back whole (its first statement too) and the others are written.
     #[tokio::test]
     async fn a_failing_write_in_a_batch_leaves_the_others_written() {
         let (group, pool) = group("failing").await;
-        let mut first = group.write().await.expect("write");
-        first.exec(insert(1)).await.expect("insert");
-        let later = |statements: Vec<Stmt>, last: Stmt| {
+        let busy = group.open.lock().await;
+        let write = |statements: Vec<Stmt>, last: Stmt| {
             let group = group.clone();
             tokio::spawn(async move {
                 let mut w = group.write().await?;
@@ -384,14 +334,18 @@ mod tests {
                 w.commit_returning::<i64>(last).await
             })
         };
-        // Both wait for the first to let go; the second inserts 2 and then fails on 1.
-        let failing = later(vec![insert(2)], insert_returning(1));
-        let fine = later(vec![insert(3)], insert_returning(4));
-        tokio::task::yield_now().await;
-        assert_eq!(first.commit_returning::<i64>(insert_returning(5)).await.expect("first"), Some(5));
+        let first = write(vec![], insert_returning(1));
+        // Inserts 2, then fails on 1.
+        let failing = write(vec![insert(2)], insert_returning(1));
+        let last = write(vec![insert(3)], insert_returning(4));
+        while group.queued.lock().unwrap().len() < 3 {
+            tokio::task::yield_now().await;
+        }
+        drop(busy);
+        assert_eq!(first.await.expect("task").expect("first"), Some(1));
         assert!(failing.await.expect("task").is_err());
-        assert_eq!(fine.await.expect("task").expect("fine"), Some(4));
-        assert_eq!(rows(&pool).await, vec![1, 3, 4, 5]);
+        assert_eq!(last.await.expect("task").expect("last"), Some(4));
+        assert_eq!(rows(&pool).await, vec![1, 3, 4]);
     }
 
     /// A write given up after its statements were sent (its caller went away) is rolled back

@@ -14,6 +14,7 @@ mod rows;
 mod sql;
 mod sql_oauth;
 mod sql_uploads;
+mod stmt;
 
 pub use open::{Dialect, SqlStore};
 

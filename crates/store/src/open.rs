@@ -91,7 +91,7 @@ impl SqlStore {
             }
         };
         let tokens = crate::batch::TokenBatcher::start(write.clone(), dialect == Dialect::Postgres);
-        let group = crate::group::Group::start(write.clone(), dialect);
+        let group = crate::group::Group::start(write.clone(), dialect)?;
         Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens, group })
     }
 
