@@ -87,7 +87,24 @@ fn sibling(name: &str) -> std::path::PathBuf {
 struct Row {
     workload: &'static str,
     server: &'static str,
+    /// The median run.
     stats: Stats,
+    /// Requests/s of every run, lowest first.
+    runs: Vec<f64>,
+}
+
+/// A workload's request function, as [`load`] takes it (names the closure's argument types).
+fn workload<F, Fut>(request: F) -> F
+where
+    F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    request
+}
+
+/// Every run's requests/s, as `a / b / c`.
+fn spread(runs: &[f64]) -> String {
+    runs.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" / ")
 }
 
 /// One fan-out run, read from the fanout program's output.
@@ -220,21 +237,32 @@ async fn main() {
         secs.as_secs(),
         if quick { " (quick)" } else { "" }
     );
+    // Each HTTP workload runs `repeats` times; its row is the median run (by requests/s), with
+    // every run's figure beside it for the spread.
+    let repeats = if quick { 1 } else { 3 };
     macro_rules! run {
         ($name:expr, $server:expr, $body:expr) => {{
             if !$name.contains(only.as_str()) {
                 // skipped by --only
             } else {
-                let stats = load(CONCURRENCY, secs, $body).await;
+                let body = workload($body);
+                let mut runs = Vec::new();
+                for _ in 0..repeats {
+                    runs.push(load(CONCURRENCY, secs, body.clone()).await);
+                }
+                runs.sort_by(|a, b| a.per_sec().total_cmp(&b.per_sec()));
+                let all: Vec<f64> = runs.iter().map(|r| r.per_sec()).collect();
+                let stats = runs.swap_remove(runs.len() / 2);
                 println!(
-                    "{:<34} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                    "{:<34} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  (runs: {})",
                     format!("{} ({})", $name, $server),
                     stats.per_sec(),
                     stats.p50_ms,
                     stats.p99_ms,
-                    stats.errors
+                    stats.errors,
+                    spread(&all)
                 );
-                rows.push(Row { workload: $name, server: $server, stats });
+                rows.push(Row { workload: $name, server: $server, stats, runs: all });
             }
         }};
     }
@@ -442,7 +470,7 @@ fn write_results(
     let ceiling = rows.iter().find(|r| r.server == "ceiling").map(|r| r.stats.per_sec()).unwrap_or(0.0);
     let workloads: Vec<Value> = rows
         .iter()
-        .map(|r| json!({"workload": r.workload, "server": r.server, "requests_per_sec": r.stats.per_sec(), "p50_ms": r.stats.p50_ms, "p99_ms": r.stats.p99_ms, "ok": r.stats.ok, "errors": r.stats.errors, "vs_ceiling": r.stats.per_sec() / ceiling.max(1e-9)}))
+        .map(|r| json!({"workload": r.workload, "server": r.server, "requests_per_sec": r.stats.per_sec(), "p50_ms": r.stats.p50_ms, "p99_ms": r.stats.p99_ms, "runs_per_sec": r.runs, "ok": r.stats.ok, "errors": r.stats.errors, "vs_ceiling": r.stats.per_sec() / ceiling.max(1e-9)}))
         .collect();
     let doc = json!({
         "date": date, "quick": quick, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
@@ -460,16 +488,17 @@ fn write_results(
     let stem = format!("{out_dir}/{date}{}", if quick { "-quick" } else { "" });
     std::fs::write(format!("{stem}.json"), serde_json::to_string_pretty(&doc).unwrap()).expect("json");
 
-    let mut md = format!("# tessera benchmarks, {date}{}\n\n{CONCURRENCY} concurrent closed-loop clients on loopback; load generator on the same machine.\n\n| workload | server | req/s | p50 ms | p99 ms | vs bare axum |\n|---|---|---:|---:|---:|---:|\n", if quick { " (quick)" } else { "" });
+    let mut md = format!("# tessera benchmarks, {date}{}\n\n{CONCURRENCY} concurrent closed-loop clients on loopback; load generator on the same machine. Each workload ran {} time(s); its row is the median run, with every run's req/s.\n\n| workload | server | req/s | p50 ms | p99 ms | vs bare axum | runs (req/s) |\n|---|---|---:|---:|---:|---:|---|\n", if quick { " (quick)" } else { "" }, rows.first().map_or(0, |r| r.runs.len()));
     for r in rows {
         md += &format!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0}% |\n",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0}% | {} |\n",
             r.workload,
             r.server,
             r.stats.per_sec(),
             r.stats.p50_ms,
             r.stats.p99_ms,
-            100.0 * r.stats.per_sec() / ceiling.max(1e-9)
+            100.0 * r.stats.per_sec() / ceiling.max(1e-9),
+            spread(&r.runs)
         );
     }
     md += "\n| ratio | tessera / peer |\n|---|---:|\n";
