@@ -362,4 +362,19 @@ mod tests {
         assert_eq!(next.commit_returning::<i64>(insert_returning(8)).await.expect("commit"), Some(8));
         assert_eq!(rows(&pool).await, vec![8]);
     }
+
+    /// A write that read first (its turn in the transaction) and then fails in its last
+    /// statement is rolled back whole: its first insert is not committed with the next write.
+    #[tokio::test]
+    async fn a_write_that_read_first_and_then_failed_is_rolled_back() {
+        let (group, pool) = group("read-first").await;
+        let mut failing = group.write().await.expect("write");
+        failing.exec(insert(10)).await.expect("insert");
+        let seen: Option<i64> = failing.fetch_optional(Stmt::new("SELECT count(*) FROM t")).await.expect("read");
+        assert_eq!(seen, Some(1));
+        assert!(failing.commit_returning::<i64>(insert_returning(10)).await.is_err(), "a duplicate key");
+        let next = group.write().await.expect("write");
+        assert_eq!(next.commit_returning::<i64>(insert_returning(11)).await.expect("commit"), Some(11));
+        assert_eq!(rows(&pool).await, vec![11]);
+    }
 }
