@@ -7,6 +7,7 @@
 //! grant are written only if the grant's consent still stands (not withdrawn). If a batch fails,
 //! its jobs are retried one by one, so one bad insert cannot fail the others.
 
+use crate::open::Dialect;
 use crate::rows::{db_err, to_json};
 use sqlx::AnyPool;
 use std::collections::HashSet;
@@ -33,12 +34,19 @@ pub(crate) struct TokenBatcher {
 }
 
 impl TokenBatcher {
-    /// The writer for `pool`; with `postgres`, security events notify other nodes and rows
-    /// read for a condition are locked.
-    pub(crate) fn start(pool: AnyPool, postgres: bool) -> Self {
+    /// The writer for `pool`; on PostgreSQL, security events notify other nodes and rows read
+    /// for a condition are locked. On SQLite it runs on a thread of its own (a batch is several
+    /// turns with SQLite's connection thread, and on a busy request thread each turn waits in
+    /// line: that halved the grant rate); PostgreSQL's connections belong to the main runtime.
+    pub(crate) fn start(pool: AnyPool, dialect: Dialect) -> Result<Self> {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, postgres, jobs));
-        TokenBatcher { queue }
+        let postgres = dialect == Dialect::Postgres;
+        if postgres {
+            tokio::spawn(run(pool, postgres, jobs));
+        } else {
+            crate::open::on_own_thread("tessera-tokens", run(pool, postgres, jobs))?;
+        }
+        Ok(TokenBatcher { queue })
     }
 
     /// Write durably (returns after the commit); false when a condition failed and nothing

@@ -74,16 +74,7 @@ impl Group {
         if dialect == Dialect::Sqlite {
             let group = Arc::downgrade(&group);
             // Ends when the group is dropped (its sender with it).
-            std::thread::Builder::new()
-                .name("tessera-writer".into())
-                .spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-                    match runtime {
-                        Ok(rt) => rt.block_on(commit_when_woken(group, wakes)),
-                        Err(e) => tracing::error!(error = %e, "cannot start the writer"),
-                    }
-                })
-                .map_err(|e| Error::internal(format!("cannot start the writer: {e}")))?;
+            crate::open::on_own_thread("tessera-writer", commit_when_woken(group, wakes))?;
         }
         Ok(group)
     }

@@ -57,8 +57,11 @@ impl SqlStore {
             Dialect::Sqlite => {
                 let path = url.split_once('?').map_or(url, |(p, _)| p);
                 // WAL, full fsync on commit, foreign keys, and waiting (not failing) on a busy file.
+                // A local file does not go stale: no ping before each use (a round trip to
+                // SQLite's connection thread on every write).
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .after_connect(move |conn, _| pragmas(conn, WRITER_PRAGMAS))
                     .connect(&format!("{path}?mode=rwc"))
                     .await
@@ -67,6 +70,7 @@ impl SqlStore {
                 crate::backfill::run(&write, dialect).await?;
                 let read = AnyPoolOptions::new()
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(move |conn, _| pragmas(conn, READER_PRAGMAS))
                     .connect(&format!("{path}?mode=ro"))
                     .await
@@ -90,7 +94,7 @@ impl SqlStore {
                 (pool.clone(), pool)
             }
         };
-        let tokens = crate::batch::TokenBatcher::start(write.clone(), dialect == Dialect::Postgres);
+        let tokens = crate::batch::TokenBatcher::start(write.clone(), dialect)?;
         let group = crate::group::Group::start(write.clone(), dialect)?;
         Ok(SqlStore { read, write, dialect, url: url.to_string(), bus: Default::default(), tokens, group })
     }
@@ -240,4 +244,19 @@ mod tests {
         assert_eq!(redact("postgres://app@db/tessera"), "postgres://app:***@db/tessera");
         assert_eq!(redact("sqlite://./tessera-data/tessera.db"), "sqlite://./tessera-data/tessera.db");
     }
+}
+
+/// Run `task` on a thread of its own (a single-threaded runtime), so a writer that talks to
+/// SQLite's connection thread in turns never waits behind busy request threads between its
+/// steps. The thread ends when `task` does.
+pub(crate) fn on_own_thread(name: &str, task: impl std::future::Future<Output = ()> + Send + 'static) -> Result<()> {
+    let name = name.to_string();
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(task),
+            Err(e) => tracing::error!(error = %e, thread = %name, "cannot start a writer"),
+        })
+        .map(drop)
+        .map_err(|e| Error::internal(format!("cannot start a writer: {e}")))
 }
