@@ -2,6 +2,9 @@
 //!
 //! Tokens are opaque random strings with a readable prefix (so secret scanners can find leaked
 //! ones) and are stored only as SHA-256 hashes: with 256 bits of entropy a fast hash is enough.
+//! Bearer and refresh tokens also carry their id, so they are found by their primary key and
+//! the hash is compared after; no index over random hashes has to be kept up to date (see
+//! [`issue_token`]).
 //! Human passwords are hashed with Argon2id.
 
 use crate::error::{Error, Result};
@@ -180,6 +183,43 @@ pub fn generate_token(prefix: &str) -> (String, String) {
     (token, hash)
 }
 
+/// Characters of randomness at the end of every token (256 bits, unpadded base64url).
+const SECRET_CHARS: usize = 43;
+
+/// A fresh token for the `tokens` table: `prefix`, its id (24 characters, time-ordered), then
+/// 256 random bits. Returns (id, token, hash). Looking a token up by its id touches the primary
+/// key only; inserting one adds to the end of every index (ids are time-ordered) instead of a
+/// random page of an index over hashes, which was most of what issuing a token cost.
+pub fn issue_token(prefix: &str) -> (TokenId, String, String) {
+    let id = TokenId::generate();
+    let (random, _) = generate_token("");
+    let token = format!("{prefix}{id}{random}");
+    let hash = hash_token(&token);
+    (id, token, hash)
+}
+
+/// How a presented token is found: by the id it carries, or, for a token issued before tokens
+/// carried their ids, by its hash alone. Either way the stored hash must match [`Self::hash`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKey {
+    pub id: Option<TokenId>,
+    pub hash: String,
+}
+
+impl TokenKey {
+    pub fn of(token: &str) -> Self {
+        let id_len = crate::ids::ID_LEN;
+        let id = token
+            .len()
+            .checked_sub(SECRET_CHARS + id_len)
+            .filter(|start| *start > 0)
+            .and_then(|start| token.get(start..start + id_len))
+            .filter(|id| crate::ids::is_generated_id(id))
+            .map(|id| TokenId(id.to_string()));
+        TokenKey { id, hash: hash_token(token) }
+    }
+}
+
 /// The stored form of a high-entropy secret: lowercase hex SHA-256.
 pub fn hash_token(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
@@ -229,6 +269,25 @@ mod tests {
         assert_eq!(h1.len(), 64);
         assert_ne!(h1, hash_token(&t2));
     }
+
+    #[test]
+    fn issued_tokens_carry_their_id_and_older_tokens_none() {
+        let (id, token, hash) = issue_token(ACCESS_PREFIX_FOR_TEST);
+        assert!(token.starts_with(ACCESS_PREFIX_FOR_TEST));
+        assert_eq!(TokenKey::of(&token), TokenKey { id: Some(id.clone()), hash: hash.clone() });
+        assert_eq!(hash, hash_token(&token));
+        let (_, other, _) = issue_token(ACCESS_PREFIX_FOR_TEST);
+        assert_ne!(TokenKey::of(&other).id, Some(id), "ids differ");
+        // A token of the earlier format (prefix and 43 random characters) carries no id.
+        let (old, old_hash) = generate_token(BOT_TOKEN_PREFIX);
+        assert_eq!(TokenKey::of(&old), TokenKey { id: None, hash: old_hash });
+        // Junk of any length, including where an id would be, carries none either.
+        for junk in ["", "x", "tsr_at_", &"Z".repeat(80), &format!("tsr_at_{}", "!".repeat(67))] {
+            assert_eq!(TokenKey::of(junk).id, None, "{junk}");
+        }
+    }
+
+    const ACCESS_PREFIX_FOR_TEST: &str = "tsr_at_";
 
     #[test]
     fn passwords_verify_only_with_the_right_secret() {

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 const TIME_CHARS: u32 = 9;
 const RANDOM_CHARS: usize = 15;
+/// The length of every id [`new_id`] makes.
+pub const ID_LEN: usize = TIME_CHARS as usize + RANDOM_CHARS;
 
 /// A fresh id: time-ordered, unguessable.
 pub fn new_id() -> String {
@@ -19,6 +21,11 @@ pub fn new_id() -> String {
     let mut rng = rand::thread_rng();
     id.extend((0..RANDOM_CHARS).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char));
     id
+}
+
+/// Whether `s` is exactly what [`new_id`] makes: [`ID_LEN`] characters of its alphabet.
+pub fn is_generated_id(s: &str) -> bool {
+    s.len() == ID_LEN && s.bytes().all(|b| ALPHABET.contains(&b))
 }
 
 /// Whether `s` has the shape of an id (any kind); used to reject junk early.

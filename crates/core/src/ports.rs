@@ -4,7 +4,7 @@
 //! transaction, and returns it.
 
 use crate::audit::{NewSecurityEvent, SecurityEvent};
-use crate::auth::TokenRecord;
+use crate::auth::{TokenKey, TokenRecord};
 use crate::element::{BoundingBox, Element, ElementType};
 use crate::error::Result;
 use crate::event::{Actor, Event, EventPayload};
@@ -219,9 +219,10 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>>;
 
     // tokens
-    async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// The token `key` names, if its stored hash is the key's (compared in constant time).
+    async fn find_token(&self, key: &TokenKey) -> Result<Option<TokenRecord>>;
     /// A token and the user it belongs to, in one read (every bearer request does this).
-    async fn find_token_with_user(&self, hash: &str) -> Result<Option<(TokenRecord, User)>>;
+    async fn find_token_with_user(&self, key: &TokenKey) -> Result<Option<(TokenRecord, User)>>;
     async fn tokens_of(&self, user: &UserId) -> Result<Vec<TokenRecord>>;
     /// Marks a token revoked, and the tokens whose family is this token (exchanged for it);
     /// returns its user, or `None` if there was no such live token.

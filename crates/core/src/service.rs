@@ -2,7 +2,7 @@
 //! method authorizes through [`crate::permission`], validates, and calls the store.
 
 use crate::audit::{NewSecurityEvent, SecurityKind};
-use crate::auth::{self, hash_token, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
+use crate::auth::{self, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::cache::{Credentials, TokenEntry};
 use crate::error::{Error, Result};
 use crate::event::{Actor, Event};
@@ -111,7 +111,7 @@ impl Core {
     /// Resolve a bearer token to a principal; anything unknown, revoked or expired is
     /// `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        let entry = self.token(&hash_token(token)).await?.ok_or(Error::Unauthenticated)?;
+        let entry = self.token(token).await?.ok_or(Error::Unauthenticated)?;
         let (record, user) = &*entry;
         if !is_bearer(record) || record.expires_at.is_some_and(|t| t <= now_millis()) {
             return Err(Error::Unauthenticated);
@@ -128,9 +128,10 @@ impl Core {
 
     /// A token and its user, from the credential cache or the store. Only usable bearer
     /// credentials are cached: refresh tokens change state (rotation) without a revocation.
-    pub(crate) async fn token(&self, hash: &str) -> Result<Option<TokenEntry>> {
-        let load = async { Ok(self.store.find_token_with_user(hash).await?.map(|(t, u)| Arc::new((t, Arc::new(u))))) };
-        self.credentials.tokens.get_or_load(hash, load, |entry| is_bearer(&entry.0)).await
+    pub(crate) async fn token(&self, token: &str) -> Result<Option<TokenEntry>> {
+        let key = auth::TokenKey::of(token);
+        let load = async { Ok(self.store.find_token_with_user(&key).await?.map(|(t, u)| Arc::new((t, Arc::new(u))))) };
+        self.credentials.tokens.get_or_load(&key.hash, load, |entry| is_bearer(&entry.0)).await
     }
 
     /// Whether the database answers (readiness).
@@ -482,9 +483,9 @@ impl Core {
         if user.kind != ActorType::Bot {
             return Err(Error::NotFound("bot"));
         }
-        let (token, hash) = auth::generate_token(BOT_TOKEN_PREFIX);
+        let (id, token, hash) = auth::issue_token(BOT_TOKEN_PREFIX);
         let record = TokenRecord {
-            id: TokenId::generate(),
+            id,
             kind: TokenKind::Bot,
             user_id: user.id,
             client_id: None,

@@ -231,21 +231,6 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn database_urls_lose_their_password_in_messages() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db.internal:5432/tessera"),
-            "postgres://app:***@db.internal:5432/tessera"
-        );
-        assert_eq!(redact("postgres://app@db/tessera"), "postgres://app:***@db/tessera");
-        assert_eq!(redact("sqlite://./tessera-data/tessera.db"), "sqlite://./tessera-data/tessera.db");
-    }
-}
-
 /// Run `task` on a thread of its own (a single-threaded runtime), so a writer that talks to
 /// SQLite's connection thread in turns never waits behind busy request threads between its
 /// steps. The thread ends when `task` does.
@@ -259,4 +244,82 @@ pub(crate) fn on_own_thread(name: &str, task: impl std::future::Future<Output = 
         })
         .map(drop)
         .map_err(|e| Error::internal(format!("cannot start a writer: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_core::auth::{generate_token, issue_token, TokenKey, TokenKind, TokenRecord};
+    use tessera_core::ports::{OAuthStore, Store, TokenWrite};
+
+    /// A database made before tokens carried their ids, with one token of that format: after
+    /// the migration, it is found by its hash (through `legacy_tokens`), a new token by its id,
+    /// and neither by a token that is not its own.
+    #[tokio::test]
+    async fn tokens_issued_before_ids_keep_working_after_the_migration() {
+        sqlx::any::install_default_drivers();
+        let path = std::env::temp_dir().join(format!("tessera-legacy-tokens-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let url = format!("sqlite://{}", path.display());
+        let pool = AnyPoolOptions::new().max_connections(1).connect(&format!("{url}?mode=rwc")).await.expect("db");
+        let all = sqlx::migrate!("./migrations/sqlite");
+        let before = sqlx::migrate::Migrator {
+            migrations: all.migrations.iter().filter(|m| m.version < 11).cloned().collect::<Vec<_>>().into(),
+            ..sqlx::migrate!("./migrations/sqlite")
+        };
+        before.run(&pool).await.expect("migrations before 0011");
+        sqlx::query(
+            "INSERT INTO users (id, kind, email, email_lower, first_name, last_name, created_at)
+                     VALUES ('u1', 'user', 'a@example.test', 'a@example.test', 'A', '', 0)",
+        )
+        .execute(&pool)
+        .await
+        .expect("user");
+        let (old, old_hash) = generate_token("tsr_bot_");
+        sqlx::query("INSERT INTO tokens (id, hash, kind, user_id, scopes, created_at) VALUES ('t1', $1, 'bot', 'u1', 'v2legacy', 0)")
+            .bind(&old_hash)
+            .execute(&pool)
+            .await
+            .expect("old token");
+        pool.close().await;
+
+        let store = SqlStore::open(&url).await.expect("open and migrate");
+        let found = store.find_token(&TokenKey::of(&old)).await.expect("read").expect("the old token is found");
+        assert_eq!(found.id.as_str(), "t1");
+        let (id, new, hash) = issue_token("tsr_at_");
+        let record = TokenRecord {
+            id: id.clone(),
+            kind: TokenKind::Access,
+            user_id: found.user_id.clone(),
+            client_id: None,
+            scopes: "v2legacy".into(),
+            workspaces: None,
+            expires_at: None,
+            revoked: false,
+            created_at: 1,
+            family_id: None,
+            rotated_at: None,
+        };
+        store.write_tokens(TokenWrite { tokens: vec![(record, hash)], ..Default::default() }).await.expect("write");
+        assert_eq!(store.find_token(&TokenKey::of(&new)).await.expect("read").map(|t| t.id), Some(id));
+        // Not found by another token, whether of the old format or carrying the new one's id.
+        let (stranger, _) = generate_token("tsr_bot_");
+        assert!(store.find_token(&TokenKey::of(&stranger)).await.expect("read").is_none());
+        let forged = format!("{}{}", &new[..new.len() - 43], generate_token("").0);
+        assert!(store.find_token(&TokenKey::of(&forged)).await.expect("read").is_none(), "same id, other secret");
+        let legacy: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM legacy_tokens").fetch_one(&store.read).await.expect("n");
+        assert_eq!(legacy, 1, "new tokens are not added to legacy_tokens");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn database_urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.internal:5432/tessera"),
+            "postgres://app:***@db.internal:5432/tessera"
+        );
+        assert_eq!(redact("postgres://app@db/tessera"), "postgres://app:***@db/tessera");
+        assert_eq!(redact("sqlite://./tessera-data/tessera.db"), "sqlite://./tessera-data/tessera.db");
+    }
 }

@@ -13,13 +13,14 @@ use crate::group::{Stmt, Writing};
 use crate::open::{commit, Dialect, SqlStore, EVENTS_CHANNEL};
 use crate::rows::*;
 use async_trait::async_trait;
-use tessera_core::auth::TokenRecord;
+use tessera_core::auth::{TokenKey, TokenRecord};
 use tessera_core::element::{Element, ElementType};
 use tessera_core::event::{Actor, Event, EventPayload};
 use tessera_core::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use tessera_core::model::{
     now_millis, AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace,
 };
+use tessera_core::oauth::constant_time_eq;
 use tessera_core::ports::{Bus, ElementChange, ElementQuery, IngestionState, NewUser, Store, Upload};
 use tessera_core::{Error, Result};
 
@@ -243,20 +244,25 @@ impl Store for SqlStore {
         row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
     }
 
-    async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
-        let row: Option<TokenRow> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1"))
-            .bind(hash)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db_err)?;
-        row.map(TokenRow::into_record).transpose()
-    }
-
-    async fn find_token_with_user(&self, hash: &str) -> Result<Option<(TokenRecord, User)>> {
+    async fn find_token(&self, key: &TokenKey) -> Result<Option<TokenRecord>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
             token: TokenRow,
+            hash: String,
+        }
+        let sql = format!("SELECT {TOKEN_COLUMNS}, hash FROM tokens WHERE {}", token_by(key));
+        let row: Option<Row> =
+            sqlx::query_as(&sql).bind(key_arg(key)).fetch_optional(&self.read).await.map_err(db_err)?;
+        row.filter(|r| constant_time_eq(&r.hash, &key.hash)).map(|r| r.token.into_record()).transpose()
+    }
+
+    async fn find_token_with_user(&self, key: &TokenKey) -> Result<Option<(TokenRecord, User)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            token: TokenRow,
+            hash: String,
             user_kind: String,
             email: Option<String>,
             first_name: String,
@@ -264,17 +270,17 @@ impl Store for SqlStore {
             bot_org_id: Option<String>,
             user_created_at: i64,
         }
-        let row: Option<Row> = sqlx::query_as(
+        let sql = format!(
             "SELECT t.id, t.kind, t.user_id, t.client_id, t.scopes, t.workspaces, t.expires_at, t.revoked_at,
-                    t.created_at, t.family_id, t.rotated_at,
+                    t.created_at, t.family_id, t.rotated_at, t.hash,
                     u.kind AS user_kind, u.email, u.first_name, u.last_name, u.bot_org_id,
                     u.created_at AS user_created_at
-             FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
-        )
-        .bind(hash)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(db_err)?;
+             FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.{}",
+            token_by(key)
+        );
+        let row: Option<Row> =
+            sqlx::query_as(&sql).bind(key_arg(key)).fetch_optional(&self.read).await.map_err(db_err)?;
+        let row = row.filter(|r| constant_time_eq(&r.hash, &key.hash));
         let Some(r) = row else { return Ok(None) };
         let user = UserRow {
             id: r.token.user_id.clone(),
@@ -665,6 +671,19 @@ impl Store for SqlStore {
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
         self.server_secret_value(name, candidate).await
     }
+}
+
+/// The condition that finds the token `key` names (its id, or for a token of the earlier
+/// format, its hash in `legacy_tokens`), with [`key_arg`] as `$1`.
+fn token_by(key: &TokenKey) -> &'static str {
+    match key.id {
+        Some(_) => "id = $1",
+        None => "id = (SELECT id FROM legacy_tokens WHERE hash = $1)",
+    }
+}
+
+fn key_arg(key: &TokenKey) -> &str {
+    key.id.as_ref().map_or(key.hash.as_str(), |id| id.as_str())
 }
 
 #[cfg(test)]

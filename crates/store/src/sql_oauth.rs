@@ -277,8 +277,10 @@ impl OAuthStore for SqlStore {
     }
 
     async fn last_revocation(&self) -> Result<i64> {
-        let at: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(revoked_at) FROM tokens").fetch_one(&self.read).await.map_err(db_err)?;
+        let at: Option<i64> = sqlx::query_scalar("SELECT MAX(revoked_at) FROM tokens WHERE revoked_at IS NOT NULL")
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
         Ok(at.unwrap_or(0))
     }
 

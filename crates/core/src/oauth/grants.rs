@@ -7,7 +7,8 @@ use super::{
 };
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{
-    format_scopes, generate_token, hash_token, parse_scopes, requested_scope, Scope, Scopes, TokenKind, TokenRecord,
+    format_scopes, generate_token, hash_token, issue_token, parse_scopes, requested_scope, Scope, Scopes, TokenKey,
+    TokenKind, TokenRecord,
 };
 use crate::error::{Error, Result};
 use crate::ids::{new_id, TokenId, UserId, WorkspaceId};
@@ -239,7 +240,7 @@ impl Core {
     ) -> std::result::Result<TokenResponse, OAuthError> {
         let bad = |why: &str| OAuthError::invalid_grant(why.to_string());
         let record =
-            self.store.find_token(&hash_token(token)).await?.ok_or_else(|| bad("the refresh token is invalid"))?;
+            self.store.find_token(&TokenKey::of(token)).await?.ok_or_else(|| bad("the refresh token is invalid"))?;
         if record.kind != TokenKind::Refresh || record.client_id.as_deref() != Some(client.client_id.as_str()) {
             return Err(bad("the refresh token is invalid"));
         }
@@ -275,7 +276,7 @@ impl Core {
         // lost because it was revoked meanwhile (the grant withdrawn) is simply refused.
         let rotated_at = match record.rotated_at {
             Some(at) => at,
-            None => match self.store.find_token(&hash_token(token)).await? {
+            None => match self.store.find_token(&TokenKey::of(token)).await? {
                 Some(r) if r.rotated_at.is_none() || r.revoked => {
                     return Err(bad("the refresh token is expired or revoked"))
                 }
@@ -313,8 +314,10 @@ impl Core {
         self.issue_tokens("client_credentials", &client.owner_id, client, &scopes, None, &new_id(), None).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn token_record(
         &self,
+        id: TokenId,
         kind: TokenKind,
         user: &UserId,
         client: &App,
@@ -328,7 +331,7 @@ impl Core {
             _ => self.settings().access_token_ttl_secs,
         };
         TokenRecord {
-            id: TokenId::generate(),
+            id,
             kind,
             user_id: user.clone(),
             client_id: Some(client.client_id.clone()),
@@ -373,13 +376,13 @@ impl Core {
         family: &str,
         refresh_scopes: Option<Scopes>,
     ) -> NewTokens {
-        let (access, access_hash) = generate_token(ACCESS_TOKEN_PREFIX);
-        let mut rows =
-            vec![(self.token_record(TokenKind::Access, user, client, scopes, workspaces.clone(), family), access_hash)];
+        let (id, access, access_hash) = issue_token(ACCESS_TOKEN_PREFIX);
+        let access_row = self.token_record(id, TokenKind::Access, user, client, scopes, workspaces.clone(), family);
+        let mut rows = vec![(access_row, access_hash)];
         let mut refresh_token = None;
         if let Some(rs) = refresh_scopes {
-            let (refresh, refresh_hash) = generate_token(REFRESH_TOKEN_PREFIX);
-            rows.push((self.token_record(TokenKind::Refresh, user, client, &rs, workspaces, family), refresh_hash));
+            let (id, refresh, refresh_hash) = issue_token(REFRESH_TOKEN_PREFIX);
+            rows.push((self.token_record(id, TokenKind::Refresh, user, client, &rs, workspaces, family), refresh_hash));
             refresh_token = Some(refresh);
         }
         let ids: Vec<&TokenId> = rows.iter().map(|(r, _)| &r.id).collect();
@@ -433,9 +436,9 @@ impl Core {
         }
         let now = now_millis();
         let ttl = self.settings().access_token_ttl_secs.min(EXCHANGED_TOKEN_MAX_SECS);
-        let (access, hash) = generate_token(ACCESS_TOKEN_PREFIX);
+        let (id, access, hash) = issue_token(ACCESS_TOKEN_PREFIX);
         let record = TokenRecord {
-            id: TokenId::generate(),
+            id,
             kind: TokenKind::Access,
             user_id: bot.user.id.clone(),
             client_id: None,
@@ -464,7 +467,7 @@ impl Core {
     /// RFC 7009: revoke a token of this client. Unknown tokens and other clients' tokens are
     /// ignored (the response is the same). A refresh token takes its whole family with it.
     pub async fn revoke(&self, client: &App, token: &str) -> Result<()> {
-        let Some(record) = self.store.find_token(&hash_token(token)).await? else { return Ok(()) };
+        let Some(record) = self.store.find_token(&TokenKey::of(token)).await? else { return Ok(()) };
         if record.client_id.as_deref() != Some(client.client_id.as_str()) {
             return Ok(());
         }
@@ -482,7 +485,7 @@ impl Core {
     /// RFC 7662: what a token of this client is, if it is active.
     pub async fn introspect(&self, client: &App, token: &str) -> Result<serde_json::Value> {
         let inactive = serde_json::json!({"active": false});
-        let Some(entry) = self.token(&hash_token(token)).await? else { return Ok(inactive) };
+        let Some(entry) = self.token(token).await? else { return Ok(inactive) };
         let (r, user) = &*entry;
         let live = !r.revoked && r.expires_at.is_none_or(|t| t > now_millis()) && r.rotated_at.is_none();
         if !live || r.client_id.as_deref() != Some(client.client_id.as_str()) {

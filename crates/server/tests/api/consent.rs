@@ -5,7 +5,7 @@ use crate::browser::*;
 use crate::helpers::*;
 use async_graphql::futures_util::future::join_all;
 use serde_json::json;
-use tessera_core::auth::{TokenKind, TokenRecord};
+use tessera_core::auth::{TokenKey, TokenKind, TokenRecord};
 use tessera_core::ids::{TokenId, UserId};
 use tessera_core::model::now_millis;
 use tessera_core::ports::TokenWrite;
@@ -86,26 +86,27 @@ async fn tokens_of_a_grant_withdrawn_after_the_request_was_checked_are_not_writt
     let rt = t["refresh_token"].as_str().expect("refresh token");
     // The request has read its token or code (live); now the withdrawal commits; then the
     // write comes: a redemption's (no rotation) and a refresh's (rotating the old token).
-    let old = app.core.store().find_token(&tessera_core::auth::hash_token(rt)).await.expect("read").expect("token");
+    let old = app.core.store().find_token(&TokenKey::of(rt)).await.expect("read").expect("token");
     app.core.revoke_app_grant(&user, &cid).await.expect("withdraw");
     for rotates in [None, Some(old.id.clone())] {
-        let write = late_write(&user, &cid, rotates);
-        let new_hash = write.tokens[0].1.clone();
+        let (write, new) = late_write(&user, &cid, rotates);
         assert!(!app.core.store().write_tokens(write).await.expect("write"), "the write lost to the withdrawal");
-        assert!(app.core.store().find_token(&new_hash).await.expect("read").is_none(), "nothing was written");
+        assert!(app.core.store().find_token(&new).await.expect("read").is_none(), "nothing was written");
     }
-    let old = app.core.store().find_token(&tessera_core::auth::hash_token(rt)).await.expect("read").expect("token");
+    let old = app.core.store().find_token(&TokenKey::of(rt)).await.expect("read").expect("token");
     assert_eq!(old.rotated_at, None, "the old refresh token was not marked rotated either");
     // The same write for a grant that stands goes through (the condition is not always false).
     authorize(&app, &mut browser, &email, &params(&cid, "v2legacy offline_access")).await;
-    let write = late_write(&user, &cid, None);
+    let (write, new) = late_write(&user, &cid, None);
     assert!(app.core.store().write_tokens(write).await.expect("write"));
+    assert!(app.core.store().find_token(&new).await.expect("read").is_some(), "written");
 }
 
-fn late_write(user: &UserId, client_id: &str, rotates: Option<TokenId>) -> TokenWrite {
-    let (_, hash) = tessera_core::auth::generate_token("tsr_at_");
+/// A token write as a grant makes it, and the key that finds the new token.
+fn late_write(user: &UserId, client_id: &str, rotates: Option<TokenId>) -> (TokenWrite, TokenKey) {
+    let (id, token, hash) = tessera_core::auth::issue_token("tsr_at_");
     let record = TokenRecord {
-        id: TokenId::generate(),
+        id,
         kind: TokenKind::Access,
         user_id: user.clone(),
         client_id: Some(client_id.to_string()),
@@ -117,12 +118,13 @@ fn late_write(user: &UserId, client_id: &str, rotates: Option<TokenId>) -> Token
         family_id: Some("family".into()),
         rotated_at: None,
     };
-    TokenWrite {
+    let write = TokenWrite {
         tokens: vec![(record, hash)],
         rotates: rotates.map(|id| (id, now_millis())),
         grant: Some((user.clone(), client_id.to_string())),
         ..Default::default()
-    }
+    };
+    (write, TokenKey::of(&token))
 }
 
 /// Many refreshes racing a withdrawal, through the real endpoint: afterwards not one token of
