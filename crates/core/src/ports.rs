@@ -150,6 +150,9 @@ pub trait OAuthStore: Send + Sync {
     async fn bots_of_org(&self, org: &OrgId) -> Result<Vec<User>>;
     /// When the most recent revocation happened (epoch ms, 0 if never).
     async fn last_revocation(&self) -> Result<i64>;
+    /// Delete up to `limit` tokens that expired before `before` (epoch ms), and the login
+    /// sessions and authorization codes that did; returns how many tokens went.
+    async fn forget_expired(&self, before: i64, limit: u32) -> Result<u64>;
     /// Tokens revoked after `after` (epoch ms), with when, oldest first: lets every node notice
     /// revocations made elsewhere (another process, such as the command line).
     async fn revoked_since(&self, after: i64) -> Result<Vec<(TokenId, i64)>>;

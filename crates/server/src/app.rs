@@ -112,8 +112,24 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.assets.clone().run_sweeper(std::time::Duration::from_secs(60));
+    forget_expired_every(state.core.clone(), std::time::Duration::from_secs(600));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Delete expired tokens, sessions and codes now and then (see `Core::forget_expired`).
+fn forget_expired_every(core: Core, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match core.forget_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(tokens = n, "deleted expired tokens"),
+                Err(e) => tracing::warn!(error = %e, "deleting expired tokens"),
+            }
+        }
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM.

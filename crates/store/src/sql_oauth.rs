@@ -276,6 +276,27 @@ impl OAuthStore for SqlStore {
         Ok(count)
     }
 
+    async fn forget_expired(&self, before: i64, limit: u32) -> Result<u64> {
+        let tokens = sqlx::query(
+            "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if tokens < u64::from(limit) {
+            // The last chunk: the rest (small tables, not indexed by expiry).
+            let gone = "DELETE FROM legacy_tokens WHERE id NOT IN (SELECT id FROM tokens)";
+            sqlx::query(gone).execute(&self.write).await.map_err(db_err)?;
+            for sql in ["DELETE FROM sessions WHERE expires_at < $1", "DELETE FROM auth_codes WHERE expires_at < $1"] {
+                sqlx::query(sql).bind(before).execute(&self.write).await.map_err(db_err)?;
+            }
+        }
+        Ok(tokens)
+    }
+
     async fn last_revocation(&self) -> Result<i64> {
         let at: Option<i64> = sqlx::query_scalar("SELECT MAX(revoked_at) FROM tokens WHERE revoked_at IS NOT NULL")
             .fetch_one(&self.read)

@@ -466,3 +466,41 @@ async fn token_limits_cannot_be_spent_by_someone_else() {
     // A confidential client's own requests share one allowance, wherever they come from.
     assert_eq!(post("198.51.100.9", cc(), right).await, 429);
 }
+
+/// Tokens that expired over a day ago are deleted (the table grows with what is live); those
+/// that expired just now, live ones and bot tokens (no expiry) stay.
+#[tokio::test]
+async fn tokens_expired_over_a_day_ago_are_deleted() {
+    use tessera_core::auth::{issue_token, TokenKey, TokenKind, TokenRecord};
+    use tessera_core::model::now_millis;
+    let app = spawn_app().await;
+    let (_org, user, _, _) = person_with_workspaces(&app).await;
+    let day = 24 * 3600 * 1000;
+    let mut keys = Vec::new();
+    for expires_at in [Some(now_millis() - 2 * day), Some(now_millis() - 60_000), Some(now_millis() + 60_000), None] {
+        let (id, token, hash) = issue_token("tsr_at_");
+        let record = TokenRecord {
+            id,
+            kind: if expires_at.is_some() { TokenKind::Access } else { TokenKind::Bot },
+            user_id: user.clone(),
+            client_id: None,
+            scopes: "v2legacy".into(),
+            workspaces: None,
+            expires_at,
+            revoked: false,
+            created_at: now_millis() - 3 * day,
+            family_id: None,
+            rotated_at: None,
+        };
+        let write = tessera_core::ports::TokenWrite { tokens: vec![(record, hash)], ..Default::default() };
+        app.core.store().write_tokens(write).await.expect("write");
+        keys.push(TokenKey::of(&token));
+    }
+    assert_eq!(app.core.forget_expired().await.expect("forget"), 1);
+    let mut left = Vec::new();
+    for key in &keys {
+        left.push(app.core.store().find_token(key).await.expect("read").is_some());
+    }
+    assert_eq!(left, [false, true, true, true], "only the token expired two days ago went");
+    assert_eq!(app.core.forget_expired().await.expect("again"), 0, "nothing more to delete");
+}

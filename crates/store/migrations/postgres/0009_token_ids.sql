@@ -14,3 +14,5 @@ DROP INDEX tokens_by_family;
 CREATE INDEX tokens_by_family ON tokens(family_id) WHERE family_id IS NOT NULL;
 DROP INDEX tokens_by_revoked_at;
 CREATE INDEX tokens_by_revoked_at ON tokens(revoked_at) WHERE revoked_at IS NOT NULL;
+-- Expired tokens are deleted a day after they expire (`Core::forget_expired`).
+CREATE INDEX tokens_by_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL;

@@ -37,3 +37,5 @@ CREATE INDEX tokens_by_client_user ON tokens(client_id, user_id);
 -- them, when issued) adds nothing to these indexes.
 CREATE INDEX tokens_by_family ON tokens(family_id) WHERE family_id IS NOT NULL;
 CREATE INDEX tokens_by_revoked_at ON tokens(revoked_at) WHERE revoked_at IS NOT NULL;
+-- Expired tokens are deleted a day after they expire (`Core::forget_expired`).
+CREATE INDEX tokens_by_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL;
