@@ -124,6 +124,8 @@ pub struct AccessFacts {
     pub workspace_role: Option<String>,
     /// The principal's role in the workspace's organization, if a member.
     pub org_role: Option<String>,
+    /// The cursor of the workspace's last event when these facts were read.
+    pub head: i64,
 }
 
 /// Milliseconds since the Unix epoch, the one clock format of the domain.

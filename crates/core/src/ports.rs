@@ -75,6 +75,22 @@ pub struct ElementQuery<'a> {
     pub placement: Placement,
 }
 
+/// A workspace's elements at one cursor, by `zIndex`, then oldest first, each with its key in
+/// creation order (larger: created later).
+#[derive(Debug, Clone)]
+pub struct BoardRead {
+    pub cursor: i64,
+    pub elements: Vec<(i64, Element)>,
+}
+
+/// The elements changed after some cursor, up to `cursor`: each element's id and its state
+/// then with its creation-order key (`None`: deleted).
+#[derive(Debug, Clone)]
+pub struct BoardChanges {
+    pub cursor: i64,
+    pub changed: Vec<(ElementId, Option<(i64, Element)>)>,
+}
+
 /// Which elements by whether they are attached to another.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
@@ -93,9 +109,14 @@ impl<'a> ElementQuery<'a> {
 
     /// Whether an element is one this query reads.
     pub fn matches(&self, e: &Element) -> bool {
+        self.matches_at(e, e.top_level_box())
+    }
+
+    /// [`ElementQuery::matches`] for an element whose top-level box is known.
+    pub fn matches_at(&self, e: &Element, top_level_box: Option<BoundingBox>) -> bool {
         self.id.is_none_or(|id| *id == e.id)
             && (self.types.is_empty() || self.types.contains(&e.element_type()))
-            && self.overlaps.is_none_or(|b| e.top_level_box().is_some_and(|own| b.meets(&own)))
+            && self.overlaps.is_none_or(|b| top_level_box.is_some_and(|own| b.meets(&own)))
             && match self.placement {
                 Placement::Any => true,
                 Placement::TopLevel => e.surface.is_none(),
@@ -267,6 +288,12 @@ pub trait Store: OAuthStore + Send + Sync + 'static {
     /// that made them), by `zIndex`, then oldest first.
     /// (`query` narrows them as in [`Store::elements`].)
     async fn elements_at(&self, ws: &WorkspaceId, at: i64, query: ElementQuery<'_>) -> Result<Vec<Element>>;
+    /// All of a workspace's elements and the cursor they are at, read at one instant (`None`
+    /// when it has more than `limit` elements, or is gone).
+    async fn board(&self, ws: &WorkspaceId, limit: usize) -> Result<Option<BoardRead>>;
+    /// The elements the log changed after `since`, each as it is now, and the log's last
+    /// cursor, read at one instant (`None` if the workspace is gone).
+    async fn board_changes(&self, ws: &WorkspaceId, since: i64) -> Result<Option<BoardChanges>>;
     async fn insert_comment(&self, comment: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event>;
     /// A workspace's comments (on one element, if given), oldest first.
     async fn comments(&self, ws: &WorkspaceId, element: Option<&ElementId>) -> Result<Vec<Comment>>;

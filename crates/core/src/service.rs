@@ -4,6 +4,7 @@
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{self, parse_scopes, Principal, TokenKind, TokenRecord, BOT_TOKEN_PREFIX};
 use crate::cache::{Credentials, TokenEntry};
+use crate::element::board::Boards;
 use crate::error::{Error, Result};
 use crate::event::{Actor, Event};
 use crate::ids::{CommentId, ElementId, OrgId, TokenId, UserId, WorkspaceId};
@@ -34,6 +35,7 @@ pub struct Core {
     settings: Arc<OAuthSettings>,
     credentials: Arc<Credentials>,
     passwords: Arc<Passwords>,
+    pub(crate) boards: Arc<Boards>,
 }
 
 /// What `update_workspace` changes: each field given is set; `archived_at: Some(None)`
@@ -78,7 +80,7 @@ impl Core {
     /// Loads the role data once; roles are built-in and seeded by migrations.
     pub async fn new(store: Arc<dyn Store>, settings: OAuthSettings) -> Result<Self> {
         let roles = Arc::new(RoleBook::new(store.roles().await?));
-        Ok(Core { store, roles, settings: Arc::new(settings), credentials: Arc::default(), passwords: Arc::default() })
+        Ok(Core { store, roles, settings: Arc::new(settings), credentials: Arc::default(), passwords: Arc::default(), boards: Arc::default() })
     }
 
     /// The credential cache; the server empties it whenever tokens are revoked anywhere.

@@ -50,11 +50,47 @@ pub(crate) fn elements_sql(dialect: Dialect, q: &ElementQuery<'_>) -> String {
         }
         sql.push_str(&format!(" AND e.min_x <= ${x1} AND e.max_x >= ${x0} AND e.min_y <= ${y1} AND e.max_y >= ${y0}"));
     }
-    let creation_order = match dialect {
-        Dialect::Sqlite => "e.rowid",
-        Dialect::Postgres => "e.seq",
+    format!("SELECT e.data FROM {from}{sql} ORDER BY e.z_index, e.{}", creation_order(dialect))
+}
+
+/// The event kinds that change an element (their payload names it: `elementId`, or the
+/// created `element`'s `id`).
+const ELEMENT_KINDS: &str = "'elementCreated', 'elementUpdated', 'elementDeleted', 'traitsUpdated', 'assetIngested'";
+
+/// Every element of a workspace (`$1`) with its creation-order key, and the workspace's last
+/// cursor, in one statement (one snapshot), at most `$2` elements; no elements: one row of nulls.
+pub(crate) fn board_sql(dialect: Dialect) -> String {
+    let order = creation_order(dialect);
+    format!(
+        "SELECT w.last_cursor, e.{order}, e.data FROM workspaces w LEFT JOIN elements e ON e.workspace_id = w.id
+         WHERE w.id = $1 AND w.deleted_at IS NULL ORDER BY e.z_index, e.{order} LIMIT $2"
+    )
+}
+
+/// The elements of workspace `$1` that events after cursor `$2` changed, each with its row now
+/// (nulls: deleted), and the workspace's last cursor, in one statement (one snapshot); nothing
+/// changed: one row with the cursor.
+pub(crate) fn board_changes_sql(dialect: Dialect) -> String {
+    let order = creation_order(dialect);
+    let id = match dialect {
+        Dialect::Sqlite => "COALESCE(json_extract(payload, '$.elementId'), json_extract(payload, '$.element.id'))",
+        Dialect::Postgres => "COALESCE(payload::json->>'elementId', payload::json->'element'->>'id')",
     };
-    format!("SELECT e.data FROM {from}{sql} ORDER BY e.z_index, {creation_order}")
+    format!(
+        "SELECT w.last_cursor, c.id, e.{order}, e.data FROM workspaces w
+         LEFT JOIN (SELECT DISTINCT {id} AS id FROM events
+                    WHERE workspace_id = $1 AND cursor > $2 AND kind IN ({ELEMENT_KINDS})) c ON 1 = 1
+         LEFT JOIN elements e ON e.workspace_id = w.id AND e.id = c.id
+         WHERE w.id = $1 AND w.deleted_at IS NULL"
+    )
+}
+
+/// The column that orders a workspace's elements oldest first.
+fn creation_order(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "rowid",
+        Dialect::Postgres => "seq",
+    }
 }
 
 /// The SQL for a value that may be missing, without binding NULL: sqlx's `Any` driver gives

@@ -175,11 +175,12 @@ pub struct FactsRow {
     pub workspace: WorkspaceRow,
     pub ws_role: Option<String>,
     pub org_role: Option<String>,
+    pub head: i64,
 }
 
 impl From<FactsRow> for AccessFacts {
     fn from(r: FactsRow) -> Self {
-        AccessFacts { workspace: r.workspace.into(), workspace_role: r.ws_role, org_role: r.org_role }
+        AccessFacts { workspace: r.workspace.into(), workspace_role: r.ws_role, org_role: r.org_role, head: r.head }
     }
 }
 

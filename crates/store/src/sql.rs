@@ -8,7 +8,7 @@
 //! SQLite, event writes are committed in groups (one writer connection, jobs one after another
 //! in one transaction: see [`crate::group`]); on PostgreSQL the row lock orders them across nodes.
 
-use crate::element_sql::{bind_box, box_values, elements_sql, insert_version, maybe};
+use crate::element_sql::{bind_box, board_changes_sql, board_sql, box_values, elements_sql, insert_version, maybe};
 use crate::group::{Stmt, Writing};
 use crate::open::{commit, Dialect, SqlStore, EVENTS_CHANNEL};
 use crate::rows::*;
@@ -21,7 +21,9 @@ use tessera_core::model::{
     now_millis, AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace,
 };
 use tessera_core::oauth::constant_time_eq;
-use tessera_core::ports::{Bus, ElementChange, ElementQuery, IngestionState, NewUser, Store, Upload};
+use tessera_core::ports::{
+    BoardChanges, BoardRead, Bus, ElementChange, ElementQuery, IngestionState, NewUser, Store, Upload,
+};
 use tessera_core::{Error, Result};
 
 const WORKSPACE_COLUMNS: &str = "w.id, w.org_id, w.name, w.description, w.is_public, w.owner_id, w.created_at, \
@@ -405,7 +407,7 @@ impl Store for SqlStore {
 
     async fn access_facts(&self, ws: &WorkspaceId, user: &UserId) -> Result<Option<AccessFacts>> {
         let row: Option<FactsRow> = sqlx::query_as(&format!(
-            "SELECT {WORKSPACE_COLUMNS}, c.role_id AS ws_role, m.role_id AS org_role
+            "SELECT {WORKSPACE_COLUMNS}, c.role_id AS ws_role, m.role_id AS org_role, w.last_cursor AS head
              FROM workspaces w
              LEFT JOIN collaborators c ON c.workspace_id = w.id AND c.user_id = $2
              LEFT JOIN org_members m ON m.org_id = w.org_id AND m.user_id = $2
@@ -421,7 +423,7 @@ impl Store for SqlStore {
 
     async fn visible_workspaces(&self, user: &UserId) -> Result<Vec<AccessFacts>> {
         let rows: Vec<FactsRow> = sqlx::query_as(&format!(
-            "SELECT {WORKSPACE_COLUMNS}, c.role_id AS ws_role, m.role_id AS org_role
+            "SELECT {WORKSPACE_COLUMNS}, c.role_id AS ws_role, m.role_id AS org_role, w.last_cursor AS head
              FROM workspaces w
              LEFT JOIN collaborators c ON c.workspace_id = w.id AND c.user_id = $1
              LEFT JOIN org_members m ON m.org_id = w.org_id AND m.user_id = $1
@@ -594,6 +596,48 @@ impl Store for SqlStore {
         }
         found.sort_by_key(|(e, first)| (e.z_index, *first));
         Ok(found.into_iter().map(|(e, _)| e).collect())
+    }
+
+    async fn board(&self, ws: &WorkspaceId, limit: usize) -> Result<Option<BoardRead>> {
+        let rows: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(&board_sql(self.dialect))
+            .bind(ws.as_str())
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)?;
+        let Some(cursor) = rows.first().map(|r| r.0) else { return Ok(None) };
+        if rows.len() > limit {
+            return Ok(None);
+        }
+        let mut elements = Vec::with_capacity(rows.len());
+        for (_, order, data) in rows {
+            if let (Some(order), Some(data)) = (order, data) {
+                elements.push((order, element_from_json(&data)?));
+            }
+        }
+        Ok(Some(BoardRead { cursor, elements }))
+    }
+
+    async fn board_changes(&self, ws: &WorkspaceId, since: i64) -> Result<Option<BoardChanges>> {
+        let rows: Vec<(i64, Option<String>, Option<i64>, Option<String>)> =
+            sqlx::query_as(&board_changes_sql(self.dialect))
+                .bind(ws.as_str())
+                .bind(since)
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?;
+        let Some(cursor) = rows.first().map(|r| r.0) else { return Ok(None) };
+        let mut changed = Vec::with_capacity(rows.len());
+        for (_, id, order, data) in rows {
+            let Some(id) = id else { continue };
+            let id = ElementId::from(id);
+            let now = match (order, data) {
+                (Some(order), Some(data)) => Some((order, element_from_json(&data)?)),
+                _ => None,
+            };
+            changed.push((id, now));
+        }
+        Ok(Some(BoardChanges { cursor, changed }))
     }
 
     async fn insert_comment(&self, c: &Comment, element_type: ElementType, actor: &Actor) -> Result<Event> {

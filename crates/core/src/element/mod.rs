@@ -6,6 +6,7 @@
 
 pub mod asset;
 pub mod attach;
+pub mod board;
 pub mod find;
 pub mod input;
 pub mod legacy;

@@ -4,6 +4,7 @@
 
 use crate::auth::Principal;
 use crate::element::attach;
+use crate::element::board::Board;
 use crate::element::find::{self, ElementFilter};
 use crate::element::{self, BoundingBox, Element, ElementType};
 use crate::error::{Error, Result};
@@ -20,8 +21,23 @@ impl Core {
     /// A workspace's elements, now or at `filter.when`, as the filter narrows and places them
     /// (see [`ElementFilter`]), by `zIndex`, then oldest first.
     pub async fn elements(&self, p: &Principal, ws: &WorkspaceId, filter: &ElementFilter) -> Result<Vec<Element>> {
-        self.authorize_elements_read(p, ws).await?;
+        Ok(self.elements_read(p, ws, filter).await?.1)
+    }
+
+    /// [`Core::elements`], with the cursor of the state read when it came from a board kept
+    /// in memory (see [`crate::element::board`]).
+    async fn elements_read(
+        &self,
+        p: &Principal,
+        ws: &WorkspaceId,
+        filter: &ElementFilter,
+    ) -> Result<(Option<i64>, Vec<Element>)> {
+        let facts = self.authorize_elements_read(p, ws).await?;
         let at = filter.when;
+        let board = match at {
+            None => self.boards.board(self.store.as_ref(), ws, facts.head).await?,
+            Some(_) => None,
+        };
         let canvas = match &filter.canvas {
             Some(id) => match self.element_at(ws, id, at).await? {
                 Some(c) if c.element_type() == ElementType::Canvas => Some(c),
@@ -44,7 +60,7 @@ impl Core {
         let area = match (filter.overlaps, inside) {
             (Some(a), Some(b)) => match a.intersection(&b) {
                 Some(both) => Some(both),
-                None => return Ok(vec![]),
+                None => return Ok((board.map(|b| b.cursor), vec![])),
             },
             (a, b) => a.or(b),
         };
@@ -56,12 +72,7 @@ impl Core {
             overlaps: area,
             placement: if filter.id.is_some() { Placement::Any } else { Placement::TopLevel },
         };
-        let read = |query| async move {
-            match at {
-                Some(at) => self.store.elements_at(ws, at, query).await,
-                None => self.store.elements(ws, query).await,
-            }
-        };
+        let read = |query| self.read_elements(board.as_deref(), ws, at, query);
         let found = read(query).await?;
         let placed_well = |e: &Element| {
             inside.is_none_or(|c| e.top_level_box().is_some_and(|b| c.contains(&b)))
@@ -83,12 +94,29 @@ impl Core {
             (filter.types.is_empty() || filter.types.contains(&e.element_type()))
                 && filter.traits.as_ref().is_none_or(|t| find::traits_match(&e.traits, t))
         };
-        Ok(all.into_iter().filter(wanted).collect())
+        Ok((board.map(|b| b.cursor), all.into_iter().filter(wanted).collect()))
+    }
+
+    /// The elements `query` reads: from the board kept in memory if there is one, else now or
+    /// at `at` from the database.
+    async fn read_elements(
+        &self,
+        board: Option<&Board>,
+        ws: &WorkspaceId,
+        at: Option<i64>,
+        query: ElementQuery<'_>,
+    ) -> Result<Vec<Element>> {
+        match (board, at) {
+            (Some(board), _) => Ok(board.select(&query)),
+            (None, Some(at)) => self.store.elements_at(ws, at, query).await,
+            (None, None) => self.store.elements(ws, query).await,
+        }
     }
 
     /// The elements as [`Core::elements`] answers, with the cursor of the state they show: a
-    /// `commands` subscription from it goes on exactly where the list ends. Now, the list is
-    /// read between two reads of the log's head until no change came in between (after 5
+    /// `commands` subscription from it goes on exactly where the list ends. Now, the cursor of
+    /// the board kept in memory the list was read from; for a board too large to keep, the list
+    /// is read between two reads of the log's head until no change came in between (after 5
     /// tries, the first head: a subscription from it may then repeat a change the list shows,
     /// never miss one). At `when`, the cursor of the last event by then.
     pub async fn workspace_state(
@@ -105,7 +133,10 @@ impl Core {
         let mut tries = 0;
         loop {
             let before = head().await?;
-            let list = self.elements(p, ws, filter).await?;
+            let (exact, list) = self.elements_read(p, ws, filter).await?;
+            if let Some(cursor) = exact {
+                return Ok((cursor, list));
+            }
             tries += 1;
             if tries == 5 || head().await? == before {
                 return Ok((before, list));
@@ -115,12 +146,13 @@ impl Core {
 
     /// The elements attached to others (now or at `at`), for reading surfaces' attachments.
     pub async fn attached_elements(&self, p: &Principal, ws: &WorkspaceId, at: Option<i64>) -> Result<Vec<Element>> {
-        self.authorize_elements_read(p, ws).await?;
+        let facts = self.authorize_elements_read(p, ws).await?;
         let query = ElementQuery { placement: Placement::Attached, ..Default::default() };
-        match at {
-            Some(at) => self.store.elements_at(ws, at, query).await,
-            None => self.store.elements(ws, query).await,
-        }
+        let board = match at {
+            None => self.boards.board(self.store.as_ref(), ws, facts.head).await?,
+            Some(_) => None,
+        };
+        self.read_elements(board.as_deref(), ws, at, query).await
     }
 
     /// One element, now or at `at`, whatever its placement.

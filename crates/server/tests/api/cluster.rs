@@ -9,9 +9,11 @@ use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tessera_core::element::find::ElementFilter;
 use tessera_core::element::ElementType;
 use tessera_core::ids::WorkspaceId;
-use tessera_core::service::NewWorkspace;
+use tessera_core::ports::{ElementQuery, Placement};
+use tessera_core::service::{NewWorkspace, WorkspaceChanges};
 
 /// Three nodes on one fresh database, with an org, a workspace and an editor bot.
 async fn three_nodes() -> (Vec<TestApp>, WorkspaceId, String, tempfile::TempDir) {
@@ -117,4 +119,48 @@ async fn a_change_on_one_node_reaches_subscribers_on_another_and_revocations_clo
     b.core.admin_revoke_token(&bot.token_id).await.expect("revoke");
     assert_eq!(sock.closed_within(10.0).await, 4403);
     println!("revoked on node B → closed on node A after {:?}", revoked_at.elapsed());
+}
+
+/// A node keeps a board's elements in memory (crate::element::board in core). Changes made on
+/// another node — creations, an update that reorders, traits, a deletion, a change that is not
+/// an element's — show in its next read exactly as the database has them, with the cursor of
+/// that state.
+#[tokio::test]
+async fn a_board_kept_in_memory_on_one_node_follows_changes_made_on_another() {
+    let (nodes, ws, token, _dir) = three_nodes().await;
+    let (reader, writer) = (&nodes[0].core, &nodes[1].core);
+    let (pr, pw) = (reader.authenticate(&token).await.expect("auth"), writer.authenticate(&token).await.expect("auth"));
+    let store = nodes[2].core.store().clone();
+    let everything = ElementFilter::default();
+    let check = |step: &'static str| {
+        let (store, ws, pr, everything) = (store.clone(), ws.clone(), pr.clone(), everything.clone());
+        async move {
+            let (cursor, read) = reader.workspace_state(&pr, &ws, &everything).await.expect("read");
+            let top_level = ElementQuery { placement: Placement::TopLevel, ..Default::default() };
+            let truth = store.elements(&ws, top_level).await.expect("truth");
+            assert_eq!(read, truth, "after {step}: the board read differs from the database");
+            assert_eq!(Some(cursor), store.last_cursor(&ws).await.expect("head"), "after {step}: the cursor");
+            read
+        }
+    };
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(writer.create_element(&pw, &ws, ElementType::Text, text(i), None).await.expect("create").id);
+    }
+    assert_eq!(check("three creations").await.len(), 3);
+    writer.create_element(&pw, &ws, ElementType::Text, text(3), None).await.expect("create");
+    assert_eq!(check("a fourth creation").await.len(), 4);
+    writer.update_element(&pw, &ws, &ids[0], ElementType::Text, json!({"zIndex": 7})).await.expect("z");
+    let read = check("an update that moves the first to the top").await;
+    assert_eq!(read.last().map(|e| &e.id), Some(&ids[0]), "reordered");
+    writer
+        .update_traits(&pw, &ws, &ids[1], json!({"vocab": "http://example.com/", "content": {"tag": "x"}}), false)
+        .await
+        .expect("traits");
+    check("a traits update").await;
+    writer.delete_element(&pw, &ws, &ids[2]).await.expect("delete");
+    assert_eq!(check("a deletion").await.len(), 3);
+    let rename = WorkspaceChanges { name: Some("Renamed".into()), ..Default::default() };
+    writer.update_workspace(&pw, &ws, rename).await.expect("rename");
+    assert_eq!(check("a change to the workspace").await.len(), 3);
 }
