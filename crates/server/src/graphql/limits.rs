@@ -2,44 +2,27 @@
 //! with its fragments written out, and the alias count. (Depth, complexity, recursion and
 //! directives are async-graphql's own limits, set on the schema.)
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Request, ServerError, ServerResult, Variables};
+use async_graphql::{Name, Request, ServerError, ServerResult};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Aliases in one document: enough for any real screen, too few to multiply one field's work.
 pub const MAX_ALIASES: usize = 100;
 
-pub struct AliasLimit;
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimit)
+/// The aliases of a document: at most [`MAX_ALIASES`].
+fn check_aliases(doc: &ExecutableDocument) -> ServerResult<()> {
+    let operations = doc.operations.iter().map(|(_, op)| &op.node.selection_set.node);
+    let fragments = doc.fragments.values().map(|f| &f.node.selection_set.node);
+    let aliases: usize = operations.chain(fragments).map(count_aliases).sum();
+    if aliases > MAX_ALIASES {
+        return Err(ServerError::new(
+            format!("the document uses {aliases} aliases; at most {MAX_ALIASES} are allowed"),
+            None,
+        ));
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for AliasLimit {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let operations = doc.operations.iter().map(|(_, op)| &op.node.selection_set.node);
-        let fragments = doc.fragments.values().map(|f| &f.node.selection_set.node);
-        let aliases: usize = operations.chain(fragments).map(count_aliases).sum();
-        if aliases > MAX_ALIASES {
-            return Err(ServerError::new(
-                format!("the document uses {aliases} aliases; at most {MAX_ALIASES} are allowed"),
-                None,
-            ));
-        }
-        Ok(doc)
-    }
+    Ok(())
 }
 
 fn count_aliases(set: &SelectionSet) -> usize {
@@ -59,19 +42,21 @@ fn count_aliases(set: &SelectionSet) -> usize {
 /// next one twice takes them 2^n steps: one request could hold a core for hours.
 pub const MAX_EXPANDED_SELECTIONS: usize = 10_000;
 
-/// Refuses a document whose fragments expand beyond [`MAX_EXPANDED_SELECTIONS`], nest beyond
-/// [`super::MAX_RECURSION`], or spread themselves, before anything else walks it. The document
-/// is parsed once here and the parse is reused by the rest of the request.
-pub struct FragmentLimit;
+/// Refuses a document with more than [`MAX_ALIASES`] aliases, or whose fragments expand beyond
+/// [`MAX_EXPANDED_SELECTIONS`], nest beyond [`super::MAX_RECURSION`], or spread themselves,
+/// before anything else walks it. The document is parsed once here and the parse is reused by
+/// the rest of the request. (One extension, not one per limit: async-graphql runs every field's
+/// resolution through each extension's `resolve`, so each extension costs on every field.)
+pub struct Limits;
 
-impl ExtensionFactory for FragmentLimit {
+impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FragmentLimit)
+        Arc::new(Limits)
     }
 }
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for FragmentLimit {
+impl Extension for Limits {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -81,6 +66,7 @@ impl Extension for FragmentLimit {
         // A document that does not parse is reported as such by the parse that follows.
         if let Ok(doc) = request.parsed_query() {
             check_expansion(doc)?;
+            check_aliases(doc)?;
         }
         next.run(ctx, request).await
     }

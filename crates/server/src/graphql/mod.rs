@@ -78,8 +78,7 @@ pub fn schema_builder(introspection: bool) -> SchemaBuilder<Queries, Mutations, 
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_RECURSION)
         .limit_directives(MAX_DIRECTIVES)
-        .extension(limits::FragmentLimit)
-        .extension(limits::AliasLimit);
+        .extension(limits::Limits);
     if introspection {
         builder
     } else {
