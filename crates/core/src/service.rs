@@ -80,7 +80,14 @@ impl Core {
     /// Loads the role data once; roles are built-in and seeded by migrations.
     pub async fn new(store: Arc<dyn Store>, settings: OAuthSettings) -> Result<Self> {
         let roles = Arc::new(RoleBook::new(store.roles().await?));
-        Ok(Core { store, roles, settings: Arc::new(settings), credentials: Arc::default(), passwords: Arc::default(), boards: Arc::default() })
+        Ok(Core {
+            store,
+            roles,
+            settings: Arc::new(settings),
+            credentials: Arc::default(),
+            passwords: Arc::default(),
+            boards: Arc::default(),
+        })
     }
 
     /// The credential cache; the server empties it whenever tokens are revoked anywhere.

@@ -374,7 +374,7 @@ impl Feed {
                 Source::Log { principal, .. } => was_replaced(principal),
                 _ => false,
             };
-            if reauthenticated && !self.still_allowed().await? {
+            if reauthenticated && !Box::pin(self.still_allowed()).await? {
                 self.done = true;
                 return Err(Error::Forbidden("read this workspace with the new token"));
             }
@@ -387,7 +387,7 @@ impl Feed {
                     self.pending.push_front(e.clone());
                     let gap = (e.cursor - self.cursor - 1).min(i64::from(PAGE)) as u32;
                     let mut filled = std::mem::take(&mut self.pending);
-                    self.read_log(gap).await?;
+                    Box::pin(self.read_log(gap)).await?;
                     self.pending.append(&mut filled);
                     if self.pending.front().is_some_and(|f| f.cursor > self.cursor + 1) {
                         return Err(Error::internal(format!("event log gap after cursor {}", self.cursor)));
@@ -405,7 +405,7 @@ impl Feed {
                     (_, EventPayload::WorkspaceUpdated { .. } | EventPayload::WorkspaceDeleted { .. }) => true,
                     _ => false,
                 };
-                if membership_changed && !self.still_allowed().await? {
+                if membership_changed && !Box::pin(self.still_allowed()).await? {
                     self.done = true;
                     return Err(Error::Forbidden("read this workspace any longer"));
                 }
@@ -415,7 +415,8 @@ impl Feed {
                 match &self.source {
                     Source::Log { hub, direct: Some(direct), principal, .. } => {
                         let as_who = principal.borrow().clone();
-                        let payload = hub.rendered(&direct.shape, e.cursor, direct.render(e.clone(), as_who)).await;
+                        let render = Box::pin(direct.render(e.clone(), as_who));
+                        let payload = Box::pin(hub.rendered(&direct.shape, e.cursor, render)).await;
                         if !(direct.deliver)(payload).await {
                             self.done = true;
                         }
@@ -425,7 +426,7 @@ impl Feed {
                 }
             }
             if self.replaying {
-                if self.read_log(PAGE).await? {
+                if Box::pin(self.read_log(PAGE)).await? {
                     continue;
                 }
                 self.replaying = false;
@@ -445,7 +446,7 @@ impl Feed {
                 },
                 _ = replaced(principal) => true,
             };
-            if reauthenticated && !self.still_allowed().await? {
+            if reauthenticated && !Box::pin(self.still_allowed()).await? {
                 self.done = true;
                 return Err(Error::Forbidden("read this workspace with the new token"));
             }
