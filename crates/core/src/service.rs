@@ -90,6 +90,13 @@ impl Core {
         })
     }
 
+    /// This core with element reads served from a cache of at most `elements` elements
+    /// (0: every read goes to the database).
+    pub fn with_board_cache(mut self, elements: usize) -> Self {
+        self.boards = Arc::new(Boards::new(elements));
+        self
+    }
+
     /// The credential cache; the server empties it whenever tokens are revoked anywhere.
     pub fn credentials(&self) -> &Arc<Credentials> {
         &self.credentials

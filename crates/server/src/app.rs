@@ -38,7 +38,10 @@ impl AppState {
     pub async fn open(config: Config) -> Result<Self, String> {
         config.prepare_storage()?;
         let store = tessera_store::open(&config.database_url).await.map_err(|e| e.to_string())?;
-        let core = Core::new(store.clone(), config.oauth.clone()).await.map_err(|e| e.to_string())?;
+        let core = Core::new(store.clone(), config.oauth.clone())
+            .await
+            .map_err(|e| e.to_string())?
+            .with_board_cache(config.board_cache);
         let metrics = Arc::new(Metrics::default());
         let hubs = Hubs::new(store.clone(), core.credentials().clone(), metrics.clone());
         store.set_bus(hubs.clone());

@@ -29,6 +29,7 @@ pub struct FileConfig {
     pub ws_init_timeout: Option<u64>,
     pub ws_queue: Option<usize>,
     pub ws_stall_timeout: Option<u64>,
+    pub board_cache: Option<usize>,
     pub example_app: Option<String>,
     pub graphql_introspection: Option<String>,
     pub trusted_proxies: Option<String>,
@@ -43,7 +44,7 @@ pub struct FileConfig {
     pub fetch_allow: Option<String>,
 }
 
-const KNOWN_KEYS: [&str; 27] = [
+const KNOWN_KEYS: [&str; 28] = [
     "listen",
     "database_url",
     "data_dir",
@@ -59,6 +60,7 @@ const KNOWN_KEYS: [&str; 27] = [
     "ws_init_timeout",
     "ws_queue",
     "ws_stall_timeout",
+    "board_cache",
     "example_app",
     "graphql_introspection",
     "trusted_proxies",
@@ -143,6 +145,8 @@ pub struct Config {
     /// How long a WebSocket stays open while re-checking its revoked-or-not token keeps failing
     /// (the database is down) before it is closed with 4500.
     pub ws_recheck_grace: std::time::Duration,
+    /// The most elements kept in memory to serve element reads (0: none).
+    pub board_cache: usize,
     /// The client id of the sample browser app to serve at `/examples/browser-app/`
     /// (`tessera demo` registers one and sets this; `TESSERA_EXAMPLE_APP=<client id>` serves it
     /// for an app you registered with redirect `<issuer>/examples/browser-app/`).
@@ -303,6 +307,8 @@ impl Config {
             ws_queue,
             ws_stall_timeout,
             ws_recheck_grace: std::time::Duration::from_secs(10),
+            board_cache: env_or("board_cache", file.board_cache)?
+                .unwrap_or(tessera_core::element::board::DEFAULT_MAX_ELEMENTS),
             example_app: env_or("example_app", file.example_app)?.filter(|id| !id.is_empty()),
             graphql_introspection,
             metrics_token: env_or("metrics_token", file.metrics_token)?.filter(|t| !t.is_empty()),

@@ -11,9 +11,10 @@
 //! cursor in the same statement as the rows, so an entry's elements are exactly those at its
 //! cursor.
 //!
-//! Memory is bounded: at most [`MAX_ELEMENTS`] elements in all and [`MAX_BOARDS`] boards, the
-//! least recently used going first; a board larger than [`MAX_BOARD`] is not kept, and read from the database (its
-//! spatial index) as before.
+//! Memory is bounded: at most the configured number of elements in all (by default
+//! [`DEFAULT_MAX_ELEMENTS`]) and [`MAX_BOARDS`] boards, the least recently used going first; a
+//! board larger than [`MAX_BOARD`] or than the whole cache is not kept, and is read from the
+//! database (its spatial index) as before. A bound of 0 keeps nothing.
 
 use crate::element::{BoundingBox, Element};
 use crate::error::Result;
@@ -22,10 +23,11 @@ use crate::ports::{BoardChanges, BoardRead, ElementQuery, Store};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-/// The most elements kept in all.
-pub const MAX_ELEMENTS: usize = 200_000;
-/// The largest board kept.
-pub const MAX_BOARD: usize = 50_000;
+/// The most elements kept in all, unless configured otherwise (`board_cache`). Measured on
+/// text elements: about 1.8 KiB of memory each, so 100,000 are about 180 MiB.
+pub const DEFAULT_MAX_ELEMENTS: usize = 100_000;
+/// The largest board kept (and never more than the whole cache).
+pub const MAX_BOARD: usize = 100_000;
 /// The most workspaces kept (boards and the marks of boards too large).
 pub const MAX_BOARDS: usize = 10_000;
 /// An entry this many events behind the head is read again whole, not brought forward.
@@ -93,9 +95,16 @@ enum Entry {
     TooLarge,
 }
 
-#[derive(Default)]
 pub struct Boards {
     inner: Mutex<Inner>,
+    /// The most elements kept in all.
+    max_elements: usize,
+}
+
+impl Default for Boards {
+    fn default() -> Self {
+        Boards::new(DEFAULT_MAX_ELEMENTS)
+    }
 }
 
 #[derive(Default)]
@@ -108,9 +117,18 @@ struct Inner {
 }
 
 impl Boards {
+    /// A cache of at most `max_elements` elements (0: none).
+    pub fn new(max_elements: usize) -> Self {
+        Boards { inner: Mutex::default(), max_elements }
+    }
+
     /// The workspace's elements at `head` or later: from memory when kept there, else read
-    /// and kept. `None` for a board too large to keep (or a workspace gone).
+    /// and kept. `None` for a board too large to keep (or a workspace gone), and always when
+    /// the cache is off.
     pub async fn board(&self, store: &dyn Store, ws: &WorkspaceId, head: i64) -> Result<Option<Arc<Board>>> {
+        if self.max_elements == 0 {
+            return Ok(None);
+        }
         let known = self.entry(ws);
         let board = match known {
             Some(Entry::TooLarge) => return Ok(None),
@@ -119,7 +137,7 @@ impl Boards {
                 Some(changes) => Board::with(&b, changes),
                 None => return Ok(None),
             },
-            _ => match store.board(ws, MAX_BOARD).await? {
+            _ => match store.board(ws, MAX_BOARD.min(self.max_elements)).await? {
                 Some(read) => Board::read(read),
                 None => {
                     self.keep(ws, Entry::TooLarge);
@@ -145,7 +163,7 @@ impl Boards {
     }
 
     /// Keep `entry` unless a newer one is kept already; then drop the least recently used
-    /// boards while more than [`MAX_ELEMENTS`] elements or [`MAX_BOARDS`] boards are kept.
+    /// boards while more than the bound's elements or [`MAX_BOARDS`] boards are kept.
     fn keep(&self, ws: &WorkspaceId, entry: Entry) {
         let Ok(mut inner) = self.inner.lock() else { return };
         let size = |e: &Entry| match e {
@@ -165,7 +183,7 @@ impl Boards {
             inner.total -= size(&old);
         }
         inner.total += added;
-        while inner.total > MAX_ELEMENTS || inner.entries.len() > MAX_BOARDS {
+        while inner.total > self.max_elements || inner.entries.len() > MAX_BOARDS {
             let Some(oldest) = inner.entries.iter().min_by_key(|(_, (used, _))| *used).map(|(k, _)| k.clone()) else {
                 break;
             };
