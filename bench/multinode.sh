@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Several nodes on one PostgreSQL: bench/src/bin/multinode.rs against a fresh database.
 #   bench/multinode.sh [subscribers=300] [events=10000] [nodes=3]
+#   WRITERS_PER_NODE=N bench/multinode.sh …           N closed-loop writers per node (default 2)
 #   MULTINODE_FAULT=pg-restart bench/multinode.sh …   stop PostgreSQL for 2 s at 40% instead of
 #                                                     killing a node (needs TESSERA_PG_RESTART,
 #                                                     which e2e/postgres.sh provides)

@@ -23,6 +23,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Closed-loop writers per node, unless `WRITERS_PER_NODE` says otherwise.
 const WRITERS_PER_NODE: usize = 2;
 const KILLED: usize = 2;
 
@@ -189,7 +190,9 @@ async fn main() {
     let client = reqwest::Client::new();
     let started = Instant::now();
     let mut writers = Vec::new();
-    for w in 0..n_nodes * WRITERS_PER_NODE {
+    let writers_per_node =
+        std::env::var("WRITERS_PER_NODE").ok().and_then(|v| v.parse().ok()).unwrap_or(WRITERS_PER_NODE);
+    for w in 0..n_nodes * writers_per_node {
         let (nodes, next_seq, acked, client, writer, workspaces, refusals) = (
             nodes.clone(),
             next_seq.clone(),
@@ -303,7 +306,7 @@ async fn main() {
     println!(
         "events: {total_acked} acknowledged of {n_events} in {write_secs:.1} s ({:.0} writes/s on {} writers); {fault}",
         total_acked as f64 / write_secs,
-        n_nodes * WRITERS_PER_NODE
+        n_nodes * writers_per_node
     );
     let refusals = std::mem::take(&mut *refusals.lock().unwrap());
     println!("refused writes (retried): {refusals:?}");

@@ -3,7 +3,7 @@
 //! cold starts, runs the fan-out benchmark, and writes `<out>/<date>.json`, `.md` and `.svg`.
 //! Programs that print numbers; nothing here asserts a figure.
 //!
-//! usage: suite [--quick] [--bin target/release/tessera] [--out bench/results] [--only WORKLOAD]
+//! usage: suite [--quick] [--bin target/release/tessera] [--out bench/results] [--only WORKLOAD] [--seconds N]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{json, Value};
@@ -180,7 +180,9 @@ async fn main() {
     // `--only TEXT`: only the HTTP workloads whose name contains TEXT, no cold start or fan-out
     // (for profiling one workload).
     let only = flag("--only", "");
-    let secs = Duration::from_secs(if quick { 3 } else { 10 });
+    // `--seconds N`: each run's length (default 10, quick 3); long runs show whether grants slow
+    // down as tokens accumulate (their runs are printed in the order run).
+    let secs = Duration::from_secs(flag("--seconds", if quick { "3" } else { "10" }).parse().expect("--seconds N"));
     let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let db = format!("sqlite://{}", dir.join("tessera.db").display());
@@ -250,8 +252,8 @@ async fn main() {
                 for _ in 0..repeats {
                     runs.push(load(CONCURRENCY, secs, body.clone()).await);
                 }
-                runs.sort_by(|a, b| a.per_sec().total_cmp(&b.per_sec()));
                 let all: Vec<f64> = runs.iter().map(|r| r.per_sec()).collect();
+                runs.sort_by(|a, b| a.per_sec().total_cmp(&b.per_sec()));
                 let stats = runs.swap_remove(runs.len() / 2);
                 println!(
                     "{:<34} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  (runs: {})",
@@ -488,7 +490,7 @@ fn write_results(
     let stem = format!("{out_dir}/{date}{}", if quick { "-quick" } else { "" });
     std::fs::write(format!("{stem}.json"), serde_json::to_string_pretty(&doc).unwrap()).expect("json");
 
-    let mut md = format!("# tessera benchmarks, {date}{}\n\n{CONCURRENCY} concurrent closed-loop clients on loopback; load generator on the same machine. Each workload ran {} time(s); its row is the median run, with every run's req/s.\n\n| workload | server | req/s | p50 ms | p99 ms | vs bare axum | runs (req/s) |\n|---|---|---:|---:|---:|---:|---|\n", if quick { " (quick)" } else { "" }, rows.first().map_or(0, |r| r.runs.len()));
+    let mut md = format!("# tessera benchmarks, {date}{}\n\n{CONCURRENCY} concurrent closed-loop clients on loopback; load generator on the same machine. Each workload ran {} time(s); its row is the median run, with every run's req/s in the order run.\n\n| workload | server | req/s | p50 ms | p99 ms | vs bare axum | runs (req/s) |\n|---|---|---:|---:|---:|---:|---|\n", if quick { " (quick)" } else { "" }, rows.first().map_or(0, |r| r.runs.len()));
     for r in rows {
         md += &format!(
             "| {} | {} | {:.0} | {:.2} | {:.2} | {:.0}% | {} |\n",
