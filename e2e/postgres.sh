@@ -21,13 +21,14 @@ as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB" >/dev/null
 export TESSERA_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port"
 # A script that stops the server (fast shutdown: connections are cut), waits ${1:-2} s and
-# starts it again: for fault tests.
+# starts it again: for fault tests. Up to 10 minutes for each (pg_ctl's default is 60 s): after
+# the integration suite's many databases, the shutdown checkpoint once took longer than that.
 cat >"$pg_dir/restart.sh" <<RESTART
 #!/bin/sh
 set -e
-$( [ "$(id -u)" = 0 ] && echo "runuser -u postgres -- " )"$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null
+$( [ "$(id -u)" = 0 ] && echo "runuser -u postgres -- " )"$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 600 stop >/dev/null
 sleep "\${1:-2}"
-$( [ "$(id -u)" = 0 ] && echo "runuser -u postgres -- " )"$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start \
+$( [ "$(id -u)" = 0 ] && echo "runuser -u postgres -- " )"$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 600 start \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB" >/dev/null
 RESTART
 chmod +x "$pg_dir/restart.sh"

@@ -44,6 +44,19 @@ fn start_node(bin: &str, db: &str) -> (Child, String) {
 }
 
 /// The nodes' base URLs; a killed node is marked dead so that clients move on.
+/// The nodes' processes, killed when dropped, also when a check panics: a node left running
+/// would hold the caller's output open (CI waits on it) and the database busy.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 struct Nodes {
     urls: Vec<String>,
     dead: Vec<AtomicBool>,
@@ -162,11 +175,11 @@ async fn main() {
     let n_events: u64 = args.get(7).and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let n_nodes: usize = args.get(8).and_then(|v| v.parse().ok()).unwrap_or(3);
 
-    let mut children = Vec::new();
+    let mut children = Processes(Vec::new());
     let mut urls = Vec::new();
     for _ in 0..n_nodes {
         let (child, url) = start_node(bin, db);
-        children.push(child);
+        children.0.push(child);
         urls.push(url);
     }
     let nodes = Arc::new(Nodes { urls, dead: (0..n_nodes).map(|_| AtomicBool::new(false)).collect() });
@@ -248,7 +261,7 @@ async fn main() {
         }
         Err(_) => {
             nodes.dead[KILLED].store(true, Ordering::SeqCst);
-            children[KILLED].kill().expect("SIGKILL");
+            children.0[KILLED].kill().expect("SIGKILL");
             format!("node {KILLED} killed at {:.1} s", fault_at.as_secs_f64())
         }
     };
@@ -298,9 +311,7 @@ async fn main() {
             }
         }
     }
-    for mut c in children {
-        let _ = c.kill();
-    }
+    drop(children);
     lat_all.sort_unstable();
     lat_cross.sort_unstable();
     println!(
