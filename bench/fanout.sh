@@ -2,11 +2,14 @@
 # Fan-out benchmark: builds in release mode, starts tessera on a fresh database, seeds a
 # workspace with a writer bot and a subscriber bot, and runs bench/src/bin/fanout.rs.
 #   bench/fanout.sh [subscribers=2000] [rate=20] [seconds=30]
+# TESSERA_BIN=path runs that binary instead of building (to compare two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-cargo build --release -q -p tessera -p tessera-bench
-bin=target/release/tessera
+if [ -n "${TESSERA_BIN:-}" ]; then bin=$TESSERA_BIN; else
+  cargo build --release -q -p tessera -p tessera-bench
+  bin=target/release/tessera
+fi
 dir=$(mktemp -d)
 export TESSERA_DATABASE_URL="sqlite://$dir/tessera.db" TESSERA_RATE_LIMITS=off TESSERA_LOG=warn
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }

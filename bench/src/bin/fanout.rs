@@ -5,6 +5,8 @@
 //! connection.
 //!
 //! usage: fanout URL WORKSPACE SUBSCRIBER_TOKEN WRITER_TOKEN [subscribers=2000] [rate=20] [seconds=30] [server_pid]
+//! With `FANOUT_SUBSCRIBE=0` the clients connect and authenticate but do not subscribe (the
+//! memory of connections alone); `FANOUT_PACE_MS` is the pause after every 100 connections.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::{SinkExt, StreamExt};
@@ -73,8 +75,11 @@ async fn subscriber(
                 let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
                 match v["type"].as_str() {
                     Some("connection_ack") => {
-                        let sub = json!({"type": "subscribe", "id": "1", "payload": {"query": query, "variables": {"ws": ws}}});
-                        socket.send(Message::Text(sub.to_string().into())).await.expect("subscribe");
+                        // FANOUT_SUBSCRIBE=0: connections only, to tell their memory from the subscriptions'.
+                        if std::env::var("FANOUT_SUBSCRIBE").as_deref() != Ok("0") {
+                            let sub = json!({"type": "subscribe", "id": "1", "payload": {"query": query, "variables": {"ws": ws}}});
+                            socket.send(Message::Text(sub.to_string().into())).await.expect("subscribe");
+                        }
                         ready.fetch_add(1, Ordering::Relaxed);
                     }
                     Some("ping") => { let _ = socket.send(Message::Text(json!({"type": "pong"}).to_string().into())).await; }
@@ -117,6 +122,8 @@ async fn main() {
     let pid: Option<u32> = args.get(8).and_then(|a| a.parse().ok());
     let ws_url = base.replacen("http://", "ws://", 1) + "/v3/graphql";
 
+    // FANOUT_PACE_MS: the pause after every 100 connections (default 20 ms).
+    let pace_ms: u64 = std::env::var("FANOUT_PACE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let rss_before = rss_kib(pid);
     let ready = Arc::new(AtomicUsize::new(0));
     let counted = Arc::new(AtomicUsize::new(0));
@@ -133,7 +140,7 @@ async fn main() {
             stop.clone(),
         )));
         if i % 100 == 99 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(pace_ms)).await;
         }
     }
     while ready.load(Ordering::Relaxed) < n {

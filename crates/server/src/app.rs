@@ -22,6 +22,8 @@ pub struct AppState {
     pub core: Core,
     pub schema: graphql::ApiSchema,
     pub hubs: Arc<Hubs>,
+    /// The arguments of subscription shapes already validated on this node.
+    pub shapes: Arc<graphql::operation::Shapes>,
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
     pub limits: Arc<web::limits::Limits>,
@@ -55,6 +57,7 @@ impl AppState {
             assets,
             core,
             hubs,
+            shapes: Arc::default(),
             metrics,
             limits: Arc::new(web::limits::Limits::new(&config.rate_limits)),
             config: Arc::new(config),

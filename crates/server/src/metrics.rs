@@ -21,6 +21,8 @@ pub struct Metrics {
     /// Subscription results rendered (once per event and query shape) and delivered (per subscriber).
     pub renders: AtomicU64,
     pub deliveries: AtomicU64,
+    /// Subscriptions opened from a shape already validated, without async-graphql.
+    pub shape_hits: AtomicU64,
     /// Revocation signals handled (each names what was revoked), and connections that checked
     /// their token again because one named it.
     pub revocations: AtomicU64,
@@ -90,10 +92,16 @@ impl Metrics {
         let _ = writeln!(out, "tessera_subscription_renders_total {}", self.renders.load(Relaxed));
         let _ = writeln!(
             out,
-            "# HELP tessera_subscription_deliveries_total Subscription results queued to WebSocket clients."
+            "# HELP tessera_subscription_deliveries_total Subscription results queued to clients (WebSocket and SSE)."
         );
         let _ = writeln!(out, "# TYPE tessera_subscription_deliveries_total counter");
         let _ = writeln!(out, "tessera_subscription_deliveries_total {}", self.deliveries.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP tessera_subscription_shape_hits_total Subscriptions opened from a query shape already validated."
+        );
+        let _ = writeln!(out, "# TYPE tessera_subscription_shape_hits_total counter");
+        let _ = writeln!(out, "tessera_subscription_shape_hits_total {}", self.shape_hits.load(Relaxed));
         let _ = writeln!(out, "# HELP tessera_revocation_signals_total Revocations (or credential changes) handled.");
         let _ = writeln!(out, "# TYPE tessera_revocation_signals_total counter");
         let _ = writeln!(out, "tessera_revocation_signals_total {}", self.revocations.load(Relaxed));

@@ -13,6 +13,7 @@ pub mod http;
 pub mod icons;
 pub mod limits;
 pub mod mutation;
+pub mod operation;
 pub mod paging;
 pub mod plan;
 pub mod query;

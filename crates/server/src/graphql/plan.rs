@@ -5,9 +5,15 @@ use super::subscription::Shape;
 use async_graphql::parser::types::{DocumentOperations, OperationDefinition, OperationType, Selection};
 use async_graphql::Request;
 
+/// A `commands` or `rawHistory` subscription: its shape, and the variable holding its cursor.
+pub struct FanOut {
+    pub shape: Shape,
+    pub cursor_variable: Option<async_graphql::Name>,
+}
+
 /// Whether a request runs a subscription, and for a `commands` subscription its shape (see
 /// [`commands_shape`]). A document that does not parse is no subscription: executing it reports why.
-pub fn plan(request: &Request) -> (bool, Option<Shape>) {
+pub fn plan(request: &Request) -> (bool, Option<FanOut>) {
     let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return (false, None) };
     let op = match (&doc.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op),
@@ -27,7 +33,10 @@ pub fn plan(request: &Request) -> (bool, Option<Shape>) {
 /// says where to start). Subscribers with equal shapes share renderings, so the shape is the
 /// text itself, compared whole — not a hash of it, which another reader of the workspace could
 /// search for a collision and so have its own rendering sent to others.
-fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<Shape> {
+///
+/// The cursor's variable is left out only when the document uses it nowhere else (otherwise it
+/// could change what is rendered, and it stays in the shape).
+fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<FanOut> {
     let [item] = op.selection_set.node.items.as_slice() else { return None };
     let Selection::Field(field) = &item.node else { return None };
     if !matches!(field.node.name.node.as_str(), "commands" | "rawHistory") {
@@ -39,14 +48,27 @@ fn commands_shape(op: &OperationDefinition, request: &Request) -> Option<Shape> 
         .arguments
         .iter()
         .find(|(name, _)| name.node == "cursor")
-        .and_then(|(_, v)| v.node.to_string().strip_prefix('$').map(async_graphql::Name::new));
+        .and_then(|(_, v)| v.node.to_string().strip_prefix('$').map(async_graphql::Name::new))
+        .filter(|name| uses(&request.query, name) == 2);
     let mut variables = request.variables.clone();
-    if let Some(name) = cursor_var {
-        variables.remove(&name);
+    if let Some(name) = &cursor_var {
+        variables.remove(name);
     }
     // Unambiguous: the operation name and the variables are JSON strings and objects.
     let key = serde_json::json!([request.operation_name, variables, request.query]).to_string();
-    Some(Shape::from(key))
+    Some(FanOut { shape: Shape::from(key), cursor_variable: cursor_var })
+}
+
+/// How often `$name` appears in a document as a whole word (its definition and each use; a
+/// string that happens to hold it only makes the count higher, which is the safe side).
+fn uses(query: &str, name: &str) -> usize {
+    let word = format!("${name}");
+    query
+        .match_indices(&word)
+        .filter(|(at, _)| {
+            !query[at + word.len()..].chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .count()
 }
 
 #[cfg(test)]
@@ -56,7 +78,7 @@ mod tests {
 
     fn shape(query: &str, variables: Value) -> Option<Shape> {
         let request = Request::new(query).variables(async_graphql::Variables::from_json(variables));
-        plan(&request).1
+        plan(&request).1.map(|f| f.shape)
     }
 
     #[test]
@@ -70,5 +92,15 @@ mod tests {
         let other = q.replace("{ cursor }", "{ cursor __typename }");
         assert_ne!(Some(a), shape(&other, serde_json::json!({"ws": "w1", "c": "5"})));
         assert_eq!(shape("subscription { securityEvents(organizationId: \"o\") { cursor } }", Value::Null), None);
+    }
+
+    #[test]
+    fn a_cursor_variable_used_anywhere_else_stays_in_the_shape() {
+        let q = "subscription($ws: String!, $c: ID) { commands(workspaceId: $ws, cursor: $c) { cursor x: cursor @skip(if: $c) } }";
+        let a = shape(q, serde_json::json!({"ws": "w1", "c": "5"})).expect("shape");
+        assert_ne!(Some(a), shape(q, serde_json::json!({"ws": "w1", "c": "9"})));
+        let q = "subscription($ws: String!, $c: ID, $cc: ID) { commands(workspaceId: $ws, cursor: $c) { cursor } }";
+        let a = shape(q, serde_json::json!({"ws": "w1", "c": "5"})).expect("shape");
+        assert_eq!(Some(a), shape(q, serde_json::json!({"ws": "w1", "c": "9"})), "$cc is another variable");
     }
 }

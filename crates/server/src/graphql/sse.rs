@@ -3,33 +3,60 @@
 //! per request; each result is an `event: next`, the end an `event: complete`. The stream
 //! ends when the token expires or is revoked.
 
-use super::http::finish;
+use super::operation::{self, render};
 use super::subscription::fixed_principal;
 use crate::app::AppState;
+use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::futures_util::stream::{self, StreamExt};
-use async_graphql::Request;
+use async_graphql::{Request, Response as GqlResponse};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 use tessera_core::auth::Principal;
 use tessera_core::ids::TokenId;
 use tessera_core::model::now_millis;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+/// Results waiting to be written to a response. The operation is driven by the response body
+/// itself (no task of its own), so when the client reads slowly the operation simply waits:
+/// its feed catches up from the log once the client does.
+const QUEUE: usize = 16;
 
 pub fn respond(state: AppState, token: String, principal: Principal, request: Request) -> Response {
     let expires_at = principal.expires_at;
     let token_id = principal.token_id.clone();
-    let request = request.data(fixed_principal(principal.clone())).data(principal);
-    let results = state.schema.execute_stream(request).map(|res| {
-        Ok::<_, Infallible>(
-            Event::default().event("next").data(serde_json::to_string(&finish(res)).unwrap_or_default()),
-        )
-    });
+    let (tx, rx) = mpsc::channel(QUEUE);
+    // The operation runs inside the body stream and drops its outlet when it ends, which ends
+    // the queue's stream once what it queued has been written.
+    let op_state = state.clone();
+    let run = async move {
+        operation::run(&op_state, Box::new(request), fixed_principal(principal), Arc::new(Outlet(tx))).await
+    };
+    let running = stream::once(run).filter_map(|_| std::future::ready(None));
+    let queued = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) });
+    let results = stream::select(queued, running)
+        .map(|response: Arc<str>| Ok::<_, Infallible>(Event::default().event("next").data(&*response)));
     let complete = stream::once(async { Ok(Event::default().event("complete").data("")) });
     let lost = token_lost(state, token, token_id, expires_at);
     let events = results.chain(complete).take_until(lost);
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+}
+
+/// An SSE response's operation: every result, a refusal too, is a `next` event.
+struct Outlet(mpsc::Sender<Arc<str>>);
+
+impl operation::Outlet for Outlet {
+    fn next(&self, response: Arc<str>) -> BoxFuture<'static, bool> {
+        let tx = self.0.clone();
+        Box::pin(async move { tx.send(response).await.is_ok() })
+    }
+
+    fn refuse(&self, response: GqlResponse, _subscription: bool) -> BoxFuture<'static, bool> {
+        self.next(render(response))
+    }
 }
 
 /// Resolves when the token expires or stops being valid after a revocation that names it.

@@ -7,9 +7,9 @@
 
 use super::commands::{HistoryCommand, RawCommand};
 use super::elements::ElementType;
+use super::operation::Outlet;
 use super::{core, principal, workspace_id, Gql};
 use crate::bus::{Hub, Hubs};
-use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::futures_util::stream::{self, Stream, StreamExt};
 use async_graphql::{Context, Subscription, ID};
 use std::collections::VecDeque;
@@ -56,78 +56,105 @@ pub struct OneEvent(pub Arc<Event>);
 /// Marks a request that renders the error that ended a captured feed (see [`Capture`]).
 pub struct OneError(pub async_graphql::Error);
 
-/// Set by the WebSocket transport beside a [`Direct`]: the `commands` resolver authorizes and
-/// opens its feed as usual, then hands it over here and returns an empty stream, so the
-/// transport runs the feed itself without keeping async-graphql's per-subscription stream
-/// (about 20 KiB and several layers of polling per subscriber).
+/// Set by the transport beside a [`Direct`] (see `operation::run`): the `commands` resolver
+/// authorizes and opens its feed as usual, then hands it over here and returns an empty
+/// stream, so the transport runs the feed itself without keeping async-graphql's
+/// per-subscription stream (about 20 KiB and several layers of polling per subscriber).
 #[derive(Default)]
-pub struct Capture(std::sync::Mutex<Option<Feed>>);
+pub struct Capture(std::sync::Mutex<Option<(Feed, FeedArgs)>>);
 
 impl Capture {
-    pub fn take(&self) -> Option<CapturedFeed> {
-        self.0.lock().ok()?.take().map(CapturedFeed)
+    /// The feed, and the arguments it was opened with.
+    pub fn take(&self) -> Option<(Feed, FeedArgs)> {
+        self.0.lock().ok()?.take()
     }
 }
 
-/// An authorized `commands` feed on the fast path.
-pub struct CapturedFeed(Feed);
+/// What a `commands` or `rawHistory` field asked for, as its resolver read it.
+#[derive(Clone)]
+pub struct FeedArgs {
+    pub ws: WorkspaceId,
+    pub cursor: Option<String>,
+    filter: Filter,
+}
 
-impl CapturedFeed {
-    /// Deliver until the client goes or the feed ends; the error that ended it, if one did.
-    pub async fn run(mut self) -> Option<async_graphql::Error> {
-        loop {
-            match self.0.step().await {
-                Ok(None) => return None,
-                // With a `Direct`, commands are delivered inside `step`; nothing else is yielded.
-                Ok(Some(_)) => continue,
-                Err(e) => return Some(super::gql_error(e)),
-            }
-        }
+impl FeedArgs {
+    /// The same subscription from another cursor.
+    pub fn from_cursor(&self, cursor: Option<String>) -> FeedArgs {
+        FeedArgs { cursor, ..self.clone() }
     }
 }
 
-/// The fan-out fast path of a WebSocket subscription: instead of resolving every event's
-/// selection for every subscriber, the feed renders each event once per query shape (shared
-/// through the workspace hub) and hands the bytes to `deliver`. Authorization and filtering
-/// stay per subscriber.
-pub struct Direct {
+/// What renders a shape's results: the request of its first subscriber (the cursor, the only
+/// difference between subscribers of a shape, does not change what is rendered). Shared by
+/// every subscriber of the shape on this node.
+pub struct Template {
     /// The query shape: the document, operation and variables other than the cursor.
-    pub shape: Shape,
-    pub schema: super::ApiSchema,
-    pub query: String,
-    pub operation_name: Option<String>,
-    pub variables: async_graphql::Variables,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// Sends one rendered result; false when the client is gone or too slow.
-    pub deliver: Box<dyn Fn(Arc<str>) -> BoxFuture<'static, bool> + Send + Sync>,
+    shape: Shape,
+    schema: super::ApiSchema,
+    query: String,
+    operation_name: Option<String>,
+    variables: async_graphql::Variables,
+}
+
+impl Template {
+    pub fn new(shape: Shape, schema: super::ApiSchema, request: &async_graphql::Request) -> Arc<Self> {
+        Arc::new(Template {
+            shape,
+            schema,
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: request.variables.clone(),
+        })
+    }
+}
+
+/// The fan-out path of a subscription: instead of resolving every event's selection for every
+/// subscriber, the feed renders each event once per query shape (shared through the workspace
+/// hub) and hands the bytes to the transport. Authorization and filtering stay per subscriber.
+pub struct Direct {
+    template: Arc<Template>,
+    metrics: Arc<crate::metrics::Metrics>,
+    outlet: Arc<dyn Outlet>,
 }
 
 impl Direct {
-    /// The `payload` of a `next` message for this event, rendered by the real schema as
-    /// `principal` (a subscriber allowed to read the workspace: what the event's objects read
-    /// beyond it, such as an element's surface, is of the same workspace, so any such
-    /// subscriber renders the same bytes).
+    pub fn new(template: Arc<Template>, metrics: Arc<crate::metrics::Metrics>, outlet: Arc<dyn Outlet>) -> Self {
+        Direct { template, metrics, outlet }
+    }
+
+    /// Send one rendered result; false when the client is gone or too slow.
+    pub async fn deliver(&self, response: Arc<str>) -> bool {
+        self.metrics.deliveries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.outlet.next(response).await
+    }
+
+    /// The result for this event, rendered by the real schema as `principal` (a subscriber
+    /// allowed to read the workspace: what the event's objects read beyond it, such as an
+    /// element's surface, is of the same workspace, so any such subscriber renders the same
+    /// bytes).
     async fn render(&self, event: Arc<Event>, principal: Arc<Principal>) -> Arc<str> {
         self.render_with(OneEvent(event), Some((*principal).clone())).await
     }
 
-    /// The `payload` of the `next` message for the error that ended a captured feed.
+    /// The result for the error that ended a captured feed.
     pub async fn render_error(&self, e: async_graphql::Error) -> Arc<str> {
         self.render_with(OneError(e), None).await
     }
 
     async fn render_with(&self, data: impl std::any::Any + Send + Sync, principal: Option<Principal>) -> Arc<str> {
-        let mut request = async_graphql::Request::new(self.query.clone()).variables(self.variables.clone()).data(data);
+        let t = &self.template;
+        let mut request = async_graphql::Request::new(t.query.clone()).variables(t.variables.clone()).data(data);
         if let Some(p) = principal {
             request = request.data(p);
         }
-        if let Some(op) = &self.operation_name {
+        if let Some(op) = &t.operation_name {
             request = request.operation_name(op.clone());
         }
-        let mut stream = self.schema.execute_stream(request);
+        let mut stream = t.schema.execute_stream(request);
         let response = stream.next().await.unwrap_or_default();
         self.metrics.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        serde_json::to_string(&super::http::finish(response)).unwrap_or_else(|_| "{}".into()).into()
+        super::operation::render(response)
     }
 }
 
@@ -182,7 +209,7 @@ impl Subscription {
     }
 }
 
-/// A workspace's events that pass `filter`, from `cursor`: on the fast path (see [`Capture`])
+/// A workspace's events that pass `filter`, from `cursor`: on the fan-out path (see [`Capture`])
 /// the feed is handed to the transport, and when rendering (see [`Direct`]) the one given event.
 async fn events(
     ctx: &Context<'_>,
@@ -190,70 +217,73 @@ async fn events(
     cursor: Option<ID>,
     filter: Filter,
 ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Arc<Event>>>> {
-    let feed = match (ctx.data_opt::<OneEvent>(), ctx.data_opt::<OneError>()) {
-        (Some(OneEvent(e)), _) => Feed::single(Source::Single(Some(e.clone()))),
-        (_, Some(OneError(e))) => Feed::single(Source::Failed(Some(e.clone()))),
-        _ => {
-            let feed = open_feed(ctx, workspace_id, cursor, filter).await?;
-            match ctx.data_opt::<Arc<Capture>>().and_then(|c| c.0.lock().ok()) {
-                Some(mut slot) => {
-                    *slot = Some(feed);
-                    Feed::single(Source::Single(None))
-                }
-                None => feed,
-            }
-        }
+    if let Some(OneEvent(e)) = ctx.data_opt::<OneEvent>() {
+        return Ok(stream::iter([Ok(e.clone())]).left_stream());
+    }
+    if let Some(OneError(e)) = ctx.data_opt::<OneError>() {
+        return Ok(stream::iter([Err(e.clone())]).left_stream());
+    }
+    let args = FeedArgs { ws: self::workspace_id(workspace_id)?, cursor: cursor.map(|c| c.0), filter };
+    let principal = match ctx.data_opt::<SharedPrincipal>() {
+        Some(s) => s.clone(),
+        None => fixed_principal(self::principal(ctx)?.clone()),
     };
-    Ok(stream::unfold(feed, |mut feed: Feed| async move { feed.next().await.map(|item| (item, feed)) }))
+    let hubs = ctx.data_unchecked::<Arc<Hubs>>();
+    let direct = ctx.data_opt::<Arc<Direct>>().cloned();
+    let feed = open(core(ctx), hubs, principal, direct, args.clone()).await.gql()?;
+    let feed = match ctx.data_opt::<Arc<Capture>>().and_then(|c| c.0.lock().ok()) {
+        Some(mut slot) => {
+            *slot = Some((feed, args));
+            None
+        }
+        None => Some(feed),
+    };
+    let items = stream::unfold(feed, |feed| async move {
+        let mut feed = feed?;
+        let item = feed.next().await?;
+        Some((item, Some(feed)))
+    });
+    Ok(items.right_stream())
 }
 
 /// Authorize, join the workspace's broadcast, and check the cursor.
-async fn open_feed(
-    ctx: &Context<'_>,
-    workspace_id: String,
-    cursor: Option<ID>,
-    filter: Filter,
-) -> async_graphql::Result<Feed> {
-    {
-        let ws = self::workspace_id(workspace_id)?;
-        let core = core(ctx).clone();
-        let mut shared = match ctx.data_opt::<SharedPrincipal>() {
-            Some(s) => s.clone(),
-            None => fixed_principal(principal(ctx)?.clone()),
-        };
-        let snapshot = shared.borrow_and_update().clone();
-        core.authorize_elements_read(&snapshot, &ws).await.gql()?;
-        let hubs = ctx.data_unchecked::<Arc<Hubs>>().clone();
-        // Join before reading anything, so nothing committed from now on can be missed.
-        let (hub, rx) = hubs.join(&ws).await;
-        let last = core.log_head(&ws).await.gql()?.unwrap_or(0);
-        hub.saw(last);
-        let start = match cursor {
-            None => last,
-            Some(c) => match c.parse::<i64>() {
-                Ok(n) if (0..=last).contains(&n) => n,
-                _ => {
-                    return Err(Error::bad_input(format!(
-                        "cursor {:?} is not valid for this workspace (0..={last})",
-                        c.0
-                    )))
-                    .gql()
-                }
-            },
-        };
-        let direct = ctx.data_opt::<Arc<Direct>>().cloned();
-        let feed = Feed {
-            source: Source::Log { core, ws, hub, rx, direct, principal: shared },
-            cursor: start,
-            pending: VecDeque::new(),
-            replaying: true,
-            filter,
-            done: false,
-        };
-        Ok(feed)
-    }
+pub async fn open(
+    core: &Core,
+    hubs: &Arc<Hubs>,
+    mut principal: SharedPrincipal,
+    direct: Option<Arc<Direct>>,
+    args: FeedArgs,
+) -> Result<Feed, Error> {
+    let FeedArgs { ws, cursor, filter } = args;
+    let snapshot = principal.borrow_and_update().clone();
+    core.authorize_elements_read(&snapshot, &ws).await?;
+    // Join before reading anything, so nothing committed from now on can be missed.
+    let (hub, rx) = hubs.join(&ws).await;
+    let last = core.log_head(&ws).await?.unwrap_or(0);
+    hub.saw(last);
+    let start = match cursor {
+        None => last,
+        Some(c) => match c.parse::<i64>() {
+            Ok(n) if (0..=last).contains(&n) => n,
+            _ => return Err(Error::bad_input(format!("cursor {c:?} is not valid for this workspace (0..={last})"))),
+        },
+    };
+    Ok(Feed {
+        core: core.clone(),
+        ws,
+        principal,
+        hub,
+        rx,
+        direct,
+        cursor: start,
+        pending: VecDeque::new(),
+        replaying: true,
+        filter,
+        done: false,
+    })
 }
 
+#[derive(Clone)]
 struct Filter {
     /// Every event, as `rawHistory` delivers them; otherwise only the element and comment
     /// commands, narrowed by `element` and `types`.
@@ -287,24 +317,16 @@ impl Filter {
     }
 }
 
-/// Where a feed's events come from: the workspace's log and broadcast, or (when rendering)
-/// one given event.
-enum Source {
-    Log {
-        core: Core,
-        ws: WorkspaceId,
-        principal: SharedPrincipal,
-        hub: Arc<Hub>,
-        rx: broadcast::Receiver<Arc<Event>>,
-        direct: Option<Arc<Direct>>,
-    },
-    Single(Option<Arc<Event>>),
-    /// Rendering the error that ended a captured feed.
-    Failed(Option<async_graphql::Error>),
-}
-
-struct Feed {
-    source: Source,
+/// One subscriber's view of a workspace's log: from its cursor, then live, authorized for as
+/// long as it runs. Driven either as a stream of events (async-graphql's way) or, on the
+/// fan-out path, by [`Feed::run`], which delivers through its [`Direct`].
+pub struct Feed {
+    core: Core,
+    ws: WorkspaceId,
+    principal: SharedPrincipal,
+    hub: Arc<Hub>,
+    rx: broadcast::Receiver<Arc<Event>>,
+    direct: Option<Arc<Direct>>,
     /// The last cursor handled (sent or skipped).
     cursor: i64,
     pending: VecDeque<Arc<Event>>,
@@ -314,22 +336,22 @@ struct Feed {
 }
 
 impl Feed {
-    /// A feed of at most one given item, for rendering it.
-    fn single(source: Source) -> Self {
-        Feed {
-            source,
-            cursor: 0,
-            pending: VecDeque::new(),
-            replaying: false,
-            filter: Filter { raw: true, element: None, types: None },
-            done: false,
+    /// On the fan-out path: deliver until the client goes or the feed ends; the error that
+    /// ended it, if one did.
+    pub async fn run(mut self) -> Option<async_graphql::Error> {
+        loop {
+            match self.step().await {
+                Ok(None) => return None,
+                // With a `Direct`, commands are delivered inside `step`; nothing else is yielded.
+                Ok(Some(_)) => continue,
+                Err(e) => return Some(super::gql_error(e)),
+            }
         }
     }
 
     /// Read the log after `cursor` (up to `limit` events) into `pending`; false if nothing.
     async fn read_log(&mut self, limit: u32) -> Result<bool, Error> {
-        let Source::Log { core, ws, .. } = &self.source else { return Ok(false) };
-        let batch = core.log_after(ws, self.cursor, limit).await?;
+        let batch = self.core.log_after(&self.ws, self.cursor, limit).await?;
         let any = !batch.is_empty();
         self.pending.extend(batch.into_iter().map(Arc::new));
         Ok(any)
@@ -338,9 +360,8 @@ impl Feed {
     /// Whether the principal may still read the workspace (checked again when membership
     /// changes, and when the client re-authenticates with another token).
     async fn still_allowed(&self) -> Result<bool, Error> {
-        let Source::Log { core, ws, principal, .. } = &self.source else { return Ok(true) };
-        let p = principal.borrow().clone();
-        match core.authorize_elements_read(&p, ws).await {
+        let p = self.principal.borrow().clone();
+        match self.core.authorize_elements_read(&p, &self.ws).await {
             Ok(_) => Ok(true),
             Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(false),
             Err(e) => Err(e),
@@ -348,11 +369,6 @@ impl Feed {
     }
 
     async fn next(&mut self) -> Option<async_graphql::Result<Arc<Event>>> {
-        match &mut self.source {
-            Source::Single(one) => return one.take().map(Ok),
-            Source::Failed(e) => return e.take().map(Err),
-            Source::Log { .. } => {}
-        }
         match self.step().await {
             Ok(Some(cmd)) => Some(Ok(cmd)),
             Ok(None) => None,
@@ -363,18 +379,14 @@ impl Feed {
         }
     }
 
-    /// The next command to yield. On the fast path commands are delivered here, rendered once
-    /// per query shape, and only errors (or the end) are yielded.
+    /// The next command to yield. On the fan-out path commands are delivered here, rendered
+    /// once per query shape, and only errors (or the end) are yielded.
     async fn step(&mut self) -> Result<Option<Arc<Event>>, Error> {
         loop {
             if self.done {
                 return Ok(None);
             }
-            let reauthenticated = match &mut self.source {
-                Source::Log { principal, .. } => was_replaced(principal),
-                _ => false,
-            };
-            if reauthenticated && !Box::pin(self.still_allowed()).await? {
+            if was_replaced(&mut self.principal) && !Box::pin(self.still_allowed()).await? {
                 self.done = true;
                 return Err(Error::Forbidden("read this workspace with the new token"));
             }
@@ -397,12 +409,11 @@ impl Feed {
                 self.cursor = e.cursor;
                 // Who may read the workspace changes with its membership, its visibility and its
                 // deletion: ask again.
-                let membership_changed = match (&self.source, &e.payload) {
-                    (
-                        Source::Log { principal, .. },
-                        EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id },
-                    ) => principal.borrow().user.id == *user_id,
-                    (_, EventPayload::WorkspaceUpdated { .. } | EventPayload::WorkspaceDeleted { .. }) => true,
+                let membership_changed = match &e.payload {
+                    EventPayload::CollaboratorAdded { user_id, .. } | EventPayload::CollaboratorRemoved { user_id } => {
+                        self.principal.borrow().user.id == *user_id
+                    }
+                    EventPayload::WorkspaceUpdated { .. } | EventPayload::WorkspaceDeleted { .. } => true,
                     _ => false,
                 };
                 if membership_changed && !Box::pin(self.still_allowed()).await? {
@@ -412,18 +423,14 @@ impl Feed {
                 if !self.filter.matches(&e.payload) {
                     continue;
                 }
-                match &self.source {
-                    Source::Log { hub, direct: Some(direct), principal, .. } => {
-                        let as_who = principal.borrow().clone();
-                        let render = Box::pin(direct.render(e.clone(), as_who));
-                        let payload = Box::pin(hub.rendered(&direct.shape, e.cursor, render)).await;
-                        if !(direct.deliver)(payload).await {
-                            self.done = true;
-                        }
-                        continue;
-                    }
-                    _ => return Ok(Some(e)),
+                let Some(direct) = &self.direct else { return Ok(Some(e)) };
+                let as_who = self.principal.borrow().clone();
+                let render = Box::pin(direct.render(e.clone(), as_who));
+                let payload = Box::pin(self.hub.rendered(&direct.template.shape, e.cursor, render)).await;
+                if !direct.deliver(payload).await {
+                    self.done = true;
                 }
+                continue;
             }
             if self.replaying {
                 if Box::pin(self.read_log(PAGE)).await? {
@@ -431,9 +438,8 @@ impl Feed {
                 }
                 self.replaying = false;
             }
-            let Source::Log { rx, principal, .. } = &mut self.source else { return Ok(None) };
             let reauthenticated = tokio::select! {
-                received = rx.recv() => match received {
+                received = self.rx.recv() => match received {
                     Ok(e) => {
                         self.pending.push_back(e);
                         false
@@ -444,7 +450,7 @@ impl Feed {
                     }
                     Err(broadcast::error::RecvError::Closed) => return Ok(None),
                 },
-                _ = replaced(principal) => true,
+                _ = replaced(&mut self.principal) => true,
             };
             if reauthenticated && !Box::pin(self.still_allowed()).await? {
                 self.done = true;

@@ -8,12 +8,11 @@
 //! `{"type":"ping","payload":{"Authorization":"Bearer …"}}` (legacy: a second
 //! `connection_init`) without dropping its subscriptions.
 
-use super::http::{bearer_token, finish, is_request_error};
-pub use super::plan::plan;
+use super::http::{bearer_token, finish};
 use super::subscription::SharedPrincipal;
-use super::subscription::{Capture, Direct, Shape};
 use super::ws_message::{decode, ClientMessage, Proto};
 use crate::app::AppState;
+use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::futures_util::{SinkExt, StreamExt};
 use async_graphql::{Request, Response as GqlResponse};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -56,6 +55,9 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How often re-checking a token is tried again while it fails (the database is down), for up to
 /// the configured grace (`ws_recheck_grace`).
 const RECHECK_RETRY: Duration = Duration::from_secs(1);
+/// How long a closing connection waits for its client to take what is queued and the close (a
+/// slow consumer may have megabytes in flight; one that takes nothing is then dropped).
+const CLOSING: Duration = Duration::from_secs(30);
 /// Protocol replies queued for a connection before it counts as a slow consumer.
 const CONTROL_QUEUE: usize = 64;
 
@@ -86,11 +88,11 @@ struct Connection {
     state: AppState,
     proto: Proto,
     header_token: Option<String>,
-    /// Protocol replies (ack, pong, keep-alive): few, never waited for.
-    control: mpsc::Sender<String>,
+    /// Protocol replies (ack, pong, keep-alive; few, never waited for) and at last the close.
+    control: mpsc::Sender<Control>,
     /// Operation results: bounded; an operation waits when it is full, up to the stall limit.
     data: mpsc::Sender<String>,
-    receivers: Option<(mpsc::Receiver<String>, mpsc::Receiver<String>)>,
+    receivers: Option<(mpsc::Receiver<Control>, mpsc::Receiver<String>)>,
     subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
     slow: Arc<Notify>,
     /// The token and the principal every operation of this connection sees.
@@ -100,6 +102,13 @@ struct Connection {
     /// has, and when to try again.
     check_failing_since: Option<Instant>,
     recheck_at: Option<Instant>,
+}
+
+/// What the connection itself sends.
+enum Control {
+    Text(String),
+    /// The last frame: the close, after what is queued.
+    Close(u16, &'static str),
 }
 
 /// What re-checking a connection's token found.
@@ -136,25 +145,26 @@ impl Connection {
     async fn run(mut self, socket: WebSocket) {
         let (mut sink, mut stream) = socket.split();
         let Some((mut control_rx, mut data_rx)) = self.receivers.take() else { return };
-        let (close_tx, mut close_rx) = mpsc::channel::<(u16, &'static str)>(1);
-        let writer = tokio::spawn(async move {
+        let mut writer = tokio::spawn(async move {
             loop {
                 tokio::select! {
                     biased;
-                    Some((code, reason)) = close_rx.recv() => {
-                        // Deliver what is already queued (an error message before its close), briefly.
-                        let drain = async {
-                            while let Ok(t) = control_rx.try_recv().or_else(|_| data_rx.try_recv()) {
-                                if sink.send(Message::Text(t.into())).await.is_err() {
-                                    return;
+                    Some(control) = control_rx.recv() => match control {
+                        Control::Text(t) => if sink.send(Message::Text(t.into())).await.is_err() { break },
+                        Control::Close(code, reason) => {
+                            // Deliver what is already queued (an error message before its close), briefly.
+                            let drain = async {
+                                while let Ok(t) = data_rx.try_recv() {
+                                    if sink.send(Message::Text(t.into())).await.is_err() {
+                                        return;
+                                    }
                                 }
-                            }
-                        };
-                        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
-                        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-                        break;
-                    }
-                    Some(t) = control_rx.recv() => if sink.send(Message::Text(t.into())).await.is_err() { break },
+                            };
+                            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+                            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                            break;
+                        }
+                    },
                     Some(t) = data_rx.recv() => {
                         // Write everything already queued, then flush once.
                         let mut batch = vec![t];
@@ -177,13 +187,16 @@ impl Connection {
         });
         let ending = self.read_loop(&mut stream).await;
         self.stop_all();
-        if let Some(frame) = ending {
-            let _ = close_tx.send(frame).await;
+        if let Some((code, reason)) = ending {
+            // After the replies queued before it.
+            let _ = tokio::time::timeout(CLOSING, self.control.send(Control::Close(code, reason))).await;
         }
-        // With every sender gone the writer finishes what is queued and closes the socket.
-        drop(close_tx);
+        // With every sender gone the writer finishes what is queued and closes the socket; a
+        // client that takes nothing more is dropped.
         drop(self);
-        let _ = writer.await;
+        if tokio::time::timeout(CLOSING, &mut writer).await.is_err() {
+            writer.abort();
+        }
     }
 
     async fn read_loop(
@@ -255,7 +268,7 @@ impl Connection {
 
     /// A protocol reply. A client whose replies pile up unread is a slow consumer.
     fn send(&self, msg: Value) {
-        if self.control.try_send(msg.to_string()).is_err() {
+        if self.control.try_send(Control::Text(msg.to_string())).is_err() {
             self.slow.notify_one();
         }
     }
@@ -419,146 +432,76 @@ impl Connection {
             return None;
         }
         let Some((_, shared)) = &self.auth else { return Some((close::UNAUTHORIZED, "Unauthorized")) };
-        let principal = (**shared.borrow()).clone();
-        let op = Operation {
+        let kind = if self.proto == Proto::Transport { "next" } else { "data" };
+        let outlet = Arc::new(Outlet {
+            prefix: format!("{{\"type\":\"{kind}\",\"id\":{},\"payload\":", Value::String(id.clone())),
             id: id.clone(),
             proto: self.proto,
             data: self.data.clone(),
             stall: self.state.config.ws_stall_timeout,
             slow: self.slow.clone(),
-            subs: self.subs.clone(),
-            schema: self.state.schema.clone(),
-            metrics: self.state.metrics.clone(),
-        };
-        let request = request.data(principal).data::<SharedPrincipal>(shared.subscribe());
-        let task = tokio::spawn(op.run(Box::new(request)));
+        });
+        let task = tokio::spawn(run_operation(
+            self.state.clone(),
+            self.subs.clone(),
+            Box::new(request),
+            shared.subscribe(),
+            outlet,
+        ));
         subs.insert(id, task.abort_handle());
         None
     }
 }
 
-/// One running operation of a connection.
-struct Operation {
+/// Where one operation of a connection sends its results: the connection's data queue, as
+/// that operation's `next` (legacy: `data`) messages.
+struct Outlet {
+    /// The message's start, up to its payload: `{"type":"next","id":"…","payload":`.
+    prefix: String,
     id: String,
     proto: Proto,
     data: mpsc::Sender<String>,
     stall: Duration,
     slow: Arc<Notify>,
-    subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
-    schema: super::ApiSchema,
-    metrics: Arc<crate::metrics::Metrics>,
 }
 
-impl Operation {
-    async fn send(&self, msg: Value) -> bool {
-        send_waiting(&self.data, self.stall, &self.slow, msg.to_string()).await
+impl super::operation::Outlet for Outlet {
+    fn next(&self, response: Arc<str>) -> BoxFuture<'static, bool> {
+        let msg = format!("{}{response}}}", self.prefix);
+        let (data, stall, slow) = (self.data.clone(), self.stall, self.slow.clone());
+        Box::pin(async move { send_waiting(&data, stall, &slow, msg).await })
     }
 
-    /// The fan-out fast path for a `commands` subscription (see [`Direct`]).
-    fn direct(&self, request: &Request, shape: Shape) -> Arc<Direct> {
-        let kind = if self.proto == Proto::Transport { "next" } else { "data" };
-        let prefix = format!("{{\"type\":\"{kind}\",\"id\":{},\"payload\":", Value::String(self.id.clone()));
-        let (data, stall, slow, metrics) = (self.data.clone(), self.stall, self.slow.clone(), self.metrics.clone());
-        Arc::new(Direct {
-            shape,
-            schema: self.schema.clone(),
-            query: request.query.clone(),
-            operation_name: request.operation_name.clone(),
-            variables: request.variables.clone(),
-            metrics: self.metrics.clone(),
-            deliver: Box::new(move |payload: Arc<str>| {
-                metrics.deliveries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let msg = format!("{prefix}{payload}}}");
-                let (data, slow) = (data.clone(), slow.clone());
-                Box::pin(async move { send_waiting(&data, stall, &slow, msg).await })
-            }),
+    /// An `error` message; but the legacy protocol answers a query or mutation it cannot run
+    /// with its result (errors and no data), then `complete`.
+    fn refuse(&self, response: GqlResponse, subscription: bool) -> BoxFuture<'static, bool> {
+        if self.proto == Proto::Legacy && !subscription {
+            return self.next(super::operation::render(response));
+        }
+        let msg = json!({"type": "error", "id": self.id, "payload": finish(response).errors}).to_string();
+        let (data, stall, slow) = (self.data.clone(), self.stall, self.slow.clone());
+        Box::pin(async move {
+            send_waiting(&data, stall, &slow, msg).await;
+            false
         })
     }
+}
 
-    fn result(&self, res: GqlResponse) -> Value {
-        let kind = if self.proto == Proto::Transport { "next" } else { "data" };
-        json!({"type": kind, "id": self.id, "payload": finish(res)})
+/// Run one operation of a connection to its end, then forget it; `complete` if it completed.
+async fn run_operation(
+    state: AppState,
+    subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
+    request: Box<Request>,
+    principal: SharedPrincipal,
+    outlet: Arc<Outlet>,
+) {
+    let completed = super::operation::run(&state, request, principal, outlet.clone()).await;
+    if let Ok(mut subs) = subs.lock() {
+        subs.remove(&outlet.id);
     }
-
-    fn failure(&self, res: GqlResponse) -> Value {
-        json!({"type": "error", "id": self.id, "payload": finish(res).errors})
-    }
-
-    /// A `commands` subscription on the fast path: async-graphql validates the request and the
-    /// resolver authorizes and opens the feed, which is then captured and run here.
-    async fn run_direct(&self, request: Request, shape: Shape) -> bool {
-        let direct = self.direct(&request, shape);
-        let capture = Arc::new(Capture::default());
-        let mut stream = self.schema.execute_stream(request.data(direct.clone()).data(capture.clone()));
-        // Anything the stream yields was refused before the feed opened (an invalid request,
-        // no right to read, a bad cursor).
-        let mut first = true;
-        while let Some(res) = stream.next().await {
-            if first && is_request_error(&res) {
-                self.send(self.failure(res)).await;
-                return false;
-            }
-            first = false;
-            if !self.send(self.result(res)).await {
-                return false;
-            }
-        }
-        drop(stream);
-        let Some(feed) = capture.take() else { return true };
-        match feed.run().await {
-            None => true,
-            // Rendered by the schema, exactly as an error item of the stream would be.
-            Some(e) => (direct.deliver)(Box::pin(direct.render_error(e)).await).await,
-        }
-    }
-
-    /// A subscription off the fast path: each result as async-graphql's stream yields it.
-    async fn run_stream(&self, request: Request) -> bool {
-        let mut stream = self.schema.execute_stream(request);
-        let mut first = true;
-        while let Some(res) = stream.next().await {
-            let rejected = first && is_request_error(&res);
-            first = false;
-            if rejected {
-                self.send(self.failure(res)).await;
-                return false;
-            }
-            if !self.send(self.result(res)).await {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// A query or mutation: its one result.
-    async fn run_once(&self, request: Request) -> bool {
-        let res = self.schema.execute(request).await;
-        let rejected = is_request_error(&res) && self.proto == Proto::Transport;
-        if rejected {
-            self.send(self.failure(res)).await;
-            false
-        } else {
-            self.send(self.result(res)).await
-        }
-    }
-
-    /// Run the operation to its end. Each way is boxed: a future is as large as its largest
-    /// state, and this one lives as long as the subscription, so it holds only the way taken
-    /// (an idle subscription on the fast path keeps its feed's small waiting state, not the
-    /// kilobytes of a query's execution).
-    async fn run(self, request: Box<Request>) {
-        let (is_subscription, shape) = plan(&request);
-        let completed = match shape {
-            Some(shape) => Box::pin(self.run_direct(*request, shape)).await,
-            None if is_subscription => Box::pin(self.run_stream(*request)).await,
-            None => Box::pin(self.run_once(*request)).await,
-        };
-        if let Ok(mut subs) = self.subs.lock() {
-            subs.remove(&self.id);
-        }
-        if completed {
-            self.send(json!({"type": "complete", "id": self.id})).await;
-        }
+    if completed {
+        let msg = json!({"type": "complete", "id": outlet.id}).to_string();
+        send_waiting(&outlet.data, outlet.stall, &outlet.slow, msg).await;
     }
 }
 

@@ -524,19 +524,86 @@ async fn server_sent_events_deliver_commands() {
     assert_eq!(res.status(), 401);
 }
 
+/// A subscription over Server-Sent Events: its response, read event by event.
+struct Sse {
+    res: reqwest::Response,
+    buf: String,
+}
+
+impl Sse {
+    async fn open(app: &TestApp, token: &str, body: Value) -> Sse {
+        let res = app
+            .client
+            .post(format!("{}/v3/graphql", app.base))
+            .bearer_auth(token)
+            .header("accept", "text/event-stream")
+            .json(&body)
+            .send()
+            .await
+            .expect("sse");
+        assert_eq!(res.status(), 200);
+        Sse { res, buf: String::new() }
+    }
+
+    /// The next event's name and data (keep-alive comments skipped); None at the end.
+    async fn next(&mut self) -> Option<(String, String)> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .filter_map(|l| l.strip_prefix(name))
+                        .map(|v| v.trim_start())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                let (event, data) = (field("event:"), field("data:"));
+                if event.is_empty() && data.is_empty() {
+                    continue;
+                }
+                return Some((event, data));
+            }
+            match tokio::time::timeout(Duration::from_secs(10), self.res.chunk()).await.expect("an event in time") {
+                Ok(Some(chunk)) => self.buf.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => return None,
+            }
+        }
+    }
+
+    async fn next_result(&mut self) -> Value {
+        let (event, data) = self.next().await.expect("an event");
+        assert_eq!(event, "next", "{data}");
+        serde_json::from_str(&data).expect("json")
+    }
+}
+
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).expect("metric")
+}
+
 /// Each event is rendered once per query shape, however many subscribers share that shape,
-/// and subscribers starting from different cursors still share it.
+/// whichever transport carries them, and subscribers starting from different cursors still
+/// share it.
 #[tokio::test]
 async fn events_are_rendered_once_per_query_shape_not_per_subscriber() {
     let f = fx().await;
-    let metric = |text: &str, name: &str| -> u64 {
-        text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).expect("metric")
-    };
-    let mut sockets = Vec::new();
-    for i in 0..5 {
+    // The first subscriber's shape is validated, and known once it delivers an event.
+    let mut first = Ws::ready(&f.app, T, &f.reader).await;
+    first.send(subscribe("s", &f.ws, None)).await;
+    let zero = create_text(&f.app, &f.writer, &f.ws, "zero").await;
+    let m = first.next_msg().await;
+    assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], zero.as_str(), "{m}");
+    let at: i64 = m["payload"]["data"]["commands"]["cursor"].as_str().and_then(|c| c.parse().ok()).expect("cursor");
+    let mut sockets = vec![first];
+    for i in 1..5 {
         let mut ws = Ws::ready(&f.app, T, &f.reader).await;
-        ws.send(subscribe("s", &f.ws, if i % 2 == 0 { None } else { Some(1) })).await;
+        ws.send(subscribe("s", &f.ws, if i % 2 == 0 { None } else { Some(at) })).await;
         sockets.push(ws);
+    }
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        streams.push(Sse::open(&f.app, &f.reader, subscribe("s", &f.ws, None)["payload"].clone()).await);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = f.app.client.get(format!("{}/metrics", f.app.base)).send().await.expect("m").text().await.expect("t");
@@ -547,12 +614,97 @@ async fn events_are_rendered_once_per_query_shape_not_per_subscriber() {
             assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], id.as_str(), "{m}");
         }
     }
+    for sse in &mut streams {
+        for id in &ids {
+            let m = sse.next_result().await;
+            assert_eq!(m["data"]["commands"]["element"]["id"], id.as_str(), "{m}");
+        }
+    }
     let after = f.app.client.get(format!("{}/metrics", f.app.base)).send().await.expect("m").text().await.expect("t");
+    assert_eq!(counter(&after, "tessera_subscription_shape_hits_total"), 6, "one validation, six known shapes");
     let renders =
-        metric(&after, "tessera_subscription_renders_total") - metric(&before, "tessera_subscription_renders_total");
-    let deliveries = metric(&after, "tessera_subscription_deliveries_total")
-        - metric(&before, "tessera_subscription_deliveries_total");
-    assert_eq!((renders, deliveries), (2, 10), "2 events × 1 shape rendered, 2 events × 5 subscribers delivered");
+        counter(&after, "tessera_subscription_renders_total") - counter(&before, "tessera_subscription_renders_total");
+    let deliveries = counter(&after, "tessera_subscription_deliveries_total")
+        - counter(&before, "tessera_subscription_deliveries_total");
+    assert_eq!((renders, deliveries), (2, 14), "2 events × 1 shape rendered, 2 events × 7 subscribers delivered");
+}
+
+/// Over SSE as over a WebSocket: replay from a cursor then live, in order; a refused request
+/// is one `next` with its error, then `complete`; losing access ends the stream with the error.
+#[tokio::test]
+async fn server_sent_events_replay_refuse_and_end_like_websockets() {
+    let f = fx().await;
+    let first = create_text(&f.app, &f.writer, &f.ws, "before").await;
+    let mut sse = Sse::open(&f.app, &f.reader, subscribe("s", &f.ws, Some(0))["payload"].clone()).await;
+    let replayed = sse.next_result().await;
+    assert_eq!(replayed["data"]["commands"]["element"]["id"], first.as_str(), "{replayed}");
+    let live = create_text(&f.app, &f.writer, &f.ws, "after").await;
+    let m = sse.next_result().await;
+    assert_eq!(m["data"]["commands"]["element"]["id"], live.as_str(), "{m}");
+    let cursor = |v: &Value| v["data"]["commands"]["cursor"].as_str().and_then(|c| c.parse::<i64>().ok());
+    assert_eq!(cursor(&m), cursor(&replayed).map(|c| c + 1), "{m}");
+
+    let mut bad = Sse::open(&f.app, &f.reader, subscribe("s", &f.ws, Some(99))["payload"].clone()).await;
+    let refused = bad.next_result().await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(bad.next().await.map(|e| e.0).as_deref(), Some("complete"));
+    assert_eq!(bad.next().await, None);
+
+    let q = "mutation($ws:String!,$u:String!){ deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$u) }";
+    let removed = f.app.gql(&f.writer, q, json!({"ws": f.ws.0, "u": f.reader_id.0})).await;
+    assert_eq!(removed["data"]["deleteWorkspaceCollaborator"], true, "{removed}");
+    let ended = sse.next_result().await;
+    assert_eq!(ended["errors"][0]["extensions"]["code"], "FORBIDDEN", "{ended}");
+    assert_eq!(sse.next().await.map(|e| e.0).as_deref(), Some("complete"));
+}
+
+/// A subscription whose shape (document, operation, variables but the cursor) was validated
+/// before opens without async-graphql, delivers the same, and whatever it cannot take (a
+/// cursor out of range or of the wrong type, a reader without access) is refused exactly as
+/// the schema words it when the shape is new.
+#[tokio::test]
+async fn a_known_shape_opens_at_once_and_refuses_exactly_as_a_new_one() {
+    let hits = |text: &str| counter(text, "tessera_subscription_shape_hits_total");
+    let metrics = |app: &TestApp| {
+        let url = format!("{}/metrics", app.base);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.expect("m").text().await.expect("t") }
+    };
+    let f = fx().await;
+    let mut ws = Ws::ready(&f.app, T, &f.reader).await;
+    ws.send(subscribe("a", &f.ws, Some(0))).await;
+    ws.send(subscribe("b", &f.ws, Some(0))).await;
+    let id = create_text(&f.app, &f.writer, &f.ws, "both").await;
+    let mut got = [ws.next_msg().await, ws.next_msg().await].map(|m| {
+        (m["id"].as_str().unwrap_or_default().to_string(), m["payload"]["data"]["commands"]["element"]["id"].clone())
+    });
+    got.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(got, [("a".to_string(), json!(id)), ("b".to_string(), json!(id))]);
+    assert_eq!(hits(&metrics(&f.app).await), 1, "the second subscriber's shape was known");
+
+    // Refusals on a known shape, compared with the same requests where the shape is new.
+    let fresh = fx().await;
+    create_text(&fresh.app, &fresh.writer, &fresh.ws, "one event, as in the first").await;
+    let (_, outsider) = f.app.core.admin_create_bot(&f.org, "outsider").await.expect("bot");
+    let (_, fresh_outsider) = fresh.app.core.admin_create_bot(&fresh.org, "outsider").await.expect("bot");
+    let cases =
+        [("range", json!("999"), false), ("type", json!({"not": "an id"}), false), ("access", json!("0"), true)];
+    for (name, cursor, as_outsider) in cases {
+        let mut answers = Vec::new();
+        for (fx, token) in [(&f, &outsider), (&fresh, &fresh_outsider)] {
+            let token = if as_outsider { token.as_str() } else { fx.reader.as_str() };
+            let mut ws = Ws::ready(&fx.app, T, token).await;
+            let vars = json!({"ws": fx.ws.0, "cursor": cursor});
+            ws.send(json!({"type": "subscribe", "id": name, "payload": {"query": COMMANDS, "variables": vars}})).await;
+            let m = ws.next_msg().await.to_string().replace(&fx.ws.0, "WS");
+            answers.push(serde_json::from_str::<Value>(&m).expect("json"));
+        }
+        let refused = &answers[0];
+        let errors = if refused["type"] == "error" { &refused["payload"] } else { &refused["payload"]["errors"] };
+        assert!(errors[0]["message"].is_string(), "{name}: {refused}");
+        assert_eq!(answers[0], answers[1], "{name}");
+    }
+    assert_eq!(hits(&metrics(&f.app).await), 1, "refusals are not counted as opened");
 }
 
 #[tokio::test]
