@@ -28,6 +28,7 @@ mod rest;
 mod revocation;
 mod roles;
 mod security_log;
+mod sse;
 mod subscriptions;
 mod token_exchange;
 mod wsclient;

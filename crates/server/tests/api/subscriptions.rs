@@ -1,8 +1,9 @@
-//! The `commands` subscription over WebSocket (both protocols) and SSE: every close code,
+//! The `commands` subscription over WebSocket (both protocols; SSE in `sse.rs`): every close code,
 //! replay-then-live under racing writes, expiry, revocation, loss of access, slow consumers,
 //! re-authentication and filters.
 
 use crate::helpers::*;
+use crate::sse::Sse;
 use crate::wsclient::{Got, Ws, COMMANDS};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -484,100 +485,6 @@ async fn reauthentication_keeps_subscriptions_past_the_old_tokens_expiry() {
     assert_eq!(ws.closed_within(3.0).await, 4403);
 }
 
-#[tokio::test]
-async fn server_sent_events_deliver_commands() {
-    let f = fx().await;
-    let res = f
-        .app
-        .client
-        .post(format!("{}/v3/graphql", f.app.base))
-        .bearer_auth(&f.reader)
-        .header("accept", "text/event-stream")
-        .json(&json!({"query": COMMANDS, "variables": {"ws": f.ws.0}}))
-        .send()
-        .await
-        .expect("sse");
-    assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().expect("ct").starts_with("text/event-stream"));
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let id = create_text(&f.app, &f.writer, &f.ws, "over sse").await;
-    let mut res = res;
-    let mut text = String::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !text.contains(&id) && Instant::now() < deadline {
-        match tokio::time::timeout(Duration::from_secs(5), res.chunk()).await {
-            Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
-            _ => break,
-        }
-    }
-    assert!(text.contains("event: next") && text.contains(&id), "{text}");
-    // Without a token: 401.
-    let res = f
-        .app
-        .client
-        .post(format!("{}/v3/graphql", f.app.base))
-        .header("accept", "text/event-stream")
-        .json(&json!({"query": COMMANDS}))
-        .send()
-        .await
-        .expect("sse");
-    assert_eq!(res.status(), 401);
-}
-
-/// A subscription over Server-Sent Events: its response, read event by event.
-struct Sse {
-    res: reqwest::Response,
-    buf: String,
-}
-
-impl Sse {
-    async fn open(app: &TestApp, token: &str, body: Value) -> Sse {
-        let res = app
-            .client
-            .post(format!("{}/v3/graphql", app.base))
-            .bearer_auth(token)
-            .header("accept", "text/event-stream")
-            .json(&body)
-            .send()
-            .await
-            .expect("sse");
-        assert_eq!(res.status(), 200);
-        Sse { res, buf: String::new() }
-    }
-
-    /// The next event's name and data (keep-alive comments skipped); None at the end.
-    async fn next(&mut self) -> Option<(String, String)> {
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let field = |name: &str| {
-                    block
-                        .lines()
-                        .filter_map(|l| l.strip_prefix(name))
-                        .map(|v| v.trim_start())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                };
-                let (event, data) = (field("event:"), field("data:"));
-                if event.is_empty() && data.is_empty() {
-                    continue;
-                }
-                return Some((event, data));
-            }
-            match tokio::time::timeout(Duration::from_secs(10), self.res.chunk()).await.expect("an event in time") {
-                Ok(Some(chunk)) => self.buf.push_str(&String::from_utf8_lossy(&chunk)),
-                _ => return None,
-            }
-        }
-    }
-
-    async fn next_result(&mut self) -> Value {
-        let (event, data) = self.next().await.expect("an event");
-        assert_eq!(event, "next", "{data}");
-        serde_json::from_str(&data).expect("json")
-    }
-}
-
 fn counter(text: &str, name: &str) -> u64 {
     text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).and_then(|v| v.parse().ok()).expect("metric")
 }
@@ -595,15 +502,20 @@ async fn events_are_rendered_once_per_query_shape_not_per_subscriber() {
     let m = first.next_msg().await;
     assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], zero.as_str(), "{m}");
     let at: i64 = m["payload"]["data"]["commands"]["cursor"].as_str().and_then(|c| c.parse().ok()).expect("cursor");
+    // Every later subscriber starts from a cursor, so none can miss what follows however late
+    // it opens: half from `zero` (which they receive first, so they are open), half after it.
     let mut sockets = vec![first];
     for i in 1..5 {
         let mut ws = Ws::ready(&f.app, T, &f.reader).await;
-        ws.send(subscribe("s", &f.ws, if i % 2 == 0 { None } else { Some(at) })).await;
+        ws.send(subscribe("s", &f.ws, Some(if i % 2 == 0 { at } else { at - 1 }))).await;
+        if i % 2 == 1 {
+            assert_eq!(ws.next_msg().await["payload"]["data"]["commands"]["element"]["id"], zero.as_str());
+        }
         sockets.push(ws);
     }
     let mut streams = Vec::new();
     for _ in 0..2 {
-        streams.push(Sse::open(&f.app, &f.reader, subscribe("s", &f.ws, None)["payload"].clone()).await);
+        streams.push(Sse::open(&f.app, &f.reader, subscribe("s", &f.ws, Some(at))["payload"].clone()).await);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = f.app.client.get(format!("{}/metrics", f.app.base)).send().await.expect("m").text().await.expect("t");
@@ -627,35 +539,6 @@ async fn events_are_rendered_once_per_query_shape_not_per_subscriber() {
     let deliveries = counter(&after, "tessera_subscription_deliveries_total")
         - counter(&before, "tessera_subscription_deliveries_total");
     assert_eq!((renders, deliveries), (2, 14), "2 events × 1 shape rendered, 2 events × 7 subscribers delivered");
-}
-
-/// Over SSE as over a WebSocket: replay from a cursor then live, in order; a refused request
-/// is one `next` with its error, then `complete`; losing access ends the stream with the error.
-#[tokio::test]
-async fn server_sent_events_replay_refuse_and_end_like_websockets() {
-    let f = fx().await;
-    let first = create_text(&f.app, &f.writer, &f.ws, "before").await;
-    let mut sse = Sse::open(&f.app, &f.reader, subscribe("s", &f.ws, Some(0))["payload"].clone()).await;
-    let replayed = sse.next_result().await;
-    assert_eq!(replayed["data"]["commands"]["element"]["id"], first.as_str(), "{replayed}");
-    let live = create_text(&f.app, &f.writer, &f.ws, "after").await;
-    let m = sse.next_result().await;
-    assert_eq!(m["data"]["commands"]["element"]["id"], live.as_str(), "{m}");
-    let cursor = |v: &Value| v["data"]["commands"]["cursor"].as_str().and_then(|c| c.parse::<i64>().ok());
-    assert_eq!(cursor(&m), cursor(&replayed).map(|c| c + 1), "{m}");
-
-    let mut bad = Sse::open(&f.app, &f.reader, subscribe("s", &f.ws, Some(99))["payload"].clone()).await;
-    let refused = bad.next_result().await;
-    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
-    assert_eq!(bad.next().await.map(|e| e.0).as_deref(), Some("complete"));
-    assert_eq!(bad.next().await, None);
-
-    let q = "mutation($ws:String!,$u:String!){ deleteWorkspaceCollaborator(workspaceId:$ws, collaboratorId:$u) }";
-    let removed = f.app.gql(&f.writer, q, json!({"ws": f.ws.0, "u": f.reader_id.0})).await;
-    assert_eq!(removed["data"]["deleteWorkspaceCollaborator"], true, "{removed}");
-    let ended = sse.next_result().await;
-    assert_eq!(ended["errors"][0]["extensions"]["code"], "FORBIDDEN", "{ended}");
-    assert_eq!(sse.next().await.map(|e| e.0).as_deref(), Some("complete"));
 }
 
 /// A subscription whose shape (document, operation, variables but the cursor) was validated
