@@ -2,7 +2,10 @@
 //! one writer creating Texts at a fixed rate through `/v3/graphql`. Each Text carries its
 //! intended publish time, so latency is measured from when the event was meant to happen.
 //! Prints delivered events/s, latency percentiles, completeness and server memory per
-//! connection.
+//! connection: the marginal cost, from when the first tenth of the subscribers are ready to
+//! when all are (what one more subscriber costs, without the one-time warm-up of a fresh
+//! server — pools, caches, the allocator's first pages — that dominates at small counts), and
+//! the whole growth from a fresh server.
 //!
 //! usage: fanout URL WORKSPACE SUBSCRIBER_TOKEN WRITER_TOKEN [subscribers=2000] [rate=20] [seconds=30] [server_pid]
 //! With `FANOUT_SUBSCRIBE=0` the clients connect and authenticate but do not subscribe (the
@@ -98,6 +101,17 @@ fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     Some(&text[start..end])
 }
 
+/// Wait (up to a minute from `started`) until `want` subscribers are ready.
+async fn wait_ready(ready: &AtomicUsize, want: usize, started: Instant) {
+    while ready.load(Ordering::Relaxed) < want {
+        if started.elapsed() > Duration::from_secs(60) {
+            eprintln!("only {} of {want} subscribers ready after 60 s", ready.load(Ordering::Relaxed));
+            std::process::exit(1);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -130,7 +144,14 @@ async fn main() {
     let stop = Arc::new(tokio::sync::Notify::new());
     let started = Instant::now();
     let mut subs = Vec::with_capacity(n);
+    let first = (n / 10).max(1);
+    let mut rss_warm = None;
     for i in 0..n {
+        if i == first {
+            wait_ready(&ready, first, started).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            rss_warm = rss_kib(pid);
+        }
         subs.push(tokio::spawn(subscriber(
             ws_url.clone(),
             ws.clone(),
@@ -143,13 +164,7 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(pace_ms)).await;
         }
     }
-    while ready.load(Ordering::Relaxed) < n {
-        if started.elapsed() > Duration::from_secs(60) {
-            eprintln!("only {} of {n} subscribers ready after 60 s", ready.load(Ordering::Relaxed));
-            std::process::exit(1);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_ready(&ready, n, started).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = rss_kib(pid);
     println!(
@@ -217,10 +232,11 @@ async fn main() {
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0)
     );
-    if let (Some(before), Some(idle), Some(busy)) = (rss_before, rss_idle, rss_busy) {
+    if let (Some(before), Some(warm), Some(idle), Some(busy)) = (rss_before, rss_warm, rss_idle, rss_busy) {
+        let marginal = idle.saturating_sub(warm) as f64 / (n - first).max(1) as f64;
+        let fresh = idle.saturating_sub(before) as f64 / n as f64;
         println!(
-            "server RSS: {before} KiB before, {idle} KiB with {n} idle subscriptions ({:.1} KiB per connection), {busy} KiB under load",
-            (idle.saturating_sub(before)) as f64 / n as f64
+            "server RSS: {before} KiB fresh, {warm} KiB with {first} subscriptions, {idle} KiB with {n} idle subscriptions ({marginal:.1} KiB per connection; {fresh:.1} KiB from fresh), {busy} KiB under load"
         );
     }
     if complete != n || in_order != n {

@@ -514,7 +514,7 @@ fn write_results(
             );
         }
     }
-    md += &format!("\nCold start on an existing database: {cold_ms:.1} ms (median). Release binary: {:.1} MiB.\n\n## Fan-out\n\n| server | subscribers | events/s offered | delivered | delivered events/s | p50 ms | p99 ms | KiB per idle subscription |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", binary as f64 / 1048576.0);
+    md += &format!("\nCold start on an existing database: {cold_ms:.1} ms (median). Release binary: {:.1} MiB.\n\n## Fan-out\n\nMemory is the server's RSS growth per subscriber from when a tenth of them are connected to when all are, idle (the one-time warm-up of a fresh server is left out; the fanout output also gives the growth from fresh).\n\n| server | subscribers | events/s offered | delivered | delivered events/s | p50 ms | p99 ms | KiB per idle subscription (marginal) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", binary as f64 / 1048576.0);
     for f in fans {
         md += &format!(
             "| {} | {} | {} | {:.1}% | {:.0} | {:.1} | {:.1} | {:.1} |\n",

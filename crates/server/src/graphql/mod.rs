@@ -14,6 +14,7 @@ pub mod icons;
 pub mod limits;
 pub mod mutation;
 pub mod operation;
+mod outbox;
 pub mod paging;
 pub mod plan;
 pub mod query;

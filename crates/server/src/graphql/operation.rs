@@ -14,7 +14,7 @@
 
 use super::http::{finish, is_request_error};
 use super::plan::{plan, FanOut};
-use super::subscription::{self, Capture, Direct, FeedArgs, Shape, SharedPrincipal, Template};
+use super::subscription::{self, Capture, Direct, Feed, FeedArgs, Shape, SharedPrincipal, Template};
 use super::ApiSchema;
 use crate::app::AppState;
 use async_graphql::futures_util::future::BoxFuture;
@@ -47,7 +47,7 @@ pub fn render(response: Response) -> Arc<str> {
 pub async fn run(state: &AppState, request: Box<Request>, principal: SharedPrincipal, outlet: Arc<dyn Outlet>) -> bool {
     let (is_subscription, fan_out) = plan(&request);
     if let Some(f) = fan_out {
-        return Box::pin(self::fan_out(state, *request, f, principal, outlet)).await;
+        return Box::pin(self::fan_out(state, request, f, principal, outlet)).await;
     }
     let snapshot = (**principal.borrow()).clone();
     let request = request.data(snapshot).data(principal);
@@ -98,54 +98,67 @@ impl Shapes {
     }
 }
 
-/// A `commands` or `rawHistory` subscription on the fan-out path.
+/// A `commands` or `rawHistory` subscription on the fan-out path. Opening it is boxed apart:
+/// while the feed runs, which is most of a subscription's life, this holds only the feed.
 async fn fan_out(
     state: &AppState,
-    request: Request,
+    request: Box<Request>,
     f: FanOut,
     principal: SharedPrincipal,
     outlet: Arc<dyn Outlet>,
 ) -> bool {
-    let FanOut { shape, cursor_variable } = f;
-    // The cursor's variable (a literal cursor is part of the shape).
-    let cursor = cursor_variable.and_then(|name| request.variables.get(&name).cloned());
-    // (Boxed, as below: what only runs before the feed opens takes no room while it runs.)
-    let opened = match state.shapes.args(&shape, cursor.as_ref()) {
-        Some((args, template)) => {
-            let direct = Arc::new(Direct::new(template, state.metrics.clone(), outlet.clone()));
-            let open = subscription::open(&state.core, &state.hubs, principal.clone(), Some(direct.clone()), args);
-            Box::pin(open).await.ok().map(|feed| (feed, direct))
-        }
-        None => None,
-    };
-    let (feed, direct) = match opened {
-        Some(opened) => {
-            // Nothing of the request is kept while the feed runs.
-            drop((request, shape, principal, cursor));
-            state.metrics.shape_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            opened
-        }
-        // Validated and opened by async-graphql, which also reports any error exactly as the
-        // schema words it (a refusal on the known-shape path is run again this way).
-        None => {
-            let template = Template::new(shape.clone(), state.schema.clone(), &request);
-            let direct = Arc::new(Direct::new(template.clone(), state.metrics.clone(), outlet.clone()));
-            let snapshot = (**principal.borrow()).clone();
-            let capture = Arc::new(Capture::default());
-            let request = request.data(snapshot).data(principal).data(direct.clone()).data(capture.clone());
-            if !Box::pin(pass_on(&state.schema, request, &*outlet)).await {
-                return false;
-            }
-            let Some((feed, args)) = capture.take() else { return true };
-            state.shapes.learn(shape, Known { args, cursor, template });
-            (feed, direct)
-        }
+    let (mut feed, direct) = match Box::pin(open(state, request, f, principal, outlet)).await {
+        Opened::Feed(feed, direct) => (feed, direct),
+        Opened::Ended(completed) => return completed,
     };
     match feed.run().await {
         None => true,
         // Rendered by the schema, exactly as an error item of the stream would be.
         Some(e) => direct.deliver(Box::pin(direct.render_error(e)).await).await,
     }
+}
+
+// A value only in passing, returned once from the boxed opening: boxing the feed would cost
+// every subscriber an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Opened {
+    Feed(Feed, Arc<Direct>),
+    /// Nothing to run: refused (false), or completed at once (true).
+    Ended(bool),
+}
+
+/// Authorize and open a fan-out subscription's feed.
+async fn open(
+    state: &AppState,
+    request: Box<Request>,
+    f: FanOut,
+    principal: SharedPrincipal,
+    outlet: Arc<dyn Outlet>,
+) -> Opened {
+    let FanOut { shape, cursor_variable } = f;
+    // The cursor's variable (a literal cursor is part of the shape).
+    let cursor = cursor_variable.and_then(|name| request.variables.get(&name).cloned());
+    if let Some((args, template)) = state.shapes.args(&shape, cursor.as_ref()) {
+        let direct = Arc::new(Direct::new(template, state.metrics.clone(), outlet.clone()));
+        let open = subscription::open(&state.core, &state.hubs, principal.clone(), Some(direct.clone()), args);
+        if let Ok(feed) = Box::pin(open).await {
+            state.metrics.shape_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Opened::Feed(feed, direct);
+        }
+    }
+    // Validated and opened by async-graphql, which also reports any error exactly as the
+    // schema words it (a refusal on the known-shape path is run again this way).
+    let template = Template::new(shape.clone(), state.schema.clone(), &request);
+    let direct = Arc::new(Direct::new(template.clone(), state.metrics.clone(), outlet.clone()));
+    let snapshot = (**principal.borrow()).clone();
+    let capture = Arc::new(Capture::default());
+    let request = (*request).data(snapshot).data(principal).data(direct.clone()).data(capture.clone());
+    if !Box::pin(pass_on(&state.schema, request, &*outlet)).await {
+        return Opened::Ended(false);
+    }
+    let Some((feed, args)) = capture.take() else { return Opened::Ended(true) };
+    state.shapes.learn(shape, Known { args, cursor, template });
+    Opened::Feed(feed, direct)
 }
 
 /// A subscription off the fan-out path: each result as async-graphql's stream yields it.

@@ -338,7 +338,7 @@ pub struct Feed {
 impl Feed {
     /// On the fan-out path: deliver until the client goes or the feed ends; the error that
     /// ended it, if one did.
-    pub async fn run(mut self) -> Option<async_graphql::Error> {
+    pub async fn run(&mut self) -> Option<async_graphql::Error> {
         loop {
             match self.step().await {
                 Ok(None) => return None,

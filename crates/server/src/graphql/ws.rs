@@ -9,10 +9,12 @@
 //! `connection_init`) without dropping its subscriptions.
 
 use super::http::{bearer_token, finish};
+use super::outbox::{Next, Outbox};
 use super::subscription::SharedPrincipal;
 use super::ws_message::{decode, ClientMessage, Proto};
 use crate::app::AppState;
 use async_graphql::futures_util::future::BoxFuture;
+use async_graphql::futures_util::stream::SplitSink;
 use async_graphql::futures_util::{SinkExt, StreamExt};
 use async_graphql::{Request, Response as GqlResponse};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -28,7 +30,7 @@ use tessera_core::auth::Principal;
 use tessera_core::ids::TokenId;
 use tessera_core::model::now_millis;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -58,8 +60,6 @@ const RECHECK_RETRY: Duration = Duration::from_secs(1);
 /// How long a closing connection waits for its client to take what is queued and the close (a
 /// slow consumer may have megabytes in flight; one that takes nothing is then dropped).
 const CLOSING: Duration = Duration::from_secs(30);
-/// Protocol replies queued for a connection before it counts as a slow consumer.
-const CONTROL_QUEUE: usize = 64;
 
 pub async fn upgrade_or_playground(
     State(state): State<AppState>,
@@ -88,13 +88,10 @@ struct Connection {
     state: AppState,
     proto: Proto,
     header_token: Option<String>,
-    /// Protocol replies (ack, pong, keep-alive; few, never waited for) and at last the close.
-    control: mpsc::Sender<Control>,
-    /// Operation results: bounded; an operation waits when it is full, up to the stall limit.
-    data: mpsc::Sender<String>,
-    receivers: Option<(mpsc::Receiver<Control>, mpsc::Receiver<String>)>,
+    /// Protocol replies (ack, pong, keep-alive), operation results (bounded: an operation
+    /// waits when it is full, up to the stall limit) and at last the close.
+    outbox: Arc<Outbox>,
     subs: Arc<Mutex<HashMap<String, AbortHandle>>>,
-    slow: Arc<Notify>,
     /// The token and the principal every operation of this connection sees.
     auth: Option<(String, watch::Sender<Arc<Principal>>)>,
     inits: u32,
@@ -102,13 +99,6 @@ struct Connection {
     /// has, and when to try again.
     check_failing_since: Option<Instant>,
     recheck_at: Option<Instant>,
-}
-
-/// What the connection itself sends.
-enum Control {
-    Text(String),
-    /// The last frame: the close, after what is queued.
-    Close(u16, &'static str),
 }
 
 /// What re-checking a connection's token found.
@@ -124,17 +114,12 @@ type Ending = Option<(u16, &'static str)>;
 
 impl Connection {
     fn new(state: AppState, proto: Proto, header_token: Option<String>) -> Self {
-        let (control, control_rx) = mpsc::channel(CONTROL_QUEUE);
-        let (data, data_rx) = mpsc::channel(state.config.ws_queue);
         Connection {
+            outbox: Arc::new(Outbox::new(state.config.ws_queue)),
             state,
             proto,
             header_token,
-            control,
-            data,
-            receivers: Some((control_rx, data_rx)),
             subs: Arc::default(),
-            slow: Arc::new(Notify::new()),
             auth: None,
             inits: 0,
             check_failing_since: None,
@@ -143,56 +128,13 @@ impl Connection {
     }
 
     async fn run(mut self, socket: WebSocket) {
-        let (mut sink, mut stream) = socket.split();
-        let Some((mut control_rx, mut data_rx)) = self.receivers.take() else { return };
-        let mut writer = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    biased;
-                    Some(control) = control_rx.recv() => match control {
-                        Control::Text(t) => if sink.send(Message::Text(t.into())).await.is_err() { break },
-                        Control::Close(code, reason) => {
-                            // Deliver what is already queued (an error message before its close), briefly.
-                            let drain = async {
-                                while let Ok(t) = data_rx.try_recv() {
-                                    if sink.send(Message::Text(t.into())).await.is_err() {
-                                        return;
-                                    }
-                                }
-                            };
-                            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
-                            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-                            break;
-                        }
-                    },
-                    Some(t) = data_rx.recv() => {
-                        // Write everything already queued, then flush once.
-                        let mut batch = vec![t];
-                        while batch.len() < 64 {
-                            match data_rx.try_recv() {
-                                Ok(t) => batch.push(t),
-                                Err(_) => break,
-                            }
-                        }
-                        let mut ok = true;
-                        for t in batch {
-                            ok = ok && sink.feed(Message::Text(t.into())).await.is_ok();
-                        }
-                        if !ok || sink.flush().await.is_err() { break }
-                    }
-                    else => break,
-                }
-            }
-            let _ = sink.close().await;
-        });
+        let (sink, mut stream) = socket.split();
+        let mut writer = tokio::spawn(write(self.outbox.clone(), sink));
         let ending = self.read_loop(&mut stream).await;
         self.stop_all();
-        if let Some((code, reason)) = ending {
-            // After the replies queued before it.
-            let _ = tokio::time::timeout(CLOSING, self.control.send(Control::Close(code, reason))).await;
-        }
-        // With every sender gone the writer finishes what is queued and closes the socket; a
-        // client that takes nothing more is dropped.
+        // The writer sends what is queued, then the close; a client that takes nothing more
+        // is dropped.
+        self.outbox.end(ending);
         drop(self);
         if tokio::time::timeout(CLOSING, &mut writer).await.is_err() {
             writer.abort();
@@ -206,7 +148,7 @@ impl Connection {
         let init_deadline = Instant::now() + self.state.config.ws_init_timeout;
         let mut revocations = self.state.hubs.revocations();
         let mut keep_alive = tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
-        let slow = self.slow.clone();
+        let outbox = self.outbox.clone();
         loop {
             let expiry = self.expiry();
             tokio::select! {
@@ -222,17 +164,17 @@ impl Connection {
                         Err(RecvError::Closed) => false,
                     };
                     if affected {
-                        if let Some(end) = self.recheck().await {
+                        if let Some(end) = Box::pin(self.recheck()).await {
                             return Some(end);
                         }
                     }
                 }
                 _ = sleep_until_opt(self.recheck_at) => {
-                    if let Some(end) = self.recheck().await {
+                    if let Some(end) = Box::pin(self.recheck()).await {
                         return Some(end);
                     }
                 }
-                _ = slow.notified() => {
+                _ = outbox.slow.notified() => {
                     self.state.metrics.slow_consumers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     return Some((close::SLOW_CONSUMER, "Slow consumer: resume from your last cursor"));
                 }
@@ -244,7 +186,8 @@ impl Connection {
                     None | Some(Err(_)) => return None,
                     Some(Ok(Message::Close(_))) => return None,
                     Some(Ok(Message::Text(text))) => {
-                        if let Some(end) = self.handle(text.as_str()).await {
+                        // Boxed: an idle connection's future does not hold room for handling one.
+                        if let Some(end) = Box::pin(self.handle(text.as_str())).await {
                             return Some(end);
                         }
                     }
@@ -268,9 +211,7 @@ impl Connection {
 
     /// A protocol reply. A client whose replies pile up unread is a slow consumer.
     fn send(&self, msg: Value) {
-        if self.control.try_send(Control::Text(msg.to_string())).is_err() {
-            self.slow.notify_one();
-        }
+        self.outbox.reply(msg.to_string());
     }
 
     fn stop_all(&self) {
@@ -437,9 +378,8 @@ impl Connection {
             prefix: format!("{{\"type\":\"{kind}\",\"id\":{},\"payload\":", Value::String(id.clone())),
             id: id.clone(),
             proto: self.proto,
-            data: self.data.clone(),
+            outbox: self.outbox.clone(),
             stall: self.state.config.ws_stall_timeout,
-            slow: self.slow.clone(),
         });
         let task = tokio::spawn(run_operation(
             self.state.clone(),
@@ -460,16 +400,15 @@ struct Outlet {
     prefix: String,
     id: String,
     proto: Proto,
-    data: mpsc::Sender<String>,
+    outbox: Arc<Outbox>,
     stall: Duration,
-    slow: Arc<Notify>,
 }
 
 impl super::operation::Outlet for Outlet {
     fn next(&self, response: Arc<str>) -> BoxFuture<'static, bool> {
         let msg = format!("{}{response}}}", self.prefix);
-        let (data, stall, slow) = (self.data.clone(), self.stall, self.slow.clone());
-        Box::pin(async move { send_waiting(&data, stall, &slow, msg).await })
+        let (outbox, stall) = (self.outbox.clone(), self.stall);
+        Box::pin(async move { outbox.send(msg, stall).await })
     }
 
     /// An `error` message; but the legacy protocol answers a query or mutation it cannot run
@@ -479,9 +418,9 @@ impl super::operation::Outlet for Outlet {
             return self.next(super::operation::render(response));
         }
         let msg = json!({"type": "error", "id": self.id, "payload": finish(response).errors}).to_string();
-        let (data, stall, slow) = (self.data.clone(), self.stall, self.slow.clone());
+        let (outbox, stall) = (self.outbox.clone(), self.stall);
         Box::pin(async move {
-            send_waiting(&data, stall, &slow, msg).await;
+            outbox.send(msg, stall).await;
             false
         })
     }
@@ -501,22 +440,49 @@ async fn run_operation(
     }
     if completed {
         let msg = json!({"type": "complete", "id": outlet.id}).to_string();
-        send_waiting(&outlet.data, outlet.stall, &outlet.slow, msg).await;
+        outlet.outbox.send(msg, outlet.stall).await;
     }
 }
 
-/// Queue a message, waiting while the queue is full. Only this operation waits (others and
-/// the writers go on; its feed reads the log to catch up), but a client that takes no message
-/// for the stall limit is closed as a slow consumer.
-async fn send_waiting(data: &mpsc::Sender<String>, stall: Duration, slow: &Notify, msg: String) -> bool {
-    match tokio::time::timeout(stall, data.send(msg)).await {
-        Ok(Ok(())) => true,
-        Ok(Err(_)) => false,
-        Err(_) => {
-            slow.notify_one();
-            false
+/// Write what the connection sends until it ends (or the client is gone).
+async fn write(outbox: Arc<Outbox>, mut sink: SplitSink<WebSocket, Message>) {
+    loop {
+        match outbox.next().await {
+            Next::Control(text) => {
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            // Everything queued, then one flush.
+            Next::Data(batch) => {
+                let mut ok = true;
+                for text in batch {
+                    ok = ok && sink.feed(Message::Text(text.into())).await.is_ok();
+                }
+                if !ok || sink.flush().await.is_err() {
+                    break;
+                }
+            }
+            Next::End(rest, close) => {
+                // What is already queued (an error message before its close), briefly.
+                let drain = async {
+                    for text in rest {
+                        if sink.feed(Message::Text(text.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = sink.flush().await;
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+                if let Some((code, reason)) = close {
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                }
+                break;
+            }
         }
     }
+    outbox.stopped();
+    let _ = sink.close().await;
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {
