@@ -8,6 +8,7 @@
 
 use crate::open::{notify, SqlStore, SECURITY_CHANNEL};
 use crate::rows::{db_err, to_json};
+use crate::stmt::{list, value_rows};
 use serde_json::Value as Json;
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -34,8 +35,8 @@ pub(crate) async fn write(
     let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut orgs_of: HashMap<String, Vec<String>> = HashMap::new();
     for chunk in subjects.chunks(SUBJECTS_PER_LOOKUP) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT user_id, org_id FROM org_members WHERE user_id IN ({})", marks.join(", "));
+        let sql =
+            format!("SELECT user_id, org_id FROM org_members WHERE user_id IN ({})", list(postgres, chunk.len(), 1));
         let mut query = sqlx::query_as::<_, (String, String)>(&sql);
         for s in chunk {
             query = query.bind(*s);
@@ -62,7 +63,7 @@ pub(crate) async fn write(
         .map_err(db_err)?;
         let first = last - n + 1;
         for (c, chunk) in list.chunks(ROWS_PER_STATEMENT).enumerate() {
-            insert(conn, org, first + (c * ROWS_PER_STATEMENT) as i64, chunk).await?;
+            insert(conn, org, first + (c * ROWS_PER_STATEMENT) as i64, chunk, postgres).await?;
         }
         if postgres {
             notify(&mut *conn, SECURITY_CHANNEL, org).await?;
@@ -71,14 +72,14 @@ pub(crate) async fn write(
     Ok(per_org.into_keys().collect())
 }
 
-async fn insert(conn: &mut AnyConnection, org: &str, first: i64, events: &[&NewSecurityEvent]) -> Result<()> {
-    let rows: Vec<String> = (0..events.len())
-        .map(|r| {
-            let n: Vec<String> = (1..=8).map(|c| format!("${}", r * 8 + c)).collect();
-            format!("({})", n.join(", "))
-        })
-        .collect();
-    let sql = format!("INSERT INTO security_events ({COLUMNS}) VALUES {}", rows.join(", "));
+async fn insert(
+    conn: &mut AnyConnection,
+    org: &str,
+    first: i64,
+    events: &[&NewSecurityEvent],
+    postgres: bool,
+) -> Result<()> {
+    let sql = format!("INSERT INTO security_events ({COLUMNS}) VALUES {}", value_rows(postgres, events.len(), 8, 1));
     let mut query = sqlx::query(&sql);
     for (i, e) in events.iter().enumerate() {
         query = query

@@ -9,6 +9,7 @@
 
 use crate::open::Dialect;
 use crate::rows::{db_err, to_json};
+use crate::stmt::{list, mark, value_rows};
 use sqlx::AnyPool;
 use std::collections::HashSet;
 use tessera_core::audit::NewSecurityEvent;
@@ -80,21 +81,15 @@ async fn write(pool: &AnyPool, postgres: bool, jobs: &[Job]) -> Result<Vec<bool>
     let dialect = if postgres { crate::open::Dialect::Postgres } else { crate::open::Dialect::Sqlite };
     let mut tx = crate::open::begin_write(pool, dialect).await?;
     let granted = consents_stand(&mut tx, postgres, jobs).await?;
-    let won = rotate(&mut tx, jobs, &granted).await?;
+    let won = rotate(&mut tx, postgres, jobs, &granted).await?;
     let written = || jobs.iter().zip(&won).filter(|(_, w)| **w).map(|(j, _)| &j.write);
     let tokens: Vec<&(TokenRecord, String)> = written().flat_map(|w| w.tokens.iter()).collect();
     let events: Vec<&NewSecurityEvent> = written().flat_map(|w| w.events.iter()).collect();
     for chunk in tokens.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let n: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
-                format!("({})", n.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO tokens (id, hash, kind, user_id, client_id, scopes, workspaces, expires_at, created_at, family_id)
              VALUES {}",
-            rows.join(", ")
+            value_rows(postgres, chunk.len(), 10, 1)
         );
         let mut query = sqlx::query(&sql);
         for (t, hash) in chunk.iter().copied() {
@@ -126,11 +121,10 @@ async fn consents_stand(conn: &mut sqlx::AnyConnection, postgres: bool, jobs: &[
     let wanted: Vec<&(UserId, String)> = jobs.iter().filter_map(|j| j.write.grant.as_ref()).collect();
     let mut standing: HashSet<(String, String)> = HashSet::new();
     if !wanted.is_empty() {
-        let pairs: Vec<String> = (0..wanted.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
         let lock = if postgres { " ORDER BY user_id, client_id FOR UPDATE" } else { "" };
         let sql = format!(
             "SELECT user_id, client_id FROM consents WHERE (user_id, client_id) IN ({}){lock}",
-            pairs.join(", ")
+            value_rows(postgres, wanted.len(), 2, 1)
         );
         let mut query = sqlx::query_as::<_, (String, String)>(&sql);
         for (user, client) in &wanted {
@@ -147,22 +141,22 @@ async fn consents_stand(conn: &mut sqlx::AnyConnection, postgres: bool, jobs: &[
 /// The statement marking `n` refresh tokens rotated (`$1` the time, `$2…` their ids). Not
 /// `revoked_at IS NULL`: given that, SQLite (which keeps no statistics here) prefers the index on
 /// `revoked_at` to the primary key once the list has a dozen ids, and reads every live token.
-fn rotate_sql(n: usize) -> String {
-    let marks: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
+fn rotate_sql(postgres: bool, n: usize) -> String {
     format!(
-        "UPDATE tokens SET rotated_at = $1 WHERE rotated_at IS NULL AND coalesce(revoked_at, 0) = 0 AND id IN ({}) RETURNING id",
-        marks.join(", ")
+        "UPDATE tokens SET rotated_at = {} WHERE rotated_at IS NULL AND coalesce(revoked_at, 0) = 0 AND id IN ({}) RETURNING id",
+        mark(postgres, 1),
+        list(postgres, n, 2)
     )
 }
 
 /// Mark the jobs' refresh tokens rotated (one statement); a job wins if its grant stands, its
 /// token was neither rotated nor revoked before, and no earlier job of the batch took it.
-async fn rotate(conn: &mut sqlx::AnyConnection, jobs: &[Job], granted: &[bool]) -> Result<Vec<bool>> {
+async fn rotate(conn: &mut sqlx::AnyConnection, postgres: bool, jobs: &[Job], granted: &[bool]) -> Result<Vec<bool>> {
     let wanted: Vec<&(TokenId, i64)> =
         jobs.iter().zip(granted).filter(|(_, g)| **g).filter_map(|(j, _)| j.write.rotates.as_ref()).collect();
     let mut fresh: HashSet<String> = HashSet::new();
     if !wanted.is_empty() {
-        let sql = rotate_sql(wanted.len());
+        let sql = rotate_sql(postgres, wanted.len());
         // One time for the statement: the earliest of the batch (within milliseconds of each).
         let at = wanted.iter().map(|(_, at)| *at).min().unwrap_or_default();
         let mut query = sqlx::query_scalar::<_, String>(&sql).bind(at);
@@ -190,7 +184,7 @@ mod tests {
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect("sqlite::memory:").await.expect("db");
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.expect("migrate");
         for n in [1, 12, 64, MAX_BATCH] {
-            let plan = format!("EXPLAIN QUERY PLAN {}", rotate_sql(n).replace('$', "?"));
+            let plan = format!("EXPLAIN QUERY PLAN {}", rotate_sql(false, n));
             let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&plan).bind(0_i64);
             for i in 0..n {
                 query = query.bind(format!("id{i}"));

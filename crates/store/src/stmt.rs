@@ -108,6 +108,33 @@ impl From<f64> for Arg {
     }
 }
 
+/// The placeholders of `rows` rows of `columns` values each, `(…), (…)`, numbered on from
+/// `$first` — on PostgreSQL. On SQLite plain `?`s, bound in the order written: sqlx looks up the
+/// name of every parameter it binds, and SQLite finds a numbered one's name by a linear search,
+/// so binding a statement of n `$N` parameters takes n² steps (a quarter of the token writer's
+/// time, by profile, with a batch's 330-parameter insert).
+pub(crate) fn value_rows(postgres: bool, rows: usize, columns: usize, first: usize) -> String {
+    let row = |r: usize| -> String {
+        let marks: Vec<String> = (0..columns).map(|c| mark(postgres, first + r * columns + c)).collect();
+        format!("({})", marks.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
+/// `n` placeholders for a list, `$first, …` (see [`value_rows`]).
+pub(crate) fn list(postgres: bool, n: usize, first: usize) -> String {
+    (first..first + n).map(|i| mark(postgres, i)).collect::<Vec<_>>().join(", ")
+}
+
+/// Placeholder `i`: `$i`, or on SQLite `?` (the statement must then bind in the order written).
+pub(crate) fn mark(postgres: bool, i: usize) -> String {
+    if postgres {
+        format!("${i}")
+    } else {
+        "?".to_string()
+    }
+}
+
 /// `sql` with every `$N` made `$(N + by)`.
 fn renumber(sql: &str, by: usize) -> String {
     if by == 0 {
@@ -132,6 +159,14 @@ fn renumber(sql: &str, by: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_on_postgres_and_in_order_on_sqlite() {
+        assert_eq!(value_rows(true, 2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
+        assert_eq!(value_rows(false, 2, 2, 1), "(?, ?), (?, ?)");
+        assert_eq!(list(true, 3, 2), "$2, $3, $4");
+        assert_eq!(list(false, 2, 1), "?, ?");
+    }
 
     #[test]
     fn joined_statements_number_their_arguments_past_those_before() {
