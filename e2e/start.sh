@@ -4,7 +4,7 @@
 # It does not change shell options; run it under `set -euo pipefail` (as .ci/run does).
 # The abuse limits are off unless E2E_RATE_LIMITS=on: then they are on as in production, with a
 # sign-in budget of 100 per account (TESSERA_LOGIN_ATTEMPTS_PER_15MIN, if not set already) that
-# the suites' own sign-ins, about 25 as one user from one address, fit in.
+# the suites' own sign-ins, about 35 as one user from one address, fit in.
 : "${TESSERA_BIN:?set TESSERA_BIN to the tessera binary}"
 TESSERA_BIN=$(realpath "$TESSERA_BIN"); export TESSERA_BIN
 E2E_DIR=$(mktemp -d)
@@ -20,11 +20,15 @@ export TESSERA_EMAIL="e2e-user@example.test" TESSERA_PASSWORD="e2e password 123"
 USER_ID=$(printf '%s\n' "$TESSERA_PASSWORD" | "$TESSERA_BIN" user create --email "$TESSERA_EMAIL" --password-stdin \
   --first-name E2E --last-name User --org "$ORG" --org-role user --json | json id)
 export TESSERA_WORKSPACE=$("$TESSERA_BIN" workspace create --org "$ORG" --name "E2E board" --owner "$USER_ID" --json | json id)
+export TESSERA_USER_ID="$USER_ID"  # the ID token's and userinfo's sub
 export TESSERA_REDIRECT="http://localhost:3001/auth/callback"
-CONF=$("$TESSERA_BIN" app create --owner "$USER_ID" --name "E2E server app" --redirect-uri "$TESSERA_REDIRECT" --json)
+# Where OpenID Connect logout may send the user back to (only a registered one is redirected to).
+export TESSERA_POST_LOGOUT="http://localhost:3001/signed-out"
+CONF=$("$TESSERA_BIN" app create --owner "$USER_ID" --name "E2E server app" --redirect-uri "$TESSERA_REDIRECT" \
+  --post-logout-redirect-uri "$TESSERA_POST_LOGOUT" --json)
 export TESSERA_CLIENT_ID=$(echo "$CONF" | json client_id) TESSERA_CLIENT_SECRET=$(echo "$CONF" | json client_secret)
 export TESSERA_PUBLIC_CLIENT_ID=$("$TESSERA_BIN" app create --owner "$USER_ID" --name "E2E browser app" \
-  --redirect-uri "$TESSERA_REDIRECT" --public --json | json client_id)
+  --redirect-uri "$TESSERA_REDIRECT" --post-logout-redirect-uri "$TESSERA_POST_LOGOUT" --public --json | json client_id)
 BOT=$("$TESSERA_BIN" bot create --org "$ORG" --name "E2E bot" --json)
 export TESSERA_BOT_TOKEN=$(echo "$BOT" | json token)
 "$TESSERA_BIN" workspace add-collaborator --workspace "$TESSERA_WORKSPACE" --user "$(echo "$BOT" | json id)" --role editor --json >/dev/null

@@ -15,10 +15,10 @@ function hiddenFields(html) {
   return out;
 }
 
-/** Sign in and allow; returns the redirect back to the client (with code, state, iss). */
-export async function approve(url) {
-  const jar = new Map();
-  const go = async (u, init = {}) => {
+/** A cookie-keeping fetch for tessera's pages, without following redirects: a browser's view of
+ * the server, so a sign-in made through it is still there for later requests with the same jar. */
+export function browser(jar = new Map()) {
+  return async (u, init = {}) => {
     const headers = { ...(init.headers || {}), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') };
     const res = await fetch(new URL(u, BASE), { ...init, headers, redirect: 'manual' });
     for (const c of res.headers.getSetCookie()) {
@@ -28,6 +28,12 @@ export async function approve(url) {
     }
     return res;
   };
+}
+
+/** Sign in and allow; returns the redirect back to the client (with code, state, iss). Pass a
+ * jar to keep the session cookie for later requests (logout, prompt=none). */
+export async function approve(url, jar = new Map()) {
+  const go = browser(jar);
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
   let res = await go(url);
   let page = await res.text();

@@ -15,9 +15,10 @@ def hidden_fields(page: str) -> dict:
     return {html.unescape(n): html.unescape(v) for n, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
 
 
-def approve(authorize_url: str) -> str:
-    """Sign in and allow; return the redirect back to the client (with code, state, iss)."""
-    s = requests.Session()
+def approve(authorize_url: str, s: requests.Session | None = None) -> str:
+    """Sign in and allow; return the redirect back to the client (with code, state, iss).
+    Pass a session to keep its cookies, the sign-in among them, for later requests."""
+    s = requests.Session() if s is None else s
     r = s.get(authorize_url, allow_redirects=False)
     assert r.status_code == 200 and 'name="password"' in r.text, r.text
     form = hidden_fields(r.text)

@@ -28,12 +28,13 @@ pub enum SecurityKind {
     ConsentWithdrawn,
     AppCreated,
     AppSecretRegenerated,
+    AppChanged,
     AppDeleted,
     BotCreated,
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 10] = [
+    pub const ALL: [SecurityKind; 11] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -42,6 +43,7 @@ impl SecurityKind {
         SecurityKind::ConsentWithdrawn,
         SecurityKind::AppCreated,
         SecurityKind::AppSecretRegenerated,
+        SecurityKind::AppChanged,
         SecurityKind::AppDeleted,
         SecurityKind::BotCreated,
     ];
@@ -56,6 +58,7 @@ impl SecurityKind {
             SecurityKind::ConsentWithdrawn => "consent.withdrawn",
             SecurityKind::AppCreated => "app.created",
             SecurityKind::AppSecretRegenerated => "app.secret_regenerated",
+            SecurityKind::AppChanged => "app.changed",
             SecurityKind::AppDeleted => "app.deleted",
             SecurityKind::BotCreated => "bot.created",
         }

@@ -28,10 +28,16 @@ pub enum Scope {
     ElementsWrite,
     OrgRead,
     OrgAdmin,
+    /// OpenID Connect: an ID token, and the user's subject at the userinfo endpoint.
+    OpenId,
+    /// OpenID Connect: the user's name in the ID token and at userinfo.
+    Profile,
+    /// OpenID Connect: the user's e-mail address in the ID token and at userinfo.
+    Email,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 11] = [
         Scope::V2Legacy,
         Scope::OfflineAccess,
         Scope::WorkspacesRead,
@@ -40,6 +46,9 @@ impl Scope {
         Scope::ElementsWrite,
         Scope::OrgRead,
         Scope::OrgAdmin,
+        Scope::OpenId,
+        Scope::Profile,
+        Scope::Email,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +61,9 @@ impl Scope {
             Scope::ElementsWrite => "elements:write",
             Scope::OrgRead => "org:read",
             Scope::OrgAdmin => "org:admin",
+            Scope::OpenId => "openid",
+            Scope::Profile => "profile",
+            Scope::Email => "email",
         }
     }
 
@@ -70,6 +82,9 @@ impl Scope {
             Scope::ElementsWrite => "Create, change and delete content in your workspaces",
             Scope::OrgRead => "See your organizations",
             Scope::OrgAdmin => "Administer your organizations",
+            Scope::OpenId => "Know who you are on this platform",
+            Scope::Profile => "See your name",
+            Scope::Email => "See your e-mail address",
         }
     }
 

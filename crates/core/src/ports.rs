@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::event::{Actor, Event, EventPayload};
 use crate::ids::{ElementId, OrgId, TokenId, UserId, WorkspaceId};
 use crate::model::{AccessFacts, Collaborator, Comment, Member, Organization, Role, User, Workspace};
+use crate::oauth::keys::StoredKey;
 use crate::oauth::App;
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -54,6 +55,10 @@ pub struct AuthCode {
     /// Every token issued from this code carries this family id.
     pub family_id: String,
     pub expires_at: i64,
+    /// OpenID Connect: the request's `nonce`, echoed in the ID token.
+    pub nonce: Option<String>,
+    /// When the user signed in (milliseconds; 0 if unknown), the ID token's `auth_time`.
+    pub auth_time: i64,
 }
 
 /// The outcome of presenting a code: the first presentation wins.
@@ -137,10 +142,17 @@ pub trait OAuthStore: Send + Sync {
     async fn set_app_secret(&self, client_id: &str, secret_hash: &str) -> Result<bool>;
     /// Deletes the app, its consents and codes, and revokes all its tokens, in one transaction.
     async fn delete_app(&self, client_id: &str) -> Result<bool>;
+    /// Where the app may send a user after signing out (OpenID Connect RP-initiated logout).
+    async fn set_post_logout_redirect_uris(&self, client_id: &str, uris: &[String]) -> Result<bool>;
+
+    /// Every stored ID-token signing key.
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>>;
+    async fn add_signing_key(&self, key: &StoredKey) -> Result<()>;
+    async fn delete_signing_key(&self, kid: &str) -> Result<()>;
 
     async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64) -> Result<()>;
-    /// The user of a live (unexpired) session.
-    async fn session_user(&self, hash: &str) -> Result<Option<UserId>>;
+    /// The user of a live (unexpired) session, and when it began (milliseconds).
+    async fn session_user(&self, hash: &str) -> Result<Option<(UserId, i64)>>;
     async fn delete_session(&self, hash: &str) -> Result<()>;
 
     async fn consent(&self, user: &UserId, client_id: &str) -> Result<Option<Consent>>;

@@ -36,6 +36,7 @@ pub struct Core {
     credentials: Arc<Credentials>,
     passwords: Arc<Passwords>,
     pub(crate) boards: Arc<Boards>,
+    pub(crate) oidc: Arc<crate::oauth::oidc::Oidc>,
 }
 
 /// What `update_workspace` changes: each field given is set; `archived_at: Some(None)`
@@ -87,7 +88,18 @@ impl Core {
             credentials: Arc::default(),
             passwords: Arc::default(),
             boards: Arc::default(),
+            oidc: Arc::default(),
         })
+    }
+
+    /// This core with ID tokens signed by keys sealed with `sealer` and rotated by `policy`.
+    pub fn with_signing_keys(
+        mut self,
+        sealer: crate::oauth::keys::Sealer,
+        policy: crate::oauth::keys::KeyPolicy,
+    ) -> Self {
+        self.oidc = Arc::new(crate::oauth::oidc::Oidc::new(sealer, policy));
+        self
     }
 
     /// This core with element reads served from a cache of at most `elements` elements

@@ -43,7 +43,12 @@ impl AppState {
         let core = Core::new(store.clone(), config.oauth.clone())
             .await
             .map_err(|e| e.to_string())?
-            .with_board_cache(config.board_cache);
+            .with_board_cache(config.board_cache)
+            .with_signing_keys(
+                tessera_core::oauth::keys::Sealer::from_secret(&config.secret_key.resolve()?)
+                    .map_err(|e| e.to_string())?,
+                config.signing_keys,
+            );
         let metrics = Arc::new(Metrics::default());
         let hubs = Hubs::new(store.clone(), core.credentials().clone(), metrics.clone());
         store.set_bus(hubs.clone());
@@ -72,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/oauth2/authorize", get(oauth::authorize).post(oauth::consent))
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
+        .route("/v3/oauth2/logout", get(web::oidc::logout).post(web::oidc::confirm_logout))
         .route("/portal", get(portal::home))
         .route("/portal/apps", post(portal::create_app))
         .route("/portal/apps/{client_id}", get(portal::show_app))
@@ -87,6 +93,9 @@ pub fn router(state: AppState) -> Router {
     let cross_origin = Router::new()
         .route("/v3/oauth2/token", post(oauth::token))
         .route("/v3/oauth2/revoke", post(oauth::revoke))
+        .route("/v3/oauth2/userinfo", get(web::oidc::userinfo).post(web::oidc::userinfo))
+        .route("/v3/oauth2/jwks", get(web::oidc::jwks))
+        .route("/.well-known/openid-configuration", get(web::oidc::configuration))
         .route("/v3/graphql", get(graphql::ws::upgrade_or_playground).post(graphql::http::post))
         .merge(rest::router())
         // The local object store (uploads are bounded by their signed forms, not the body limit).

@@ -94,6 +94,10 @@ pub enum AppCommand {
         /// A redirect URI, matched exactly; repeat for several.
         #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
+        /// Where the app may send a user after OpenID Connect logout, matched exactly; repeat
+        /// for several.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
         /// A public client (browser or native app): no secret, PKCE required.
         #[arg(long, conflicts_with = "pkce_optional")]
         public: bool,
@@ -392,11 +396,19 @@ async fn bot(core: Core, c: BotCommand) -> tessera_core::Result<(Value, String)>
 
 async fn app(core: Core, c: AppCommand) -> tessera_core::Result<(Value, String)> {
     match c {
-        AppCommand::Create { owner, name, redirect_uris, public, pkce_optional } => {
+        AppCommand::Create { owner, name, redirect_uris, post_logout_redirect_uris, public, pkce_optional } => {
             let kind =
                 if public { ClientType::Public } else { ClientType::Confidential { require_pkce: !pkce_optional } };
+            // Checked before anything is written, so that a bad one leaves no app behind.
+            for u in &post_logout_redirect_uris {
+                tessera_core::oauth::redirect::validate_registration(u.trim())
+                    .map_err(|e| tessera_core::Error::BadInput(format!("post-logout redirect URI: {e}")))?;
+            }
             let new = core.create_app(None, &UserId(owner), &name, &redirect_uris, kind).await?;
             let id = new.app.client_id;
+            if !post_logout_redirect_uris.is_empty() {
+                core.set_post_logout_redirect_uris(None, &id, &post_logout_redirect_uris).await?;
+            }
             match new.secret {
                 Some(secret) => Ok((
                     json!({"client_id": id, "client_secret": secret}),

@@ -42,9 +42,11 @@ pub struct FileConfig {
     pub max_video_bytes: Option<u64>,
     pub upload_ttl: Option<i64>,
     pub fetch_allow: Option<String>,
+    pub secret_key: Option<String>,
+    pub id_token_alg: Option<String>,
 }
 
-const KNOWN_KEYS: [&str; 28] = [
+const KNOWN_KEYS: [&str; 30] = [
     "listen",
     "database_url",
     "data_dir",
@@ -73,7 +75,66 @@ const KNOWN_KEYS: [&str; 28] = [
     "max_video_bytes",
     "upload_ttl",
     "fetch_allow",
+    "secret_key",
+    "id_token_alg",
 ];
+
+/// The installation's secret key, which seals the ID token signing keys at rest: given in the
+/// configuration (every node of a cluster must share it), or kept in a file of the data
+/// directory, made on first start.
+#[derive(Clone)]
+pub enum SecretKey {
+    Given(String),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretKey::Given(_) => f.write_str("Given(…)"),
+            SecretKey::File(p) => write!(f, "File({})", p.display()),
+        }
+    }
+}
+
+impl SecretKey {
+    /// The secret: as given, or read from its file (made, readable by this user only, if absent).
+    pub fn resolve(&self) -> Result<String, String> {
+        let path = match self {
+            SecretKey::Given(s) => return Ok(s.clone()),
+            SecretKey::File(p) => p,
+        };
+        match std::fs::read_to_string(path) {
+            Ok(s) => return Ok(s.trim().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot read the secret key {}: {e}", path.display())),
+        }
+        use base64::Engine;
+        use rand::RngCore;
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let secret = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let made = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .and_then(|mut f| f.write_all(secret.as_bytes()).and_then(|_| f.sync_all()));
+        match made {
+            Ok(()) => Ok(secret),
+            // Another process made it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::read_to_string(path).map(|s| s.trim().to_string()).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(format!("cannot write the secret key {}: {e}", path.display())),
+        }
+    }
+}
 
 /// A setting from `TESSERA_<KEY>` if set and valid, else from the file.
 fn env_or<T: std::str::FromStr>(key: &str, file: Option<T>) -> Result<Option<T>, String> {
@@ -166,6 +227,9 @@ pub struct Config {
     /// Networks `sourceUrl` fetches may reach although they are private or reserved
     /// (`fetch_allow = "10.1.0.0/16, 192.168.5.7"`); none by default.
     pub fetch_allow: Vec<crate::web::limits::Net>,
+    pub secret_key: SecretKey,
+    /// How ID token signing keys rotate, and their algorithm.
+    pub signing_keys: tessera_core::oauth::keys::KeyPolicy,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -255,13 +319,26 @@ impl Config {
             Some("off") => false,
             Some(other) => return Err(format!("graphql_introspection must be \"on\" or \"off\", not {other:?}")),
         };
+        // Files of an embedded installation live beside its database, else in the data directory.
+        let beside_db = database_url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p));
+        let files_dir = beside_db.and_then(|p| Path::new(p).parent()).unwrap_or(&data_dir).to_path_buf();
         let storage_url = match env_or("storage_url", file.storage_url)?.filter(|u| !u.is_empty()) {
             Some(url) => url,
-            None => {
-                let beside_db = database_url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p));
-                let dir = beside_db.and_then(|p| Path::new(p).parent()).unwrap_or(&data_dir);
-                format!("file://{}", dir.join("assets").display())
-            }
+            None => format!("file://{}", files_dir.join("assets").display()),
+        };
+        let secret_key = match env_or("secret_key", file.secret_key)?.filter(|s| !s.trim().is_empty()) {
+            Some(s) if s.trim().len() < 32 => return Err("secret_key must be at least 32 characters".into()),
+            Some(s) => SecretKey::Given(s.trim().to_string()),
+            None => SecretKey::File(files_dir.join("secret.key")),
+        };
+        let alg = env_or("id_token_alg", file.id_token_alg)?.unwrap_or_else(|| "RS256".into());
+        let signing_keys = tessera_core::oauth::keys::KeyPolicy {
+            alg: tessera_core::oauth::keys::KeyAlg::parse(&alg)
+                .ok_or_else(|| format!("id_token_alg must be \"RS256\" or \"EdDSA\", not {alg:?}"))?,
+            // An ID token lives as long as an access token; its key stays published that long
+            // after its successor takes over, and five minutes more for clocks.
+            keep_after: (oauth.access_token_ttl_secs + 300) * 1000,
+            ..Default::default()
         };
         let key = env_or("s3_access_key_id", file.s3_access_key_id)?;
         let secret = env_or("s3_secret_access_key", file.s3_secret_access_key)?;
@@ -293,6 +370,8 @@ impl Config {
             .collect::<Result<_, _>>()
             .map_err(|e| format!("fetch_allow: {e}"))?;
         Ok(Config {
+            secret_key,
+            signing_keys,
             fetch_allow,
             storage_url,
             s3_credentials,

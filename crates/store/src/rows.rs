@@ -265,6 +265,7 @@ pub struct AppRow {
     pub redirect_uris: String,
     pub created_at: i64,
     pub require_pkce: i64,
+    pub post_logout_redirect_uris: String,
 }
 
 impl AppRow {
@@ -276,6 +277,8 @@ impl AppRow {
             owner_id: UserId(self.owner_id),
             public: self.public != 0,
             require_pkce: self.public != 0 || self.require_pkce != 0,
+            post_logout_redirect_uris: serde_json::from_str(&self.post_logout_redirect_uris)
+                .map_err(|e| corrupt("app", e))?,
             created_at: self.created_at,
         };
         Ok((app, self.secret_hash))
@@ -345,6 +348,8 @@ pub struct CodeRow {
     pub family_id: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
 }
 
 impl CodeRow {
@@ -359,6 +364,8 @@ impl CodeRow {
             code_challenge: self.code_challenge,
             family_id: self.family_id,
             expires_at: self.expires_at,
+            nonce: self.nonce,
+            auth_time: self.auth_time,
         };
         Ok((code, used))
     }

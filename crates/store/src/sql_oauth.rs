@@ -7,18 +7,21 @@ use async_trait::async_trait;
 use tessera_core::audit::SecurityEvent;
 use tessera_core::ids::{OrgId, TokenId, UserId};
 use tessera_core::model::{now_millis, User};
+use tessera_core::oauth::keys::StoredKey;
 use tessera_core::oauth::App;
 use tessera_core::ports::{AuthCode, Consent, OAuthStore, Redemption, TokenWrite};
 use tessera_core::Result;
 
-const APP_COLUMNS: &str = "client_id, name, owner_id, public, secret_hash, redirect_uris, created_at, require_pkce";
+const APP_COLUMNS: &str =
+    "client_id, name, owner_id, public, secret_hash, redirect_uris, created_at, require_pkce, post_logout_redirect_uris";
 const CODE_COLUMNS: &str =
-    "client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, used_at";
+    "client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, \
+                            used_at, nonce, auth_time";
 
 #[async_trait]
 impl OAuthStore for SqlStore {
     async fn create_app(&self, app: &App, secret_hash: Option<&str>) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+        sqlx::query(&format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
             .bind(&app.client_id)
             .bind(&app.name)
             .bind(app.owner_id.as_str())
@@ -27,6 +30,7 @@ impl OAuthStore for SqlStore {
             .bind(to_json(&app.redirect_uris)?)
             .bind(app.created_at)
             .bind(i64::from(app.require_pkce))
+            .bind(to_json(&app.post_logout_redirect_uris)?)
             .execute(&self.write)
             .await
             .map_err(db_err)?;
@@ -112,14 +116,67 @@ impl OAuthStore for SqlStore {
         Ok(())
     }
 
-    async fn session_user(&self, hash: &str) -> Result<Option<UserId>> {
-        let id: Option<String> = sqlx::query_scalar("SELECT user_id FROM sessions WHERE hash = $1 AND expires_at > $2")
-            .bind(hash)
-            .bind(now_millis())
-            .fetch_optional(&self.read)
+    async fn session_user(&self, hash: &str) -> Result<Option<(UserId, i64)>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT user_id, created_at FROM sessions WHERE hash = $1 AND expires_at > $2")
+                .bind(hash)
+                .bind(now_millis())
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(row.map(|(id, at)| (UserId(id), at)))
+    }
+
+    async fn set_post_logout_redirect_uris(&self, client_id: &str, uris: &[String]) -> Result<bool> {
+        let done = sqlx::query("UPDATE apps SET post_logout_redirect_uris = $1 WHERE client_id = $2")
+            .bind(to_json(&uris)?)
+            .bind(client_id)
+            .execute(&self.write)
             .await
             .map_err(db_err)?;
-        Ok(id.map(UserId))
+        self.app_changed(client_id).await;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<StoredKey>> {
+        let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT kid, alg, public_jwk, sealed, created_at, activates_at FROM signing_keys ORDER BY activates_at, kid",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(kid, alg, public_jwk, sealed, created_at, activates_at)| StoredKey {
+                kid,
+                alg,
+                public_jwk,
+                sealed,
+                created_at,
+                activates_at,
+            })
+            .collect())
+    }
+
+    async fn add_signing_key(&self, k: &StoredKey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, public_jwk, sealed, created_at, activates_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&k.kid)
+        .bind(&k.alg)
+        .bind(&k.public_jwk)
+        .bind(&k.sealed)
+        .bind(k.created_at)
+        .bind(k.activates_at)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_signing_key(&self, kid: &str) -> Result<()> {
+        sqlx::query("DELETE FROM signing_keys WHERE kid = $1").bind(kid).execute(&self.write).await.map_err(db_err)?;
+        Ok(())
     }
 
     async fn delete_session(&self, hash: &str) -> Result<()> {
@@ -200,8 +257,8 @@ impl OAuthStore for SqlStore {
 
     async fn insert_code(&self, hash: &str, c: &AuthCode) -> Result<()> {
         sqlx::query(
-            "INSERT INTO auth_codes (hash, client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO auth_codes (hash, client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, created_at, nonce, auth_time)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(hash)
         .bind(&c.client_id)
@@ -213,6 +270,8 @@ impl OAuthStore for SqlStore {
         .bind(&c.family_id)
         .bind(c.expires_at)
         .bind(now_millis())
+        .bind(c.nonce.as_deref())
+        .bind(c.auth_time)
         .execute(&self.write)
         .await
         .map_err(db_err)?;

@@ -75,6 +75,7 @@ impl Core {
             public,
             require_pkce,
             redirect_uris: uris,
+            post_logout_redirect_uris: vec![],
             created_at: now_millis(),
         };
         let (secret, hash) = if public {
@@ -105,6 +106,34 @@ impl Core {
     }
 
     /// Who registered an app, for the consent page.
+    /// A registered app, if any.
+    pub async fn app(&self, client_id: &str) -> Result<Option<App>> {
+        Ok(self.app_with_secret(client_id).await?.map(|e| e.0.clone()))
+    }
+
+    /// Set where an app may send a user after signing out (exact URIs, as redirect URIs are
+    /// registered); `actor` is who changes it (`None`: the command line).
+    pub async fn set_post_logout_redirect_uris(
+        &self,
+        actor: Option<&UserId>,
+        client_id: &str,
+        uris: &[String],
+    ) -> Result<()> {
+        let app = self.app(client_id).await?.ok_or(Error::NotFound("app"))?;
+        let uris: Vec<String> = uris.iter().map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
+        if uris.len() > MAX_REDIRECT_URIS {
+            return Err(Error::bad_input(format!("an app has at most {MAX_REDIRECT_URIS} post-logout redirect URIs")));
+        }
+        for u in &uris {
+            redirect::validate_registration(u).map_err(Error::BadInput)?;
+        }
+        self.store.set_post_logout_redirect_uris(client_id, &uris).await?;
+        let detail = serde_json::json!({ "postLogoutRedirectUris": uris });
+        let event = NewSecurityEvent::by(SecurityKind::AppChanged, &app.owner_id, Some(client_id), detail);
+        self.record(&[event.acted_by(actor)]).await;
+        Ok(())
+    }
+
     pub async fn app_owner(&self, app: &App) -> Result<Option<User>> {
         self.store.user(&app.owner_id).await
     }

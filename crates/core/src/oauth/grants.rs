@@ -26,6 +26,8 @@ pub struct AuthorizeRequest {
     pub scopes: Scopes,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
+    /// OpenID Connect: echoed in the ID token.
+    pub nonce: Option<String>,
 }
 
 /// The raw parameters of an authorization request.
@@ -36,6 +38,7 @@ pub struct AuthorizeParams {
     pub state: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    pub nonce: Option<String>,
 }
 
 /// Tokens about to be issued: what to write (rows and the event), and the response.
@@ -53,6 +56,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// OpenID Connect: for a code granted with `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
     /// Token exchange (RFC 8693) only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
@@ -63,6 +69,9 @@ pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_tok
 const WORKSPACE_RESOURCE: &str = "urn:tessera:workspace:";
 /// Exchanged tokens live at most this long.
 pub const EXCHANGED_TOKEN_MAX_SECS: i64 = 900;
+
+/// The longest `nonce` accepted: it is stored with the code and echoed in the ID token.
+const MAX_NONCE: usize = 512;
 
 /// The default scope when an authorization request names none: the platform's legacy scope.
 pub const DEFAULT_SCOPE: &str = "v2legacy";
@@ -118,7 +127,10 @@ impl Core {
             }
             None => None,
         };
-        Ok(AuthorizeRequest { app, redirect_uri, scopes, state: p.state, code_challenge })
+        if p.nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE) {
+            return Err(OAuthError::invalid_request(format!("nonce is longer than {MAX_NONCE} characters")));
+        }
+        Ok(AuthorizeRequest { app, redirect_uri, scopes, state: p.state, code_challenge, nonce: p.nonce })
     }
 
     /// The workspaces a code for these scopes may reach under the user's remembered consent,
@@ -128,8 +140,15 @@ impl Core {
     }
 
     /// Record the user's approval of this request for `workspaces` (changing only the requested
-    /// scopes of a remembered consent) and issue a code for it.
-    pub async fn grant(&self, user: &UserId, req: &AuthorizeRequest, workspaces: Reach) -> Result<String> {
+    /// scopes of a remembered consent) and issue a code for it (`auth_time`: when the user signed
+    /// in, milliseconds).
+    pub async fn grant(
+        &self,
+        user: &UserId,
+        req: &AuthorizeRequest,
+        workspaces: Reach,
+        auth_time: i64,
+    ) -> Result<String> {
         let mut consent = match self.store.consent(user, &req.app.client_id).await? {
             Some(c) => c,
             None => Consent::new(user.clone(), req.app.client_id.clone(), now_millis()),
@@ -139,7 +158,7 @@ impl Core {
         let detail = serde_json::json!({"scope": format_scopes(&req.scopes), "workspaces": workspaces});
         self.record(&[NewSecurityEvent::by(SecurityKind::ConsentGranted, user, Some(&req.app.client_id), detail)])
             .await;
-        self.issue_code(user, req, workspaces).await
+        self.issue_code(user, req, workspaces, auth_time).await
     }
 
     /// Issue a single-use, short-lived code bound to client, redirect URI and PKCE challenge.
@@ -148,6 +167,7 @@ impl Core {
         user: &UserId,
         req: &AuthorizeRequest,
         workspaces: Option<Vec<WorkspaceId>>,
+        auth_time: i64,
     ) -> Result<String> {
         let (code, hash) = generate_token(CODE_PREFIX);
         let record = AuthCode {
@@ -159,6 +179,8 @@ impl Core {
             code_challenge: req.code_challenge.clone(),
             family_id: new_id(),
             expires_at: now_millis() + self.settings().code_ttl_secs * 1000,
+            nonce: req.nonce.clone(),
+            auth_time,
         };
         self.store.insert_code(&hash, &record).await?;
         Ok(code)
@@ -227,7 +249,14 @@ impl Core {
         if !self.store.write_tokens(new.write).await? {
             return Err(bad("the user withdrew this grant"));
         }
-        Ok(new.response)
+        let mut response = new.response;
+        if scopes.contains(&Scope::OpenId) {
+            let user = self.user_cached(&record.user_id).await?.ok_or_else(|| bad("the user no longer exists"))?;
+            let (client_id, at) = (&client.client_id, &response.access_token);
+            let nonce = record.nonce.as_deref();
+            response.id_token = Some(self.id_token(&user, client_id, &scopes, at, nonce, record.auth_time).await?);
+        }
+        Ok(response)
     }
 
     /// `grant_type=refresh_token`: rotate on every use. A rotated token presented again is
@@ -393,6 +422,7 @@ impl Core {
             expires_in: self.settings().access_token_ttl_secs,
             refresh_token,
             scope: format_scopes(scopes),
+            id_token: None,
             issued_token_type: None,
         };
         NewTokens { write: TokenWrite { tokens: rows, events: vec![event], ..Default::default() }, response }
@@ -460,6 +490,7 @@ impl Core {
             expires_in: ttl,
             refresh_token: None,
             scope: format_scopes(&scopes),
+            id_token: None,
             issued_token_type: Some(ACCESS_TOKEN_TYPE),
         })
     }
@@ -542,9 +573,10 @@ impl Core {
         Ok(token)
     }
 
-    pub async fn session_user(&self, cookie: &str) -> Result<Option<User>> {
+    /// The person of a live session, and when they signed in (milliseconds).
+    pub async fn session_user(&self, cookie: &str) -> Result<Option<(User, i64)>> {
         match self.store.session_user(&hash_token(cookie)).await? {
-            Some(id) => self.store.user(&id).await,
+            Some((id, since)) => Ok(self.store.user(&id).await?.map(|u| (u, since))),
             None => Ok(None),
         }
     }

@@ -5,6 +5,8 @@
 pub mod clients;
 pub mod consent;
 pub mod grants;
+pub mod keys;
+pub mod oidc;
 pub mod pkce;
 pub mod redirect;
 
@@ -24,6 +26,8 @@ pub struct App {
     /// for servers written for the platform, which never sent one).
     pub require_pkce: bool,
     pub redirect_uris: Vec<String>,
+    /// Where the app may send a user after signing out, matched exactly.
+    pub post_logout_redirect_uris: Vec<String>,
     pub created_at: i64,
 }
 

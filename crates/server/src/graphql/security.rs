@@ -35,6 +35,7 @@ pub enum Kind {
     ConsentWithdrawn,
     AppCreated,
     AppSecretRegenerated,
+    AppChanged,
     AppDeleted,
     BotCreated,
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod icons;
 pub mod limits;
 pub mod oauth;
+pub mod oidc;
 pub mod pages;
 pub mod portal;
 pub mod session;

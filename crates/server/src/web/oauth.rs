@@ -21,7 +21,7 @@ use tessera_core::oauth::grants::{self, AuthorizeParams, AuthorizeRequest};
 use tessera_core::oauth::{App, OAuthCode, OAuthError};
 
 /// Form or query parameters, refusing any that appear twice (RFC 6749 §3.1, §3.2).
-fn params(raw: &[u8]) -> Result<HashMap<String, String>, String> {
+pub(crate) fn params(raw: &[u8]) -> Result<HashMap<String, String>, String> {
     let mut out = HashMap::new();
     for (k, v) in url::form_urlencoded::parse(raw) {
         if out.insert(k.to_string(), v.to_string()).is_some() {
@@ -61,6 +61,15 @@ struct Prompt {
     none: bool,
     login: bool,
     consent: bool,
+    /// OpenID Connect `max_age`: a sign-in older than this many seconds must be repeated.
+    max_age: Option<i64>,
+}
+
+impl Prompt {
+    /// Whether this request needs a new sign-in from someone who signed in at `since` (ms).
+    fn wants_sign_in(&self, since: i64) -> bool {
+        self.login || self.max_age.is_some_and(|max| tessera_core::model::now_millis() - since > max * 1000)
+    }
 }
 
 fn parse_prompt(p: Option<&String>) -> Result<Prompt, OAuthError> {
@@ -95,8 +104,19 @@ async fn validate(state: &AppState, p: &HashMap<String, String>) -> Result<(Auth
         state: st.clone(),
         code_challenge: p.get("code_challenge").cloned(),
         code_challenge_method: p.get("code_challenge_method").cloned(),
+        nonce: p.get("nonce").cloned(),
     };
-    let prompt = parse_prompt(p.get("prompt")).map_err(|e| redirect_error(state, &redirect_uri, &e, st.as_deref()))?;
+    let max_age = match p.get("max_age").map(|v| v.parse::<u32>()) {
+        None => None,
+        Some(Ok(v)) => Some(i64::from(v)),
+        Some(Err(_)) => {
+            let e = OAuthError::invalid_request("max_age must be a number of seconds");
+            return Err(redirect_error(state, &redirect_uri, &e, st.as_deref()));
+        }
+    };
+    let mut prompt =
+        parse_prompt(p.get("prompt")).map_err(|e| redirect_error(state, &redirect_uri, &e, st.as_deref()))?;
+    prompt.max_age = max_age;
     let req = state
         .core
         .authorize_params(app, redirect_uri.clone(), raw)
@@ -125,7 +145,7 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
     };
     let who = SignedIn::of(&state, &headers).await;
     let who = match who {
-        Some(w) if !prompt.login => w,
+        Some(w) if !prompt.wants_sign_in(w.since) => w,
         _ if prompt.none => {
             return redirect_error(
                 &state,
@@ -147,7 +167,7 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         Err(e) => return server_error(&state, &req, e),
     };
     match remembered {
-        Some(reach) if !prompt.consent => match state.core.issue_code(&who.user.id, &req, reach).await {
+        Some(reach) if !prompt.consent => match state.core.issue_code(&who.user.id, &req, reach, who.since).await {
             Ok(code) => code_redirect(&state, &req, &code),
             Err(e) => server_error(&state, &req, e),
         },
@@ -177,11 +197,19 @@ async fn consent_page(
     } else {
         vec![]
     };
-    let hidden =
-        ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method"]
-            .into_iter()
-            .filter_map(|k| p.get(k).map(|v| (k, v.clone())))
-            .collect();
+    let hidden = [
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "nonce",
+    ]
+    .into_iter()
+    .filter_map(|k| p.get(k).map(|v| (k, v.clone())))
+    .collect();
     let page = ConsentPage {
         csrf: who.csrf(),
         app_name: req.app.name.clone(),
@@ -243,7 +271,7 @@ pub async fn consent(State(state): State<AppState>, form: SessionForm) -> Respon
     } else {
         None
     };
-    match state.core.grant(&user.id, &req, narrowed).await {
+    match state.core.grant(&user.id, &req, narrowed, form.who.since).await {
         Ok(code) => {
             tracing::info!(user = %user.id, client_id = %req.app.client_id, "consent granted");
             code_redirect(&state, &req, &code)

@@ -37,6 +37,14 @@ pub struct ConsentPage {
 }
 
 #[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    pub csrf: String,
+    pub user_email: String,
+    pub hidden: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub title: String,
@@ -127,13 +135,13 @@ pub fn safe_next(next: &str) -> String {
     }
 }
 
-/// After signing in, continue the interrupted request without `prompt=login`, which has now
-/// been satisfied.
+/// After signing in, continue the interrupted request without `prompt=login` or `max_age`,
+/// which the new sign-in has satisfied.
 fn without_prompt_login(next: &str) -> String {
     let Some((path, query)) = next.split_once('?') else { return next.to_string() };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
-        .filter(|(k, v)| !(k == "prompt" && v.split(' ').any(|p| p == "login")))
+        .filter(|(k, v)| !(k == "prompt" && v.split(' ').any(|p| p == "login")) && k != "max_age")
         .collect();
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     format!("{path}?{query}")

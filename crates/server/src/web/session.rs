@@ -116,6 +116,8 @@ pub fn csrf_refused() -> Response {
 pub struct SignedIn {
     pub user: User,
     pub session: String,
+    /// When they signed in (milliseconds): an ID token's `auth_time`.
+    pub since: i64,
 }
 
 impl SignedIn {
@@ -123,7 +125,7 @@ impl SignedIn {
     pub async fn of(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
         let session = cookie(headers, session_cookie(state))?;
         match state.core.session_user(session).await {
-            Ok(user) => user.map(|user| SignedIn { user, session: session.to_string() }),
+            Ok(user) => user.map(|(user, since)| SignedIn { user, session: session.to_string(), since }),
             Err(e) => {
                 e.log("session lookup failed");
                 None

@@ -22,6 +22,7 @@ mod migrate;
 mod oauth_flow;
 mod oauth_security;
 mod oauth_tokens;
+mod openid;
 mod ops;
 mod portal;
 mod rest;
