@@ -31,10 +31,15 @@ pub enum SecurityKind {
     AppChanged,
     AppDeleted,
     BotCreated,
+    PasswordResetRequested,
+    PasswordReset,
+    InvitationSent,
+    InvitationAccepted,
+    EmailVerified,
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 11] = [
+    pub const ALL: [SecurityKind; 16] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -46,6 +51,11 @@ impl SecurityKind {
         SecurityKind::AppChanged,
         SecurityKind::AppDeleted,
         SecurityKind::BotCreated,
+        SecurityKind::PasswordResetRequested,
+        SecurityKind::PasswordReset,
+        SecurityKind::InvitationSent,
+        SecurityKind::InvitationAccepted,
+        SecurityKind::EmailVerified,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +71,11 @@ impl SecurityKind {
             SecurityKind::AppChanged => "app.changed",
             SecurityKind::AppDeleted => "app.deleted",
             SecurityKind::BotCreated => "bot.created",
+            SecurityKind::PasswordResetRequested => "password.reset_requested",
+            SecurityKind::PasswordReset => "password.reset",
+            SecurityKind::InvitationSent => "invitation.sent",
+            SecurityKind::InvitationAccepted => "invitation.accepted",
+            SecurityKind::EmailVerified => "email.verified",
         }
     }
 

@@ -137,6 +137,19 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A person acting through tessera's own pages with their session: all their permissions,
+    /// as with `v2legacy`, and no token.
+    pub fn session(user: User) -> Self {
+        Principal {
+            user: std::sync::Arc::new(user),
+            token_id: TokenId(String::new()),
+            client_id: None,
+            scopes: [Scope::V2Legacy].into_iter().collect(),
+            workspaces: None,
+            expires_at: None,
+        }
+    }
+
     /// Whether the token's workspace narrowing (if any) includes this workspace.
     pub fn may_reach(&self, ws: &WorkspaceId) -> bool {
         self.workspaces.as_ref().is_none_or(|list| list.contains(ws))

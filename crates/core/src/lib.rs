@@ -4,6 +4,7 @@
 //! Nothing here knows about HTTP, GraphQL or SQL. Every permission decision is made by
 //! [`permission::decide`], and every use case is one method of [`service::Core`].
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod cache;

@@ -130,6 +130,75 @@ impl<'a> ElementQuery<'a> {
     }
 }
 
+/// A message in the mail outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// What a single-use account link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Invite,
+    Reset,
+    Verify,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Invite => "invite",
+            LinkPurpose::Reset => "reset",
+            LinkPurpose::Verify => "verify",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [LinkPurpose::Invite, LinkPurpose::Reset, LinkPurpose::Verify].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A single-use account link as stored (its token only as a hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountLink {
+    pub purpose: LinkPurpose,
+    pub email: String,
+    pub user_id: Option<UserId>,
+    pub org_id: Option<OrgId>,
+    pub role: Option<String>,
+    pub created_by: Option<UserId>,
+    pub expires_at: i64,
+}
+
+/// Storage for account e-mails and the links they carry.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn queue_mail(&self, mail: &Mail, now: i64) -> Result<()>;
+    /// Up to `n` messages due at `now`, each claimed (its next attempt moved `lease` ms on, its
+    /// attempts counted) so that no other sender takes it meanwhile; with its attempts so far.
+    async fn claim_mail(&self, now: i64, lease: i64, n: u32) -> Result<Vec<(Mail, i64)>>;
+    async fn mail_sent(&self, id: &str, at: i64) -> Result<()>;
+    async fn mail_failed(&self, id: &str, retry_at: i64, error: &str) -> Result<()>;
+    /// Messages not yet sent.
+    async fn mail_pending(&self) -> Result<u64>;
+
+    async fn insert_link(&self, hash: &str, link: &AccountLink, now: i64) -> Result<()>;
+    /// A link that is unused and unexpired at `now`.
+    async fn live_link(&self, hash: &str, purpose: LinkPurpose, now: i64) -> Result<Option<AccountLink>>;
+    /// Mark a live link used; `Some` only for the one call that did (single use on every node).
+    async fn use_link(&self, hash: &str, purpose: LinkPurpose, now: i64) -> Result<Option<AccountLink>>;
+
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> Result<()>;
+    /// End every session and revoke every token a person's apps hold; the number of tokens.
+    async fn sign_out_everywhere(&self, user: &UserId) -> Result<u64>;
+    async fn set_email_verified(&self, user: &UserId, at: i64) -> Result<()>;
+    async fn email_verified(&self, user: &UserId) -> Result<bool>;
+}
+
 /// Storage for the authorization server: apps, sessions, consents, codes, token families.
 #[async_trait]
 pub trait OAuthStore: Send + Sync {
@@ -228,7 +297,7 @@ pub trait Bus: Send + Sync {
 }
 
 #[async_trait]
-pub trait Store: OAuthStore + Send + Sync + 'static {
+pub trait Store: OAuthStore + AccountStore + Send + Sync + 'static {
     /// Where to report committed events and revocations (none until set).
     fn set_bus(&self, bus: std::sync::Arc<dyn Bus>);
     /// The cursor of the newest event of a workspace (0 if none); `None` if no such workspace.

@@ -37,6 +37,8 @@ pub struct Core {
     passwords: Arc<Passwords>,
     pub(crate) boards: Arc<Boards>,
     pub(crate) oidc: Arc<crate::oauth::oidc::Oidc>,
+    /// Signalled when mail is queued, to wake this node's sender.
+    pub(crate) mail_queued: Arc<tokio::sync::Notify>,
 }
 
 /// What `update_workspace` changes: each field given is set; `archived_at: Some(None)`
@@ -89,6 +91,7 @@ impl Core {
             passwords: Arc::default(),
             boards: Arc::default(),
             oidc: Arc::default(),
+            mail_queued: Arc::default(),
         })
     }
 
@@ -115,6 +118,11 @@ impl Core {
     }
 
     /// Password hashing, on the blocking pool with a bounded queue.
+    /// Signalled when mail is queued on this node (the sender waits on it).
+    pub fn mail_queued(&self) -> Arc<tokio::sync::Notify> {
+        self.mail_queued.clone()
+    }
+
     pub fn passwords(&self) -> &Passwords {
         &self.passwords
     }
@@ -623,7 +631,7 @@ impl Core {
         Ok(Collaborator { user: target, role_id: role.to_string() })
     }
 
-    fn check_org_role(&self, role: &str) -> Result<()> {
+    pub(crate) fn check_org_role(&self, role: &str) -> Result<()> {
         if self.roles.get(ResourceType::Organization, role).is_none() {
             return Err(Error::bad_input(format!(
                 "unknown organization role {role:?} (one of: {})",

@@ -78,6 +78,13 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
         .route("/v3/oauth2/logout", get(web::oidc::logout).post(web::oidc::confirm_logout))
+        .route("/password/forgot", get(web::account::forgot_page).post(web::account::forgot))
+        .route("/password/reset", get(web::account::reset_page).post(web::account::reset))
+        .route("/invitations/accept", get(web::account::invitation_page).post(web::account::accept))
+        .route("/invitations/join", post(web::account::join))
+        .route("/email/verify", get(web::account::verify))
+        .route("/portal/email/verify", post(web::account::request_verification))
+        .route("/portal/orgs/{org}/invitations", post(web::account::invite))
         .route("/portal", get(portal::home))
         .route("/portal/apps", post(portal::create_app))
         .route("/portal/apps/{client_id}", get(portal::show_app))
@@ -127,6 +134,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.assets.clone().run_sweeper(std::time::Duration::from_secs(60));
+    if let Err(e) = crate::mail::start(state.core.clone(), &state.config.mail) {
+        tracing::error!(error = %e, "the mail sender cannot start; account mail waits in the outbox");
+    }
     forget_expired_every(state.core.clone(), std::time::Duration::from_secs(600));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await

@@ -44,9 +44,11 @@ pub struct FileConfig {
     pub fetch_allow: Option<String>,
     pub secret_key: Option<String>,
     pub id_token_alg: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
-const KNOWN_KEYS: [&str; 30] = [
+const KNOWN_KEYS: [&str; 32] = [
     "listen",
     "database_url",
     "data_dir",
@@ -77,6 +79,8 @@ const KNOWN_KEYS: [&str; 30] = [
     "fetch_allow",
     "secret_key",
     "id_token_alg",
+    "smtp_url",
+    "mail_from",
 ];
 
 /// The installation's secret key, which seals the ID token signing keys at rest: given in the
@@ -230,6 +234,8 @@ pub struct Config {
     pub secret_key: SecretKey,
     /// How ID token signing keys rotate, and their algorithm.
     pub signing_keys: tessera_core::oauth::keys::KeyPolicy,
+    /// Where account mail goes (none: it waits in the outbox).
+    pub mail: crate::mail::MailSettings,
 }
 
 /// Values given on the command line or in the environment (clap merges those two).
@@ -369,7 +375,16 @@ impl Config {
             .map(crate::web::limits::Net::parse)
             .collect::<Result<_, _>>()
             .map_err(|e| format!("fetch_allow: {e}"))?;
+        let host = url::Url::parse(&issuer).ok().and_then(|u| u.host_str().map(str::to_string));
+        let mail = crate::mail::MailSettings {
+            smtp_url: env_or("smtp_url", file.smtp_url)?.filter(|u| !u.trim().is_empty()),
+            from: env_or("mail_from", file.mail_from)?
+                .unwrap_or_else(|| format!("tessera <no-reply@{}>", host.unwrap_or_else(|| "localhost".into()))),
+            retry_ms: crate::mail::RETRY_MS,
+        };
+        mail.check()?;
         Ok(Config {
+            mail,
             secret_key,
             signing_keys,
             fetch_allow,

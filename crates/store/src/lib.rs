@@ -12,6 +12,7 @@ mod listen;
 mod open;
 mod rows;
 mod sql;
+mod sql_accounts;
 mod sql_oauth;
 mod sql_uploads;
 mod stmt;

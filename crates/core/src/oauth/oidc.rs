@@ -58,7 +58,7 @@ struct IdClaims<'a> {
 }
 
 /// What the ID token and userinfo say about a person, by scope.
-pub fn person_claims(user: &User, scopes: &Scopes) -> serde_json::Map<String, serde_json::Value> {
+pub fn person_claims(user: &User, scopes: &Scopes, verified: bool) -> serde_json::Map<String, serde_json::Value> {
     let mut out = serde_json::Map::new();
     if scopes.contains(&Scope::Profile) {
         let name = format!("{} {}", user.first_name, user.last_name).trim().to_string();
@@ -68,8 +68,7 @@ pub fn person_claims(user: &User, scopes: &Scopes) -> serde_json::Map<String, se
     }
     if let (true, Some(email)) = (scopes.contains(&Scope::Email), &user.email) {
         out.insert("email".into(), email.clone().into());
-        // Addresses are set by operators and not yet confirmed by mail.
-        out.insert("email_verified".into(), false.into());
+        out.insert("email_verified".into(), verified.into());
     }
     out
 }
@@ -164,7 +163,7 @@ impl Core {
             acr: ACR_PASSWORD,
             amr: ["pwd"],
             at_hash: keys::half_hash(signer.alg, access_token),
-            person: person_claims(user, scopes),
+            person: person_claims(user, scopes, self.store.email_verified(&user.id).await?),
         };
         signer.sign(&claims)
     }
@@ -190,9 +189,10 @@ impl Core {
     }
 
     /// The userinfo answer for a token's person and scopes (the caller has checked `openid`).
-    pub fn userinfo(&self, user: &User, scopes: &Scopes) -> serde_json::Value {
-        let mut claims = person_claims(user, scopes);
+    pub async fn userinfo(&self, user: &User, scopes: &Scopes) -> Result<serde_json::Value> {
+        let verified = scopes.contains(&Scope::Email) && self.store.email_verified(&user.id).await?;
+        let mut claims = person_claims(user, scopes, verified);
         claims.insert("sub".into(), user.id.as_str().into());
-        serde_json::Value::Object(claims)
+        Ok(serde_json::Value::Object(claims))
     }
 }

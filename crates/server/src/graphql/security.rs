@@ -38,6 +38,11 @@ pub enum Kind {
     AppChanged,
     AppDeleted,
     BotCreated,
+    PasswordResetRequested,
+    PasswordReset,
+    InvitationSent,
+    InvitationAccepted,
+    EmailVerified,
 }
 
 /// One entry of an organization's security log. It never holds a secret.

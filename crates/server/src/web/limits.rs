@@ -147,6 +147,12 @@ fn address_key(ip: IpAddr) -> String {
     }
 }
 
+/// Mail-sending requests per target, and per client address, per 15 minutes.
+const MAIL_PER_TARGET: u32 = 5;
+const MAIL_PER_CLIENT: u32 = 30;
+/// Invitations one person may send per 15 minutes.
+const INVITES_PER_INVITER: u32 = 50;
+
 pub struct Limits {
     enabled: bool,
     login_max: u32,
@@ -154,6 +160,9 @@ pub struct Limits {
     login_account_address: Window,
     login_account: Window,
     token: Window,
+    mail_target: Window,
+    mail_client: Window,
+    invites: Window,
     trusted_proxies: Vec<Net>,
 }
 
@@ -168,6 +177,9 @@ impl Limits {
             login_account_address: Window::new(max, quarter),
             login_account: Window::new(max, quarter),
             token: Window::new(c.token_requests_per_minute, Duration::from_secs(60)),
+            mail_target: Window::new(MAIL_PER_TARGET, quarter),
+            mail_client: Window::new(MAIL_PER_CLIENT, quarter),
+            invites: Window::new(INVITES_PER_INVITER, quarter),
             trusted_proxies: c.trusted_proxies.clone(),
         }
     }
@@ -229,6 +241,17 @@ impl Limits {
     /// A failed client authentication, counted per address; false when it is over the allowance.
     pub fn failed_client_allowed(&self, client: IpAddr) -> bool {
         self.token_allows(&format!("failed {}", address_key(client)))
+    }
+
+    /// A request that sends mail (password reset, invitation, verification), counted per
+    /// target (an address, or the inviter) and per client address; false when over either.
+    pub fn mail_allowed(&self, target: &str, client: IpAddr) -> bool {
+        !self.enabled || (self.mail_client.allows(&address_key(client)) && self.mail_target.allows(target))
+    }
+
+    /// An invitation, counted per inviter; false when over the allowance.
+    pub fn invite_allowed(&self, inviter: &str) -> bool {
+        !self.enabled || self.invites.allows(inviter)
     }
 
     /// A token exchange, counted per subject token (only its holder can spend its allowance).

@@ -1,5 +1,6 @@
 //! Plain HTTP endpoints and the middleware every request passes through.
 
+pub mod account;
 pub mod cors;
 pub mod error;
 pub mod examples;

@@ -80,7 +80,11 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
     if !principal.scopes.contains(&Scope::OpenId) {
         return bearer_refusal(StatusCode::FORBIDDEN, r#"Bearer error="insufficient_scope", scope="openid""#);
     }
-    let mut res = Json(state.core.userinfo(&principal.user, &principal.scopes)).into_response();
+    let info = match state.core.userinfo(&principal.user, &principal.scopes).await {
+        Ok(info) => info,
+        Err(e) => return super::error::ApiError(e).into_response(),
+    };
+    let mut res = Json(info).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }

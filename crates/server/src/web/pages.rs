@@ -37,6 +37,44 @@ pub struct ConsentPage {
 }
 
 #[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage {
+    pub title: String,
+    pub message: String,
+    pub link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+pub struct ForgotPage {
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+pub struct ResetPage {
+    pub csrf: String,
+    pub token: String,
+    pub error: Option<String>,
+    pub min_chars: usize,
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+pub struct InvitationPage {
+    pub csrf: String,
+    pub next: String,
+    pub token: String,
+    pub email: String,
+    pub org_name: String,
+    pub role: String,
+    pub has_account: bool,
+    pub signed_in_as_invitee: bool,
+    pub error: Option<String>,
+    pub min_chars: usize,
+}
+
+#[derive(Template)]
 #[template(path = "logout.html")]
 pub struct LogoutPage {
     pub csrf: String,
@@ -61,7 +99,9 @@ pub struct PortalPage {
     pub user_email: String,
     pub apps: Vec<App>,
     pub grants: Vec<(String, String, String)>,
-    pub orgs: Vec<(String, Vec<BotRow>)>,
+    /// Organizations the person administers: (id, name, bots).
+    pub orgs: Vec<(String, String, Vec<BotRow>)>,
+    pub email_verified: bool,
 }
 
 #[derive(Template)]

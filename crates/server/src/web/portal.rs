@@ -25,13 +25,14 @@ fn back_to_portal(result: tessera_core::Result<()>, done: impl FnOnce()) -> Resp
 pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
     let core = &state.core;
     let user = &who.user;
-    let (apps, grants, orgs) = match (
+    let (apps, grants, orgs, email_verified) = match (
         core.apps_of(&user.id).await,
         core.authorized_apps(&user.id).await,
         core.administered_bots(&user.id).await,
+        core.email_verified(&user.id).await,
     ) {
-        (Ok(a), Ok(g), Ok(o)) => (a, g, o),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e),
+        (Ok(a), Ok(g), Ok(o), Ok(v)) => (a, g, o, v),
+        (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => return failed(e),
     };
     let page = PortalPage {
         csrf: who.csrf(),
@@ -48,9 +49,10 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
                         (bot.first_name, bot.id.0, tokens.into_iter().map(|t| (t.id.0, !t.revoked)).collect())
                     })
                     .collect();
-                (o.org.name, bots)
+                (o.org.id.0, o.org.name, bots)
             })
             .collect(),
+        email_verified,
     };
     render(StatusCode::OK, &page, None)
 }

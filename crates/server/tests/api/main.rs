@@ -2,6 +2,7 @@
 //! or the real binary) on a fresh SQLite file. One binary, because linking many costs minutes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
+mod accounts;
 mod assets;
 mod bad_input;
 mod browser;
