@@ -199,6 +199,60 @@ pub trait AccountStore: Send + Sync {
     async fn email_verified(&self, user: &UserId) -> Result<bool>;
 }
 
+/// Where a device authorization (RFC 8628) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    Pending,
+    Approved,
+    Denied,
+    Redeemed,
+}
+
+impl DeviceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Pending => "pending",
+            DeviceStatus::Approved => "approved",
+            DeviceStatus::Denied => "denied",
+            DeviceStatus::Redeemed => "redeemed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        use DeviceStatus::*;
+        [Pending, Approved, Denied, Redeemed].into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// A device authorization as stored (the device code only as a hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceGrant {
+    pub user_code: String,
+    pub client_id: String,
+    pub scopes: String,
+    pub status: DeviceStatus,
+    pub user_id: Option<UserId>,
+    pub auth_time: i64,
+    pub interval_secs: i64,
+    pub last_poll_at: i64,
+    pub expires_at: i64,
+}
+
+/// Storage for the device authorization grant.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    async fn insert_device_grant(&self, device_hash: &str, grant: &DeviceGrant, now: i64) -> Result<()>;
+    async fn device_grant(&self, device_hash: &str) -> Result<Option<DeviceGrant>>;
+    async fn device_grant_by_user_code(&self, user_code: &str) -> Result<Option<DeviceGrant>>;
+    /// Approve (for a person, signed in at `auth_time`) or deny a pending, unexpired grant;
+    /// false if it was not.
+    async fn decide_device_grant(&self, user_code: &str, approve: Option<(&UserId, i64)>, now: i64) -> Result<bool>;
+    /// Record a poll at `now`; with `slow_down`, the interval grows by five seconds.
+    async fn polled_device_grant(&self, device_hash: &str, now: i64, slow_down: bool) -> Result<()>;
+    /// Mark an approved grant redeemed; true only for the one call that did.
+    async fn redeem_device_grant(&self, device_hash: &str) -> Result<bool>;
+}
+
 /// Storage for the authorization server: apps, sessions, consents, codes, token families.
 #[async_trait]
 pub trait OAuthStore: Send + Sync {
@@ -297,7 +351,7 @@ pub trait Bus: Send + Sync {
 }
 
 #[async_trait]
-pub trait Store: OAuthStore + AccountStore + Send + Sync + 'static {
+pub trait Store: OAuthStore + AccountStore + DeviceStore + Send + Sync + 'static {
     /// Where to report committed events and revocations (none until set).
     fn set_bus(&self, bus: std::sync::Arc<dyn Bus>);
     /// The cursor of the newest event of a workspace (0 if none); `None` if no such workspace.

@@ -70,6 +70,9 @@ pub enum Command {
     /// Copy a whole installation from an embedded SQLite database into an empty PostgreSQL
     /// database (to go from one node to several), verifying it before committing.
     Migrate(MigrateArgs),
+    /// Sign in to a tessera server from this terminal (device authorization grant): shows a
+    /// code to approve in a browser, then prints the access token (or all tokens with --json).
+    Login(crate::login::LoginArgs),
 }
 
 #[derive(Args, Debug)]
@@ -244,6 +247,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Bot(c) => admin(&global, |core| bot(core, c)).await,
         Command::App(c) => admin(&global, |core| app(core, c)).await,
         Command::Migrate(args) => migrate(&args, global.json).await,
+        Command::Login(args) => crate::login::login(&args, global.json).await,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod graphql;
+pub mod login;
 pub mod mail;
 pub mod metrics;
 pub mod rest;

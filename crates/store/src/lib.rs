@@ -13,6 +13,7 @@ mod open;
 mod rows;
 mod sql;
 mod sql_accounts;
+mod sql_device;
 mod sql_oauth;
 mod sql_uploads;
 mod stmt;

@@ -42,9 +42,9 @@ pub struct AuthorizeParams {
 }
 
 /// Tokens about to be issued: what to write (rows and the event), and the response.
-struct NewTokens {
-    write: TokenWrite,
-    response: TokenResponse,
+pub(crate) struct NewTokens {
+    pub(crate) write: TokenWrite,
+    pub(crate) response: TokenResponse,
 }
 
 /// The body of a successful token response (RFC 6749 §5.1).
@@ -149,16 +149,28 @@ impl Core {
         workspaces: Reach,
         auth_time: i64,
     ) -> Result<String> {
-        let mut consent = match self.store.consent(user, &req.app.client_id).await? {
-            Some(c) => c,
-            None => Consent::new(user.clone(), req.app.client_id.clone(), now_millis()),
-        };
-        consent.approve(&req.scopes, &workspaces);
-        self.store.set_consent(&consent).await?;
-        let detail = serde_json::json!({"scope": format_scopes(&req.scopes), "workspaces": workspaces});
-        self.record(&[NewSecurityEvent::by(SecurityKind::ConsentGranted, user, Some(&req.app.client_id), detail)])
-            .await;
+        self.remember_consent(user, &req.app.client_id, &req.scopes, &workspaces).await?;
         self.issue_code(user, req, workspaces, auth_time).await
+    }
+
+    /// Remember that the user approved `scopes` for `client_id` (for `workspaces`), in their
+    /// consent and in the security log.
+    pub(crate) async fn remember_consent(
+        &self,
+        user: &UserId,
+        client_id: &str,
+        scopes: &Scopes,
+        workspaces: &Reach,
+    ) -> Result<()> {
+        let mut consent = match self.store.consent(user, client_id).await? {
+            Some(c) => c,
+            None => Consent::new(user.clone(), client_id.to_string(), now_millis()),
+        };
+        consent.approve(scopes, workspaces);
+        self.store.set_consent(&consent).await?;
+        let detail = serde_json::json!({"scope": format_scopes(scopes), "workspaces": workspaces});
+        self.record(&[NewSecurityEvent::by(SecurityKind::ConsentGranted, user, Some(client_id), detail)]).await;
+        Ok(())
     }
 
     /// Issue a single-use, short-lived code bound to client, redirect URI and PKCE challenge.
@@ -395,7 +407,7 @@ impl Core {
     /// An access token with `scopes`, plus a refresh token carrying `refresh_scopes` if given,
     /// both in one family: the rows to write, the event, and the response (nothing written yet).
     #[allow(clippy::too_many_arguments)]
-    fn new_tokens(
+    pub(crate) fn new_tokens(
         &self,
         grant: &str,
         user: &UserId,

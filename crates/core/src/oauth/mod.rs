@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod consent;
+pub mod device;
 pub mod grants;
 pub mod keys;
 pub mod oidc;
@@ -77,6 +78,9 @@ pub enum OAuthCode {
     AccessDenied,
     LoginRequired,
     ConsentRequired,
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
     ServerError,
     TemporarilyUnavailable,
 }
@@ -95,6 +99,9 @@ impl OAuthCode {
             OAuthCode::AccessDenied => "access_denied",
             OAuthCode::LoginRequired => "login_required",
             OAuthCode::ConsentRequired => "consent_required",
+            OAuthCode::AuthorizationPending => "authorization_pending",
+            OAuthCode::SlowDown => "slow_down",
+            OAuthCode::ExpiredToken => "expired_token",
             OAuthCode::ServerError => "server_error",
             OAuthCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -153,6 +160,9 @@ oauth_codes! {
     access_denied => AccessDenied,
     login_required => LoginRequired,
     consent_required => ConsentRequired,
+    authorization_pending => AuthorizationPending,
+    slow_down => SlowDown,
+    expired_token => ExpiredToken,
     server_error => ServerError,
     temporarily_unavailable => TemporarilyUnavailable,
 }

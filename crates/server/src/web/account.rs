@@ -2,7 +2,7 @@
 //! Forms of people not signed in carry the sign-in form's CSRF token; answers that could tell
 //! whether an address has an account are the same either way.
 
-use super::pages::{error_page, failed, render, ForgotPage, InvitationPage, NoticePage, ResetPage};
+use super::pages::{error_page, failed, render, DevicePage, ForgotPage, InvitationPage, NoticePage, ResetPage};
 use super::session::{
     csrf_refused, login_csrf, login_csrf_ok, session_cookie, set_cookie, with_cookie, SessionForm, SignedIn,
 };
@@ -255,6 +255,60 @@ pub async fn verify(State(state): State<AppState>, Query(q): Query<TokenQuery>) 
             notice("Address confirmed", "Thank you: your e-mail address is confirmed.", Some(("/portal", "Continue")))
         }
         Err(Error::NotFound(_)) => dead_link(),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeviceQuery {
+    user_code: Option<String>,
+}
+
+/// `GET /device[?user_code=…]`: enter the code a device shows, then approve or deny it.
+pub async fn device_page(State(state): State<AppState>, who: SignedIn, Query(q): Query<DeviceQuery>) -> Response {
+    let typed = q.user_code.unwrap_or_default();
+    let mut page = DevicePage {
+        csrf: who.csrf(),
+        user_email: who.user.email.clone().unwrap_or_default(),
+        user_code: typed.trim().to_uppercase(),
+        request: None,
+        error: None,
+    };
+    if typed.trim().is_empty() {
+        return render(StatusCode::OK, &page, None);
+    }
+    // Guessing codes is slow: each look-up counts against the person's allowance.
+    if !state.limits.device_lookup_allowed(who.user.id.as_str()) {
+        return error_page(StatusCode::TOO_MANY_REQUESTS, "Too many codes", "Try again in a few minutes.");
+    }
+    match state.core.device_request(&typed).await {
+        Ok(Some((app, scopes))) => {
+            page.request = Some((app.name, scopes.iter().map(|s| (s.as_str(), s.describe())).collect()));
+            render(StatusCode::OK, &page, None)
+        }
+        Ok(None) => {
+            page.error = Some("That code is not valid, or it has expired. Check the device and try again.".into());
+            render(StatusCode::NOT_FOUND, &page, None)
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /device`: the signed-in person's decision on a code.
+pub async fn device_decision(State(state): State<AppState>, form: SessionForm) -> Response {
+    let code = form.get("user_code").unwrap_or_default().to_string();
+    let allow = match form.get("decision") {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => return error_page(StatusCode::BAD_REQUEST, "Invalid request", "Choose Allow or Deny."),
+    };
+    match state.core.decide_device(&form.who.user.id, &code, allow, form.who.since).await {
+        Ok(true) if allow => {
+            tracing::info!(user = %form.who.user.id, "device approved");
+            notice("Device connected", "You can go back to your device: it is signed in.", None)
+        }
+        Ok(true) => notice("Request denied", "The device was not connected.", None),
+        Ok(false) => error_page(StatusCode::BAD_REQUEST, "This code no longer works", "Start again on the device."),
         Err(e) => failed(e),
     }
 }

@@ -152,6 +152,8 @@ const MAIL_PER_TARGET: u32 = 5;
 const MAIL_PER_CLIENT: u32 = 30;
 /// Invitations one person may send per 15 minutes.
 const INVITES_PER_INVITER: u32 = 50;
+/// Device user codes one person may look up per 15 minutes.
+const DEVICE_LOOKUPS_PER_PERSON: u32 = 30;
 
 pub struct Limits {
     enabled: bool,
@@ -163,6 +165,7 @@ pub struct Limits {
     mail_target: Window,
     mail_client: Window,
     invites: Window,
+    device_lookups: Window,
     trusted_proxies: Vec<Net>,
 }
 
@@ -180,6 +183,7 @@ impl Limits {
             mail_target: Window::new(MAIL_PER_TARGET, quarter),
             mail_client: Window::new(MAIL_PER_CLIENT, quarter),
             invites: Window::new(INVITES_PER_INVITER, quarter),
+            device_lookups: Window::new(DEVICE_LOOKUPS_PER_PERSON, quarter),
             trusted_proxies: c.trusted_proxies.clone(),
         }
     }
@@ -252,6 +256,11 @@ impl Limits {
     /// An invitation, counted per inviter; false when over the allowance.
     pub fn invite_allowed(&self, inviter: &str) -> bool {
         !self.enabled || self.invites.allows(inviter)
+    }
+
+    /// A device user code looked up by a signed-in person; false when over the allowance.
+    pub fn device_lookup_allowed(&self, person: &str) -> bool {
+        !self.enabled || self.device_lookups.allows(person)
     }
 
     /// A token exchange, counted per subject token (only its holder can spend its allowance).

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use tessera_core::auth::Scope;
 use tessera_core::ids::WorkspaceId;
 use tessera_core::model::User;
+use tessera_core::oauth::device::DEVICE_CODE_GRANT;
 use tessera_core::oauth::grants::{self, AuthorizeParams, AuthorizeRequest};
 use tessera_core::oauth::{App, OAuthCode, OAuthError};
 
@@ -425,6 +426,10 @@ pub async fn token(
             Some(rt) => state.core.refresh(&client, rt, get("scope")).await,
         },
         Some("client_credentials") => state.core.client_credentials(&client, get("scope")).await,
+        Some(DEVICE_CODE_GRANT) => match get("device_code") {
+            None => Err(OAuthError::invalid_request("device_code is required")),
+            Some(code) => state.core.exchange_device_code(&client, code).await,
+        },
         Some(other) => Err(OAuthError::unsupported_grant_type(format!("grant_type {other} is not supported"))),
     };
     match result {
@@ -461,6 +466,30 @@ async fn exchange(state: &AppState, p: HashMap<String, String>) -> Response {
             tracing::info!(error = %e.code, "token exchange refused");
             token_error(&e)
         }
+    }
+}
+
+/// The grants the token endpoint takes (for both metadata documents).
+pub const GRANT_TYPES: [&str; 5] =
+    ["authorization_code", "refresh_token", "client_credentials", grants::TOKEN_EXCHANGE, DEVICE_CODE_GRANT];
+
+/// `POST /v3/oauth2/device_authorization` (RFC 8628 §3.1): a device code and a user code.
+pub async fn device_authorization(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (client, p) = match client_request(&state, peer, &headers, &body).await {
+        Ok(v) => v,
+        Err(e) => return token_error(&e),
+    };
+    match state.core.device_authorization(&client, p.get("scope").map(String::as_str)).await {
+        Ok(auth) => {
+            tracing::info!(client_id = %client.client_id, "device authorization started");
+            no_store(serde_json::to_value(auth).unwrap_or_default())
+        }
+        Err(e) => token_error(&e),
     }
 }
 
@@ -522,7 +551,8 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", grants::TOKEN_EXCHANGE],
+        "device_authorization_endpoint": format!("{iss}/v3/oauth2/device_authorization"),
+        "grant_types_supported": GRANT_TYPES,
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

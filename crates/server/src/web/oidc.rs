@@ -12,7 +12,6 @@ use axum::Json;
 use serde_json::json;
 use std::collections::HashMap;
 use tessera_core::auth::Scope;
-use tessera_core::oauth::grants;
 
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0).
 pub async fn configuration(State(state): State<AppState>) -> Response {
@@ -29,7 +28,8 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", grants::TOKEN_EXCHANGE],
+        "device_authorization_endpoint": format!("{iss}/v3/oauth2/device_authorization"),
+        "grant_types_supported": super::oauth::GRANT_TYPES,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": state.core.id_token_algs(),
         "code_challenge_methods_supported": ["S256"],

@@ -36,6 +36,19 @@ pub struct ConsentPage {
     pub workspaces: Vec<(String, String)>,
 }
 
+/// A device's request: (app name, [(scope, words)]).
+pub type DeviceRequest = (String, Vec<(&'static str, &'static str)>);
+
+#[derive(Template)]
+#[template(path = "device.html")]
+pub struct DevicePage {
+    pub csrf: String,
+    pub user_email: String,
+    pub user_code: String,
+    pub request: Option<DeviceRequest>,
+    pub error: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "notice.html")]
 pub struct NoticePage {

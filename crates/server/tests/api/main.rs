@@ -18,6 +18,7 @@ mod compat_workspaces;
 mod compatibility;
 mod consent;
 mod crash;
+mod device;
 mod helpers;
 mod migrate;
 mod oauth_flow;

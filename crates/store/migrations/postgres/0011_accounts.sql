@@ -28,3 +28,18 @@ CREATE TABLE account_links (
 );
 
 ALTER TABLE users ADD COLUMN email_verified_at BIGINT;
+
+-- The device authorization grant (RFC 8628): a code shown on a device, approved elsewhere.
+CREATE TABLE device_grants (
+    device_hash   TEXT PRIMARY KEY,          -- SHA-256 of the device code
+    user_code     TEXT NOT NULL UNIQUE,      -- what the person types, normalized (no dash)
+    client_id     TEXT NOT NULL REFERENCES apps(client_id) ON DELETE CASCADE,
+    scopes        TEXT NOT NULL,
+    status        TEXT NOT NULL,             -- 'pending' | 'approved' | 'denied' | 'redeemed'
+    user_id       TEXT REFERENCES users(id),
+    auth_time     BIGINT NOT NULL DEFAULT 0,
+    interval_secs BIGINT NOT NULL,          -- the polling interval, raised by slow_down
+    last_poll_at  BIGINT NOT NULL DEFAULT 0,
+    expires_at    BIGINT NOT NULL,
+    created_at    BIGINT NOT NULL
+);
