@@ -36,10 +36,15 @@ pub enum SecurityKind {
     InvitationSent,
     InvitationAccepted,
     EmailVerified,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorFailed,
+    RecoveryCodeUsed,
+    TwoFactorRequirementChanged,
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 16] = [
+    pub const ALL: [SecurityKind; 21] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -56,6 +61,11 @@ impl SecurityKind {
         SecurityKind::InvitationSent,
         SecurityKind::InvitationAccepted,
         SecurityKind::EmailVerified,
+        SecurityKind::TwoFactorEnabled,
+        SecurityKind::TwoFactorDisabled,
+        SecurityKind::TwoFactorFailed,
+        SecurityKind::RecoveryCodeUsed,
+        SecurityKind::TwoFactorRequirementChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +86,11 @@ impl SecurityKind {
             SecurityKind::InvitationSent => "invitation.sent",
             SecurityKind::InvitationAccepted => "invitation.accepted",
             SecurityKind::EmailVerified => "email.verified",
+            SecurityKind::TwoFactorEnabled => "two_factor.enabled",
+            SecurityKind::TwoFactorDisabled => "two_factor.disabled",
+            SecurityKind::TwoFactorFailed => "two_factor.failed",
+            SecurityKind::RecoveryCodeUsed => "two_factor.recovery_code_used",
+            SecurityKind::TwoFactorRequirementChanged => "two_factor.requirement_changed",
         }
     }
 

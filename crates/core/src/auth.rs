@@ -17,6 +17,15 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
+/// How and when a person signed in: an ID token's `auth_time`, `acr` and `amr`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignIn {
+    /// Milliseconds; 0 if unknown.
+    pub at: i64,
+    /// With a second factor (a TOTP or recovery code) after the password.
+    pub mfa: bool,
+}
+
 /// A token scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {

@@ -59,6 +59,8 @@ pub struct AuthCode {
     pub nonce: Option<String>,
     /// When the user signed in (milliseconds; 0 if unknown), the ID token's `auth_time`.
     pub auth_time: i64,
+    /// Whether they signed in with a second factor.
+    pub mfa: bool,
 }
 
 /// The outcome of presenting a code: the first presentation wins.
@@ -146,6 +148,8 @@ pub enum LinkPurpose {
     Invite,
     Reset,
     Verify,
+    /// A password was right; the second factor is still to come.
+    SecondFactor,
 }
 
 impl LinkPurpose {
@@ -154,11 +158,13 @@ impl LinkPurpose {
             LinkPurpose::Invite => "invite",
             LinkPurpose::Reset => "reset",
             LinkPurpose::Verify => "verify",
+            LinkPurpose::SecondFactor => "second_factor",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [LinkPurpose::Invite, LinkPurpose::Reset, LinkPurpose::Verify].into_iter().find(|p| p.as_str() == s)
+        use LinkPurpose::*;
+        [Invite, Reset, Verify, SecondFactor].into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -197,6 +203,23 @@ pub trait AccountStore: Send + Sync {
     async fn sign_out_everywhere(&self, user: &UserId) -> Result<u64>;
     async fn set_email_verified(&self, user: &UserId, at: i64) -> Result<()>;
     async fn email_verified(&self, user: &UserId) -> Result<bool>;
+
+    /// A person's TOTP secret: (sealed, confirmed, last step used).
+    async fn totp(&self, user: &UserId) -> Result<Option<(String, bool, i64)>>;
+    /// Store a new, unconfirmed secret (replacing an unconfirmed one; never a confirmed one).
+    async fn set_totp(&self, user: &UserId, sealed: &str, now: i64) -> Result<()>;
+    /// Confirm the secret and replace the recovery codes (hashes); false if none was waiting.
+    async fn confirm_totp(&self, user: &UserId, recovery_hashes: &[String], now: i64) -> Result<bool>;
+    /// Mark a 30-second step used; false if it (or a later one) was used already.
+    async fn use_totp_step(&self, user: &UserId, step: i64) -> Result<bool>;
+    /// Remove the secret and the recovery codes.
+    async fn delete_totp(&self, user: &UserId) -> Result<()>;
+    /// Use a recovery code once; false if unknown or used.
+    async fn use_recovery_code(&self, user: &UserId, hash: &str, now: i64) -> Result<bool>;
+    /// Whether an organization the person belongs to requires two-factor sign-in.
+    async fn two_factor_required(&self, user: &UserId) -> Result<bool>;
+    async fn org_requires_two_factor(&self, org: &OrgId) -> Result<bool>;
+    async fn set_org_requires_two_factor(&self, org: &OrgId, on: bool) -> Result<()>;
 }
 
 /// Where a device authorization (RFC 8628) stands.
@@ -273,9 +296,9 @@ pub trait OAuthStore: Send + Sync {
     async fn add_signing_key(&self, key: &StoredKey) -> Result<()>;
     async fn delete_signing_key(&self, kid: &str) -> Result<()>;
 
-    async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64) -> Result<()>;
-    /// The user of a live (unexpired) session, and when it began (milliseconds).
-    async fn session_user(&self, hash: &str) -> Result<Option<(UserId, i64)>>;
+    async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64, mfa: bool) -> Result<()>;
+    /// The user of a live (unexpired) session, and how and when they signed in.
+    async fn session_user(&self, hash: &str) -> Result<Option<(UserId, crate::auth::SignIn)>>;
     async fn delete_session(&self, hash: &str) -> Result<()>;
 
     async fn consent(&self, user: &UserId, client_id: &str) -> Result<Option<Consent>>;

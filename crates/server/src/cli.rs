@@ -117,6 +117,14 @@ pub enum OrgCommand {
         #[arg(long)]
         name: String,
     },
+    /// Require two-factor sign-in of everyone in the organization (or no longer, with --off).
+    #[command(name = "require-2fa")]
+    Require2fa {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -327,6 +335,11 @@ async fn org(core: Core, c: OrgCommand) -> tessera_core::Result<(Value, String)>
         OrgCommand::Create { name } => {
             let org = core.admin_create_org(&name).await?;
             Ok((json!({"id": org.id}), format!("created organization {} ({})", org.id, org.name)))
+        }
+        OrgCommand::Require2fa { org, off } => {
+            core.set_org_two_factor(None, &OrgId(org.clone()), !off).await?;
+            let what = if off { "no longer requires" } else { "requires" };
+            Ok((json!({"required": !off}), format!("organization {org} {what} two-factor sign-in")))
         }
     }
 }

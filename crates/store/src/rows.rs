@@ -350,6 +350,7 @@ pub struct CodeRow {
     pub used_at: Option<i64>,
     pub nonce: Option<String>,
     pub auth_time: i64,
+    pub mfa: i64,
 }
 
 impl CodeRow {
@@ -366,6 +367,7 @@ impl CodeRow {
             expires_at: self.expires_at,
             nonce: self.nonce,
             auth_time: self.auth_time,
+            mfa: self.mfa != 0,
         };
         Ok((code, used))
     }

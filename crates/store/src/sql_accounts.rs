@@ -195,6 +195,122 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
+    async fn totp(&self, user: &UserId) -> Result<Option<(String, bool, i64)>> {
+        let row: Option<(String, Option<i64>, i64)> =
+            sqlx::query_as("SELECT sealed, confirmed_at, last_step FROM totp_secrets WHERE user_id = $1")
+                .bind(user.as_str())
+                .fetch_optional(&self.write)
+                .await
+                .map_err(db_err)?;
+        Ok(row.map(|(sealed, confirmed, step)| (sealed, confirmed.is_some(), step)))
+    }
+
+    async fn set_totp(&self, user: &UserId, sealed: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO totp_secrets (user_id, sealed, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at,
+                 last_step = 0 WHERE totp_secrets.confirmed_at IS NULL",
+        )
+        .bind(user.as_str())
+        .bind(sealed)
+        .bind(now)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn confirm_totp(&self, user: &UserId, recovery_hashes: &[String], now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE totp_secrets SET confirmed_at = $1 WHERE user_id = $2 AND confirmed_at IS NULL")
+            .bind(now)
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        for h in recovery_hashes {
+            sqlx::query("INSERT INTO recovery_codes (hash, user_id) VALUES ($1, $2)")
+                .bind(h)
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        commit(tx).await?;
+        Ok(true)
+    }
+
+    async fn use_totp_step(&self, user: &UserId, step: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE totp_secrets SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
+        )
+        .bind(step)
+        .bind(user.as_str())
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_totp(&self, user: &UserId) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for sql in ["DELETE FROM recovery_codes WHERE user_id = $1", "DELETE FROM totp_secrets WHERE user_id = $1"] {
+            sqlx::query(sql).bind(user.as_str()).execute(&mut *tx).await.map_err(db_err)?;
+        }
+        commit(tx).await
+    }
+
+    async fn use_recovery_code(&self, user: &UserId, hash: &str, now: i64) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE hash = $2 AND user_id = $3 AND used_at IS NULL")
+                .bind(now)
+                .bind(hash)
+                .bind(user.as_str())
+                .execute(&self.write)
+                .await
+                .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn two_factor_required(&self, user: &UserId) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM org_members m JOIN organizations o ON o.id = m.org_id
+             WHERE m.user_id = $1 AND o.require_2fa = 1",
+        )
+        .bind(user.as_str())
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(n > 0)
+    }
+
+    async fn org_requires_two_factor(&self, org: &OrgId) -> Result<bool> {
+        let on: Option<i64> = sqlx::query_scalar("SELECT require_2fa FROM organizations WHERE id = $1")
+            .bind(&org.0)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(on == Some(1))
+    }
+
+    async fn set_org_requires_two_factor(&self, org: &OrgId, on: bool) -> Result<()> {
+        sqlx::query("UPDATE organizations SET require_2fa = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(&org.0)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn email_verified(&self, user: &UserId) -> Result<bool> {
         let at: Option<Option<i64>> = sqlx::query_scalar("SELECT email_verified_at FROM users WHERE id = $1")
             .bind(user.as_str())

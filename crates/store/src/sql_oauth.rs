@@ -5,6 +5,7 @@ use crate::rows::*;
 use crate::sql::USER_COLUMNS;
 use async_trait::async_trait;
 use tessera_core::audit::SecurityEvent;
+use tessera_core::auth::SignIn;
 use tessera_core::ids::{OrgId, TokenId, UserId};
 use tessera_core::model::{now_millis, User};
 use tessera_core::oauth::keys::StoredKey;
@@ -16,7 +17,7 @@ const APP_COLUMNS: &str =
     "client_id, name, owner_id, public, secret_hash, redirect_uris, created_at, require_pkce, post_logout_redirect_uris";
 const CODE_COLUMNS: &str =
     "client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, \
-                            used_at, nonce, auth_time";
+                            used_at, nonce, auth_time, mfa";
 
 #[async_trait]
 impl OAuthStore for SqlStore {
@@ -104,27 +105,28 @@ impl OAuthStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+    async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64, mfa: bool) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (hash, user_id, created_at, expires_at, mfa) VALUES ($1, $2, $3, $4, $5)")
             .bind(hash)
             .bind(user.as_str())
             .bind(now_millis())
             .bind(expires_at)
+            .bind(i64::from(mfa))
             .execute(&self.write)
             .await
             .map_err(db_err)?;
         Ok(())
     }
 
-    async fn session_user(&self, hash: &str) -> Result<Option<(UserId, i64)>> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT user_id, created_at FROM sessions WHERE hash = $1 AND expires_at > $2")
+    async fn session_user(&self, hash: &str) -> Result<Option<(UserId, SignIn)>> {
+        let row: Option<(String, i64, i64)> =
+            sqlx::query_as("SELECT user_id, created_at, mfa FROM sessions WHERE hash = $1 AND expires_at > $2")
                 .bind(hash)
                 .bind(now_millis())
                 .fetch_optional(&self.read)
                 .await
                 .map_err(db_err)?;
-        Ok(row.map(|(id, at)| (UserId(id), at)))
+        Ok(row.map(|(id, at, mfa)| (UserId(id), SignIn { at, mfa: mfa != 0 })))
     }
 
     async fn set_post_logout_redirect_uris(&self, client_id: &str, uris: &[String]) -> Result<bool> {
@@ -257,8 +259,8 @@ impl OAuthStore for SqlStore {
 
     async fn insert_code(&self, hash: &str, c: &AuthCode) -> Result<()> {
         sqlx::query(
-            "INSERT INTO auth_codes (hash, client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, created_at, nonce, auth_time)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO auth_codes (hash, client_id, user_id, redirect_uri, scopes, workspaces, code_challenge, family_id, expires_at, created_at, nonce, auth_time, mfa)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(hash)
         .bind(&c.client_id)
@@ -272,6 +274,7 @@ impl OAuthStore for SqlStore {
         .bind(now_millis())
         .bind(c.nonce.as_deref())
         .bind(c.auth_time)
+        .bind(i64::from(c.mfa))
         .execute(&self.write)
         .await
         .map_err(db_err)?;

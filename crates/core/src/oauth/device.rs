@@ -157,7 +157,17 @@ impl Core {
         if scopes.contains(&Scope::OpenId) {
             let person = self.user_cached(&user).await?.ok_or_else(|| OAuthError::invalid_grant("no such user"))?;
             let at = &response.access_token;
-            response.id_token = Some(self.id_token(&person, &client.client_id, &scopes, at, None, g.auth_time).await?);
+            response.id_token = Some(
+                self.id_token(
+                    &person,
+                    &client.client_id,
+                    &scopes,
+                    at,
+                    None,
+                    crate::auth::SignIn { at: g.auth_time, mfa: false },
+                )
+                .await?,
+            );
         }
         Ok(response)
     }

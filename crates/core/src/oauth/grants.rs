@@ -7,8 +7,8 @@ use super::{
 };
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::{
-    format_scopes, generate_token, hash_token, issue_token, parse_scopes, requested_scope, Scope, Scopes, TokenKey,
-    TokenKind, TokenRecord,
+    format_scopes, generate_token, hash_token, issue_token, parse_scopes, requested_scope, Scope, Scopes, SignIn,
+    TokenKey, TokenKind, TokenRecord,
 };
 use crate::error::{Error, Result};
 use crate::ids::{new_id, TokenId, UserId, WorkspaceId};
@@ -147,10 +147,10 @@ impl Core {
         user: &UserId,
         req: &AuthorizeRequest,
         workspaces: Reach,
-        auth_time: i64,
+        signin: SignIn,
     ) -> Result<String> {
         self.remember_consent(user, &req.app.client_id, &req.scopes, &workspaces).await?;
-        self.issue_code(user, req, workspaces, auth_time).await
+        self.issue_code(user, req, workspaces, signin).await
     }
 
     /// Remember that the user approved `scopes` for `client_id` (for `workspaces`), in their
@@ -179,7 +179,7 @@ impl Core {
         user: &UserId,
         req: &AuthorizeRequest,
         workspaces: Option<Vec<WorkspaceId>>,
-        auth_time: i64,
+        signin: SignIn,
     ) -> Result<String> {
         let (code, hash) = generate_token(CODE_PREFIX);
         let record = AuthCode {
@@ -192,7 +192,8 @@ impl Core {
             family_id: new_id(),
             expires_at: now_millis() + self.settings().code_ttl_secs * 1000,
             nonce: req.nonce.clone(),
-            auth_time,
+            auth_time: signin.at,
+            mfa: signin.mfa,
         };
         self.store.insert_code(&hash, &record).await?;
         Ok(code)
@@ -266,7 +267,8 @@ impl Core {
             let user = self.user_cached(&record.user_id).await?.ok_or_else(|| bad("the user no longer exists"))?;
             let (client_id, at) = (&client.client_id, &response.access_token);
             let nonce = record.nonce.as_deref();
-            response.id_token = Some(self.id_token(&user, client_id, &scopes, at, nonce, record.auth_time).await?);
+            let signin = SignIn { at: record.auth_time, mfa: record.mfa };
+            response.id_token = Some(self.id_token(&user, client_id, &scopes, at, nonce, signin).await?);
         }
         Ok(response)
     }
@@ -577,16 +579,16 @@ impl Core {
         }
     }
 
-    /// A new session for a signed-in user; returns the cookie value.
-    pub async fn start_session(&self, user: &UserId) -> Result<String> {
+    /// A new session for a signed-in user (`mfa`: with a second factor); returns the cookie value.
+    pub async fn start_session(&self, user: &UserId, mfa: bool) -> Result<String> {
         let (token, hash) = generate_token(SESSION_PREFIX);
         let expires = now_millis() + self.settings().session_ttl_secs * 1000;
-        self.store.create_session(&hash, user, expires).await?;
+        self.store.create_session(&hash, user, expires, mfa).await?;
         Ok(token)
     }
 
-    /// The person of a live session, and when they signed in (milliseconds).
-    pub async fn session_user(&self, cookie: &str) -> Result<Option<(User, i64)>> {
+    /// The person of a live session, and how and when they signed in.
+    pub async fn session_user(&self, cookie: &str) -> Result<Option<(User, SignIn)>> {
         match self.store.session_user(&hash_token(cookie)).await? {
             Some((id, since)) => Ok(self.store.user(&id).await?.map(|u| (u, since))),
             None => Ok(None),

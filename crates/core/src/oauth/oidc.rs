@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 /// The Authentication Context Class of a password sign-in (ISO/IEC 29115 level 1).
 pub const ACR_PASSWORD: &str = "1";
+/// The class of a sign-in with a password and a one-time code (level 2).
+pub const ACR_TWO_FACTOR: &str = "2";
 
 /// The node's view of the signing keys.
 pub struct Oidc {
@@ -30,6 +32,11 @@ pub struct KeySet {
 impl Oidc {
     pub fn new(sealer: Sealer, policy: KeyPolicy) -> Self {
         Oidc { sealer, policy, loaded: tokio::sync::Mutex::new(None) }
+    }
+
+    /// The installation's secret key, which also seals other secrets at rest (TOTP).
+    pub(crate) fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 }
 
@@ -51,7 +58,7 @@ struct IdClaims<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
     acr: &'a str,
-    amr: [&'a str; 1],
+    amr: &'a [&'a str],
     at_hash: String,
     #[serde(flatten)]
     person: serde_json::Map<String, serde_json::Value>,
@@ -140,7 +147,7 @@ impl Core {
         scopes: &Scopes,
         access_token: &str,
         nonce: Option<&str>,
-        auth_time_ms: i64,
+        signin: crate::auth::SignIn,
     ) -> Result<String> {
         let set = self.key_set().await?;
         let now = now_millis();
@@ -158,10 +165,10 @@ impl Core {
             aud: client_id,
             exp: now / 1000 + self.settings().access_token_ttl_secs,
             iat: now / 1000,
-            auth_time: auth_time_ms / 1000,
+            auth_time: signin.at / 1000,
             nonce,
-            acr: ACR_PASSWORD,
-            amr: ["pwd"],
+            acr: if signin.mfa { ACR_TWO_FACTOR } else { ACR_PASSWORD },
+            amr: if signin.mfa { &["pwd", "otp"] } else { &["pwd"] },
             at_hash: keys::half_hash(signer.alg, access_token),
             person: person_claims(user, scopes, self.store.email_verified(&user.id).await?),
         };

@@ -43,6 +43,11 @@ pub enum Kind {
     InvitationSent,
     InvitationAccepted,
     EmailVerified,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorFailed,
+    RecoveryCodeUsed,
+    TwoFactorRequirementChanged,
 }
 
 /// One entry of an organization's security log. It never holds a secret.

@@ -190,7 +190,7 @@ pub async fn accept(State(state): State<AppState>, headers: HeaderMap, Form(f): 
         Err(e) => return failed(e),
     };
     tracing::info!(user = %user.id, "invitation accepted: new account");
-    match state.core.start_session(&user.id).await {
+    match state.core.start_session(&user.id, false).await {
         Ok(session) => {
             let ttl = state.config.oauth.session_ttl_secs;
             let cookie = set_cookie(&state, session_cookie(&state), &session, ttl, "Lax");

@@ -154,6 +154,9 @@ const MAIL_PER_CLIENT: u32 = 30;
 const INVITES_PER_INVITER: u32 = 50;
 /// Device user codes one person may look up per 15 minutes.
 const DEVICE_LOOKUPS_PER_PERSON: u32 = 30;
+/// Second-factor codes one person may try per 15 minutes (a million codes, one step of drift:
+/// guessing one takes years).
+const SECOND_FACTOR_TRIES: u32 = 10;
 
 pub struct Limits {
     enabled: bool,
@@ -166,6 +169,7 @@ pub struct Limits {
     mail_client: Window,
     invites: Window,
     device_lookups: Window,
+    second_factor: Window,
     trusted_proxies: Vec<Net>,
 }
 
@@ -184,6 +188,7 @@ impl Limits {
             mail_client: Window::new(MAIL_PER_CLIENT, quarter),
             invites: Window::new(INVITES_PER_INVITER, quarter),
             device_lookups: Window::new(DEVICE_LOOKUPS_PER_PERSON, quarter),
+            second_factor: Window::new(SECOND_FACTOR_TRIES, quarter),
             trusted_proxies: c.trusted_proxies.clone(),
         }
     }
@@ -261,6 +266,11 @@ impl Limits {
     /// A device user code looked up by a signed-in person; false when over the allowance.
     pub fn device_lookup_allowed(&self, person: &str) -> bool {
         !self.enabled || self.device_lookups.allows(person)
+    }
+
+    /// A second-factor code tried for a person; false when over the allowance.
+    pub fn second_factor_allowed(&self, person: &str) -> bool {
+        !self.enabled || self.second_factor.allows(person)
     }
 
     /// A token exchange, counted per subject token (only its holder can spend its allowance).

@@ -13,6 +13,7 @@ pub mod pages;
 pub mod portal;
 pub mod session;
 pub mod storage;
+pub mod two_factor;
 
 use crate::app::AppState;
 use axum::extract::{Request, State};

@@ -144,7 +144,27 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         Ok(v) => v,
         Err(res) => return res,
     };
-    let who = SignedIn::of(&state, &headers).await;
+    let mut who = SignedIn::of(&state, &headers).await;
+    // An organization that requires two-factor sign-in: a session without a second factor
+    // signs in again (if the person has TOTP) or is sent to set it up first.
+    if let Some(w) = who.as_ref().filter(|w| !w.mfa) {
+        match (state.core.two_factor_required(&w.user.id).await, state.core.totp_enabled(&w.user.id).await) {
+            (Ok(false), Ok(_)) => {}
+            (Ok(true), Ok(true)) => who = None,
+            (Ok(true), Ok(false)) if prompt.none => {
+                let e = OAuthError::login_required("two-factor sign-in is required and not set up");
+                return redirect_error(&state, &req.redirect_uri, &e, req.state.as_deref());
+            }
+            (Ok(true), Ok(false)) => {
+                return error_page(
+                    StatusCode::FORBIDDEN,
+                    "Two-factor sign-in required",
+                    "Your organization requires two-factor sign-in. Set it up in the portal (/portal), then try again.",
+                )
+            }
+            (Err(e), _) | (_, Err(e)) => return server_error(&state, &req, e),
+        }
+    }
     let who = match who {
         Some(w) if !prompt.wants_sign_in(w.since) => w,
         _ if prompt.none => {
@@ -168,7 +188,7 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
         Err(e) => return server_error(&state, &req, e),
     };
     match remembered {
-        Some(reach) if !prompt.consent => match state.core.issue_code(&who.user.id, &req, reach, who.since).await {
+        Some(reach) if !prompt.consent => match state.core.issue_code(&who.user.id, &req, reach, who.signin()).await {
             Ok(code) => code_redirect(&state, &req, &code),
             Err(e) => server_error(&state, &req, e),
         },
@@ -272,7 +292,7 @@ pub async fn consent(State(state): State<AppState>, form: SessionForm) -> Respon
     } else {
         None
     };
-    match state.core.grant(&user.id, &req, narrowed, form.who.since).await {
+    match state.core.grant(&user.id, &req, narrowed, form.who.signin()).await {
         Ok(code) => {
             tracing::info!(user = %user.id, client_id = %req.app.client_id, "consent granted");
             code_redirect(&state, &req, &code)

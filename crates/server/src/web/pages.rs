@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use tessera_core::oauth::App;
 
 use super::limits::Admission;
@@ -47,6 +47,29 @@ pub struct DevicePage {
     pub user_code: String,
     pub request: Option<DeviceRequest>,
     pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+pub struct SecondFactorPage {
+    pub csrf: String,
+    pub next: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "totp_setup.html")]
+pub struct TotpSetupPage {
+    pub csrf: String,
+    pub secret: String,
+    pub qr_svg: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage {
+    pub codes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -115,6 +138,9 @@ pub struct PortalPage {
     /// Organizations the person administers: (id, name, bots).
     pub orgs: Vec<(String, String, Vec<BotRow>)>,
     pub email_verified: bool,
+    pub totp_enabled: bool,
+    /// Ids of the administered organizations that require two-factor sign-in.
+    pub required_2fa: Vec<String>,
 }
 
 #[derive(Template)]
@@ -190,7 +216,7 @@ pub fn safe_next(next: &str) -> String {
 
 /// After signing in, continue the interrupted request without `prompt=login` or `max_age`,
 /// which the new sign-in has satisfied.
-fn without_prompt_login(next: &str) -> String {
+pub fn without_prompt_login(next: &str) -> String {
     let Some((path, query)) = next.split_once('?') else { return next.to_string() };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -256,27 +282,43 @@ pub async fn login_submit(
         Admission::After(delay) => tokio::time::sleep(delay).await,
         Admission::Now => {}
     }
-    match state.core.login(&f.email, &f.password, &client.to_string()).await {
-        Ok(user) => match state.core.start_session(&user.id).await {
-            Ok(session) => {
-                tracing::info!(user = %user.id, "signed in");
-                let ttl = state.config.oauth.session_ttl_secs;
-                let cookie = set_cookie(&state, session_cookie(&state), &session, ttl, "Lax");
-                with_cookie(Redirect::to(&without_prompt_login(&next)).into_response(), Some(cookie))
-            }
-            Err(e) => {
-                e.log("cannot start a session");
-                again(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Try again.")
-            }
-        },
-        Err(tessera_core::Error::Unauthenticated) => {
+    let user = match state.core.login(&f.email, &f.password, &client.to_string()).await {
+        Ok(user) => user,
+        Err(e) => return login_failed(e, again, client),
+    };
+    // With two-factor sign-in on, the password only opens the second step.
+    match state.core.totp_enabled(&user.id).await {
+        Ok(false) => {}
+        Ok(true) => return super::two_factor::second_step(&state, &user, &next).await,
+        Err(e) => return login_failed(e, again, client),
+    }
+    match state.core.start_session(&user.id, false).await {
+        Ok(session) => {
+            tracing::info!(user = %user.id, "signed in");
+            signed_in(&state, &session, &next)
+        }
+        Err(e) => login_failed(e, again, client),
+    }
+}
+
+/// The response that completes a sign-in: the session cookie, and on to `next`.
+pub fn signed_in(state: &AppState, session: &str, next: &str) -> Response {
+    let ttl = state.config.oauth.session_ttl_secs;
+    let cookie = set_cookie(state, session_cookie(state), session, ttl, "Lax");
+    with_cookie(Redirect::to(&without_prompt_login(next)).into_response(), Some(cookie))
+}
+
+/// A failed sign-in as the login page shows it again.
+fn login_failed(e: tessera_core::Error, again: impl Fn(StatusCode, &str) -> Response, client: IpAddr) -> Response {
+    match e {
+        tessera_core::Error::Unauthenticated => {
             tracing::info!(ip = %client, "failed sign-in");
             again(StatusCode::UNAUTHORIZED, "The email or password is not correct.")
         }
-        Err(tessera_core::Error::Busy(_)) => {
+        tessera_core::Error::Busy(_) => {
             again(StatusCode::TOO_MANY_REQUESTS, "Too many people are signing in right now. Try again in a moment.")
         }
-        Err(e) => {
+        e => {
             e.log("sign-in failed");
             again(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Try again.")
         }

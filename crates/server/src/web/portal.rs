@@ -25,14 +25,26 @@ fn back_to_portal(result: tessera_core::Result<()>, done: impl FnOnce()) -> Resp
 pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
     let core = &state.core;
     let user = &who.user;
-    let (apps, grants, orgs, email_verified) = match (
+    let (apps, grants, orgs) = match (
         core.apps_of(&user.id).await,
         core.authorized_apps(&user.id).await,
         core.administered_bots(&user.id).await,
-        core.email_verified(&user.id).await,
     ) {
-        (Ok(a), Ok(g), Ok(o), Ok(v)) => (a, g, o, v),
-        (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => return failed(e),
+        (Ok(a), Ok(g), Ok(o)) => (a, g, o),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e),
+    };
+    let mut required_2fa = Vec::new();
+    for o in &orgs {
+        match core.org_requires_two_factor(&o.org.id).await {
+            Ok(true) => required_2fa.push(o.org.id.0.clone()),
+            Ok(false) => {}
+            Err(e) => return failed(e),
+        }
+    }
+    let (email_verified, totp_enabled) = match (core.email_verified(&user.id).await, core.totp_enabled(&user.id).await)
+    {
+        (Ok(v), Ok(t)) => (v, t),
+        (Err(e), _) | (_, Err(e)) => return failed(e),
     };
     let page = PortalPage {
         csrf: who.csrf(),
@@ -53,6 +65,8 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
             })
             .collect(),
         email_verified,
+        totp_enabled,
+        required_2fa,
     };
     render(StatusCode::OK, &page, None)
 }

@@ -118,6 +118,8 @@ pub struct SignedIn {
     pub session: String,
     /// When they signed in (milliseconds): an ID token's `auth_time`.
     pub since: i64,
+    /// Whether they signed in with a second factor.
+    pub mfa: bool,
 }
 
 impl SignedIn {
@@ -125,12 +127,17 @@ impl SignedIn {
     pub async fn of(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
         let session = cookie(headers, session_cookie(state))?;
         match state.core.session_user(session).await {
-            Ok(user) => user.map(|(user, since)| SignedIn { user, session: session.to_string(), since }),
+            Ok(user) => user.map(|(user, s)| SignedIn { user, session: session.to_string(), since: s.at, mfa: s.mfa }),
             Err(e) => {
                 e.log("session lookup failed");
                 None
             }
         }
+    }
+
+    /// How and when they signed in.
+    pub fn signin(&self) -> tessera_core::auth::SignIn {
+        tessera_core::auth::SignIn { at: self.since, mfa: self.mfa }
     }
 
     /// The CSRF token for this person's forms.

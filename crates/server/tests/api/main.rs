@@ -34,4 +34,5 @@ mod security_log;
 mod sse;
 mod subscriptions;
 mod token_exchange;
+mod two_factor;
 mod wsclient;
