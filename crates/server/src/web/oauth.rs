@@ -561,8 +561,12 @@ pub async fn introspect(
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).
 pub async fn metadata(State(state): State<AppState>) -> Response {
-    let iss = &state.config.issuer;
-    Json(json!({
+    Json(server_metadata(&state.config.issuer)).into_response()
+}
+
+/// The authorization server's metadata (RFC 8414), which OpenID Connect discovery extends.
+pub fn server_metadata(iss: &str) -> serde_json::Value {
+    json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/v3/oauth2/authorize"),
         "token_endpoint": format!("{iss}/v3/oauth2/token"),
@@ -578,9 +582,9 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": true,
+        "jwks_uri": format!("{iss}/v3/oauth2/jwks"),
         "service_documentation": format!("{iss}/v3/graphql"),
-    }))
-    .into_response()
+    })
 }
 
 #[cfg(test)]

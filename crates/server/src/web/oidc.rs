@@ -16,33 +16,24 @@ use tessera_core::auth::Scope;
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0).
 pub async fn configuration(State(state): State<AppState>) -> Response {
     let iss = &state.config.issuer;
-    let mut res = Json(json!({
-        "issuer": iss,
-        "authorization_endpoint": format!("{iss}/v3/oauth2/authorize"),
-        "token_endpoint": format!("{iss}/v3/oauth2/token"),
+    let mut doc = super::oauth::server_metadata(iss);
+    let oidc = json!({
         "userinfo_endpoint": format!("{iss}/v3/oauth2/userinfo"),
-        "jwks_uri": format!("{iss}/v3/oauth2/jwks"),
         "end_session_endpoint": format!("{iss}/v3/oauth2/logout"),
-        "revocation_endpoint": format!("{iss}/v3/oauth2/revoke"),
-        "introspection_endpoint": format!("{iss}/v3/oauth2/introspect"),
-        "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "device_authorization_endpoint": format!("{iss}/v3/oauth2/device_authorization"),
-        "grant_types_supported": super::oauth::GRANT_TYPES,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": state.core.id_token_algs(),
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash",
             "name", "given_name", "family_name", "email", "email_verified"],
+        "acr_values_supported": ["1", "2"],
         "prompt_values_supported": ["none", "login", "consent"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        "authorization_response_iss_parameter_supported": true,
-    }))
-    .into_response();
+    });
+    if let (Some(doc), Some(extra)) = (doc.as_object_mut(), oidc.as_object()) {
+        doc.extend(extra.clone());
+    }
+    let mut res = Json(doc).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     res
 }
