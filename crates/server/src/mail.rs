@@ -73,7 +73,7 @@ fn message(from: &Mailbox, mail: &Mail) -> Result<Message, String> {
 /// Start the sender, if an SMTP server is configured; otherwise mail waits in the outbox.
 pub fn start(core: Core, settings: &MailSettings) -> Result<(), String> {
     let Some(url) = settings.smtp_url.clone() else {
-        tracing::warn!("no smtp_url is set: account mail (invitations, password resets) waits in the outbox");
+        tracing::info!("no smtp_url is set: account mail (invitations, password resets) waits in the outbox");
         return Ok(());
     };
     let from: Mailbox = settings.from.parse().map_err(|e| format!("mail_from {:?}: {e}", settings.from))?;
