@@ -150,6 +150,7 @@ impl Core {
             role: None,
             created_by: None,
             expires_at: now_millis() + RESET_MINUTES * MINUTE,
+            data: None,
         };
         let url = self.new_link(RESET_PREFIX, "/password/reset", link).await?;
         let text = render(&ResetText { email: &to, link: &url, minutes: RESET_MINUTES })?;
@@ -201,6 +202,7 @@ impl Core {
             role: Some(role.to_string()),
             created_by: Some(actor.user.id.clone()),
             expires_at: now_millis() + INVITE_DAYS * 24 * 60 * MINUTE,
+            data: None,
         };
         let url = self.new_link(INVITE_PREFIX, "/invitations/accept", link).await?;
         let inviter = format!("{} {}", actor.user.first_name, actor.user.last_name).trim().to_string();
@@ -287,6 +289,7 @@ impl Core {
             role: None,
             created_by: None,
             expires_at: now_millis() + VERIFY_HOURS * 60 * MINUTE,
+            data: None,
         };
         let url = self.new_link(VERIFY_PREFIX, "/email/verify", link).await?;
         let text = render(&VerifyText { email: &email, link: &url, hours: VERIFY_HOURS })?;

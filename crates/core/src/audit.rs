@@ -41,10 +41,12 @@ pub enum SecurityKind {
     TwoFactorFailed,
     RecoveryCodeUsed,
     TwoFactorRequirementChanged,
+    SsoSignedIn,
+    IdentityProviderChanged,
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 21] = [
+    pub const ALL: [SecurityKind; 23] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -66,6 +68,8 @@ impl SecurityKind {
         SecurityKind::TwoFactorFailed,
         SecurityKind::RecoveryCodeUsed,
         SecurityKind::TwoFactorRequirementChanged,
+        SecurityKind::SsoSignedIn,
+        SecurityKind::IdentityProviderChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +95,8 @@ impl SecurityKind {
             SecurityKind::TwoFactorFailed => "two_factor.failed",
             SecurityKind::RecoveryCodeUsed => "two_factor.recovery_code_used",
             SecurityKind::TwoFactorRequirementChanged => "two_factor.requirement_changed",
+            SecurityKind::SsoSignedIn => "sso.signed_in",
+            SecurityKind::IdentityProviderChanged => "identity_provider.changed",
         }
     }
 

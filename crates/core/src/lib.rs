@@ -21,6 +21,7 @@ pub mod passwords;
 pub mod permission;
 pub mod ports;
 pub mod service;
+pub mod sso;
 pub mod validate;
 
 pub use error::{Error, Result};

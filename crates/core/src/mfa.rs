@@ -184,6 +184,7 @@ impl Core {
             role: None,
             created_by: None,
             expires_at: now_millis() + SECOND_FACTOR_MINUTES * 60_000,
+            data: None,
         };
         self.store.insert_link(&hash, &link, now_millis()).await?;
         Ok(ticket)

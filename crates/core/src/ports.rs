@@ -150,6 +150,8 @@ pub enum LinkPurpose {
     Verify,
     /// A password was right; the second factor is still to come.
     SecondFactor,
+    /// A sign-in through an organization's identity provider, between leaving and coming back.
+    Sso,
 }
 
 impl LinkPurpose {
@@ -159,12 +161,13 @@ impl LinkPurpose {
             LinkPurpose::Reset => "reset",
             LinkPurpose::Verify => "verify",
             LinkPurpose::SecondFactor => "second_factor",
+            LinkPurpose::Sso => "sso",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         use LinkPurpose::*;
-        [Invite, Reset, Verify, SecondFactor].into_iter().find(|p| p.as_str() == s)
+        [Invite, Reset, Verify, SecondFactor, Sso].into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -178,6 +181,8 @@ pub struct AccountLink {
     pub role: Option<String>,
     pub created_by: Option<UserId>,
     pub expires_at: i64,
+    /// What else the link's purpose needs (SSO: its nonce, PKCE verifier and next page).
+    pub data: Option<String>,
 }
 
 /// Storage for account e-mails and the links they carry.
@@ -220,6 +225,40 @@ pub trait AccountStore: Send + Sync {
     async fn two_factor_required(&self, user: &UserId) -> Result<bool>;
     async fn org_requires_two_factor(&self, org: &OrgId) -> Result<bool>;
     async fn set_org_requires_two_factor(&self, org: &OrgId, on: bool) -> Result<()>;
+}
+
+/// An organization's upstream OpenID Connect identity provider, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityProvider {
+    pub id: String,
+    pub org_id: OrgId,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret, sealed with the installation's secret key.
+    pub secret_sealed: String,
+    /// The organization role of people it brings in.
+    pub default_role: String,
+    /// E-mail domains (lower case) whose people sign in through it.
+    pub domains: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Storage for single sign-on.
+#[async_trait]
+pub trait SsoStore: Send + Sync {
+    async fn identity_provider(&self, org: &OrgId) -> Result<Option<IdentityProvider>>;
+    /// The provider an e-mail domain leads to.
+    async fn identity_provider_for_domain(&self, domain: &str) -> Result<Option<IdentityProvider>>;
+    /// Insert or replace an organization's provider and its domains; a domain another
+    /// organization has is `Conflict`.
+    async fn put_identity_provider(&self, idp: &IdentityProvider) -> Result<()>;
+    /// Remove it; false if there was none.
+    async fn delete_identity_provider(&self, org: &OrgId) -> Result<bool>;
+    /// The person an upstream identity is linked to.
+    async fn identity_user(&self, issuer: &str, subject: &str) -> Result<Option<UserId>>;
+    async fn link_identity(&self, issuer: &str, subject: &str, user: &UserId, now: i64) -> Result<()>;
 }
 
 /// Where a device authorization (RFC 8628) stands.
@@ -374,7 +413,7 @@ pub trait Bus: Send + Sync {
 }
 
 #[async_trait]
-pub trait Store: OAuthStore + AccountStore + DeviceStore + Send + Sync + 'static {
+pub trait Store: OAuthStore + AccountStore + DeviceStore + SsoStore + Send + Sync + 'static {
     /// Where to report committed events and revocations (none until set).
     fn set_bus(&self, bus: std::sync::Arc<dyn Bus>);
     /// The cursor of the newest event of a workspace (0 if none); `None` if no such workspace.

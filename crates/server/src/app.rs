@@ -33,6 +33,8 @@ pub struct AppState {
     pub assets: Arc<crate::assets::Assets>,
     /// The pages' content policy (which allows the object store's origin, if it has its own).
     pub page_policy: axum::http::HeaderValue,
+    /// Organizations' identity providers, as single sign-on reaches them.
+    pub sso: Arc<crate::sso::Upstream>,
 }
 
 impl AppState {
@@ -55,7 +57,9 @@ impl AppState {
         let rest = rest::select::Selections::read().await;
         let assets = crate::assets::Assets::open(&config, &core).await?;
         let page_policy = web::pages::page_policy(assets.blobs.origin().as_deref());
+        let upstream = crate::assets::fetch::Fetcher::new(config.fetch_allow.clone(), "tessera single sign-on")?;
         Ok(AppState {
+            sso: Arc::new(crate::sso::Upstream::new(upstream)),
             page_policy,
             rest,
             schema: graphql::schema(core.clone(), hubs.clone(), assets.clone(), config.graphql_introspection),
@@ -79,6 +83,9 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/v3/oauth2/logout", get(web::oidc::logout).post(web::oidc::confirm_logout))
         .route("/login/2fa", get(web::two_factor::page).post(web::two_factor::submit))
+        .route("/login/sso", get(web::sso::page).post(web::sso::by_email))
+        .route("/login/sso/callback", get(web::sso::callback))
+        .route("/login/sso/{org}", get(web::sso::by_org))
         .route("/portal/2fa/setup", post(web::two_factor::setup))
         .route("/portal/2fa/confirm", post(web::two_factor::confirm))
         .route("/portal/2fa/disable", post(web::two_factor::disable))

@@ -125,6 +125,32 @@ pub enum OrgCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Set the organization's OpenID Connect identity provider for single sign-on (the client
+    /// secret is read from standard input), or remove it with --remove.
+    Sso {
+        #[arg(long)]
+        org: String,
+        /// The provider's issuer URL, exactly as its discovery document names it.
+        #[arg(long, required_unless_present = "remove")]
+        issuer: Option<String>,
+        /// tessera's client id at the provider.
+        #[arg(long, required_unless_present = "remove")]
+        client_id: Option<String>,
+        /// Read the client secret from standard input (required for a new provider).
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// What the sign-in page calls it.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The organization role of people it brings in.
+        #[arg(long, value_enum, default_value = "user")]
+        default_role: OrgRole,
+        /// An e-mail domain whose people are sent to this provider from /login/sso (repeatable).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        #[arg(long, conflicts_with_all = ["issuer", "client_id", "client_secret_stdin", "domains"])]
+        remove: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -340,6 +366,26 @@ async fn org(core: Core, c: OrgCommand) -> tessera_core::Result<(Value, String)>
             core.set_org_two_factor(None, &OrgId(org.clone()), !off).await?;
             let what = if off { "no longer requires" } else { "requires" };
             Ok((json!({"required": !off}), format!("organization {org} {what} two-factor sign-in")))
+        }
+        OrgCommand::Sso { org, remove: true, .. } => {
+            let removed = core.remove_identity_provider(None, &OrgId(org.clone())).await?;
+            let text = if removed { "removed its identity provider" } else { "had no identity provider" };
+            Ok((json!({"removed": removed}), format!("organization {org} {text}")))
+        }
+        OrgCommand::Sso { org, issuer, client_id, client_secret_stdin, name, default_role, domains, remove: false } => {
+            let client_secret = if client_secret_stdin { Some(read_password()?) } else { None };
+            let input = tessera_core::sso::ProviderInput {
+                name,
+                issuer: issuer.unwrap_or_default(),
+                client_id: client_id.unwrap_or_default(),
+                client_secret,
+                default_role: value_name(default_role),
+                domains: Some(domains),
+            };
+            let p = core.set_identity_provider(None, &OrgId(org.clone()), input).await?;
+            let json = json!({"id": p.id, "organizationId": p.org_id, "issuer": p.issuer, "clientId": p.client_id,
+                "defaultRole": p.default_role, "domains": p.domains});
+            Ok((json, format!("organization {org} signs in through {} ({})", p.issuer, p.id)))
         }
     }
 }

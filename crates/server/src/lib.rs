@@ -12,5 +12,6 @@ pub mod login;
 pub mod mail;
 pub mod metrics;
 pub mod rest;
+pub mod sso;
 pub mod telemetry;
 pub mod web;

@@ -15,6 +15,7 @@ mod sql;
 mod sql_accounts;
 mod sql_device;
 mod sql_oauth;
+mod sql_sso;
 mod sql_uploads;
 mod stmt;
 

@@ -9,7 +9,7 @@ use tessera_core::model::now_millis;
 use tessera_core::ports::{AccountLink, AccountStore, LinkPurpose, Mail};
 use tessera_core::{Error, Result};
 
-const LINK_COLUMNS: &str = "purpose, email, user_id, org_id, role, created_by, expires_at";
+const LINK_COLUMNS: &str = "purpose, email, user_id, org_id, role, created_by, expires_at, data";
 
 #[derive(sqlx::FromRow)]
 struct LinkRow {
@@ -20,6 +20,7 @@ struct LinkRow {
     role: Option<String>,
     created_by: Option<String>,
     expires_at: i64,
+    data: Option<String>,
 }
 
 impl LinkRow {
@@ -33,6 +34,7 @@ impl LinkRow {
             role: self.role,
             created_by: self.created_by.map(UserId),
             expires_at: self.expires_at,
+            data: self.data,
         })
     }
 }
@@ -109,7 +111,7 @@ impl AccountStore for SqlStore {
 
     async fn insert_link(&self, hash: &str, l: &AccountLink, now: i64) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO account_links (hash, {LINK_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO account_links (hash, {LINK_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
         .bind(hash)
         .bind(l.purpose.as_str())
@@ -119,6 +121,7 @@ impl AccountStore for SqlStore {
         .bind(l.role.as_deref())
         .bind(l.created_by.as_ref().map(|u| u.as_str()))
         .bind(l.expires_at)
+        .bind(l.data.as_deref())
         .bind(now)
         .execute(&self.write)
         .await

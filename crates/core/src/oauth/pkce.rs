@@ -22,14 +22,17 @@ pub fn check_challenge(challenge: &str, method: Option<&str>) -> Result<(), OAut
     Ok(())
 }
 
+/// The S256 challenge of a verifier (what a client sends, as tessera does to SSO providers).
+pub fn s256_challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 /// Whether `verifier` (RFC 7636 §4.1) hashes to `challenge` under S256.
 pub fn verify(verifier: &str, challenge: &str) -> bool {
     if !(43..=128).contains(&verifier.len()) || !is_unreserved(verifier) {
         return false;
     }
-    let digest = Sha256::digest(verifier.as_bytes());
-    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-    constant_time_eq(&computed, challenge)
+    constant_time_eq(&s256_challenge(verifier), challenge)
 }
 
 #[cfg(test)]

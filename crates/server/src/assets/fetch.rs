@@ -88,7 +88,8 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new(allowed: Vec<Net>) -> Result<Fetcher, String> {
+    /// A client that identifies itself as `agent`.
+    pub fn new(allowed: Vec<Net>, agent: &str) -> Result<Fetcher, String> {
         let refused = REFUSED.iter().map(|n| Net::parse(n)).collect::<Result<Vec<_>, _>>()?;
         let guard = Guard { refused: Arc::new(refused), allowed: Arc::new(allowed) };
         let client = reqwest::Client::builder()
@@ -96,7 +97,7 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
-            .user_agent("tessera asset fetcher")
+            .user_agent(agent)
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Fetcher { client, guard })
@@ -154,6 +155,34 @@ impl Fetcher {
     }
 }
 
+impl Fetcher {
+    /// POST a form to `url` (no redirects followed), with HTTP Basic credentials if given:
+    /// the status and at most `max` bytes of the answer.
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+        max: u64,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let url = self.check(url)?;
+        let mut req = self.client.post(url).form(form).header(reqwest::header::ACCEPT, "application/json");
+        if let Some((user, password)) = basic {
+            req = req.basic_auth(user, Some(password));
+        }
+        let mut res = req.send().await.map_err(describe)?;
+        let status = res.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(describe)? {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > max {
+                return Err(format!("the answer is larger than the {max} bytes allowed"));
+            }
+        }
+        Ok((status, body))
+    }
+}
+
 /// A fetch error as the element shows it: a refusal says why; anything else only what kind.
 fn describe(e: reqwest::Error) -> String {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
@@ -178,7 +207,7 @@ mod tests {
 
     #[test]
     fn private_and_reserved_addresses_are_refused_unless_allowed() {
-        let f = Fetcher::new(vec![]).expect("fetcher");
+        let f = Fetcher::new(vec![], "test").expect("fetcher");
         for bad in [
             "http://127.0.0.1/x",
             "http://10.1.2.3/",
@@ -197,7 +226,7 @@ mod tests {
         }
         assert!(f.check("https://93.184.216.34/a.png").is_ok());
         assert!(f.check("https://example.com/a.png").is_ok());
-        let allowed = Fetcher::new(vec![Net::parse("127.0.0.0/8").expect("net")]).expect("fetcher");
+        let allowed = Fetcher::new(vec![Net::parse("127.0.0.0/8").expect("net")], "test").expect("fetcher");
         assert!(allowed.check("http://127.0.0.1:9/x").is_ok());
         assert!(allowed.check("http://10.0.0.1/").is_err());
     }

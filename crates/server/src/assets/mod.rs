@@ -37,7 +37,7 @@ impl Assets {
         let key = core.server_secret("asset_urls", &candidate).await.map_err(|e| e.to_string())?;
         let signer = sign::Signer::new(key.as_bytes());
         let blobs = blobs::open(&config.storage_url, config.s3_credentials.as_ref(), &config.issuer, signer)?;
-        let fetcher = fetch::Fetcher::new(config.fetch_allow.clone())?;
+        let fetcher = fetch::Fetcher::new(config.fetch_allow.clone(), "tessera asset fetcher")?;
         Ok(Arc::new(Assets { core: core.clone(), blobs: Arc::from(blobs), limits: config.assets.clone(), fetcher }))
     }
 

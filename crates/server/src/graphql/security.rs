@@ -48,6 +48,8 @@ pub enum Kind {
     TwoFactorFailed,
     RecoveryCodeUsed,
     TwoFactorRequirementChanged,
+    SsoSignedIn,
+    IdentityProviderChanged,
 }
 
 /// One entry of an organization's security log. It never holds a secret.

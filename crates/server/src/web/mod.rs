@@ -12,6 +12,7 @@ pub mod oidc;
 pub mod pages;
 pub mod portal;
 pub mod session;
+pub mod sso;
 pub mod storage;
 pub mod two_factor;
 

@@ -50,6 +50,15 @@ pub struct DevicePage {
 }
 
 #[derive(Template)]
+#[template(path = "sso.html")]
+pub struct SsoPage {
+    pub csrf: String,
+    pub next: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
 #[template(path = "second_factor.html")]
 pub struct SecondFactorPage {
     pub csrf: String,

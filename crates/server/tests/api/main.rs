@@ -32,6 +32,7 @@ mod revocation;
 mod roles;
 mod security_log;
 mod sse;
+mod sso;
 mod subscriptions;
 mod token_exchange;
 mod two_factor;
