@@ -31,18 +31,6 @@ after(async () => {
   h.stopAll(); // the server and the SMTP sink
 });
 
-/** Fill the login form and send it; returns once the answer (a page or a redirect) has loaded. */
-async function signIn(page, who, shot) {
-  await page.waitForSelector('input[name=password]');
-  await page.fill('input[name=email]', who.email);
-  await page.fill('input[name=password]', who.password);
-  if (shot) await h.screenshot(page, shot);
-  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
-}
-
-/** Whom the page says is signed in (the address next to "Sign out"). */
-const signedInAs = (page) => page.locator('form[action="/logout"] .muted').textContent();
-
 const heading = (page) => page.locator('h1').first().textContent();
 
 test('invitation by mail: the admin invites, the invitee follows the link, creates the account and lands signed in', async () => {
@@ -52,9 +40,9 @@ test('invitation by mail: the admin invites, the invitee follows the link, creat
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await admin.goto(`${server.url}/login`);
-  await signIn(admin, ADMIN, 'invitation-admin-login');
+  await h.signIn(admin, ADMIN, 'invitation-admin-login');
   assert.equal(new URL(admin.url()).pathname, '/portal');
-  assert.equal(await signedInAs(admin), ADMIN.email);
+  assert.equal(await h.signedInAs(admin), ADMIN.email);
   const section = admin.locator('section', { has: admin.getByRole('heading', { level: 1, name: ORG, exact: true }) });
   await section.getByRole('heading', { name: 'Invite someone' }).waitFor();
   await section.locator('input[name=email]').fill(invitee.email);
@@ -83,7 +71,7 @@ test('invitation by mail: the admin invites, the invitee follows the link, creat
   await h.screenshot(page, 'invitation-join-filled');
   await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Create my account and join' }).click()]);
   assert.equal(new URL(page.url()).pathname, '/portal');
-  assert.equal(await signedInAs(page), invitee.email);
+  assert.equal(await h.signedInAs(page), invitee.email);
   // A member of the organization now, as an admin: the portal offers its invitation form.
   const joined = page.locator('section', { has: page.getByRole('heading', { level: 1, name: ORG, exact: true }) });
   await joined.getByRole('heading', { name: 'Invite someone' }).waitFor();
@@ -123,15 +111,15 @@ test('password reset by mail: forgot → mail → new password → old password 
   assert.equal(new URL(page.url()).pathname, '/login');
 
   // The old password no longer works…
-  await signIn(page, FORGETFUL);
+  await h.signIn(page, FORGETFUL);
   assert.equal(new URL(page.url()).pathname, '/login');
   assert.equal((await page.getByRole('alert').textContent()).trim(), 'The email or password is not correct.');
   await h.screenshot(page, 'password-reset-old-password-refused');
 
   // …and the new one does.
-  await signIn(page, { ...FORGETFUL, password: newPassword });
+  await h.signIn(page, { ...FORGETFUL, password: newPassword });
   assert.equal(new URL(page.url()).pathname, '/portal');
-  assert.equal(await signedInAs(page), FORGETFUL.email);
+  assert.equal(await h.signedInAs(page), FORGETFUL.email);
   await h.screenshot(page, 'password-reset-signed-in');
   await context.close();
 });

@@ -258,6 +258,19 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
+/** On tessera's login page: fill the form as `who` ({ email, password }) and send it; returns once
+ * the answer (a page or a redirect) has loaded. */
+export async function signIn(page, who, shot) {
+  await page.waitForSelector('input[name=password]');
+  await page.fill('input[name=email]', who.email);
+  await page.fill('input[name=password]', who.password);
+  if (shot) await screenshot(page, shot);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
+/** Whom a tessera page says is signed in (the address next to "Sign out"). */
+export const signedInAs = (page) => page.locator('form[action="/logout"] .muted').textContent();
+
 /** On tessera's login page: sign in; on the consent page (if shown): allow. */
 export async function signInAndAllow(page, server, shotPrefix) {
   await page.waitForSelector('input[name=password]');

@@ -90,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .route("/portal/2fa/confirm", post(web::two_factor::confirm))
         .route("/portal/2fa/disable", post(web::two_factor::disable))
         .route("/portal/orgs/{org}/two-factor", post(web::two_factor::require))
+        .route("/portal/orgs/{org}/sso", post(web::sso::set))
+        .route("/portal/orgs/{org}/sso/remove", post(web::sso::remove))
         .route("/device", get(web::account::device_page).post(web::account::device_decision))
         .route("/password/forgot", get(web::account::forgot_page).post(web::account::forgot))
         .route("/password/reset", get(web::account::reset_page).post(web::account::reset))

@@ -150,6 +150,10 @@ pub struct PortalPage {
     pub totp_enabled: bool,
     /// Ids of the administered organizations that require two-factor sign-in.
     pub required_2fa: Vec<String>,
+    /// The identity providers of the administered organizations that have one, by organization.
+    pub providers: std::collections::HashMap<String, tessera_core::ports::IdentityProvider>,
+    /// This server's public URL (for the single sign-on links shown).
+    pub base: String,
 }
 
 #[derive(Template)]

@@ -34,10 +34,19 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e),
     };
     let mut required_2fa = Vec::new();
+    let mut providers = std::collections::HashMap::new();
+    let me = tessera_core::auth::Principal::session(user.clone());
     for o in &orgs {
         match core.org_requires_two_factor(&o.org.id).await {
             Ok(true) => required_2fa.push(o.org.id.0.clone()),
             Ok(false) => {}
+            Err(e) => return failed(e),
+        }
+        match core.identity_provider(Some(&me), &o.org.id).await {
+            Ok(Some(p)) => {
+                providers.insert(p.org_id.0.clone(), p);
+            }
+            Ok(None) => {}
             Err(e) => return failed(e),
         }
     }
@@ -67,6 +76,8 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
         email_verified,
         totp_enabled,
         required_2fa,
+        providers,
+        base: core.settings().issuer.clone(),
     };
     render(StatusCode::OK, &page, None)
 }

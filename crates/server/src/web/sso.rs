@@ -5,17 +5,18 @@
 //! someone else's browser signs nobody in.
 
 use super::pages::{error_page, failed, render, safe_next, signed_in, SsoPage};
-use super::session::{cookie, csrf_refused, login_csrf, login_csrf_ok, set_cookie, with_cookie};
+use super::session::{cookie, csrf_refused, login_csrf, login_csrf_ok, set_cookie, with_cookie, SessionForm};
 use crate::app::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use tessera_core::auth::Principal;
 use tessera_core::ids::OrgId;
 use tessera_core::oauth::constant_time_eq;
 use tessera_core::ports::IdentityProvider;
-use tessera_core::sso::SSO_MINUTES;
+use tessera_core::sso::{ProviderInput, SSO_MINUTES};
 
 const STATE_COOKIE: &str = "tessera_sso";
 
@@ -177,4 +178,32 @@ async fn finish(state: &AppState, headers: &HeaderMap, q: Callback) -> Response 
         }
         Err(e) => failed(e),
     }
+}
+
+fn portal_result<T>(result: tessera_core::Result<T>) -> Response {
+    match result {
+        Ok(_) => Redirect::to("/portal").into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /portal/orgs/{org}/sso`: an owner or admin sets the organization's provider.
+pub async fn set(State(state): State<AppState>, Path(org): Path<String>, form: SessionForm) -> Response {
+    let actor = Principal::session(form.who.user.clone());
+    let secret = form.get("client_secret").filter(|s| !s.is_empty()).map(str::to_string);
+    let input = ProviderInput {
+        name: form.get("name").unwrap_or_default().to_string(),
+        issuer: form.get("issuer").unwrap_or_default().to_string(),
+        client_id: form.get("client_id").unwrap_or_default().to_string(),
+        client_secret: secret,
+        default_role: form.get("default_role").unwrap_or("user").to_string(),
+        domains: None,
+    };
+    portal_result(state.core.set_identity_provider(Some(&actor), &OrgId(org), input).await)
+}
+
+/// `POST /portal/orgs/{org}/sso/remove`.
+pub async fn remove(State(state): State<AppState>, Path(org): Path<String>, form: SessionForm) -> Response {
+    let actor = Principal::session(form.who.user.clone());
+    portal_result(state.core.remove_identity_provider(Some(&actor), &OrgId(org)).await)
 }

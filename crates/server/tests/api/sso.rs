@@ -358,3 +358,67 @@ async fn a_provider_naming_another_issuer_audience_or_nonce_signs_nobody_in() {
     assert_eq!(page.status, 403);
     assert!(page.body.contains("access_denied"));
 }
+
+#[tokio::test]
+async fn owners_and_admins_set_the_provider_in_the_portal_and_members_cannot() {
+    let (app, idp) = app_and_idp().await;
+    let (org, _, email, _) = person_with_workspaces(&app).await;
+    let admin = NewPerson {
+        email: "admin@portal.test".into(),
+        password: "an admin's long password".into(),
+        first_name: "Ad".into(),
+        last_name: "Min".into(),
+        org: Some((org.clone(), "admin".into())),
+    };
+    let admin_user = app.core.admin_create_user(admin).await.expect("admin");
+    let mut browser = Browser::new();
+    assert_eq!(browser.log_in(&app.base, "admin@portal.test", "an admin's long password").await.status, 303);
+    let portal = browser.get(&format!("{}/portal", app.base)).await;
+    assert!(portal.body.contains(&format!("/portal/orgs/{org}/sso")));
+    assert!(portal.body.contains("/login/sso/callback"), "the redirect URI to register is shown");
+    let form = |csrf: String, secret: &str| {
+        vec![
+            ("csrf".to_string(), csrf),
+            ("name".to_string(), "Corporate".to_string()),
+            ("issuer".to_string(), idp.base.clone()),
+            ("client_id".to_string(), CLIENT.to_string()),
+            ("client_secret".to_string(), secret.to_string()),
+            ("default_role".to_string(), "guest".to_string()),
+        ]
+    };
+    let saved = browser
+        .post(&format!("{}/portal/orgs/{org}/sso", app.base), &form(portal.field("csrf").expect("csrf"), SECRET))
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let me = Principal::session(admin_user);
+    let p = app.core.identity_provider(Some(&me), &org).await.expect("read").expect("set");
+    assert_eq!((p.name.as_str(), p.default_role.as_str()), ("Corporate", "guest"));
+    assert_eq!(app.core.identity_provider_secret(&p).expect("secret"), SECRET);
+    let portal = browser.get(&format!("{}/portal", app.base)).await;
+    assert!(portal.body.contains(&format!("/login/sso/{org}")), "the link to share");
+    assert!(!portal.body.contains(SECRET), "the secret is never shown");
+    // Without the form's CSRF token nothing changes.
+    let forged =
+        browser.post(&format!("{}/portal/orgs/{org}/sso", app.base), &form("forged".into(), "other secret")).await;
+    assert_eq!(forged.status, 403);
+    // A plain member cannot.
+    let mut member = Browser::new();
+    assert_eq!(member.log_in(&app.base, &email, crate::browser::PASSWORD).await.status, 303);
+    let page = member.get(&format!("{}/portal", app.base)).await;
+    let refused = member
+        .post(
+            &format!("{}/portal/orgs/{org}/sso/remove", app.base),
+            &[("csrf".to_string(), page.field("csrf").expect("csrf"))],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(app.core.identity_provider(Some(&me), &org).await.expect("read").is_some());
+    let removed = browser
+        .post(
+            &format!("{}/portal/orgs/{org}/sso/remove", app.base),
+            &[("csrf".to_string(), portal.field("csrf").expect("csrf"))],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert!(app.core.identity_provider(Some(&me), &org).await.expect("read").is_none());
+}
