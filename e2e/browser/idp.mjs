@@ -34,6 +34,8 @@ export async function startProvider({ clientId, clientSecret, redirectUri, peopl
       },
     }),
     cookies: { keys: ['the identity provider of the single sign-on tests'] },
+    // Lifetimes (seconds) given, so that the provider does not log a notice for each default.
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
   });
   provider.on('server_error', (ctx, err) => console.error('identity provider:', err));
   server.on('request', provider.callback());

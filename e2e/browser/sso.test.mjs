@@ -51,7 +51,7 @@ async function localContext() {
   return context;
 }
 
-/** Every page the tab loaded (redirects included), as origin-relative "who path" lines. */
+/** Every page the tab loads from now on (redirects included), as "tessera PATH" or "provider PATH". */
 function visits(page) {
   const seen = [];
   page.on('request', (req) => {
@@ -63,26 +63,23 @@ function visits(page) {
   return seen;
 }
 
-/** At the provider's login page: sign in (any password), and allow tessera if asked. */
+/** At the provider's login page: sign in (any password works), then allow tessera on its
+ * consent page; back at tessera's portal. */
 async function providerSignsIn(page, shot) {
   await page.locator('input[name=password]').fill('any password works here');
-  if (shot) await h.screenshot(page, `${shot}-provider-login`);
+  await h.screenshot(page, `${shot}-provider-login`);
   await page.getByRole('button', { name: 'Sign-in' }).click();
-  await page.waitForURL((u) => u.origin !== idp.issuer || u.pathname.startsWith('/interaction/'));
-  if (new URL(page.url()).origin === idp.issuer) {
-    // The consent page: the same /interaction/ address, now with a "Continue" button.
-    await page.locator('input[name=prompt][value=consent]').waitFor({ state: 'attached' });
-    if (shot) await h.screenshot(page, `${shot}-provider-consent`);
-    await page.getByRole('button', { name: 'Continue' }).click();
-  }
+  // The consent page has the same /interaction/ address, so wait for its form instead.
+  await page.locator('input[name=prompt][value=consent]').waitFor({ state: 'attached' });
+  await h.screenshot(page, `${shot}-provider-consent`);
+  await page.getByRole('button', { name: 'Continue' }).click();
   await page.waitForURL(`${server.url}/portal`);
 }
 
 /** The portal shows the person signed in and a member (admin) of the organization. */
 async function assertInOrganization(page) {
   assert.equal(await h.signedInAs(page), PERSON.email);
-  const section = page.locator('section', { has: page.getByRole('heading', { level: 1, name: ORG, exact: true }) });
-  assert.match(await section.textContent(), new RegExp(`Members sign in through ${IDP_NAME} at ${idp.issuer}`));
+  assert.equal(await page.getByRole('heading', { level: 1, name: ORG, exact: true }).count(), 1);
 }
 
 test('single sign-on by e-mail address: tessera → the provider\'s login and consent → back signed in as a new member; signed out, the organization\'s link goes straight through', async () => {

@@ -43,10 +43,13 @@ pub enum SecurityKind {
     TwoFactorRequirementChanged,
     SsoSignedIn,
     IdentityProviderChanged,
+    MemberAdded,
+    MemberRoleChanged,
+    MemberRemoved,
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 23] = [
+    pub const ALL: [SecurityKind; 26] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -70,6 +73,9 @@ impl SecurityKind {
         SecurityKind::TwoFactorRequirementChanged,
         SecurityKind::SsoSignedIn,
         SecurityKind::IdentityProviderChanged,
+        SecurityKind::MemberAdded,
+        SecurityKind::MemberRoleChanged,
+        SecurityKind::MemberRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +103,9 @@ impl SecurityKind {
             SecurityKind::TwoFactorRequirementChanged => "two_factor.requirement_changed",
             SecurityKind::SsoSignedIn => "sso.signed_in",
             SecurityKind::IdentityProviderChanged => "identity_provider.changed",
+            SecurityKind::MemberAdded => "member.added",
+            SecurityKind::MemberRoleChanged => "member.role_changed",
+            SecurityKind::MemberRemoved => "member.removed",
         }
     }
 
@@ -118,6 +127,8 @@ pub struct NewSecurityEvent {
     /// Kind-specific facts (ids, scopes, grant type, address); never a secret.
     pub detail: Json,
     pub at: i64,
+    /// The one organization whose log it belongs in; `None`: each of the subject's.
+    pub org: Option<crate::ids::OrgId>,
 }
 
 /// A recorded event, as one organization sees it.
@@ -143,7 +154,15 @@ impl NewSecurityEvent {
             client_id: client_id.map(str::to_string),
             detail,
             at: crate::model::now_millis(),
+            org: None,
         }
+    }
+
+    /// The same event, in this organization's log only (a member just removed from it is no
+    /// longer among its people).
+    pub fn in_org(mut self, org: &crate::ids::OrgId) -> Self {
+        self.org = Some(org.clone());
+        self
     }
 
     /// The same event, done by someone else (`None`: the command line).

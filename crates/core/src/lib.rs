@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod icons;
 pub mod ids;
+pub mod members;
 pub mod mfa;
 pub mod model;
 pub mod oauth;

@@ -99,8 +99,8 @@ impl Core {
         for time in [now.saturating_sub(STEP_SECS), now, now + STEP_SECS] {
             if constant_time_eq(&t.generate(time), &code) {
                 let step = (time / STEP_SECS) as i64;
-                // Unconfirmed: nothing to replay yet; confirmed: each step's code works once.
-                return if confirmed { self.store.use_totp_step(&user.id, step).await } else { Ok(true) };
+                // Each step's code works once, the one that turned TOTP on included.
+                return self.store.use_totp_step(&user.id, step).await;
             }
         }
         Ok(false)

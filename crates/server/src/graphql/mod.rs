@@ -14,6 +14,7 @@ pub mod icons;
 pub mod limits;
 pub mod mutation;
 pub mod operation;
+pub mod organizations;
 mod outbox;
 pub mod paging;
 pub mod plan;
@@ -46,7 +47,12 @@ pub struct Queries(query::Query, element_queries::ElementQuery, icons::IconQuery
 /// settings ([`workspaces`]), traits ([`traits`]).
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutations(mutation::Mutation, workspaces::WorkspaceMutation, traits::TraitsMutation);
+pub struct Mutations(
+    mutation::Mutation,
+    workspaces::WorkspaceMutation,
+    traits::TraitsMutation,
+    organizations::OrganizationMutation,
+);
 
 /// Limits on what one document may ask for.
 pub const MAX_DEPTH: usize = 16;

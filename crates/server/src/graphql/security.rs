@@ -50,6 +50,9 @@ pub enum Kind {
     TwoFactorRequirementChanged,
     SsoSignedIn,
     IdentityProviderChanged,
+    MemberAdded,
+    MemberRoleChanged,
+    MemberRemoved,
 }
 
 /// One entry of an organization's security log. It never holds a secret.

@@ -118,24 +118,26 @@ pub struct Callback {
 }
 
 /// `GET /login/sso/callback`: the provider sends the person back with a code (or an error).
+/// A callback whose `state` is not this browser's changes nothing, the cookie included (any
+/// site can link here).
 pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<Callback>) -> Response {
-    let cleared = set_cookie(&state, STATE_COOKIE, "", 0, "Lax");
-    let response = finish(&state, &headers, q).await;
-    with_cookie(response, Some(cleared))
-}
-
-async fn finish(state: &AppState, headers: &HeaderMap, q: Callback) -> Response {
-    let expired = || {
-        error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in cannot be completed",
-            "It was not started in this browser, it was used already, or it took too long. Start signing in again.",
-        )
-    };
-    let ours = cookie(headers, STATE_COOKIE).is_some_and(|c| !q.state.is_empty() && constant_time_eq(c, &q.state));
+    let ours = cookie(&headers, STATE_COOKIE).is_some_and(|c| !q.state.is_empty() && constant_time_eq(c, &q.state));
     if !ours {
         return expired();
     }
+    let cleared = set_cookie(&state, STATE_COOKIE, "", 0, "Lax");
+    with_cookie(finish(&state, q).await, Some(cleared))
+}
+
+fn expired() -> Response {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-in cannot be completed",
+        "It was not started in this browser, it was used already, or it took too long. Start signing in again.",
+    )
+}
+
+async fn finish(state: &AppState, q: Callback) -> Response {
     let (provider, pending) = match state.core.take_sso(&q.state).await {
         Ok(Some(v)) => v,
         Ok(None) => return expired(),

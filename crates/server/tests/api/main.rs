@@ -20,6 +20,7 @@ mod consent;
 mod crash;
 mod device;
 mod helpers;
+mod members;
 mod migrate;
 mod oauth_flow;
 mod oauth_security;

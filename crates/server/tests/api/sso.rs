@@ -239,6 +239,9 @@ async fn people_sign_in_through_their_organizations_provider_and_are_provisioned
     assert_eq!(browser.get(&callback).await.status, 400, "used");
     let mut starter = Browser::new();
     let callback = through_provider(&app, &mut starter, "grace@sso.test").await;
+    // Another site linking the person to a forged callback disturbs nothing.
+    let forged = format!("{}/login/sso/callback?state=tsr_ss_forged&code=x", app.base);
+    assert_eq!(starter.get(&forged).await.status, 400);
     let mut stranger = Browser::new();
     assert_eq!(stranger.get(&callback).await.status, 400, "another browser");
     assert!(!stranger.cookies.keys().any(|k| k.contains("session")));

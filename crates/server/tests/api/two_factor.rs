@@ -18,6 +18,15 @@ fn now_code(t: &TOTP) -> String {
     t.generate_current().expect("clock")
 }
 
+/// The next 30-second step's code: the step of a code just used (setting TOTP up, say) is spent,
+/// and one step of drift is accepted.
+fn next_code(t: &TOTP) -> String {
+    t.generate(
+        t.ttl().expect("clock")
+            + std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs(),
+    )
+}
+
 async fn post_form(b: &mut Browser, base: &str, path: &str, csrf: String, code: &str) -> Page {
     b.post(&format!("{base}{path}"), &[("csrf".into(), csrf), ("code".into(), code.into())]).await
 }
@@ -71,7 +80,8 @@ async fn totp_set_up_in_the_portal_is_asked_at_sign_in_and_each_code_works_once(
     let phone = authenticator(&setup);
     assert_eq!(post_form(&mut b, &app.base, "/portal/2fa/confirm", csrf.clone(), "000000").await.status, 400);
     assert!(!app.core.totp_enabled(&user).await.expect("read"));
-    let done = post_form(&mut b, &app.base, "/portal/2fa/confirm", csrf.clone(), &now_code(&phone)).await;
+    let setup_code = now_code(&phone);
+    let done = post_form(&mut b, &app.base, "/portal/2fa/confirm", csrf.clone(), &setup_code).await;
     assert_eq!(done.status, 200, "{}", done.body);
     let recovery: Vec<String> =
         done.body.split("<li><code>").skip(1).map(|s| s[..s.find('<').expect("end")].to_string()).collect();
@@ -84,7 +94,8 @@ async fn totp_set_up_in_the_portal_is_asked_at_sign_in_and_each_code_works_once(
     let mut phone_user = Browser::new();
     let step = password_step(&app, &mut phone_user, &email, &next).await;
     assert_eq!(second_step(&app, &mut phone_user, &step, "123456").await.status, 401);
-    let code = now_code(&phone);
+    assert_eq!(second_step(&app, &mut phone_user, &step, &setup_code).await.status, 401, "the set-up code is spent");
+    let code = next_code(&phone);
     let ok = second_step(&app, &mut phone_user, &step, &code).await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     // The ID token tells the app the person used a second factor.
@@ -175,7 +186,7 @@ async fn an_organization_that_requires_it_sends_members_to_set_it_up_and_asks_ag
     let next = url.strip_prefix(&app.base).expect("path").to_string();
     let mut fresh = Browser::new();
     let step = password_step(&app, &mut fresh, &email, &next).await;
-    let done = second_step(&app, &mut fresh, &step, &now_code(&phone)).await;
+    let done = second_step(&app, &mut fresh, &step, &next_code(&phone)).await;
     assert_eq!(done.status, 303, "{}", done.body);
     let consent = fresh.get(&format!("{}{}", app.base, done.location().expect("next"))).await;
     assert_eq!(consent.status, 200, "signed in with a second factor: the consent page");
