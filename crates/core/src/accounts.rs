@@ -183,6 +183,41 @@ impl Core {
         Ok(user)
     }
 
+    /// Change one's password, knowing the current one: every session and app token ends (the
+    /// caller starts a new session for the browser that asked).
+    pub async fn change_password(&self, user: &User, current: &str, new: &str) -> Result<()> {
+        check_password(new)?;
+        let found = self.store.user_by_email(user.email.as_deref().unwrap_or_default()).await?;
+        let stored = found.filter(|(u, _)| u.id == user.id).and_then(|(_, h)| h).map(std::sync::Arc::from);
+        if stored.is_none() {
+            return Err(Error::bad_input("you have no password yet: choose one with \"Forgot your password?\""));
+        }
+        if !self.passwords().verify(current, stored).await? {
+            return Err(Error::bad_input("the current password is not correct"));
+        }
+        let hash = self.passwords().hash(new).await?;
+        self.store.set_password(&user.id, &hash).await?;
+        let revoked = self.store.sign_out_everywhere(&user.id).await?;
+        let detail = json!({"revokedTokens": revoked});
+        self.record(&[NewSecurityEvent::by(SecurityKind::PasswordChanged, &user.id, None, detail)]).await;
+        Ok(())
+    }
+
+    /// End every session of the person and revoke every token their apps hold.
+    pub async fn sign_out_everywhere(&self, user: &UserId) -> Result<u64> {
+        let revoked = self.store.sign_out_everywhere(user).await?;
+        let detail = json!({"revokedTokens": revoked});
+        self.record(&[NewSecurityEvent::by(SecurityKind::SignedOutEverywhere, user, None, detail)]).await;
+        Ok(revoked)
+    }
+
+    /// The person's live sessions: (created, expires, with a second factor, this one), newest first.
+    pub async fn sessions(&self, user: &UserId, current_cookie: &str) -> Result<Vec<(i64, i64, bool, bool)>> {
+        let mine = hash_token(current_cookie);
+        let list = self.store.sessions_of(user, now_millis()).await?;
+        Ok(list.into_iter().map(|(h, c, e, m)| (c, e, m, h == mine)).collect())
+    }
+
     /// An organization's owner or admin invites an address with a role. The answer is the same
     /// whether or not the address has an account.
     pub async fn invite(&self, actor: &Principal, org: &OrgId, email: &str, role: &str) -> Result<()> {

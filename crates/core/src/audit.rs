@@ -46,10 +46,12 @@ pub enum SecurityKind {
     MemberAdded,
     MemberRoleChanged,
     MemberRemoved,
+    PasswordChanged,
+    SignedOutEverywhere,
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 26] = [
+    pub const ALL: [SecurityKind; 28] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -76,6 +78,8 @@ impl SecurityKind {
         SecurityKind::MemberAdded,
         SecurityKind::MemberRoleChanged,
         SecurityKind::MemberRemoved,
+        SecurityKind::PasswordChanged,
+        SecurityKind::SignedOutEverywhere,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +110,8 @@ impl SecurityKind {
             SecurityKind::MemberAdded => "member.added",
             SecurityKind::MemberRoleChanged => "member.role_changed",
             SecurityKind::MemberRemoved => "member.removed",
+            SecurityKind::PasswordChanged => "password.changed",
+            SecurityKind::SignedOutEverywhere => "signed_out_everywhere",
         }
     }
 

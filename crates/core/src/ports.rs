@@ -341,6 +341,8 @@ pub trait OAuthStore: Send + Sync {
     /// The user of a live (unexpired) session, and how and when they signed in.
     async fn session_user(&self, hash: &str) -> Result<Option<(UserId, crate::auth::SignIn)>>;
     async fn delete_session(&self, hash: &str) -> Result<()>;
+    /// A person's live sessions: (hash, created, expires, with a second factor), newest first.
+    async fn sessions_of(&self, user: &UserId, now: i64) -> Result<Vec<(String, i64, i64, bool)>>;
 
     async fn consent(&self, user: &UserId, client_id: &str) -> Result<Option<Consent>>;
     async fn set_consent(&self, consent: &Consent) -> Result<()>;

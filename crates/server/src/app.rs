@@ -90,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .route("/portal/2fa/confirm", post(web::two_factor::confirm))
         .route("/portal/2fa/disable", post(web::two_factor::disable))
         .route("/portal/orgs/{org}/two-factor", post(web::two_factor::require))
+        .route("/portal/password", post(portal::change_password))
+        .route("/portal/sign-out-everywhere", post(portal::sign_out_everywhere))
         .route("/portal/orgs/{org}/sso", post(web::sso::set))
         .route("/portal/orgs/{org}/sso/remove", post(web::sso::remove))
         .route("/device", get(web::account::device_page).post(web::account::device_decision))

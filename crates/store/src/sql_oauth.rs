@@ -105,6 +105,19 @@ impl OAuthStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn sessions_of(&self, user: &UserId, now: i64) -> Result<Vec<(String, i64, i64, bool)>> {
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT hash, created_at, expires_at, mfa FROM sessions WHERE user_id = $1 AND expires_at > $2
+             ORDER BY created_at DESC",
+        )
+        .bind(user.as_str())
+        .bind(now)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(h, c, e, m)| (h, c, e, m != 0)).collect())
+    }
+
     async fn create_session(&self, hash: &str, user: &UserId, expires_at: i64, mfa: bool) -> Result<()> {
         sqlx::query("INSERT INTO sessions (hash, user_id, created_at, expires_at, mfa) VALUES ($1, $2, $3, $4, $5)")
             .bind(hash)

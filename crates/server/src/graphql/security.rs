@@ -53,6 +53,8 @@ pub enum Kind {
     MemberAdded,
     MemberRoleChanged,
     MemberRemoved,
+    PasswordChanged,
+    SignedOutEverywhere,
 }
 
 /// One entry of an organization's security log. It never holds a secret.

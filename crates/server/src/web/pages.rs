@@ -154,6 +154,8 @@ pub struct PortalPage {
     pub providers: std::collections::HashMap<String, tessera_core::ports::IdentityProvider>,
     /// This server's public URL (for the single sign-on links shown).
     pub base: String,
+    /// The person's live sessions: since, until, with a second factor, this browser's.
+    pub sessions: Vec<(String, String, bool, bool)>,
 }
 
 #[derive(Template)]

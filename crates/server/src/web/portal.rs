@@ -55,6 +55,10 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
         (Ok(v), Ok(t)) => (v, t),
         (Err(e), _) | (_, Err(e)) => return failed(e),
     };
+    let sessions = match core.sessions(&user.id, &who.session).await {
+        Ok(list) => list.into_iter().map(|(c, e, mfa, current)| (utc(c), utc(e), mfa, current)).collect(),
+        Err(e) => return failed(e),
+    };
     let page = PortalPage {
         csrf: who.csrf(),
         user_email: user.email.clone().unwrap_or_default(),
@@ -78,8 +82,42 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
         required_2fa,
         providers,
         base: core.settings().issuer.clone(),
+        sessions,
     };
     render(StatusCode::OK, &page, None)
+}
+
+/// Milliseconds since the epoch as a minute in UTC.
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+/// `POST /portal/password`: a new password, knowing the current one. Every other session and
+/// every app token ends; this browser gets a new session.
+pub async fn change_password(State(state): State<AppState>, form: SessionForm) -> Response {
+    let user = form.who.user.clone();
+    let (current, new) = (form.get("current").unwrap_or_default(), form.get("password").unwrap_or_default());
+    if let Err(e) = state.core.change_password(&user, current, new).await {
+        return failed(e);
+    }
+    tracing::info!(user = %user.id, "password changed");
+    match state.core.start_session(&user.id, form.who.mfa).await {
+        Ok(session) => super::pages::signed_in(&state, &session, "/portal"),
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /portal/sign-out-everywhere`: every session (this one too) and app token ends.
+pub async fn sign_out_everywhere(State(state): State<AppState>, form: SessionForm) -> Response {
+    let user = &form.who.user;
+    match state.core.sign_out_everywhere(&user.id).await {
+        Ok(n) => {
+            tracing::info!(user = %user.id, revoked = n, "signed out everywhere");
+            let cleared = super::session::set_cookie(&state, super::session::session_cookie(&state), "", 0, "Lax");
+            super::session::with_cookie(Redirect::to("/login").into_response(), Some(cleared))
+        }
+        Err(e) => failed(e),
+    }
 }
 
 pub async fn create_app(State(state): State<AppState>, form: SessionForm) -> Response {

@@ -460,3 +460,44 @@ async fn the_token_endpoint_is_rate_limited_per_client() {
     }
     assert_eq!(statuses, [400, 400, 429], "two requests pass (unauthorized_client), the third is limited");
 }
+
+#[tokio::test]
+async fn a_password_change_and_signing_out_everywhere_end_the_other_sessions_and_app_tokens() {
+    let app = spawn_app().await;
+    let (_org, user, email, _) = person_with_workspaces(&app).await;
+    let mut here = signed_in(&app, &email).await;
+    let mut there = signed_in(&app, &email).await;
+    let (cid, secret) = confidential_app(&app, &user).await;
+    let back = authorize(&app, &mut Browser::new(), &email, &params(&cid, "v2legacy")).await;
+    let (_, tokens) = redeem(&app, (&cid, &secret), &back["code"]).await;
+    let access = tokens["access_token"].as_str().expect("token").to_string();
+    let portal = here.get(&format!("{}/portal", app.base)).await;
+    assert!(portal.body.matches("<td>this browser</td>").count() == 1, "{}", portal.body);
+    assert!(portal.body.matches("<tr><td>20").count() >= 3, "three sessions listed");
+    let csrf = portal.field("csrf").expect("csrf");
+    let change = |current: &str, new: &str| {
+        vec![("csrf".to_string(), csrf.clone()), ("current".into(), current.into()), ("password".into(), new.into())]
+    };
+    let url = format!("{}/portal/password", app.base);
+    // A wrong current password or a short new one changes nothing.
+    assert_eq!(here.post(&url, &change("not my password", "a brand new password")).await.status, 400);
+    assert_eq!(here.post(&url, &change(PASSWORD, "short")).await.status, 400);
+    assert_eq!(there.get(&format!("{}/portal", app.base)).await.status, 200);
+    assert_eq!(app.gql_status(&access, "{ me { profile { id } } }", json!({})).await.0, 200);
+    // The change: this browser stays signed in, the other and the app's token are out.
+    let done = here.post(&url, &change(PASSWORD, "a brand new password")).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(here.get(&format!("{}/portal", app.base)).await.status, 200, "still signed in here");
+    assert_eq!(there.get(&format!("{}/portal", app.base)).await.status, 303, "signed out there");
+    assert_eq!(app.gql_status(&access, "{ me { profile { id } } }", json!({})).await.0, 401);
+    assert_eq!(Browser::new().log_in(&app.base, &email, PASSWORD).await.status, 401, "the old password");
+    let mut again = Browser::new();
+    assert_eq!(again.log_in(&app.base, &email, "a brand new password").await.status, 303);
+    // Signing out everywhere ends this session too.
+    let portal = here.get(&format!("{}/portal", app.base)).await;
+    let form = vec![("csrf".to_string(), portal.field("csrf").expect("csrf"))];
+    let out = here.post(&format!("{}/portal/sign-out-everywhere", app.base), &form).await;
+    assert_eq!(out.location().as_deref(), Some("/login"));
+    assert_eq!(here.get(&format!("{}/portal", app.base)).await.status, 303);
+    assert_eq!(again.get(&format!("{}/portal", app.base)).await.status, 303);
+}
