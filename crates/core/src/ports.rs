@@ -208,6 +208,9 @@ pub trait AccountStore: Send + Sync {
     async fn sign_out_everywhere(&self, user: &UserId) -> Result<u64>;
     /// Revoke every token a person's apps hold (sessions stay); the number of tokens.
     async fn revoke_app_tokens(&self, user: &UserId) -> Result<u64>;
+    /// Count one hit of limit `name` for `key` in a window of `window_ms` (a new window when the
+    /// last began that long before `now`): the count in the current window, on every node.
+    async fn count_hit(&self, name: &str, key: &str, now: i64, window_ms: i64) -> Result<u32>;
     async fn set_email_verified(&self, user: &UserId, at: i64) -> Result<()>;
     async fn email_verified(&self, user: &UserId) -> Result<bool>;
 

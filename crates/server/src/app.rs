@@ -68,7 +68,7 @@ impl AppState {
             hubs,
             shapes: Arc::default(),
             metrics,
-            limits: Arc::new(web::limits::Limits::new(&config.rate_limits)),
+            limits: Arc::new(web::limits::Limits::new(&config.rate_limits, Some(store.clone()))),
             config: Arc::new(config),
         })
     }

@@ -180,6 +180,25 @@ impl AccountStore for SqlStore {
         Ok(count)
     }
 
+    async fn count_hit(&self, name: &str, key: &str, now: i64, window_ms: i64) -> Result<u32> {
+        // One statement, so concurrent hits on several nodes each count.
+        let count: i64 = sqlx::query_scalar(
+            "INSERT INTO rate_counters (name, key, window_start, count) VALUES ($1, $2, $3, 1)
+             ON CONFLICT (name, key) DO UPDATE SET
+                 count = CASE WHEN rate_counters.window_start <= $4 THEN 1 ELSE rate_counters.count + 1 END,
+                 window_start = CASE WHEN rate_counters.window_start <= $4 THEN $3 ELSE rate_counters.window_start END
+             RETURNING count",
+        )
+        .bind(name)
+        .bind(key)
+        .bind(now)
+        .bind(now - window_ms)
+        .fetch_one(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
     async fn revoke_app_tokens(&self, user: &UserId) -> Result<u64> {
         let revoked = revoke_live_tokens(&self.write, user).await?;
         let count = revoked.len() as u64;

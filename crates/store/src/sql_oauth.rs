@@ -365,7 +365,11 @@ impl OAuthStore for SqlStore {
             // The last chunk: the rest (small tables, not indexed by expiry).
             let gone = "DELETE FROM legacy_tokens WHERE id NOT IN (SELECT id FROM tokens)";
             sqlx::query(gone).execute(&self.write).await.map_err(db_err)?;
-            for sql in ["DELETE FROM sessions WHERE expires_at < $1", "DELETE FROM auth_codes WHERE expires_at < $1"] {
+            for sql in [
+                "DELETE FROM sessions WHERE expires_at < $1",
+                "DELETE FROM auth_codes WHERE expires_at < $1",
+                "DELETE FROM rate_counters WHERE window_start < $1",
+            ] {
                 sqlx::query(sql).bind(before).execute(&self.write).await.map_err(db_err)?;
             }
         }

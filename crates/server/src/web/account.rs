@@ -73,7 +73,7 @@ pub async fn forgot(
     }
     let client = state.limits.client_address(peer.ip(), &headers);
     let email = f.email.trim().to_lowercase();
-    if state.limits.mail_allowed(&email, client) {
+    if state.limits.mail_allowed(&email, client).await {
         let core = state.core.clone();
         tokio::spawn(async move {
             if let Err(e) = core.request_password_reset(&email).await {
@@ -217,7 +217,7 @@ pub async fn join(State(state): State<AppState>, form: SessionForm) -> Response 
 /// the same whether or not the address has an account.
 pub async fn invite(State(state): State<AppState>, Path(org): Path<String>, form: SessionForm) -> Response {
     let actor = Principal::session(form.who.user.clone());
-    if !state.limits.invite_allowed(actor.user.id.as_str()) {
+    if !state.limits.invite_allowed(actor.user.id.as_str()).await {
         return error_page(StatusCode::TOO_MANY_REQUESTS, "Too many invitations", "Try again in a few minutes.");
     }
     let (email, role) = (form.get("email").unwrap_or_default(), form.get("role").unwrap_or("user"));
@@ -236,7 +236,7 @@ pub async fn request_verification(
 ) -> Response {
     let client = state.limits.client_address(peer.ip(), &headers);
     let email = form.who.user.email.clone().unwrap_or_default();
-    if !state.limits.mail_allowed(&email, client) {
+    if !state.limits.mail_allowed(&email, client).await {
         return error_page(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "Try again in a few minutes.");
     }
     match state.core.request_email_verification(&form.who.user).await {
@@ -278,7 +278,7 @@ pub async fn device_page(State(state): State<AppState>, who: SignedIn, Query(q):
         return render(StatusCode::OK, &page, None);
     }
     // Guessing codes is slow: each look-up counts against the person's allowance.
-    if !state.limits.device_lookup_allowed(who.user.id.as_str()) {
+    if !state.limits.device_lookup_allowed(who.user.id.as_str()).await {
         return error_page(StatusCode::TOO_MANY_REQUESTS, "Too many codes", "Try again in a few minutes.");
     }
     match state.core.device_request(&typed).await {

@@ -1,5 +1,7 @@
-//! Abuse limits: fixed-window counters in memory, per node (with several nodes each limits
-//! alone).
+//! Abuse limits: fixed-window counters. Each node counts in memory; the abuse limits (sign-in,
+//! mail, invitations, device-code lookups, second factors) are also counted in the database, so
+//! that they hold across every node sharing it (a hit this node already refuses is not sent
+//! there). The token endpoint's throughput limit stays per node.
 //!
 //! They are built so that an attacker cannot turn them against other people:
 //! - sign-in counts per client address (at most five times the per-account allowance), and per
@@ -15,10 +17,13 @@
 
 use crate::config::RateLimits;
 use axum::http::HeaderMap;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tessera_core::model::now_millis;
+use tessera_core::ports::Store;
 
 /// Keys one window remembers; past this, new keys share the overflow counter.
 pub const MAX_KEYS: usize = 50_000;
@@ -160,6 +165,9 @@ const SECOND_FACTOR_TRIES: u32 = 10;
 
 pub struct Limits {
     enabled: bool,
+    /// Where abuse limits (sign-in, mail, invitations, device codes, second factors) are
+    /// counted so that they hold on every node sharing it; `None`: on this node only.
+    shared: Option<Arc<dyn Store>>,
     login_max: u32,
     login_address: Window,
     login_account_address: Window,
@@ -174,11 +182,12 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn new(c: &RateLimits) -> Self {
+    pub fn new(c: &RateLimits, shared: Option<Arc<dyn Store>>) -> Self {
         let quarter = Duration::from_secs(15 * 60);
         let max = c.login_attempts_per_15min;
         Limits {
             enabled: c.enabled,
+            shared,
             login_max: max,
             login_address: Window::new(max.saturating_mul(5), quarter),
             login_account_address: Window::new(max, quarter),
@@ -191,6 +200,27 @@ impl Limits {
             second_factor: Window::new(SECOND_FACTOR_TRIES, quarter),
             trusted_proxies: c.trusted_proxies.clone(),
         }
+    }
+
+    /// Count one hit of an abuse limit: on this node, and, unless this node alone already
+    /// refuses it (a flood from one place never reaches the database), in the shared store.
+    /// The store failing leaves this node's count.
+    async fn count(&self, w: &Window, name: &str, key: &str) -> u32 {
+        let here = w.hit(key);
+        let Some(store) = self.shared.as_ref().filter(|_| here <= w.max) else { return here };
+        let hashed = format!("{:x}", Sha256::digest(key.as_bytes()));
+        let window = i64::try_from(w.length.as_millis()).unwrap_or(i64::MAX);
+        match store.count_hit(name, &hashed, now_millis(), window).await {
+            Ok(everywhere) => everywhere.max(here),
+            Err(e) => {
+                e.log("abuse limits: counting in the database failed; this node's count is used");
+                here
+            }
+        }
+    }
+
+    async fn allows(&self, w: &Window, name: &str, key: &str) -> bool {
+        self.count(w, name, key).await <= w.max
     }
 
     fn trusted(&self, ip: IpAddr) -> bool {
@@ -217,15 +247,17 @@ impl Limits {
     }
 
     /// Whether (and when) a sign-in attempt for `account` from `client` may go ahead.
-    pub fn login(&self, account: &str, client: IpAddr) -> Admission {
+    pub async fn login(&self, account: &str, client: IpAddr) -> Admission {
         if !self.enabled {
             return Admission::Now;
         }
         let address = address_key(client);
-        if !self.login_address.allows(&address) || !self.login_account_address.allows(&format!("{account} {address}")) {
+        if !self.allows(&self.login_address, "login address", &address).await
+            || !self.allows(&self.login_account_address, "login account address", &format!("{account} {address}")).await
+        {
             return Admission::Refused;
         }
-        let all = self.login_account.hit(account);
+        let all = self.count(&self.login_account, "login account", account).await;
         match all.checked_sub(self.login_max) {
             None | Some(0) => Admission::Now,
             Some(excess) => Admission::After((Duration::from_millis(500) * excess).min(MAX_SLOWDOWN)),
@@ -254,23 +286,25 @@ impl Limits {
 
     /// A request that sends mail (password reset, invitation, verification), counted per
     /// target (an address, or the inviter) and per client address; false when over either.
-    pub fn mail_allowed(&self, target: &str, client: IpAddr) -> bool {
-        !self.enabled || (self.mail_client.allows(&address_key(client)) && self.mail_target.allows(target))
+    pub async fn mail_allowed(&self, target: &str, client: IpAddr) -> bool {
+        !self.enabled
+            || (self.allows(&self.mail_client, "mail client", &address_key(client)).await
+                && self.allows(&self.mail_target, "mail target", target).await)
     }
 
     /// An invitation, counted per inviter; false when over the allowance.
-    pub fn invite_allowed(&self, inviter: &str) -> bool {
-        !self.enabled || self.invites.allows(inviter)
+    pub async fn invite_allowed(&self, inviter: &str) -> bool {
+        !self.enabled || self.allows(&self.invites, "invitations", inviter).await
     }
 
     /// A device user code looked up by a signed-in person; false when over the allowance.
-    pub fn device_lookup_allowed(&self, person: &str) -> bool {
-        !self.enabled || self.device_lookups.allows(person)
+    pub async fn device_lookup_allowed(&self, person: &str) -> bool {
+        !self.enabled || self.allows(&self.device_lookups, "device lookups", person).await
     }
 
     /// A second-factor code tried for a person; false when over the allowance.
-    pub fn second_factor_allowed(&self, person: &str) -> bool {
-        !self.enabled || self.second_factor.allows(person)
+    pub async fn second_factor_allowed(&self, person: &str) -> bool {
+        !self.enabled || self.allows(&self.second_factor, "second factor", person).await
     }
 
     /// A token exchange, counted per subject token (only its holder can spend its allowance).
@@ -324,31 +358,37 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn limits(max: u32, proxies: &[&str]) -> Limits {
-        Limits::new(&RateLimits {
+        let c = RateLimits {
             enabled: true,
             login_attempts_per_15min: max,
             token_requests_per_minute: max,
             trusted_proxies: proxies.iter().map(|p| Net::parse(p).expect("net")).collect(),
-        })
+        };
+        Limits::new(&c, None)
     }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("ip")
     }
 
-    #[test]
-    fn a_known_account_is_slowed_down_from_everywhere_but_refused_only_per_address() {
+    #[tokio::test]
+    async fn a_known_account_is_slowed_down_from_everywhere_but_refused_only_per_address() {
         let l = limits(3, &[]);
         let attacker = ip("203.0.113.9");
-        assert!((0..3).all(|_| l.login("ada@x.test", attacker) == Admission::Now));
-        assert_eq!(l.login("ada@x.test", attacker), Admission::Refused, "the attacker's own address is stopped");
+        for _ in 0..3 {
+            assert_eq!(l.login("ada@x.test", attacker).await, Admission::Now);
+        }
+        assert_eq!(l.login("ada@x.test", attacker).await, Admission::Refused, "the attacker's own address is stopped");
         // Ada, from her address, is not locked out: her attempt goes ahead, slowed down.
         let ada = ip("198.51.100.7");
-        assert!(matches!(l.login("ada@x.test", ada), Admission::After(_)));
-        assert_eq!(l.login("bob@x.test", ada), Admission::Now);
+        assert!(matches!(l.login("ada@x.test", ada).await, Admission::After(_)));
+        assert_eq!(l.login("bob@x.test", ada).await, Admission::Now);
         // One address may try at most five times the allowance, whatever the accounts.
         let sprayer = ip("192.0.2.1");
-        let admitted = (0..40).filter(|i| l.login(&format!("u{i}@x.test"), sprayer) != Admission::Refused).count();
+        let mut admitted = 0;
+        for i in 0..40 {
+            admitted += usize::from(l.login(&format!("u{i}@x.test"), sprayer).await != Admission::Refused);
+        }
         assert_eq!(admitted, 15);
     }
 
@@ -384,7 +424,7 @@ mod tests {
         assert!(l.token_allowed("app_pub", true, b), "another address has its own allowance");
         assert!(l.token_allowed("app_conf", false, a) && l.token_allowed("app_conf", false, b));
         assert!(!l.token_allowed("app_conf", false, ip("192.0.2.3")), "a confidential client has one allowance");
-        let off = Limits::new(&RateLimits { enabled: false, ..RateLimits::default() });
+        let off = Limits::new(&RateLimits { enabled: false, ..RateLimits::default() }, None);
         assert!((0..10).all(|_| off.token_allowed("c", false, a)));
     }
 

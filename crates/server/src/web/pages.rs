@@ -286,7 +286,7 @@ pub async fn login_submit(
     };
     let client = state.limits.client_address(peer.ip(), &headers);
     let account = f.email.trim().to_lowercase();
-    match state.limits.login(&account, client) {
+    match state.limits.login(&account, client).await {
         Admission::Refused => {
             tracing::warn!(ip = %client, "login rate limit reached");
             return again(

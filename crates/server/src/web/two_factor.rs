@@ -73,7 +73,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(f): 
         Ok(None) => return expired(),
         Err(e) => return failed(e),
     };
-    if !state.limits.second_factor_allowed(person.id.as_str()) {
+    if !state.limits.second_factor_allowed(person.id.as_str()).await {
         let msg = "Too many wrong codes. Wait a few minutes and try again.";
         return step_page(&state, &headers, next, Some(msg), StatusCode::TOO_MANY_REQUESTS);
     }
@@ -121,7 +121,7 @@ pub async fn confirm(State(state): State<AppState>, form: SessionForm) -> Respon
 
 /// `POST /portal/2fa/disable`: with a current code.
 pub async fn disable(State(state): State<AppState>, form: SessionForm) -> Response {
-    if !state.limits.second_factor_allowed(form.who.user.id.as_str()) {
+    if !state.limits.second_factor_allowed(form.who.user.id.as_str()).await {
         return error_page(StatusCode::TOO_MANY_REQUESTS, "Too many wrong codes", "Wait a few minutes and try again.");
     }
     match state.core.disable_totp(&form.who.user, form.get("code").unwrap_or_default()).await {

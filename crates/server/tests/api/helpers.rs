@@ -82,6 +82,11 @@ pub async fn spawn_app_on(db_url: &str) -> TestApp {
     start(db_url, |_| {}).await
 }
 
+/// A server on an existing database URL, with some settings changed.
+pub async fn spawn_app_on_with(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    start(db_url, tweak).await
+}
+
 async fn start(db_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TESSERA_LOG").is_some() {
         tessera::telemetry::init();

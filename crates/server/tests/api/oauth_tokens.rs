@@ -414,6 +414,28 @@ async fn sign_in_limits_stop_the_guesser_not_the_account_owner() {
     assert_eq!(res.status, 303, "{}", res.body);
 }
 
+/// Two nodes sharing a database share the abuse limits: a guesser spreading attempts over
+/// them is refused after the allowance, as on one node.
+#[tokio::test]
+async fn sign_in_limits_hold_across_nodes_sharing_a_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = fresh_db(dir.path()).await;
+    let tweak = |c: &mut tessera::config::Config| {
+        c.rate_limits.enabled = true;
+        c.rate_limits.login_attempts_per_15min = 3;
+        c.rate_limits.trusted_proxies = vec![tessera::web::limits::Net::parse("127.0.0.1").expect("net")];
+    };
+    let nodes = [spawn_app_on_with(&db, tweak).await, spawn_app_on_with(&db, tweak).await];
+    let (_org, _user, email, _) = person_with_workspaces(&nodes[0]).await;
+    let mut guesser = Browser::new();
+    guesser.headers.push(("x-forwarded-for".into(), "203.0.113.9".into()));
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        statuses.push(guesser.log_in(&nodes[i % 2].base, &email, "wrong password").await.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429], "counted on both nodes together");
+}
+
 /// The token endpoint counts after client authentication: one caller cannot spend a public
 /// client's allowance for its other users, nor a confidential client's by failing to authenticate.
 #[tokio::test]
