@@ -418,7 +418,7 @@ mod tests {
 
     fn key() -> (Signer, JwkSet) {
         let sealer = Sealer::ephemeral();
-        let stored = keys::generate(KeyAlg::EdDSA, &sealer, 0, 0).expect("key");
+        let stored = keys::generate(KeyAlg::EdDsa, &sealer, 0, 0).expect("key");
         let jwks = keys::jwks(std::slice::from_ref(&stored), &KeyPolicy::default(), 1);
         (Signer::open(&stored, &sealer).expect("open"), serde_json::from_value(jwks).expect("jwks"))
     }

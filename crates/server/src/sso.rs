@@ -59,7 +59,7 @@ impl Upstream {
 
     /// The provider's documents: cached, or fetched (again if `stale_keys` and old enough).
     async fn known(&self, issuer: &str, stale_keys: bool) -> Result<Arc<Known>, String> {
-        let cached = self.known.lock().expect("sso cache").get(issuer).cloned();
+        let cached = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(issuer).cloned();
         if let Some(k) = &cached {
             let age = k.at.elapsed();
             if age < CACHE_FOR && !(stale_keys && age > REFETCH_AFTER) {
@@ -73,7 +73,7 @@ impl Upstream {
         }
         let jwks: JwkSet = self.json(&discovery.jwks_uri, "the provider's keys").await?;
         let known = Arc::new(Known { at: Instant::now(), discovery, jwks });
-        self.known.lock().expect("sso cache").insert(issuer.to_string(), known.clone());
+        self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(issuer.to_string(), known.clone());
         Ok(known)
     }
 

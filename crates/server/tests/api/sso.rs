@@ -22,6 +22,9 @@ use tessera_core::oauth::keys::{self, KeyAlg, KeyPolicy, Sealer, Signer};
 use tessera_core::service::NewPerson;
 use tessera_core::sso::ProviderInput;
 
+/// A change the provider makes to the claims of its ID tokens (a lie).
+type Tweak = fn(&mut Value);
+
 const CLIENT: &str = "tessera-at-idp";
 const SECRET: &str = "idp client secret";
 
@@ -40,7 +43,7 @@ struct IdpState {
     person: Mutex<Person>,
     /// The issuer its documents and tokens name (its own unless a test says otherwise).
     issuer: Mutex<Option<String>>,
-    tweak: Mutex<Option<fn(&mut Value)>>,
+    tweak: Mutex<Option<Tweak>>,
     codes: Mutex<HashMap<String, HashMap<String, String>>>,
 }
 
@@ -320,7 +323,7 @@ async fn an_existing_account_is_linked_by_address_only_inside_the_organization()
 async fn a_provider_naming_another_issuer_audience_or_nonce_signs_nobody_in() {
     let (app, idp) = app_and_idp().await;
     let org = org_with_provider(&app, &idp).await;
-    let lies: [(&str, fn(&mut Value)); 4] = [
+    let lies: [(&str, Tweak); 4] = [
         ("audience", |c| c["aud"] = json!("someone-else")),
         ("nonce", |c| c["nonce"] = json!("a nonce from another sign-in")),
         ("expired", |c| c["exp"] = json!(now_millis() / 1000 - 3600)),
