@@ -555,13 +555,15 @@ async fn a_known_shape_opens_at_once_and_refuses_exactly_as_a_new_one() {
     };
     let f = fx().await;
     let mut ws = Ws::ready(&f.app, T, &f.reader).await;
+    // The second subscribes once the first is open (both at once may both find the shape new).
     ws.send(subscribe("a", &f.ws, Some(0))).await;
-    ws.send(subscribe("b", &f.ws, Some(0))).await;
     let id = create_text(&f.app, &f.writer, &f.ws, "both").await;
-    let mut got = [ws.next_msg().await, ws.next_msg().await].map(|m| {
+    let first = ws.next_msg().await;
+    ws.send(subscribe("b", &f.ws, Some(0))).await;
+    let second = ws.next_msg().await;
+    let got = [first, second].map(|m| {
         (m["id"].as_str().unwrap_or_default().to_string(), m["payload"]["data"]["commands"]["element"]["id"].clone())
     });
-    got.sort_by(|x, y| x.0.cmp(&y.0));
     assert_eq!(got, [("a".to_string(), json!(id)), ("b".to_string(), json!(id))]);
     assert_eq!(hits(&metrics(&f.app).await), 1, "the second subscriber's shape was known");
 
