@@ -104,7 +104,7 @@ test('single sign-on by e-mail address: tessera → the provider\'s login and co
 
   // Signed out of tessera, but still signed in at the provider, which remembers the consent:
   // the organization's link goes there and straight back, to the same account.
-  await Promise.all([page.waitForURL(`${server.url}/login`), page.getByRole('button', { name: 'Sign out' }).click()]);
+  await Promise.all([page.waitForURL(`${server.url}/login`), page.getByRole('button', { name: 'Sign out', exact: true }).click()]);
   seen.length = 0;
   await page.goto(`${server.url}/login/sso/${org.id}`);
   await page.waitForURL(`${server.url}/portal`);

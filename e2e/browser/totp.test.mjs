@@ -71,7 +71,7 @@ async function setUp(page, shot) {
 }
 
 async function signOut(page) {
-  await Promise.all([page.waitForURL(`${server.url}/login`), page.getByRole('button', { name: 'Sign out' }).click()]);
+  await Promise.all([page.waitForURL(`${server.url}/login`), page.getByRole('button', { name: 'Sign out', exact: true }).click()]);
 }
 
 /** On the second step's page: send `code`; returns once the answer has loaded. */
