@@ -35,6 +35,7 @@ pub enum SecurityKind {
     PasswordReset,
     InvitationSent,
     InvitationAccepted,
+    InvitationCancelled,
     EmailVerified,
     TwoFactorEnabled,
     TwoFactorDisabled,
@@ -51,7 +52,7 @@ pub enum SecurityKind {
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 28] = [
+    pub const ALL: [SecurityKind; 29] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -67,6 +68,7 @@ impl SecurityKind {
         SecurityKind::PasswordReset,
         SecurityKind::InvitationSent,
         SecurityKind::InvitationAccepted,
+        SecurityKind::InvitationCancelled,
         SecurityKind::EmailVerified,
         SecurityKind::TwoFactorEnabled,
         SecurityKind::TwoFactorDisabled,
@@ -99,6 +101,7 @@ impl SecurityKind {
             SecurityKind::PasswordReset => "password.reset",
             SecurityKind::InvitationSent => "invitation.sent",
             SecurityKind::InvitationAccepted => "invitation.accepted",
+            SecurityKind::InvitationCancelled => "invitation.cancelled",
             SecurityKind::EmailVerified => "email.verified",
             SecurityKind::TwoFactorEnabled => "two_factor.enabled",
             SecurityKind::TwoFactorDisabled => "two_factor.disabled",

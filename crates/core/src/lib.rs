@@ -18,6 +18,7 @@ pub mod members;
 pub mod mfa;
 pub mod model;
 pub mod oauth;
+pub mod org_admin;
 pub mod passwords;
 pub mod permission;
 pub mod ports;

@@ -33,7 +33,7 @@ pub fn decide_member_change(mine: &str, from: Option<&str>, to: Option<&str>) ->
 
 impl Core {
     /// The actor's own role, after checking they manage the organization.
-    async fn managing(&self, actor: &Principal, org: &OrgId) -> Result<String> {
+    pub(crate) async fn managing(&self, actor: &Principal, org: &OrgId) -> Result<String> {
         let role = self.store.org_role(org, &actor.user.id).await?;
         decide_org(self.role_book(), actor, role.as_deref(), Permission::OrgManage)?;
         role.ok_or(Error::NotFound("organization"))

@@ -202,6 +202,11 @@ pub trait AccountStore: Send + Sync {
     async fn live_link(&self, hash: &str, purpose: LinkPurpose, now: i64) -> Result<Option<AccountLink>>;
     /// Mark a live link used; `Some` only for the one call that did (single use on every node).
     async fn use_link(&self, hash: &str, purpose: LinkPurpose, now: i64) -> Result<Option<AccountLink>>;
+    /// An organization's invitations neither used nor expired at `now`, newest first, each
+    /// with the hash that names it and when it was sent.
+    async fn live_invitations(&self, org: &OrgId, now: i64) -> Result<Vec<(String, AccountLink, i64)>>;
+    /// Withdraw a live invitation of `org`; whether there was one.
+    async fn cancel_invitation(&self, org: &OrgId, hash: &str, now: i64) -> Result<bool>;
 
     async fn set_password(&self, user: &UserId, password_hash: &str) -> Result<()>;
     /// End every session and revoke every token a person's apps hold; the number of tokens.

@@ -495,6 +495,16 @@ impl Core {
 
     /// A bot: a user of kind `bot`, member of one organization (role `user`), with a first token.
     pub async fn admin_create_bot(&self, org: &OrgId, name: &str) -> Result<(User, String)> {
+        self.new_bot(org, name, None).await.map(|(user, _, token)| (user, token))
+    }
+
+    /// A bot made by `by` (`None`: the operator), as the security log records it.
+    pub(crate) async fn new_bot(
+        &self,
+        org: &OrgId,
+        name: &str,
+        by: Option<&UserId>,
+    ) -> Result<(User, TokenId, String)> {
         self.store.org(org).await?.ok_or(Error::NotFound("organization"))?;
         let user = User {
             id: UserId::generate(),
@@ -508,13 +518,17 @@ impl Core {
         self.store.create_user(&NewUser { user: user.clone(), password_hash: None }).await?;
         self.store.set_org_member(org, &user.id, "user").await?;
         let created = NewSecurityEvent::by(SecurityKind::BotCreated, &user.id, None, json!({"name": user.first_name}));
-        self.record(&[created.acted_by(None)]).await;
-        let (_, token) = self.admin_create_bot_token(&user.id).await?;
-        Ok((user, token))
+        self.record(&[created.acted_by(by).in_org(org)]).await;
+        let (id, token) = self.new_bot_token(&user.id, by).await?;
+        Ok((user, id, token))
     }
 
     /// A further token for a bot. Returns (token id, token); the token is shown only now.
     pub async fn admin_create_bot_token(&self, bot: &UserId) -> Result<(TokenId, String)> {
+        self.new_bot_token(bot, None).await
+    }
+
+    pub(crate) async fn new_bot_token(&self, bot: &UserId, by: Option<&UserId>) -> Result<(TokenId, String)> {
         let user = self.store.user(bot).await?.ok_or(Error::NotFound("bot"))?;
         if user.kind != ActorType::Bot {
             return Err(Error::NotFound("bot"));
@@ -536,7 +550,7 @@ impl Core {
         let issued = NewSecurityEvent::tokens_issued(&record.user_id, None, "bot token", &record.scopes, &[&record.id]);
         let write = TokenWrite {
             tokens: vec![(record.clone(), hash)],
-            events: vec![issued.acted_by(None)],
+            events: vec![issued.acted_by(by)],
             ..Default::default()
         };
         self.store.write_tokens(write).await?;

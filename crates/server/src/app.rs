@@ -57,18 +57,25 @@ impl AppState {
         let rest = rest::select::Selections::read().await;
         let assets = crate::assets::Assets::open(&config, &core).await?;
         let page_policy = web::pages::page_policy(assets.blobs.origin().as_deref());
+        let limits = Arc::new(web::limits::Limits::new(&config.rate_limits, Some(store.clone())));
         let upstream = crate::assets::fetch::Fetcher::new(config.fetch_allow.clone(), "tessera single sign-on")?;
         Ok(AppState {
             sso: Arc::new(crate::sso::Upstream::new(upstream)),
             page_policy,
             rest,
-            schema: graphql::schema(core.clone(), hubs.clone(), assets.clone(), config.graphql_introspection),
+            schema: graphql::schema(
+                core.clone(),
+                hubs.clone(),
+                assets.clone(),
+                limits.clone(),
+                config.graphql_introspection,
+            ),
             assets,
             core,
             hubs,
             shapes: Arc::default(),
             metrics,
-            limits: Arc::new(web::limits::Limits::new(&config.rate_limits, Some(store.clone()))),
+            limits,
             config: Arc::new(config),
         })
     }
@@ -109,6 +116,12 @@ pub fn router(state: AppState) -> Router {
         .route("/portal/apps/{client_id}/delete", post(portal::delete_app))
         .route("/portal/grants/{client_id}/revoke", post(portal::revoke_grant))
         .route("/portal/bot-tokens/{token_id}/revoke", post(portal::revoke_bot_token))
+        .route("/portal/bots/{bot}/tokens", post(web::org_admin::create_bot_token))
+        .route("/portal/orgs/{org}/bots", post(web::org_admin::create_bot))
+        .route("/portal/orgs/{org}/members/{user}/role", post(web::org_admin::set_role))
+        .route("/portal/orgs/{org}/members/{user}/remove", post(web::org_admin::remove))
+        .route("/portal/orgs/{org}/invitations/{id}/cancel", post(web::org_admin::cancel_invitation))
+        .route("/portal/orgs/{org}/grants/{user}/{client_id}/revoke", post(web::org_admin::revoke_grant))
         .route("/examples/browser-app", get(web::examples::without_slash))
         .route(web::examples::PATH, get(web::examples::index))
         .route("/examples/browser-app/{*file}", get(web::examples::asset))

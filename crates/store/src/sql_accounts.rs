@@ -158,6 +158,41 @@ impl AccountStore for SqlStore {
         row.map(LinkRow::into_link).transpose()
     }
 
+    async fn live_invitations(&self, org: &OrgId, now: i64) -> Result<Vec<(String, AccountLink, i64)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            hash: String,
+            created_at: i64,
+            #[sqlx(flatten)]
+            link: LinkRow,
+        }
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT hash, created_at, {LINK_COLUMNS} FROM account_links
+             WHERE org_id = $1 AND purpose = 'invite' AND used_at IS NULL AND expires_at > $2
+             ORDER BY created_at DESC, hash"
+        ))
+        .bind(org.0.as_str())
+        .bind(now)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(|r| Ok((r.hash, r.link.into_link()?, r.created_at))).collect()
+    }
+
+    async fn cancel_invitation(&self, org: &OrgId, hash: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM account_links
+             WHERE hash = $1 AND org_id = $2 AND purpose = 'invite' AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(hash)
+        .bind(org.0.as_str())
+        .bind(now)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn set_password(&self, user: &UserId, password_hash: &str) -> Result<()> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND kind = 'user'")
             .bind(password_hash)

@@ -14,6 +14,7 @@ pub mod icons;
 pub mod limits;
 pub mod mutation;
 pub mod operation;
+pub mod org_admin;
 pub mod organizations;
 mod outbox;
 pub mod paging;
@@ -52,6 +53,7 @@ pub struct Mutations(
     workspaces::WorkspaceMutation,
     traits::TraitsMutation,
     organizations::OrganizationMutation,
+    org_admin::OrgAdminMutation,
 );
 
 /// Limits on what one document may ask for.
@@ -67,9 +69,10 @@ pub fn schema(
     core: Core,
     hubs: std::sync::Arc<crate::bus::Hubs>,
     assets: std::sync::Arc<crate::assets::Assets>,
+    limits: std::sync::Arc<crate::web::limits::Limits>,
     introspection: bool,
 ) -> ApiSchema {
-    schema_builder(introspection).data(core).data(hubs).data(assets).finish()
+    schema_builder(introspection).data(core).data(hubs).data(assets).data(limits).finish()
 }
 
 /// The schema with its limits, before the data its resolvers need is added: [`schema`] adds

@@ -42,6 +42,7 @@ pub enum Kind {
     PasswordReset,
     InvitationSent,
     InvitationAccepted,
+    InvitationCancelled,
     EmailVerified,
     TwoFactorEnabled,
     TwoFactorDisabled,

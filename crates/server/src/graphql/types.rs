@@ -207,8 +207,10 @@ impl Organization {
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         Ok(core(ctx).organization_owner(principal(ctx)?, &self.0.id).await.gql()?.map(User))
     }
-    async fn auto_associate_identity_provider_user(&self) -> bool {
-        false
+    /// Whether people signing in through the organization's identity provider become members
+    /// on their first sign-in (always, when it has one).
+    async fn auto_associate_identity_provider_user(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(core(ctx).identity_provider_of(&self.0.id).await.gql()?.is_some())
     }
     async fn can_have_guests(&self) -> Option<bool> {
         Some(true)
@@ -219,8 +221,35 @@ impl Organization {
     async fn is_guest_invite_approval_required(&self) -> Option<bool> {
         Some(false)
     }
-    async fn mfa_enabled(&self) -> Option<bool> {
-        Some(false)
+    /// Whether everyone in the organization must sign in with a second factor.
+    async fn mfa_enabled(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        Ok(Some(core(ctx).org_requires_two_factor(&self.0.id).await.gql()?))
+    }
+    /// tessera: invitations waiting for an answer (owners and admins, with `org:admin`).
+    async fn invitations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::org_admin::OrganizationInvitation>> {
+        super::org_admin::invitations(ctx, &self.0.id).await
+    }
+    /// tessera: the organization's bots and their tokens (owners and admins, with `org:admin`).
+    async fn bots(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::org_admin::Bot>> {
+        super::org_admin::bots(ctx, &self.0.id).await
+    }
+    /// tessera: the apps members have authorized (owners and admins, with `org:admin`).
+    async fn authorizations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::org_admin::MemberAuthorization>> {
+        super::org_admin::authorizations(ctx, &self.0.id).await
+    }
+    /// tessera: the organization's OpenID Connect identity provider, if it has one (owners and
+    /// admins, with `org:admin`).
+    async fn identity_provider(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::org_admin::OrganizationIdentityProvider>> {
+        super::org_admin::identity_provider(ctx, &self.0.id).await
     }
     async fn signed_avatar_url(&self) -> Option<&str> {
         None

@@ -9,6 +9,7 @@ pub mod icons;
 pub mod limits;
 pub mod oauth;
 pub mod oidc;
+pub mod org_admin;
 pub mod pages;
 pub mod portal;
 pub mod session;

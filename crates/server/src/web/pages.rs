@@ -135,7 +135,13 @@ pub struct ErrorPage {
 }
 
 /// A bot on the portal page: (name, id, [(token id, live)]).
-pub type BotRow = (String, String, Vec<(String, bool)>);
+#[derive(Template)]
+#[template(path = "bot_token.html")]
+pub struct BotTokenPage {
+    pub bot: String,
+    pub bot_id: String,
+    pub token: String,
+}
 
 #[derive(Template)]
 #[template(path = "portal.html")]
@@ -144,14 +150,10 @@ pub struct PortalPage {
     pub user_email: String,
     pub apps: Vec<App>,
     pub grants: Vec<(String, String, String)>,
-    /// Organizations the person administers: (id, name, bots).
-    pub orgs: Vec<(String, String, Vec<BotRow>)>,
+    /// Organizations the person administers.
+    pub orgs: Vec<super::org_admin::OrgAdmin>,
     pub email_verified: bool,
     pub totp_enabled: bool,
-    /// Ids of the administered organizations that require two-factor sign-in.
-    pub required_2fa: Vec<String>,
-    /// The identity providers of the administered organizations that have one, by organization.
-    pub providers: std::collections::HashMap<String, tessera_core::ports::IdentityProvider>,
     /// This server's public URL (for the single sign-on links shown).
     pub base: String,
     /// The person's live sessions: since, until, with a second factor, this browser's.

@@ -25,28 +25,16 @@ fn back_to_portal(result: tessera_core::Result<()>, done: impl FnOnce()) -> Resp
 pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
     let core = &state.core;
     let user = &who.user;
-    let (apps, grants, orgs) = match (
-        core.apps_of(&user.id).await,
-        core.authorized_apps(&user.id).await,
-        core.administered_bots(&user.id).await,
-    ) {
-        (Ok(a), Ok(g), Ok(o)) => (a, g, o),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e),
-    };
-    let mut required_2fa = Vec::new();
-    let mut providers = std::collections::HashMap::new();
     let me = tessera_core::auth::Principal::session(user.clone());
-    for o in &orgs {
-        match core.org_requires_two_factor(&o.org.id).await {
-            Ok(true) => required_2fa.push(o.org.id.0.clone()),
-            Ok(false) => {}
-            Err(e) => return failed(e),
-        }
-        match core.identity_provider(Some(&me), &o.org.id).await {
-            Ok(Some(p)) => {
-                providers.insert(p.org_id.0.clone(), p);
-            }
-            Ok(None) => {}
+    let (apps, grants, administered) =
+        match (core.apps_of(&user.id).await, core.authorized_apps(&user.id).await, core.administered_orgs(&me).await) {
+            (Ok(a), Ok(g), Ok(o)) => (a, g, o),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(e),
+        };
+    let mut orgs = Vec::new();
+    for (org, mine) in administered {
+        match super::org_admin::load(core, &me, org, mine).await {
+            Ok(o) => orgs.push(o),
             Err(e) => return failed(e),
         }
     }
@@ -64,23 +52,9 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
         user_email: user.email.clone().unwrap_or_default(),
         apps,
         grants: grants.into_iter().map(|(app, c)| (app.client_id, app.name, c.describe())).collect(),
-        orgs: orgs
-            .into_iter()
-            .map(|o| {
-                let bots = o
-                    .bots
-                    .into_iter()
-                    .map(|(bot, tokens)| {
-                        (bot.first_name, bot.id.0, tokens.into_iter().map(|t| (t.id.0, !t.revoked)).collect())
-                    })
-                    .collect();
-                (o.org.id.0, o.org.name, bots)
-            })
-            .collect(),
+        orgs,
         email_verified,
         totp_enabled,
-        required_2fa,
-        providers,
         base: core.settings().issuer.clone(),
         sessions,
     };
@@ -88,7 +62,7 @@ pub async fn home(State(state): State<AppState>, who: SignedIn) -> Response {
 }
 
 /// Milliseconds since the epoch as a minute in UTC.
-fn utc(ms: i64) -> String {
+pub fn utc(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 

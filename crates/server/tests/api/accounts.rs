@@ -99,7 +99,7 @@ pub fn link(mail: &str, prefix: &str) -> String {
     mail[start..].split(|c: char| c.is_whitespace() || c == '"' || c == '<').next().expect("link").to_string()
 }
 
-async fn app_with_mail(sink: &Sink) -> TestApp {
+pub async fn app_with_mail(sink: &Sink) -> TestApp {
     let url = sink.url.clone();
     spawn_app_with(move |c: &mut Config| {
         c.mail.smtp_url = Some(url);

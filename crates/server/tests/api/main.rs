@@ -27,6 +27,7 @@ mod oauth_security;
 mod oauth_tokens;
 mod openid;
 mod ops;
+mod org_admin;
 mod portal;
 mod rest;
 mod revocation;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tessera_core::ids::{OrgId, UserId};
 use tessera_core::service::{NewPerson, NewWorkspace};
 
-async fn person(app: &TestApp, org: &OrgId, role: &str) -> (UserId, String) {
+pub async fn person(app: &TestApp, org: &OrgId, role: &str) -> (UserId, String) {
     let email = format!("{}-{role}@members.test", tessera_core::ids::new_id());
     let p = NewPerson {
         email: email.clone(),
@@ -24,7 +24,7 @@ async fn person(app: &TestApp, org: &OrgId, role: &str) -> (UserId, String) {
 }
 
 /// An access token of `email` for `scope`, through the authorization code flow.
-async fn token(app: &TestApp, user: &UserId, email: &str, scope: &str) -> String {
+pub async fn token(app: &TestApp, user: &UserId, email: &str, scope: &str) -> String {
     let (cid, secret) = confidential_app(app, user).await;
     let back = authorize(app, &mut Browser::new(), email, &params(&cid, scope)).await;
     let (status, t) = redeem(app, (&cid, &secret), &back["code"]).await;
@@ -38,7 +38,7 @@ const REMOVE: &str =
     "mutation($org:String!,$id:ID!){ deleteOrganizationMember(organizationId:$org, input:{memberId:$id}) }";
 
 #[track_caller]
-fn code(body: &Value) -> &str {
+pub fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error: {body}"))
 }
 

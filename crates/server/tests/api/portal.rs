@@ -20,7 +20,7 @@ async fn signed_in(app: &TestApp, email: &str) -> Browser {
     b
 }
 
-fn between<'a>(body: &'a str, start: &str, end: &str) -> Option<&'a str> {
+pub fn between<'a>(body: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let i = body.find(start)? + start.len();
     Some(&body[i..i + body[i..].find(end)?])
 }
