@@ -113,13 +113,13 @@ fn subject_line(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
-fn render(t: &impl Template) -> Result<String> {
+pub(crate) fn render(t: &impl Template) -> Result<String> {
     t.render().map_err(|e| Error::internal(format!("rendering a mail failed: {e}")))
 }
 
 impl Core {
     /// Put a message in the outbox and wake the sender.
-    async fn queue_mail(&self, to: &str, subject: &str, text: String, html: String) -> Result<()> {
+    pub(crate) async fn queue_mail(&self, to: &str, subject: &str, text: String, html: String) -> Result<()> {
         let mail = Mail { id: new_id(), to: to.to_string(), subject: subject_line(subject), text, html };
         self.store.queue_mail(&mail, now_millis()).await?;
         self.mail_queued.notify_one();
@@ -127,7 +127,7 @@ impl Core {
     }
 
     /// A new single-use link: its URL (issuer + `path` + token), after storing its hash.
-    async fn new_link(&self, prefix: &str, path: &str, link: AccountLink) -> Result<String> {
+    pub(crate) async fn new_link(&self, prefix: &str, path: &str, link: AccountLink) -> Result<String> {
         let (token, hash) = generate_token(prefix);
         self.store.insert_link(&hash, &link, now_millis()).await?;
         Ok(format!("{}{path}?token={token}", self.settings().issuer))

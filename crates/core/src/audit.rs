@@ -49,10 +49,11 @@ pub enum SecurityKind {
     MemberRemoved,
     PasswordChanged,
     SignedOutEverywhere,
+    SignupDomainChanged,
 }
 
 impl SecurityKind {
-    pub const ALL: [SecurityKind; 29] = [
+    pub const ALL: [SecurityKind; 30] = [
         SecurityKind::LoginSucceeded,
         SecurityKind::LoginFailed,
         SecurityKind::TokenIssued,
@@ -82,6 +83,7 @@ impl SecurityKind {
         SecurityKind::MemberRemoved,
         SecurityKind::PasswordChanged,
         SecurityKind::SignedOutEverywhere,
+        SecurityKind::SignupDomainChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +117,7 @@ impl SecurityKind {
             SecurityKind::MemberRemoved => "member.removed",
             SecurityKind::PasswordChanged => "password.changed",
             SecurityKind::SignedOutEverywhere => "signed_out_everywhere",
+            SecurityKind::SignupDomainChanged => "signup_domain.changed",
         }
     }
 

@@ -23,6 +23,7 @@ pub mod passwords;
 pub mod permission;
 pub mod ports;
 pub mod service;
+pub mod signup;
 pub mod sso;
 pub mod validate;
 

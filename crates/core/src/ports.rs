@@ -269,6 +269,23 @@ pub trait SsoStore: Send + Sync {
     /// The person an upstream identity is linked to.
     async fn identity_user(&self, issuer: &str, subject: &str) -> Result<Option<UserId>>;
     async fn link_identity(&self, issuer: &str, subject: &str, user: &UserId, now: i64) -> Result<()>;
+
+    /// The organization whose open sign-up takes this e-mail domain, and the role it gives.
+    async fn signup_domain(&self, domain: &str) -> Result<Option<(OrgId, String)>>;
+    /// An organization's open sign-up domains and their roles, by domain.
+    async fn signup_domains(&self, org: &OrgId) -> Result<Vec<(String, String)>>;
+    /// Open sign-up for a domain (or change its role); a domain another organization has is
+    /// `Conflict`.
+    async fn put_signup_domain(
+        &self,
+        org: &OrgId,
+        domain: &str,
+        role: &str,
+        by: Option<&UserId>,
+        now: i64,
+    ) -> Result<()>;
+    /// Close it; false if the organization did not have it.
+    async fn delete_signup_domain(&self, org: &OrgId, domain: &str) -> Result<bool>;
 }
 
 /// Where a device authorization (RFC 8628) stands.

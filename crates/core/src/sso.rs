@@ -91,7 +91,7 @@ fn check_issuer(issuer: &str) -> Result<String> {
     Ok(issuer.to_string())
 }
 
-fn check_domain(d: &str) -> Result<String> {
+pub(crate) fn check_domain(d: &str) -> Result<String> {
     let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
     let ok = d.len() <= 253
         && d.contains('.')
@@ -215,7 +215,7 @@ impl Core {
         String::from_utf8(plain).map_err(|_| Error::internal("an SSO client secret is not text"))
     }
 
-    async fn may_manage(&self, actor: Option<&Principal>, org: &OrgId) -> Result<()> {
+    pub(crate) async fn may_manage(&self, actor: Option<&Principal>, org: &OrgId) -> Result<()> {
         self.store.org(org).await?.ok_or(Error::NotFound("organization"))?;
         if let Some(p) = actor {
             let role = self.store.org_role(org, &p.user.id).await?;

@@ -151,6 +151,20 @@ pub enum OrgCommand {
         #[arg(long, conflicts_with_all = ["issuer", "client_id", "client_secret_stdin", "domains"])]
         remove: bool,
     },
+    /// Let people whose address is at a domain join the organization by themselves, after
+    /// proving the address by mail at /signup (or no longer, with --close).
+    #[command(name = "signup-domain")]
+    SignupDomain {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        domain: String,
+        /// The organization role they get (never owner).
+        #[arg(long, value_enum, default_value = "user")]
+        role: OrgRole,
+        #[arg(long)]
+        close: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -366,6 +380,18 @@ async fn org(core: Core, c: OrgCommand) -> tessera_core::Result<(Value, String)>
             core.set_org_two_factor(None, &OrgId(org.clone()), !off).await?;
             let what = if off { "no longer requires" } else { "requires" };
             Ok((json!({"required": !off}), format!("organization {org} {what} two-factor sign-in")))
+        }
+        OrgCommand::SignupDomain { org, domain, close: true, .. } => {
+            let closed = core.close_signup(None, &OrgId(org.clone()), &domain).await?;
+            let text = if closed { "closed sign-up for" } else { "did not have open sign-up for" };
+            Ok((json!({"closed": closed}), format!("organization {org} {text} {domain}")))
+        }
+        OrgCommand::SignupDomain { org, domain, role, close: false } => {
+            let role = value_name(role);
+            core.open_signup(None, &OrgId(org.clone()), &domain, &role).await?;
+            let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+            let text = format!("people at {domain} may join organization {org} as {role} at /signup");
+            Ok((json!({"domain": domain, "role": role}), text))
         }
         OrgCommand::Sso { org, remove: true, .. } => {
             let removed = core.remove_identity_provider(None, &OrgId(org.clone())).await?;

@@ -138,4 +138,58 @@ impl SsoStore for SqlStore {
         .map_err(db_err)?;
         Ok(())
     }
+
+    async fn signup_domain(&self, domain: &str) -> Result<Option<(OrgId, String)>> {
+        let row: Option<(String, String)> = sqlx::query_as("SELECT org_id, role FROM signup_domains WHERE domain = $1")
+            .bind(domain)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(|(org, role)| (OrgId(org), role)))
+    }
+
+    async fn signup_domains(&self, org: &OrgId) -> Result<Vec<(String, String)>> {
+        sqlx::query_as("SELECT domain, role FROM signup_domains WHERE org_id = $1 ORDER BY domain")
+            .bind(org.0.as_str())
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn put_signup_domain(
+        &self,
+        org: &OrgId,
+        domain: &str,
+        role: &str,
+        by: Option<&UserId>,
+        now: i64,
+    ) -> Result<()> {
+        // Only this organization's row is updated: another's stays, and the insert conflicts.
+        let done = sqlx::query(
+            "INSERT INTO signup_domains (domain, org_id, role, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (domain) DO UPDATE SET role = excluded.role WHERE signup_domains.org_id = excluded.org_id",
+        )
+        .bind(domain)
+        .bind(org.0.as_str())
+        .bind(role)
+        .bind(by.map(|u| u.as_str()))
+        .bind(now)
+        .execute(&self.write)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::Conflict("another organization has open sign-up for this domain".into()));
+        }
+        Ok(())
+    }
+
+    async fn delete_signup_domain(&self, org: &OrgId, domain: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM signup_domains WHERE org_id = $1 AND domain = $2")
+            .bind(org.0.as_str())
+            .bind(domain)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -56,6 +56,7 @@ pub enum Kind {
     MemberRemoved,
     PasswordChanged,
     SignedOutEverywhere,
+    SignupDomainChanged,
 }
 
 /// One entry of an organization's security log. It never holds a secret.

@@ -2,7 +2,9 @@
 //! Forms of people not signed in carry the sign-in form's CSRF token; answers that could tell
 //! whether an address has an account are the same either way.
 
-use super::pages::{error_page, failed, render, DevicePage, ForgotPage, InvitationPage, NoticePage, ResetPage};
+use super::pages::{
+    error_page, failed, render, DevicePage, ForgotPage, InvitationPage, NoticePage, ResetPage, SignupPage,
+};
 use super::session::{
     csrf_refused, login_csrf, login_csrf_ok, session_cookie, set_cookie, with_cookie, SessionForm, SignedIn,
 };
@@ -86,6 +88,42 @@ pub async fn forgot(
     notice(
         "Check your e-mail",
         "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for 30 minutes.",
+        Some(("/login", "Back to sign in")),
+    )
+}
+
+/// `GET /signup`.
+pub async fn signup_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (csrf, set) = login_csrf(&state, &headers);
+    render(StatusCode::OK, &SignupPage { csrf }, set)
+}
+
+/// `POST /signup`: the same answer, at once, for every address; a link to join goes out (after
+/// the answer) only if the address's domain is open for sign-up.
+pub async fn signup(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Response {
+    if !login_csrf_ok(&state, &headers, &f.csrf) {
+        return csrf_refused();
+    }
+    let client = state.limits.client_address(peer.ip(), &headers);
+    let email = f.email.trim().to_lowercase();
+    if state.limits.mail_allowed(&email, client).await {
+        let core = state.core.clone();
+        tokio::spawn(async move {
+            if let Err(e) = core.request_signup(&email).await {
+                e.log("sign-up request failed");
+            }
+        });
+    } else {
+        tracing::info!(ip = %client, "sign-up request over the limit: no mail");
+    }
+    notice(
+        "Check your e-mail",
+        "If your organization lets people of your address's domain join, we have sent it a link to join. The link works once, for 24 hours.",
         Some(("/login", "Back to sign in")),
     )
 }

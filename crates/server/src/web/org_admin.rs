@@ -61,6 +61,10 @@ pub struct OrgAdmin {
     pub grants: Vec<GrantRow>,
     pub requires_2fa: bool,
     pub provider: Option<IdentityProvider>,
+    /// Domains open for sign-up, with the role they give.
+    pub signup_domains: Vec<(String, String)>,
+    /// The domain of the viewer's own address (the one they may open).
+    pub own_domain: String,
 }
 
 fn display_name(u: &User) -> String {
@@ -119,6 +123,14 @@ pub async fn load(core: &Core, me: &Principal, org: Organization, mine: String) 
     Ok(OrgAdmin {
         requires_2fa: core.org_requires_two_factor(&org.id).await?,
         provider: core.identity_provider(Some(me), &org.id).await?,
+        signup_domains: core.signup_domains(Some(me), &org.id).await?,
+        own_domain: me
+            .user
+            .email
+            .as_deref()
+            .and_then(|e| e.rsplit_once('@'))
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_default(),
         roles: if owner { vec!["owner", "admin", "user", "guest"] } else { vec!["admin", "user", "guest"] },
         id: org.id.0,
         name: org.name,
@@ -206,6 +218,28 @@ pub async fn create_bot_token(State(state): State<AppState>, Path(bot): Path<Str
             tracing::info!(user = %actor.user.id, bot = %user.id, "bot token created in the portal");
             render(StatusCode::CREATED, &BotTokenPage { bot: user.first_name, bot_id: user.id.0, token }, None)
         }
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /portal/orgs/{org}/signup-domains`: open sign-up for the viewer's own (confirmed)
+/// address's domain, with a role.
+pub async fn open_signup(State(state): State<AppState>, Path(org): Path<String>, form: SessionForm) -> Response {
+    let actor = Principal::session(form.who.user.clone());
+    let (domain, role) = (form.get("domain").unwrap_or_default(), form.get("role").unwrap_or("user"));
+    done(state.core.open_signup(Some(&actor), &OrgId(org), domain, role).await)
+}
+
+/// `POST /portal/orgs/{org}/signup-domains/{domain}/close`.
+pub async fn close_signup(
+    State(state): State<AppState>,
+    Path((org, domain)): Path<(String, String)>,
+    form: SessionForm,
+) -> Response {
+    let actor = Principal::session(form.who.user.clone());
+    match state.core.close_signup(Some(&actor), &OrgId(org), &domain).await {
+        Ok(true) => Redirect::to("/portal").into_response(),
+        Ok(false) => failed(tessera_core::Error::NotFound("sign-up domain")),
         Err(e) => failed(e),
     }
 }

@@ -96,6 +96,12 @@ pub struct ForgotPage {
 }
 
 #[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage {
+    pub csrf: String,
+}
+
+#[derive(Template)]
 #[template(path = "reset.html")]
 pub struct ResetPage {
     pub csrf: String,

@@ -33,6 +33,7 @@ mod rest;
 mod revocation;
 mod roles;
 mod security_log;
+mod signup;
 mod sse;
 mod sso;
 mod subscriptions;
