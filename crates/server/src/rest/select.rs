@@ -11,8 +11,10 @@ use tokio::sync::OnceCell;
 /// Types whose objects are elements: a field of one of them inside an element (an attachment,
 /// a surface, a selection) is given as `{ __typename id }`, not written out again.
 const ELEMENT_TYPES: [&str; 4] = ["Element", "Attachable", "Surface", "Selectable"];
-/// Fields left out of element answers: read by their own routes or costly per element.
-const SKIPPED: [&str; 1] = ["comments"];
+/// Fields left out of REST answers: comments (read by their own routes, costly per element),
+/// and tessera's organization administration lists, which only owners and admins may read (a
+/// member reading their organization must not be refused for them).
+const SKIPPED: [&str; 5] = ["comments", "invitations", "bots", "authorizations", "identityProvider"];
 /// Deep enough for every element's style and rich text; guards against a cycle.
 const MAX_DEPTH: usize = 6;
 
