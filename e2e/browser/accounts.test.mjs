@@ -46,7 +46,7 @@ test('invitation by mail: the admin invites, the invitee follows the link, creat
   const section = admin.locator('section', { has: admin.getByRole('heading', { level: 1, name: ORG, exact: true }) });
   await section.getByRole('heading', { name: 'Invite someone' }).waitFor();
   await section.locator('input[name=email]').fill(invitee.email);
-  await section.locator('select[name=role]').selectOption('admin');
+  await section.getByLabel('Role', { exact: true }).selectOption('admin');
   await h.screenshot(admin, 'invitation-admin-invites');
   await Promise.all([admin.waitForNavigation(), section.getByRole('button', { name: 'Send the invitation' }).click()]);
   assert.equal(new URL(admin.url()).pathname, '/portal');

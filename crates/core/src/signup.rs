@@ -61,9 +61,14 @@ impl Core {
         }
         if let Some(p) = actor {
             let own = p.user.email.as_deref().map(domain_of);
-            if own.as_deref() != Some(domain.as_str()) || !self.store.email_verified(&p.user.id).await? {
+            if own.as_deref() != Some(domain.as_str()) {
                 return Err(Error::Forbidden(
-                    "open sign-up for a domain other than that of your own confirmed address (the operator can)",
+                    "open sign-up for a domain other than your own address's (the operator can)",
+                ));
+            }
+            if !self.store.email_verified(&p.user.id).await? {
+                return Err(Error::Forbidden(
+                    "open sign-up before your own address is confirmed: send yourself a confirmation link from the portal first",
                 ));
             }
         }

@@ -30,7 +30,7 @@ fn dead_link() -> Response {
     error_page(
         StatusCode::BAD_REQUEST,
         "This link no longer works",
-        "It has expired or was already used. Ask for a new one.",
+        "It has expired, was already used, or was withdrawn. Ask for a new one.",
     )
 }
 
@@ -123,7 +123,7 @@ pub async fn signup(
     }
     notice(
         "Check your e-mail",
-        "If your organization lets people of your address's domain join, we have sent it a link to join. The link works once, for 24 hours.",
+        "If your organization lets people with addresses at your domain join, we have sent a link to that address. The link works once, for 24 hours.",
         Some(("/login", "Back to sign in")),
     )
 }

@@ -162,6 +162,8 @@ const DEVICE_LOOKUPS_PER_PERSON: u32 = 30;
 /// Second-factor codes one person may try per 15 minutes (a million codes, one step of drift:
 /// guessing one takes years).
 const SECOND_FACTOR_TRIES: u32 = 10;
+/// Single sign-on starts per client address per 15 minutes (each stores a pending sign-in).
+const SSO_STARTS_PER_CLIENT: u32 = 60;
 
 pub struct Limits {
     enabled: bool,
@@ -178,6 +180,7 @@ pub struct Limits {
     invites: Window,
     device_lookups: Window,
     second_factor: Window,
+    sso_starts: Window,
     trusted_proxies: Vec<Net>,
 }
 
@@ -198,6 +201,7 @@ impl Limits {
             invites: Window::new(INVITES_PER_INVITER, quarter),
             device_lookups: Window::new(DEVICE_LOOKUPS_PER_PERSON, quarter),
             second_factor: Window::new(SECOND_FACTOR_TRIES, quarter),
+            sso_starts: Window::new(SSO_STARTS_PER_CLIENT, quarter),
             trusted_proxies: c.trusted_proxies.clone(),
         }
     }
@@ -290,6 +294,12 @@ impl Limits {
         !self.enabled
             || (self.allows(&self.mail_client, "mail client", &address_key(client)).await
                 && self.allows(&self.mail_target, "mail target", target).await)
+    }
+
+    /// A single sign-on started from `client`, counted on this node only (the count guards the
+    /// database against a flood of pending sign-ins, so it must not write there itself).
+    pub fn sso_start_allowed(&self, client: IpAddr) -> bool {
+        !self.enabled || self.sso_starts.allows(&address_key(client))
     }
 
     /// An invitation, counted per inviter; false when over the allowance.

@@ -2,7 +2,7 @@
 //! rules), `/token`, `/revoke`, `/introspect`, and the RFC 8414 metadata document.
 
 use super::error::OAuthResponse;
-use super::pages::{error_page, render, ConsentPage, LoginPage};
+use super::pages::{app_error_page, error_page, render, ConsentPage, LoginPage};
 use super::session::{login_csrf, SessionForm, SignedIn};
 use crate::app::AppState;
 use axum::body::Bytes;
@@ -35,7 +35,7 @@ pub(crate) fn params(raw: &[u8]) -> Result<HashMap<String, String>, String> {
 /// `303 See Other` to the client's redirect URI with these parameters (and `iss`, RFC 9207).
 fn redirect_to_client(state: &AppState, redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> Response {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
-        return error_page(StatusCode::BAD_REQUEST, "Invalid request", "The redirect URI cannot be used.");
+        return app_error_page(StatusCode::BAD_REQUEST, "Invalid request", "The redirect URI cannot be used.");
     };
     {
         let mut q = url.query_pairs_mut();
@@ -97,7 +97,7 @@ async fn validate(state: &AppState, p: &HashMap<String, String>) -> Result<(Auth
         .core
         .authorize_client(p.get("client_id").map(String::as_str), p.get("redirect_uri").map(String::as_str))
         .await
-        .map_err(|msg| error_page(StatusCode::BAD_REQUEST, "This sign-in link is not valid", &msg))?;
+        .map_err(|msg| app_error_page(StatusCode::BAD_REQUEST, "This sign-in link is not valid", &msg))?;
     let st = p.get("state").cloned();
     let raw = AuthorizeParams {
         response_type: p.get("response_type").cloned(),
@@ -138,7 +138,7 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, RawQue
     let raw = query.unwrap_or_default();
     let p = match params(raw.as_bytes()) {
         Ok(p) => p,
-        Err(msg) => return error_page(StatusCode::BAD_REQUEST, "This sign-in link is not valid", &msg),
+        Err(msg) => return app_error_page(StatusCode::BAD_REQUEST, "This sign-in link is not valid", &msg),
     };
     let (req, prompt) = match validate(&state, &p).await {
         Ok(v) => v,
@@ -262,7 +262,7 @@ pub async fn consent(State(state): State<AppState>, form: SessionForm) -> Respon
     let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&single).finish();
     let p = match params(encoded.as_bytes()) {
         Ok(p) => p,
-        Err(msg) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &msg),
+        Err(msg) => return app_error_page(StatusCode::BAD_REQUEST, "Invalid request", &msg),
     };
     let (req, _) = match validate(&state, &p).await {
         Ok(v) => v,

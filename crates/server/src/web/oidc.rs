@@ -1,7 +1,7 @@
 //! OpenID Connect endpoints: discovery, the key set, userinfo, and RP-initiated logout.
 //! ID tokens themselves come from the token endpoint (see `tessera_core::oauth::oidc`).
 
-use super::pages::{error_page, render, LogoutPage};
+use super::pages::{app_error_page, error_page, render, LogoutPage};
 use super::session::{session_cookie, set_cookie, with_cookie, SessionForm, SignedIn};
 use crate::app::AppState;
 use crate::graphql::http::bearer_token;
@@ -91,7 +91,7 @@ struct Logout {
 }
 
 async fn logout_request(state: &AppState, p: &HashMap<String, String>) -> Result<Logout, Response> {
-    let bad = |msg: &str| error_page(StatusCode::BAD_REQUEST, "This sign-out link is not valid", msg);
+    let bad = |msg: &str| app_error_page(StatusCode::BAD_REQUEST, "This sign-out link is not valid", msg);
     let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let hint = match get("id_token_hint") {
         None => None,
@@ -159,7 +159,7 @@ async fn signed_out(state: &AppState, session: Option<&str>, target: Option<Stri
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let p = match super::oauth::params(query.unwrap_or_default().as_bytes()) {
         Ok(p) => p,
-        Err(msg) => return error_page(StatusCode::BAD_REQUEST, "This sign-out link is not valid", &msg),
+        Err(msg) => return app_error_page(StatusCode::BAD_REQUEST, "This sign-out link is not valid", &msg),
     };
     let req = match logout_request(&state, &p).await {
         Ok(r) => r,

@@ -21,7 +21,8 @@ pub struct MemberRow {
     pub email: String,
     pub role: String,
     pub bot: bool,
-    /// Whether the viewer may change this member's role or remove them.
+    /// Whether the viewer may change this member's role or remove them (not their own row:
+    /// another owner or admin does that, so nobody locks themselves out by a slip).
     pub editable: bool,
 }
 
@@ -88,7 +89,7 @@ pub async fn load(core: &Core, me: &Principal, org: Organization, mine: String) 
             name: display_name(&m.user),
             email: m.user.email.clone().unwrap_or_default(),
             bot: m.user.kind == ActorType::Bot,
-            editable: m.user.kind != ActorType::Bot && (owner || m.role_id != "owner"),
+            editable: m.user.kind != ActorType::Bot && m.user.id != me.user.id && (owner || m.role_id != "owner"),
             role: m.role_id,
         })
         .collect();

@@ -138,6 +138,9 @@ pub struct LogoutPage {
 pub struct ErrorPage {
     pub title: String,
     pub message: String,
+    /// An app's link brought the person here (an authorization or sign-out request): the
+    /// page says the app may be misconfigured, instead of offering the portal.
+    pub from_app: bool,
 }
 
 /// A bot on the portal page: (name, id, [(token id, live)]).
@@ -215,7 +218,12 @@ pub async fn page_headers(
 }
 
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    render(status, &ErrorPage { title: title.into(), message: message.into() }, None)
+    render(status, &ErrorPage { title: title.into(), message: message.into(), from_app: false }, None)
+}
+
+/// An error in a request an app sent the person with (see [`ErrorPage::from_app`]).
+pub fn app_error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    render(status, &ErrorPage { title: title.into(), message: message.into(), from_app: true }, None)
 }
 
 /// A domain error as a page for people, with its status.

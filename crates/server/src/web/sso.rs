@@ -7,11 +7,12 @@
 use super::pages::{error_page, failed, render, safe_next, signed_in, SsoPage};
 use super::session::{cookie, csrf_refused, login_csrf, login_csrf_ok, set_cookie, with_cookie, SessionForm};
 use crate::app::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use tessera_core::auth::Principal;
 use tessera_core::ids::OrgId;
 use tessera_core::oauth::constant_time_eq;
@@ -58,9 +59,17 @@ pub struct EmailForm {
 }
 
 /// `POST /login/sso`: on to the provider of the address's domain.
-pub async fn by_email(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<EmailForm>) -> Response {
+pub async fn by_email(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<EmailForm>,
+) -> Response {
     if !login_csrf_ok(&state, &headers, &f.csrf) {
         return csrf_refused();
+    }
+    if !starts_allowed(&state, peer, &headers) {
+        return too_many();
     }
     let next = safe_next(&f.next);
     match state.core.identity_provider_for_email(&f.email).await {
@@ -74,7 +83,16 @@ pub async fn by_email(State(state): State<AppState>, headers: HeaderMap, Form(f)
 }
 
 /// `GET /login/sso/{org}`: on to that organization's provider (the link its admins share).
-pub async fn by_org(State(state): State<AppState>, Path(org): Path<String>, Query(q): Query<NextQuery>) -> Response {
+pub async fn by_org(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    if !starts_allowed(&state, peer, &headers) {
+        return too_many();
+    }
     match state.core.identity_provider_of(&OrgId(org)).await {
         Ok(Some(p)) => start(&state, &p, &safe_next(&q.next), None).await,
         Ok(None) => {
@@ -82,6 +100,14 @@ pub async fn by_org(State(state): State<AppState>, Path(org): Path<String>, Quer
         }
         Err(e) => failed(e),
     }
+}
+
+fn starts_allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+    state.limits.sso_start_allowed(state.limits.client_address(peer.ip(), headers))
+}
+
+fn too_many() -> Response {
+    error_page(StatusCode::TOO_MANY_REQUESTS, "Too many sign-ins at once", "Try again in a few minutes.")
 }
 
 async fn start(state: &AppState, p: &IdentityProvider, next: &str, hint: Option<&str>) -> Response {

@@ -428,3 +428,26 @@ async fn owners_and_admins_set_the_provider_in_the_portal_and_members_cannot() {
     assert_eq!(removed.status, 303);
     assert!(app.core.identity_provider(Some(&me), &org).await.expect("read").is_none());
 }
+
+#[tokio::test]
+async fn starting_single_sign_on_is_limited_per_client_address() {
+    let app = spawn_app_with(|c| c.rate_limits.enabled = true).await;
+    let org = app.core.admin_create_org("Flooded").await.expect("org").id;
+    let input = ProviderInput {
+        name: String::new(),
+        issuer: "http://127.0.0.1:9".into(),
+        client_id: CLIENT.into(),
+        client_secret: Some(SECRET.into()),
+        default_role: "user".into(),
+        domains: None,
+    };
+    app.core.set_identity_provider(None, &org, input).await.expect("provider");
+    let url = format!("{}/login/sso/{}", app.base, org.0);
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let mut statuses = Vec::new();
+    for _ in 0..61 {
+        statuses.push(no_redirects.get(&url).send().await.expect("request").status().as_u16());
+    }
+    assert!(statuses[..60].iter().all(|s| *s != 429), "{statuses:?}");
+    assert_eq!(statuses[60], 429, "{statuses:?}");
+}
