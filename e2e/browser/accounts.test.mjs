@@ -63,7 +63,7 @@ test('invitation by mail: the admin invites, the invitee follows the link, creat
   const page = await context.newPage();
   await page.goto(link);
   assert.equal(await heading(page), `Join ${ORG}`);
-  assert.match(await page.locator('p.lead').textContent(), new RegExp(`for ${invitee.email.replaceAll('.', '\\.')}, as admin`));
+  assert.match(await page.locator('p.lead').textContent(), new RegExp(`for ${invitee.email.replaceAll('.', '\\.')}, to join as admin`));
   await h.screenshot(page, 'invitation-join');
   await page.fill('input[name=first_name]', 'Nina');
   await page.fill('input[name=last_name]', 'Colleague');

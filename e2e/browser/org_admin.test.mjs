@@ -222,7 +222,7 @@ test('open sign-up: the admin confirms their address, opens their domain, and a 
   console.log(`sign-up: mail ${join.file} to ${join.to}, "${join.subject}"`);
   await joiner.goto(link);
   assert.equal(await heading(joiner), `Join ${ORG}`);
-  assert.match(await joiner.locator('p.lead').textContent(), new RegExp(`for ${newcomer.email.replaceAll('.', '\\.')}, as user`));
+  assert.match(await joiner.locator('p.lead').textContent(), new RegExp(`for ${newcomer.email.replaceAll('.', '\\.')}, to join as user`));
   await joiner.fill('input[name=first_name]', 'Nico');
   await joiner.fill('input[name=last_name]', 'Newcomer');
   await joiner.fill('input[name=password]', newcomer.password);

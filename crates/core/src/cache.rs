@@ -122,6 +122,8 @@ impl Credentials {
         match what {
             Revoked::Tokens(ids) => self.tokens.forget_where(|_, entry| ids.contains(&entry.0.id)),
             Revoked::App(client_id) => self.apps.forget_where(|key, _| key == client_id),
+            // Permissions are never cached: each request asks the store.
+            Revoked::Access(_) => {}
             Revoked::Everything => {
                 self.tokens.clear();
                 self.apps.clear();

@@ -1,15 +1,17 @@
 //! Organization administration by its owners and admins: adding people, changing their role,
 //! removing them. One rule decides each action (below), every change goes to the security log,
-//! and taking something away takes effect at once: a removed or demoted person's app tokens
-//! are revoked (tokens are not bound to one organization, so all of them), which closes their
-//! open connections on every node; their apps get new tokens through the person, with the
-//! organization's access as it now is.
+//! and taking something away takes effect at once, on every node: permissions are never cached
+//! (each request asks the store, so the person's tokens stop reaching the organization's
+//! workspaces with the next request), and a recorded membership change
+//! ([`crate::ports::Revoked::Access`]) makes their open subscriptions ask again whether they may
+//! still read what they follow; those that may not end with `FORBIDDEN`. Their tokens stay good
+//! for everything else (other organizations, workspaces they were invited to).
 
 use crate::audit::{NewSecurityEvent, SecurityKind};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::ids::{OrgId, UserId};
-use crate::model::{ActorType, Member};
+use crate::model::{now_millis, ActorType, Member};
 use crate::permission::{decide_org, Permission, ORG_ROLES};
 use crate::service::Core;
 use serde_json::json;
@@ -76,7 +78,7 @@ impl Core {
         self.member(org, user).await
     }
 
-    /// Change a member's role. A lower role ends their app tokens (see the module).
+    /// Change a member's role. A lower role ends at once what only the higher one allowed.
     pub async fn set_member_role(&self, actor: &Principal, org: &OrgId, user: &UserId, role: &str) -> Result<Member> {
         let mine = self.managing(actor, org).await?;
         self.check_org_role(role)?;
@@ -89,15 +91,16 @@ impl Core {
         }
         if from != role {
             self.store.set_org_member(org, user, role).await?;
-            let lowered = rank(role) > rank(&from);
-            let revoked = if lowered { self.store.revoke_app_tokens(user).await? } else { 0 };
-            let detail = json!({"organizationId": org.0, "from": from, "to": role, "tokensRevoked": revoked});
+            if rank(role) > rank(&from) {
+                self.store.access_changed(user, now_millis()).await?;
+            }
+            let detail = json!({"organizationId": org.0, "from": from, "to": role});
             self.record_member(actor, SecurityKind::MemberRoleChanged, org, user, detail).await;
         }
         self.member(org, user).await
     }
 
-    /// Remove a member: their app tokens end (see the module). Workspaces they collaborate on
+    /// Remove a member: what membership allowed ends at once. Workspaces they collaborate on
     /// by invitation keep them as collaborators, like anyone invited from outside.
     pub async fn remove_member(&self, actor: &Principal, org: &OrgId, user: &UserId) -> Result<()> {
         let mine = self.managing(actor, org).await?;
@@ -115,8 +118,8 @@ impl Core {
         if !self.store.remove_org_member(org, user).await? {
             return Err(Error::NotFound("member"));
         }
-        let revoked = self.store.revoke_app_tokens(user).await?;
-        let detail = json!({"organizationId": org.0, "role": from, "tokensRevoked": revoked});
+        self.store.access_changed(user, now_millis()).await?;
+        let detail = json!({"organizationId": org.0, "role": from});
         self.record_member(actor, SecurityKind::MemberRemoved, org, user, detail).await;
         Ok(())
     }

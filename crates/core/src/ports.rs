@@ -211,8 +211,11 @@ pub trait AccountStore: Send + Sync {
     async fn set_password(&self, user: &UserId, password_hash: &str) -> Result<()>;
     /// End every session and revoke every token a person's apps hold; the number of tokens.
     async fn sign_out_everywhere(&self, user: &UserId) -> Result<u64>;
-    /// Revoke every token a person's apps hold (sessions stay); the number of tokens.
-    async fn revoke_app_tokens(&self, user: &UserId) -> Result<u64>;
+    /// Record that a person's memberships changed, and tell every node (see
+    /// [`Revoked::Access`]): here at once, elsewhere by [`AccountStore::access_changed_since`].
+    async fn access_changed(&self, user: &UserId, at: i64) -> Result<()>;
+    /// The people whose memberships changed after `after` (epoch ms), with when, oldest first.
+    async fn access_changed_since(&self, after: i64) -> Result<Vec<(UserId, i64)>>;
     /// Count one hit of limit `name` for `key` in a window of `window_ms` (a new window when the
     /// last began that long before `now`): the count in the current window, on every node.
     async fn count_hit(&self, name: &str, key: &str, now: i64, window_ms: i64) -> Result<u32>;
@@ -412,6 +415,9 @@ pub enum Revoked {
     Tokens(Vec<TokenId>),
     /// An app's credentials changed (a new secret, or the app is gone).
     App(String),
+    /// A person's organization memberships changed: their open operations ask again whether
+    /// they may still read what they follow (their tokens stay good).
+    Access(UserId),
     /// Not known (notifications may have been lost): trust nothing remembered.
     Everything,
 }
@@ -421,8 +427,17 @@ impl Revoked {
     pub fn affects(&self, token: &TokenId) -> bool {
         match self {
             Revoked::Tokens(ids) => ids.contains(token),
-            Revoked::App(_) => false,
+            Revoked::App(_) | Revoked::Access(_) => false,
             Revoked::Everything => true,
+        }
+    }
+
+    /// Whether a connection of this person must check again what it may read.
+    pub fn affects_access_of(&self, user: &UserId) -> bool {
+        match self {
+            Revoked::Access(u) => u == user,
+            Revoked::Everything => true,
+            Revoked::Tokens(_) | Revoked::App(_) => false,
         }
     }
 }

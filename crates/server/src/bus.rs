@@ -119,6 +119,7 @@ impl Hubs {
             signalled: Mutex::default(),
         });
         tokio::spawn(hubs.clone().poll_revocations());
+        tokio::spawn(hubs.clone().poll_access_changes());
         hubs
     }
 
@@ -237,6 +238,32 @@ impl Hubs {
                 let keep_after = newest.min(now_millis()) - 2 * REVOCATION_OVERLAP_MS;
                 signalled.retain(|_, at| *at > keep_after);
             }
+        }
+    }
+
+    /// Membership changes recorded by other nodes (this node signals its own at once): each
+    /// poll reads those since the newest seen, looking [`REVOCATION_OVERLAP_MS`] further back,
+    /// and signals those not seen yet.
+    async fn poll_access_changes(self: Arc<Self>) {
+        let mut newest = now_millis();
+        let mut seen: std::collections::HashSet<(tessera_core::ids::UserId, i64)> = Default::default();
+        loop {
+            tokio::time::sleep(REVOCATION_POLL).await;
+            let rows = match self.store.access_changed_since(newest - REVOCATION_OVERLAP_MS).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot poll membership changes");
+                    continue;
+                }
+            };
+            newest = rows.iter().map(|(_, at)| *at).fold(newest, i64::max);
+            for (user, at) in rows {
+                if seen.insert((user.clone(), at)) {
+                    self.revoked(&Revoked::Access(user));
+                }
+            }
+            let keep_after = newest - 2 * REVOCATION_OVERLAP_MS;
+            seen.retain(|(_, at)| *at > keep_after);
         }
     }
 

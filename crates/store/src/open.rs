@@ -133,6 +133,13 @@ impl SqlStore {
         self.changed(&Revoked::App(client_id.to_string()), &format!("a:{client_id}")).await;
     }
 
+    /// Tell this node's bus only (other nodes poll what was recorded).
+    pub(crate) fn signal(&self, what: &Revoked) {
+        if let Some(bus) = self.bus() {
+            bus.revoked(what);
+        }
+    }
+
     async fn changed(&self, what: &Revoked, payload: &str) {
         if let Some(bus) = self.bus() {
             bus.revoked(what);

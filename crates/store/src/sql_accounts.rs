@@ -193,6 +193,27 @@ impl AccountStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn access_changed(&self, user: &UserId, at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO access_changes (user_id, at) VALUES ($1, $2)")
+            .bind(user.as_str())
+            .bind(at)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        self.signal(&tessera_core::ports::Revoked::Access(user.clone()));
+        Ok(())
+    }
+
+    async fn access_changed_since(&self, after: i64) -> Result<Vec<(UserId, i64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT user_id, at FROM access_changes WHERE at > $1 ORDER BY at LIMIT 10000")
+                .bind(after)
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(u, at)| (UserId(u), at)).collect())
+    }
+
     async fn set_password(&self, user: &UserId, password_hash: &str) -> Result<()> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND kind = 'user'")
             .bind(password_hash)
@@ -232,13 +253,6 @@ impl AccountStore for SqlStore {
         .await
         .map_err(db_err)?;
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
-    async fn revoke_app_tokens(&self, user: &UserId) -> Result<u64> {
-        let revoked = revoke_live_tokens(&self.write, user).await?;
-        let count = revoked.len() as u64;
-        self.revoked(revoked).await;
-        Ok(count)
     }
 
     async fn set_email_verified(&self, user: &UserId, at: i64) -> Result<()> {

@@ -370,6 +370,7 @@ impl OAuthStore for SqlStore {
                 "DELETE FROM auth_codes WHERE expires_at < $1",
                 "DELETE FROM rate_counters WHERE window_start < $1",
                 "DELETE FROM account_links WHERE expires_at < $1",
+                "DELETE FROM access_changes WHERE at < $1",
             ] {
                 sqlx::query(sql).bind(before).execute(&self.write).await.map_err(db_err)?;
             }

@@ -61,7 +61,7 @@ impl OrganizationMutation {
         as_member(ctx, &org, m).await
     }
 
-    /// Change a member's role. A lower role revokes their app tokens at once.
+    /// Change a member's role. A lower role ends at once what only the higher one allowed.
     async fn update_member_role(
         &self,
         ctx: &Context<'_>,
@@ -75,7 +75,7 @@ impl OrganizationMutation {
         as_member(ctx, &org, m).await
     }
 
-    /// Remove a member; their app tokens are revoked at once.
+    /// Remove a member; what membership allowed ends at once, on every node.
     async fn delete_organization_member(
         &self,
         ctx: &Context<'_>,

@@ -157,12 +157,22 @@ impl Connection {
                 }
                 _ = sleep_until_opt(expiry) => return Some((close::FORBIDDEN, "Forbidden: the access token expired")),
                 signal = revocations.recv(), if self.auth.is_some() => {
-                    let affected = match signal {
-                        Ok(what) => self.token_id().is_some_and(|id| what.affects(&id)),
-                        // Missed signals might have named this token.
-                        Err(RecvError::Lagged(_)) => true,
-                        Err(RecvError::Closed) => false,
+                    let (affected, access) = match signal {
+                        Ok(what) => (
+                            self.token_id().is_some_and(|id| what.affects(&id)),
+                            self.user_id().is_some_and(|u| what.affects_access_of(&u)),
+                        ),
+                        // Missed signals might have named this token or this person.
+                        Err(RecvError::Lagged(_)) => (true, true),
+                        Err(RecvError::Closed) => (false, false),
                     };
+                    if access {
+                        // Every running operation asks again whether it may still read what it
+                        // follows (as after re-authentication).
+                        if let Some((_, p)) = &self.auth {
+                            p.send_modify(|_| {});
+                        }
+                    }
                     if affected {
                         if let Some(end) = Box::pin(self.recheck()).await {
                             return Some(end);
@@ -196,6 +206,10 @@ impl Connection {
                 },
             }
         }
+    }
+
+    fn user_id(&self) -> Option<tessera_core::ids::UserId> {
+        Some(self.auth.as_ref()?.1.borrow().user.id.clone())
     }
 
     fn token_id(&self) -> Option<TokenId> {

@@ -1,7 +1,8 @@
 //! Organization administration over GraphQL (`addMember`, `updateMemberRole`,
 //! `deleteOrganizationMember`): who may do what, the security log, and that taking membership
-//! away ends at once what it allowed (the person's tokens, and their open subscription to a
-//! public workspace of the organization).
+//! away ends at once what it allowed, on every node: their tokens no longer reach the
+//! organization, and their open subscriptions that relied on it (a public workspace, the
+//! security log) end; everything else their tokens allow goes on.
 
 use crate::browser::{authorize, confidential_app, params, person_with_workspaces, redeem, Browser, PASSWORD};
 use crate::helpers::TestApp;
@@ -36,6 +37,17 @@ const ADD: &str = "mutation($org:String!,$id:ID!,$role:ID){ addMember(organizati
 const ROLE: &str = "mutation($org:ID!,$id:ID!,$role:ID!){ updateMemberRole(organizationId:$org, memberId:$id, input:{organizationRoleId:$role}) { organizationRole { id } } }";
 const REMOVE: &str =
     "mutation($org:String!,$id:ID!){ deleteOrganizationMember(organizationId:$org, input:{memberId:$id}) }";
+
+const WORKSPACE: &str = "query($ws:String!){ workspace(workspaceId:$ws) { id } }";
+const ME: &str = "{ me { profile { id } } }";
+const LOG: &str = "subscription($o:String!){ securityEvents(organizationId:$o) { kind } }";
+
+/// The operation `id` ends with `FORBIDDEN`, then `complete`.
+async fn ended(ws: &mut Ws, id: &str) {
+    let m = ws.next_msg().await;
+    assert_eq!((m["id"].as_str(), code(&m["payload"])), (Some(id), "FORBIDDEN"), "{m}");
+    assert_eq!(ws.next_msg().await, json!({"type": "complete", "id": id}));
+}
 
 #[track_caller]
 pub fn code(body: &Value) -> &str {
@@ -72,26 +84,47 @@ async fn owners_and_admins_manage_members_and_taking_membership_away_ends_its_ac
     let m = ws.next_msg().await;
     assert_eq!(m["payload"]["data"]["commands"]["element"]["id"], id.as_str(), "{m}");
 
-    // An admin removes the member: their subscription closes and their token stops working.
+    // An admin removes the member: that subscription ends and the workspace is out of reach;
+    // their token still works for everything else.
     let removed = app.gql(&admin_t, REMOVE, vars(&member, None)).await;
     assert_eq!(removed["data"]["deleteOrganizationMember"], true, "{removed}");
-    assert_eq!(ws.closed_within(10.0).await, 4403);
-    let (status, _) = app.gql_status(&member_t, "{ me { id } }", json!({})).await;
-    assert_eq!(status, 401);
+    ended(&mut ws, "s").await;
+    let read = app.gql(&member_t, WORKSPACE, json!({"ws": public.0})).await;
+    assert_eq!(code(&read), "NOT_FOUND", "{read}");
+    assert_eq!(app.gql_status(&member_t, ME, json!({})).await.0, 200, "the token itself stays good");
     assert_eq!(code(&app.gql(&admin_t, REMOVE, vars(&member, None)).await), "NOT_FOUND", "gone already");
 
-    // Added back with a role; lowering it revokes the tokens it allowed.
+    // Added back with a role; lowering it ends what only the higher one allowed (an admin's
+    // security log subscription), not the rest.
     let added = app.gql(&admin_t, ADD, vars(&member, Some("admin"))).await;
     assert_eq!(added["data"]["addMember"]["organizationRole"]["id"], "admin", "{added}");
     assert_eq!(code(&app.gql(&admin_t, ADD, vars(&member, None)).await), "CONFLICT", "already a member");
     assert_eq!(code(&app.gql(&admin_t, ADD, vars(&owner, Some("owner"))).await), "CONFLICT");
-    let again = token(&app, &member, &member_email, "v2legacy").await;
+    let mut ws = Ws::ready(&app, T, &member_t).await;
+    ws.send(json!({"id": "log", "type": "subscribe", "payload": {"query": LOG, "variables": {"o": org.0}}})).await;
+    ws.send(subscribe("s", &public, None)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let raised = app.gql(&owner_t, ROLE, vars(&member, Some("owner"))).await;
     assert_eq!(raised["data"]["updateMemberRole"]["organizationRole"]["id"], "owner", "{raised}");
-    assert_eq!(app.gql_status(&again, "{ me { id } }", json!({})).await.0, 200, "raising takes nothing away");
     let lowered = app.gql(&owner_t, ROLE, vars(&member, Some("guest"))).await;
     assert_eq!(lowered["data"]["updateMemberRole"]["organizationRole"]["id"], "guest", "{lowered}");
-    assert_eq!(app.gql_status(&again, "{ me { id } }", json!({})).await.0, 401);
+    // The log's live events (the two role changes) may come first; then it ends.
+    loop {
+        let m = ws.next_msg().await;
+        if m["type"] == "next" && m["payload"]["data"]["securityEvents"].is_object() {
+            continue;
+        }
+        assert_eq!((m["id"].as_str(), code(&m["payload"])), (Some("log"), "FORBIDDEN"), "{m}");
+        break;
+    }
+    assert_eq!(ws.next_msg().await, json!({"type": "complete", "id": "log"}));
+    // A guest still reads the public workspace: that subscription goes on.
+    let id = crate::subscriptions::create_text(&app, &owner_pw, &public, "still here").await;
+    let m = ws.next_msg().await;
+    assert_eq!(
+        (m["id"].as_str(), m["payload"]["data"]["commands"]["element"]["id"].as_str()),
+        (Some("s"), Some(id.as_str()))
+    );
 
     // Everything is in the organization's security log, the removal included.
     let q =
@@ -109,4 +142,24 @@ async fn owners_and_admins_manage_members_and_taking_membership_away_ends_its_ac
     for (kind, by) in [("MEMBER_REMOVED", &admin), ("MEMBER_ADDED", &admin), ("MEMBER_ROLE_CHANGED", &owner)] {
         assert!(kinds.iter().any(|(k, a)| k == kind && a == &by.0), "{kind} by {by}: {kinds:?}");
     }
+}
+
+#[tokio::test]
+async fn a_removal_on_one_node_ends_the_subscriptions_it_allowed_on_another() {
+    let (nodes, _dir) = crate::helpers::nodes_on_one_database(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (org, member, member_email, _) = person_with_workspaces(a).await;
+    let (owner, owner_email) = person(a, &org, "owner").await;
+    let public = NewWorkspace { org_id: org.clone(), name: "Everyone".into(), description: None, is_public: true };
+    let public = a.core.admin_create_workspace(public, &owner).await.expect("ws").id;
+    let member_t = token(a, &member, &member_email, "v2legacy").await;
+    let owner_t = token(a, &owner, &owner_email, "org:admin").await;
+    // The member follows the public workspace on node B; the owner removes them on node A.
+    let mut ws = Ws::ready(b, T, &member_t).await;
+    ws.send(subscribe("s", &public, None)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let removed = a.gql(&owner_t, REMOVE, json!({"org": org.0, "id": member.0})).await;
+    assert_eq!(removed["data"]["deleteOrganizationMember"], true, "{removed}");
+    ended(&mut ws, "s").await;
+    assert_eq!(b.gql_status(&member_t, ME, json!({})).await.0, 200);
 }
