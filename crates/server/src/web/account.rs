@@ -70,26 +70,43 @@ pub async fn forgot(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    if !login_csrf_ok(&state, &headers, &f.csrf) {
+    let message = "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for 30 minutes.";
+    mail_request(&state, (peer, &headers), &f, "password reset", message, |core, email| async move {
+        core.request_password_reset(&email).await
+    })
+    .await
+}
+
+/// A form asking for a link by mail: the same answer, at once, for every address; `send`
+/// runs after the answer, within the mail limits (over them, nothing is sent).
+async fn mail_request<F, Fut>(
+    state: &AppState,
+    (peer, headers): (SocketAddr, &HeaderMap),
+    f: &Fields,
+    what: &'static str,
+    message: &str,
+    send: F,
+) -> Response
+where
+    F: FnOnce(tessera_core::service::Core, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = tessera_core::Result<()>> + Send,
+{
+    if !login_csrf_ok(state, headers, &f.csrf) {
         return csrf_refused();
     }
-    let client = state.limits.client_address(peer.ip(), &headers);
+    let client = state.limits.client_address(peer.ip(), headers);
     let email = f.email.trim().to_lowercase();
     if state.limits.mail_allowed(&email, client).await {
         let core = state.core.clone();
         tokio::spawn(async move {
-            if let Err(e) = core.request_password_reset(&email).await {
-                e.log("password reset request failed");
+            if let Err(e) = send(core, email).await {
+                e.log(&format!("{what} request failed"));
             }
         });
     } else {
-        tracing::info!(ip = %client, "password reset request over the limit: no mail");
+        tracing::info!(ip = %client, "{what} request over the limit: no mail");
     }
-    notice(
-        "Check your e-mail",
-        "If an account exists for that address, we have sent it a link to choose a new password. The link works once, for 30 minutes.",
-        Some(("/login", "Back to sign in")),
-    )
+    notice("Check your e-mail", message, Some(("/login", "Back to sign in")))
 }
 
 /// `GET /signup`.
@@ -106,26 +123,11 @@ pub async fn signup(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    if !login_csrf_ok(&state, &headers, &f.csrf) {
-        return csrf_refused();
-    }
-    let client = state.limits.client_address(peer.ip(), &headers);
-    let email = f.email.trim().to_lowercase();
-    if state.limits.mail_allowed(&email, client).await {
-        let core = state.core.clone();
-        tokio::spawn(async move {
-            if let Err(e) = core.request_signup(&email).await {
-                e.log("sign-up request failed");
-            }
-        });
-    } else {
-        tracing::info!(ip = %client, "sign-up request over the limit: no mail");
-    }
-    notice(
-        "Check your e-mail",
-        "If your organization lets people with addresses at your domain join, we have sent a link to that address. The link works once, for 24 hours.",
-        Some(("/login", "Back to sign in")),
-    )
+    let message = "If your organization lets people with addresses at your domain join, we have sent a link to that address. The link works once, for 24 hours.";
+    mail_request(&state, (peer, &headers), &f, "sign-up", message, |core, email| async move {
+        core.request_signup(&email).await
+    })
+    .await
 }
 
 /// `GET /password/reset?token=…`.
